@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { openDatabase, type DatabaseHandle } from './db/connect.js'
+import { databasePlugin } from './db/plugin.js'
+import { authPlugin } from './http/auth.js'
+import { installErrorHandling } from './http/error-handler.js'
+import { collaboratorRoutes } from './collaborators/routes.js'
+import { organizationRoutes } from './organizations/routes.js'
+import { userRoutes } from './users/routes.js'
+import { healthRoutes } from './http/health.js'
+
+export interface BuildOptions {
+  config: Config
+  /** An already open database (tests, CLI); otherwise DATABASE_URL is opened and closed with the app. */
+  database?: DatabaseHandle
+  /** Where log lines go (stdout by default); tests pass a stream to read what was logged. */
+  logStream?: { write(line: string): void }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The whole service as one Fastify instance. Production and tests build it through this same function. */
+export async function buildApp({ config, database, logStream }: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      ...(logStream ? { stream: logStream } : {}),
+    },
+    bodyLimit: config.BODY_LIMIT,
+    // Honour a caller's request id when it is sane, so logs can be joined across services.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    requestIdHeader: false,
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  // An empty body with a JSON content type (common on DELETE) is no body, not a syntax error.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString()
+    if (text.trim() === '') return done(null, undefined)
+    parseJson(request, text, done)
+  })
+
+  installErrorHandling(app)
+  await app.register(databasePlugin, {
+    database: database ?? openDatabase(config.DATABASE_URL),
+    closeWithApp: database === undefined,
+  })
+  await app.register(authPlugin)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'orgspace',
+        version: '1.0.0',
+        description:
+          'Organization workspaces: collaborators, roles, apps, devices, subscriptions, audit history and permanent deletion.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(healthRoutes)
+
+  await app.register(
+    async (v1) => {
+      v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+      await v1.register(async (authed) => {
+        authed.addHook('onRequest', authed.requireAuth)
+        await authed.register(userRoutes)
+        await authed.register(organizationRoutes)
+        await authed.register(collaboratorRoutes)
+      })
+    },
+    { prefix: '/v1' },
+  )
+
+  return app
+}

@@ -1,0 +1,26 @@
+import type { Trx } from '../db/connect.js'
+import { newId, nowIso } from '../db/ids.js'
+
+export interface AuditEntry {
+  organizationId: string
+  action: string
+  entity: string
+  entityId: string
+  actorId: string | null
+}
+
+/** Records one audit event; always called with the transaction of the change it describes. */
+export async function recordAudit(trx: Trx, entry: AuditEntry): Promise<void> {
+  await trx
+    .insertInto('audit_events')
+    .values({
+      id: newId(),
+      organization_id: entry.organizationId,
+      action: entry.action,
+      entity: entry.entity,
+      entity_id: entry.entityId,
+      actor_id: entry.actorId,
+      created_at: nowIso(),
+    })
+    .execute()
+}

@@ -1,0 +1,96 @@
+import { sql } from 'kysely'
+import type { Db, Trx } from '../db/connect.js'
+import type { CollaboratorsTable, Role } from '../db/types.js'
+
+export type CollaboratorSortColumn = 'created_at' | 'role'
+
+export interface CollaboratorFilter {
+  organizationId: string
+  role?: Role
+  email?: string
+}
+
+function collaboratorsQuery(db: Db, filter: CollaboratorFilter) {
+  return db
+    .selectFrom('collaborators')
+    .innerJoin('users', 'users.id', 'collaborators.user_id')
+    .where('collaborators.organization_id', '=', filter.organizationId)
+    .$if(filter.role !== undefined, (q) => q.where('collaborators.role', '=', filter.role ?? 'viewer'))
+    .$if(filter.email !== undefined, (q) =>
+      q.where(
+        'users.email',
+        'like',
+        sql<string>`${`%${(filter.email ?? '').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`,
+      ),
+    )
+}
+
+const COLUMNS = [
+  'collaborators.id',
+  'collaborators.role',
+  'collaborators.created_at',
+  'users.id as user_id',
+  'users.email',
+  'users.name',
+] as const
+
+export function listCollaborators(
+  db: Db,
+  filter: CollaboratorFilter,
+  sort: { column: CollaboratorSortColumn; direction: 'asc' | 'desc' },
+  offset: number,
+  limit: number,
+) {
+  return collaboratorsQuery(db, filter)
+    .select(COLUMNS)
+    .orderBy(`collaborators.${sort.column}`, sort.direction)
+    .orderBy('collaborators.id', sort.direction)
+    .offset(offset)
+    .limit(limit)
+    .execute()
+}
+
+export type CollaboratorRow = Awaited<ReturnType<typeof listCollaborators>>[number]
+
+export async function countCollaborators(db: Db, filter: CollaboratorFilter): Promise<number> {
+  const row = await collaboratorsQuery(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+export function findCollaborator(
+  db: Db,
+  organizationId: string,
+  collaboratorId: string,
+): Promise<CollaboratorRow | undefined> {
+  return db
+    .selectFrom('collaborators')
+    .innerJoin('users', 'users.id', 'collaborators.user_id')
+    .select(COLUMNS)
+    .where('collaborators.organization_id', '=', organizationId)
+    .where('collaborators.id', '=', collaboratorId)
+    .executeTakeFirst()
+}
+
+export async function isCollaborator(db: Db, organizationId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('collaborators')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+export async function insertCollaborator(trx: Trx, row: CollaboratorsTable): Promise<void> {
+  await trx.insertInto('collaborators').values(row).execute()
+}
+
+export async function setCollaboratorRole(trx: Trx, id: string, role: Role, now: string): Promise<void> {
+  await trx.updateTable('collaborators').set({ role, updated_at: now }).where('id', '=', id).execute()
+}
+
+export async function deleteCollaborator(trx: Trx, id: string): Promise<void> {
+  await trx.deleteFrom('collaborators').where('id', '=', id).execute()
+}

@@ -1,0 +1,41 @@
+import { Type } from 'typebox'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { OrganizationParams } from '../organizations/schemas.js'
+
+export const AssignableRole = Type.Union(
+  [Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')],
+  {
+    description: 'The owner is changed only through change-owner',
+  },
+)
+
+export const CollaboratorSchema = Type.Object({
+  id: Type.String(),
+  role: Type.String(),
+  user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
+  createdAt: Type.String(),
+})
+
+export const CollaboratorPage = Paginated(CollaboratorSchema)
+
+export const CollaboratorListQuery = Type.Object({
+  ...PageQuery,
+  role: Type.Optional(Type.Union([Type.Literal('owner'), AssignableRole])),
+  email: Type.Optional(Type.String({ maxLength: 254 })),
+})
+
+export const CollaboratorParams = Type.Object({
+  ...OrganizationParams.properties,
+  collaboratorId: Type.String({ pattern: '^[a-fA-F0-9]{24}$' }),
+})
+
+export const AddCollaboratorBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    role: AssignableRole,
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateCollaboratorBody = Type.Object({ role: AssignableRole }, { additionalProperties: false })

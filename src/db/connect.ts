@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SQLite from 'better-sqlite3'
+import pg from 'pg'
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type Transaction,
+} from 'kysely'
+import type { Database } from './types.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+export type Db = Kysely<Database>
+export type Trx = Transaction<Database>
+
+export interface DatabaseHandle {
+  db: Db
+  dialect: Dialect
+  /** The pg pool, for pool metrics; undefined on SQLite. */
+  pool?: pg.Pool
+  close(): Promise<void>
+}
+
+// COUNT(*) and SUM() come back from PostgreSQL as int8; orgspace's counts fit a JS number.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: they take the write lock up front, so two processes on one
+ * file (server + `orgspace worker`) wait on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database })
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database })
+  }
+}
+
+export function sqlitePath(url: string): string {
+  return url.replace(/^sqlite:(\/\/)?/, '')
+}
+
+function openSqlite(url: string): DatabaseHandle {
+  const path = sqlitePath(url)
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const database = new SQLite(path)
+  database.pragma('journal_mode = WAL')
+  database.pragma('synchronous = NORMAL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) })
+  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  // An idle client losing its server (restart, network) must not crash the process: the pool drops it.
+  pool.on('error', () => undefined)
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, dialect: 'postgres', pool, close: () => db.destroy() }
+}
+
+export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+  if (url.startsWith('sqlite:')) return openSqlite(url)
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10)
+  throw new Error(`DATABASE_URL must start with sqlite: or postgres://`)
+}
+
+/** Row locks (FOR UPDATE …) exist only on PostgreSQL; on SQLite BEGIN IMMEDIATE already serialises writers. */
+export function isPostgres(db: Db): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter
+}

@@ -1,0 +1,143 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+// Table types as the database holds them. Timestamps are ISO-8601 text (see ids.ts).
+
+export interface UsersTable {
+  id: string
+  email: string
+  name: string
+  created_at: string
+}
+
+export interface TokensTable {
+  id: string
+  user_id: string
+  /** A token scoped to one organization; it is purged with that organization. */
+  organization_id: string | null
+  name: string
+  secret_hash: string
+  created_at: string
+  expires_at: string | null
+}
+
+export type OrganizationStatus = 'active' | 'deleting'
+
+export interface OrganizationsTable {
+  id: string
+  name: string
+  /** Null once the organization is being deleted: the slug is free again at once. */
+  slug: string | null
+  web_site_url: string | null
+  status: OrganizationStatus
+  apps_count: Generated<number>
+  devices_count: Generated<number>
+  collaborators_count: Generated<number>
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+}
+
+export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
+
+export interface CollaboratorsTable {
+  id: string
+  organization_id: string
+  user_id: string
+  role: Role
+  created_at: string
+  updated_at: string
+}
+
+export interface AppsTable {
+  id: string
+  organization_id: string
+  name: string
+  slug: string
+  description: string
+  created_at: string
+  updated_at: string
+}
+
+export type Platform = 'android' | 'apple' | 'windows'
+
+export interface DevicesTable {
+  id: string
+  organization_id: string
+  platform: Platform
+  serial_number: string
+  name: string
+  state: string
+  enrolled_at: string
+}
+
+export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'canceled'
+
+export interface SubscriptionsTable {
+  id: string
+  organization_id: string
+  plan: string
+  status: SubscriptionStatus
+  created_at: string
+  canceled_at: string | null
+}
+
+export interface AuditEventsTable {
+  id: string
+  organization_id: string
+  action: string
+  entity: string
+  entity_id: string
+  actor_id: string | null
+  created_at: string
+}
+
+export type DeletionStatus = 'purging' | 'completed' | 'failed'
+
+export interface DeletionsTable {
+  id: string
+  /** Deliberately no foreign key: the receipt outlives the organization row. */
+  organization_id: string
+  organization_slug: string
+  organization_name: string
+  requested_by: string
+  requested_at: string
+  status: DeletionStatus
+  /** JSON object: resource name → rows deleted. Filled in when the purge completes. */
+  counts: string
+  completed_at: string | null
+  error: string | null
+  attempts: Generated<number>
+  /** A failed purge is retried after this instant. */
+  retry_at: string | null
+}
+
+export type PurgeTaskStatus = 'pending' | 'done'
+
+export interface PurgeTasksTable {
+  id: string
+  deletion_id: string
+  table_name: string
+  status: PurgeTaskStatus
+  deleted: Generated<number>
+  lease_owner: string | null
+  lease_expires_at: string | null
+}
+
+export interface Database {
+  users: UsersTable
+  tokens: TokensTable
+  organizations: OrganizationsTable
+  collaborators: CollaboratorsTable
+  apps: AppsTable
+  devices: DevicesTable
+  subscriptions: SubscriptionsTable
+  audit_events: AuditEventsTable
+  deletions: DeletionsTable
+  purge_tasks: PurgeTasksTable
+}
+
+export type User = Selectable<UsersTable>
+export type Organization = Selectable<OrganizationsTable>
+export type NewOrganization = Insertable<OrganizationsTable>
+export type OrganizationUpdate = Updateable<OrganizationsTable>
+export type Deletion = Selectable<DeletionsTable>

@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { errorBody } from './envelope.js'
+import { AppError, ERRORS, ErrorCode, type FieldError } from './errors.js'
+
+interface ValidationIssue {
+  instancePath: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
+  return issues.map((issue) => {
+    const missing =
+      typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : ''
+    const extra =
+      typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : ''
+    return {
+      path: `/${context ?? 'request'}${issue.instancePath}${missing}${extra}`,
+      message: issue.message ?? 'is invalid',
+    }
+  })
+}
+
+// Both dialects' constraint violations, so "already exists" and "parent gone" need no catch in handlers.
+const UNIQUE_VIOLATIONS = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505'])
+const FOREIGN_KEY_VIOLATIONS = new Set(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503'])
+// The database is down or restarting: the request may be retried, so it is 503, not a bug.
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+])
+
+/** Maps any error to the envelope; the one place where errors become responses. */
+export function toAppError(error: FastifyError & { code?: string }): AppError {
+  if (error instanceof AppError) return error
+  if (error.validation)
+    return AppError.validation(fieldErrors(error.validationContext, error.validation as ValidationIssue[]))
+  const code = typeof error.code === 'string' ? error.code : ''
+  if (UNIQUE_VIOLATIONS.has(code)) return AppError.conflict('already exists')
+  if (FOREIGN_KEY_VIOLATIONS.has(code)) return AppError.notFound()
+  if (
+    UNAVAILABLE.has(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message)
+  )
+    return new AppError(ErrorCode.Unavailable, undefined, error.message)
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(ErrorCode.PayloadTooLarge)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError(ErrorCode.UnsupportedMediaType)
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return AppError.validation([{ path: '/body', message: 'must be valid JSON' }])
+  }
+  // Fastify's own client errors (bad JSON syntax, malformed headers) carry a 4xx statusCode.
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return AppError.validation([{ path: '/body', message: 'must be valid JSON' }])
+  }
+  if (error.statusCode === 404) return new AppError(ErrorCode.RouteNotFound)
+  if (error.statusCode === 413) return new AppError(ErrorCode.PayloadTooLarge)
+  if (error.statusCode === 415) return new AppError(ErrorCode.UnsupportedMediaType)
+  return new AppError(ErrorCode.Internal, undefined, error.message)
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error)
+    if (appError.code === ErrorCode.Internal || appError.code === ErrorCode.Unavailable) {
+      request.log.error({ err: error }, 'request failed')
+    }
+    if (appError.code === ErrorCode.TooManyRequests) {
+      const retryAfter = reply.getHeader('retry-after')
+      if (retryAfter === undefined) reply.header('retry-after', '1')
+    }
+    return reply.status(ERRORS[appError.code].status).send(errorBody(appError.code, appError.data))
+  })
+
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody(ErrorCode.RouteNotFound)))
+}

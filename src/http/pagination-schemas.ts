@@ -1,0 +1,23 @@
+import { Type, type TSchema } from 'typebox'
+
+// Query and response schemas shared by every paginated list.
+
+export const PageQuery = {
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  sort: Type.Optional(Type.String({ pattern: '^[\\w.]*((:asc)|(:desc))?$', maxLength: 64 })),
+}
+
+export function Paginated<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    totalDocs: Type.Integer(),
+    limit: Type.Integer(),
+    page: Type.Integer(),
+    totalPages: Type.Integer(),
+    hasPrevPage: Type.Boolean(),
+    hasNextPage: Type.Boolean(),
+    prevPage: Type.Union([Type.Integer(), Type.Null()]),
+    nextPage: Type.Union([Type.Integer(), Type.Null()]),
+  })
+}

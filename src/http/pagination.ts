@@ -1,0 +1,53 @@
+import { AppError } from './errors.js'
+
+export interface PageRequest {
+  page: number
+  limit: number
+}
+
+export interface Sort<C extends string> {
+  column: C
+  direction: 'asc' | 'desc'
+}
+
+/**
+ * Turns `field[:asc|:desc]` into a column of the resource. Fields are API names (camelCase); `columns` maps the
+ * sortable ones. An unknown field is a validation error, not silently ignored.
+ */
+export function parseSort<C extends string>(
+  sort: string | undefined,
+  columns: Record<string, C>,
+  fallback: Sort<C>,
+): Sort<C> {
+  if (!sort) return fallback
+  const [field = '', direction = 'asc'] = sort.split(':')
+  if (field === '') return { column: fallback.column, direction: direction as 'asc' | 'desc' }
+  const column = columns[field]
+  if (!column) {
+    throw AppError.validation([
+      { path: '/querystring/sort', message: `must sort by one of: ${Object.keys(columns).join(', ')}` },
+    ])
+  }
+  return { column, direction: direction as 'asc' | 'desc' }
+}
+
+export function offsetOf({ page, limit }: PageRequest): number {
+  return (page - 1) * limit
+}
+
+export function pageOf<T>(items: T[], totalDocs: number, { page, limit }: PageRequest) {
+  const totalPages = Math.max(1, Math.ceil(totalDocs / limit))
+  const hasPrevPage = page > 1
+  const hasNextPage = page < totalPages
+  return {
+    items,
+    totalDocs,
+    limit,
+    page,
+    totalPages,
+    hasPrevPage,
+    hasNextPage,
+    prevPage: hasPrevPage ? page - 1 : null,
+    nextPage: hasNextPage ? page + 1 : null,
+  }
+}

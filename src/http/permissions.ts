@@ -1,0 +1,91 @@
+import type { Role } from '../db/types.js'
+import { AppError, ErrorCode } from './errors.js'
+
+// The policy: which role holds which permission, as `<module>.<domain>.<resource>.<action>`.
+// Handlers call `authorize(role, permission)` explicitly; nothing is inferred from URLs.
+
+export const Permission = {
+  OrganizationGet: 'base.organization.management.get',
+  OrganizationList: 'base.organization.management.list',
+  OrganizationCreate: 'base.organization.management.create',
+  OrganizationUpdate: 'base.organization.management.update',
+  OrganizationRemove: 'base.organization.management.remove',
+  OrganizationOwnerChange: 'base.organization.management.ownerChange',
+  BillingList: 'base.organization.billing.list',
+  BillingCreate: 'base.organization.billing.create',
+  BillingCancel: 'base.organization.billing.cancel',
+  CollaboratorList: 'base.people.organizationCollaborator.list',
+  CollaboratorCreate: 'base.people.organizationCollaborator.create',
+  CollaboratorUpdate: 'base.people.organizationCollaborator.update',
+  CollaboratorRemove: 'base.people.organizationCollaborator.remove',
+  AppList: 'mad.application.management.list',
+  AppGet: 'mad.application.management.get',
+  AppCreate: 'mad.application.management.create',
+  AppUpdate: 'mad.application.management.update',
+  AppRemove: 'mad.application.management.remove',
+  DeviceList: 'mdm.global.device.list',
+  DeviceEnroll: 'mdm.global.device.enroll',
+  DeviceUnenroll: 'mdm.global.device.unenroll',
+  AuditList: 'base.organization.audit.list',
+} as const
+
+export type Permission = (typeof Permission)[keyof typeof Permission]
+
+const P = Permission
+
+const viewer: Permission[] = [
+  P.OrganizationGet,
+  P.OrganizationList,
+  P.OrganizationCreate,
+  P.CollaboratorList,
+  P.AppList,
+  P.AppGet,
+  P.DeviceList,
+]
+const editor: Permission[] = [
+  ...viewer,
+  P.AppCreate,
+  P.AppUpdate,
+  P.AppRemove,
+  P.DeviceEnroll,
+  P.DeviceUnenroll,
+]
+const admin: Permission[] = [
+  ...editor,
+  P.OrganizationUpdate,
+  P.CollaboratorCreate,
+  P.CollaboratorUpdate,
+  P.CollaboratorRemove,
+  P.AuditList,
+]
+const owner: Permission[] = [
+  ...admin,
+  P.OrganizationRemove,
+  P.OrganizationOwnerChange,
+  P.BillingList,
+  P.BillingCreate,
+  P.BillingCancel,
+]
+
+const GRANTS: Record<Role, ReadonlySet<Permission>> = {
+  owner: new Set(owner),
+  admin: new Set(admin),
+  editor: new Set(editor),
+  viewer: new Set(viewer),
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[role].has(permission)
+}
+
+/** Throws 4003 Forbidden unless `role` holds `permission`. */
+export function authorize(role: Role, permission: Permission): void {
+  if (!can(role, permission)) throw new AppError(ErrorCode.Forbidden)
+}
+
+/** The permissions a role holds, sorted, for `GET /organizations/:id/actions`. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...GRANTS[role]].sort()
+}
+
+export const ROLES: readonly Role[] = ['owner', 'admin', 'editor', 'viewer']

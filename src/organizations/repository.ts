@@ -1,0 +1,158 @@
+import { sql } from 'kysely'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { NewOrganization, Organization, OrganizationUpdate, Role } from '../db/types.js'
+
+export interface Membership {
+  org: Organization
+  role: Role
+}
+
+export type OrganizationRef = { id: string } | { slug: string }
+
+/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
+export async function findMembership(
+  db: Db,
+  userId: string,
+  ref: OrganizationRef,
+): Promise<Membership | undefined> {
+  const row = await db
+    .selectFrom('organizations')
+    .innerJoin('collaborators', 'collaborators.organization_id', 'organizations.id')
+    .selectAll('organizations')
+    .select('collaborators.role')
+    .where('collaborators.user_id', '=', userId)
+    .where('organizations.status', '=', 'active')
+    .where((eb) =>
+      'id' in ref ? eb('organizations.id', '=', ref.id) : eb('organizations.slug', '=', ref.slug),
+    )
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { role, ...org } = row
+  return { org, role }
+}
+
+export type OrganizationSortColumn = 'name' | 'slug' | 'created_at' | 'updated_at'
+
+export interface MembershipFilter {
+  userId: string
+  onlyOrganizationId: string | null
+  name?: string
+  slug?: string
+}
+
+/** `%text%` for LIKE, with the wildcards of the user's text escaped. */
+function containing(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+function membershipsQuery(db: Db, filter: MembershipFilter) {
+  return db
+    .selectFrom('organizations')
+    .innerJoin('collaborators', 'collaborators.organization_id', 'organizations.id')
+    .where('collaborators.user_id', '=', filter.userId)
+    .where('organizations.status', '=', 'active')
+    .$if(filter.onlyOrganizationId !== null, (q) =>
+      q.where('organizations.id', '=', filter.onlyOrganizationId ?? ''),
+    )
+    .$if(filter.name !== undefined, (q) =>
+      q.where(sql`lower(organizations.name)`, 'like', sql`${containing(filter.name ?? '')} escape '\\'`),
+    )
+    .$if(filter.slug !== undefined, (q) =>
+      q.where(sql`organizations.slug`, 'like', sql`${containing(filter.slug ?? '')} escape '\\'`),
+    )
+}
+
+export async function listMemberships(
+  db: Db,
+  filter: MembershipFilter,
+  sort: { column: OrganizationSortColumn; direction: 'asc' | 'desc' },
+  offset: number,
+  limit: number,
+): Promise<Membership[]> {
+  const rows = await membershipsQuery(db, filter)
+    .selectAll('organizations')
+    .select('collaborators.role')
+    .orderBy(`organizations.${sort.column}`, sort.direction)
+    .orderBy('organizations.id', sort.direction)
+    .offset(offset)
+    .limit(limit)
+    .execute()
+  return rows.map(({ role, ...org }) => ({ org, role }))
+}
+
+export async function countMemberships(db: Db, filter: MembershipFilter): Promise<number> {
+  const row = await membershipsQuery(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+export function findOwners(db: Db, organizationIds: string[]) {
+  return db
+    .selectFrom('collaborators')
+    .innerJoin('users', 'users.id', 'collaborators.user_id')
+    .select(['collaborators.organization_id', 'users.id', 'users.email'])
+    .where('collaborators.organization_id', 'in', organizationIds)
+    .where('collaborators.role', '=', 'owner')
+    .execute()
+}
+
+export function findSubscriptionSummaries(db: Db, organizationIds: string[]) {
+  return db
+    .selectFrom('subscriptions')
+    .select(['organization_id', 'id', 'plan', 'status'])
+    .where('organization_id', 'in', organizationIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+}
+
+export async function isSlugTaken(db: Db, slug: string, exceptOrganizationId?: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('slug', '=', slug)
+    .$if(exceptOrganizationId !== undefined, (q) => q.where('id', '!=', exceptOrganizationId ?? ''))
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+export async function insertOrganization(trx: Trx, org: NewOrganization): Promise<void> {
+  await trx.insertInto('organizations').values(org).execute()
+}
+
+export async function updateOrganization(trx: Trx, id: string, patch: OrganizationUpdate): Promise<void> {
+  await trx.updateTable('organizations').set(patch).where('id', '=', id).execute()
+}
+
+export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count'
+
+/** Moves one of the organization's maintained counters; the caller holds the organization's write lock. */
+export async function adjustCounter(
+  trx: Trx,
+  organizationId: string,
+  column: CounterColumn,
+  delta: number,
+): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set((eb) => ({ [column]: eb(column, '+', delta) }))
+    .where('id', '=', organizationId)
+    .execute()
+}
+
+/**
+ * Takes the organization's write lock and tells whether it is still live. See `writeInOrganization`.
+ * PostgreSQL: FOR NO KEY UPDATE conflicts with the FOR UPDATE taken by DELETE, but not with the FOR KEY SHARE
+ * that foreign-key checks take, so inserting children does not wait on itself.
+ */
+export async function lockLiveOrganization(trx: Trx, organizationId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', organizationId)
+    .where('status', '=', 'active')
+    .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
+    .executeTakeFirst()
+  return row !== undefined
+}

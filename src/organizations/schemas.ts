@@ -1,0 +1,71 @@
+import { Type } from 'typebox'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+
+// organizationId / applicationId: an id or a slug, as the reference page documents.
+export const ORGANIZATION_REF_PATTERN = '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$'
+
+export const OrganizationParams = Type.Object({
+  organizationId: Type.String({
+    pattern: ORGANIZATION_REF_PATTERN,
+    maxLength: 128,
+    description: 'Organization unique identifier or URL-friendly slug',
+  }),
+})
+
+const WebSiteUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' })
+
+export const OrganizationSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  slug: Type.String(),
+  webSiteUrl: Type.Union([Type.String(), Type.Null()]),
+  owner: Type.Object({ id: Type.String(), email: Type.String() }),
+  role: Type.String(),
+  subscriptions: Type.Array(Type.Object({ id: Type.String(), plan: Type.String(), status: Type.String() })),
+  counts: Type.Object({ apps: Type.Integer(), devices: Type.Integer(), collaborators: Type.Integer() }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+})
+
+export const OrganizationPage = Paginated(OrganizationSchema)
+
+export const ListOrganizationsQuery = Type.Object({
+  ...PageQuery,
+  name: Type.Optional(Type.String({ maxLength: 128 })),
+  slug: Type.Optional(Type.String({ maxLength: 128 })),
+})
+
+export const CreateOrganizationBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    slug: Type.Optional(Type.String({ maxLength: 128 })),
+    webSiteUrl: Type.Optional(Type.Union([WebSiteUrl, Type.Null()])),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateOrganizationBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    slug: Type.Optional(Type.String({ maxLength: 128 })),
+    webSiteUrl: Type.Optional(Type.Union([WebSiteUrl, Type.Null()])),
+  },
+  { additionalProperties: false },
+)
+
+export const CheckSlugParams = Type.Object({ slug: Type.String({ maxLength: 256 }) })
+export const CheckSlugResult = Type.Object({ valid: Type.Boolean(), reason: Type.String() })
+
+export const ActionsResult = Type.Object({ items: Type.Array(Type.String()) })
+
+export const ChangeOwnerBody = Type.Object(
+  {
+    newOwner: Type.String({
+      minLength: 1,
+      maxLength: 254,
+      description: 'User id or email of a collaborator',
+    }),
+  },
+  { additionalProperties: false },
+)
+export const ChangeOwnerResult = Type.Object({ changed: Type.Boolean() })

@@ -1,0 +1,253 @@
+import type { Db } from '../db/connect.js'
+import { isId, newId, nowIso } from '../db/ids.js'
+import type { Organization, Role } from '../db/types.js'
+import { recordAudit } from '../audit/repository.js'
+import { AppError, ErrorCode } from '../http/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
+import { authorize, Permission } from '../http/permissions.js'
+import type { AuthContext } from '../tokens/service.js'
+import {
+  countMemberships,
+  findMembership,
+  findOwners,
+  findSubscriptionSummaries,
+  insertOrganization,
+  isSlugTaken,
+  listMemberships,
+  updateOrganization,
+  type Membership,
+  type OrganizationSortColumn,
+} from './repository.js'
+import { randomSuffix, slugify, slugProblem } from './slug.js'
+import { writeInOrganization } from './write.js'
+
+/**
+ * The caller's membership of the live organization named by `ref` (an id or a slug). Strangers, deleted
+ * organizations and tokens scoped to another organization all get the same 3001, so nothing leaks.
+ */
+export async function resolveMembership(db: Db, auth: AuthContext, ref: string): Promise<Membership> {
+  const membership = await findMembership(
+    db,
+    auth.userId,
+    isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
+  )
+  if (!membership) throw AppError.notFound()
+  if (auth.organizationId !== null && auth.organizationId !== membership.org.id) throw AppError.notFound()
+  return membership
+}
+
+/** `resolveMembership` followed by the permission check, in the contract's order (3001, then 4003). */
+export async function accessOrganization(db: Db, auth: AuthContext, ref: string, permission: Permission) {
+  const membership = await resolveMembership(db, auth, ref)
+  authorize(membership.role, permission)
+  return membership
+}
+
+/** The API shape of organizations, with owners and subscriptions fetched for all of them in two queries. */
+async function organizationViews(db: Db, memberships: Membership[]) {
+  if (memberships.length === 0) return []
+  const ids = memberships.map((m) => m.org.id)
+  const [owners, subscriptions] = await Promise.all([findOwners(db, ids), findSubscriptionSummaries(db, ids)])
+  return memberships.map(({ org, role }) => {
+    const owner = owners.find((o) => o.organization_id === org.id)
+    return {
+      id: org.id,
+      name: org.name,
+      slug: org.slug ?? '',
+      webSiteUrl: org.web_site_url,
+      owner: { id: owner?.id ?? '', email: owner?.email ?? '' },
+      role,
+      subscriptions: subscriptions
+        .filter((s) => s.organization_id === org.id)
+        .map((s) => ({ id: s.id, plan: s.plan, status: s.status })),
+      counts: { apps: org.apps_count, devices: org.devices_count, collaborators: org.collaborators_count },
+      createdAt: org.created_at,
+      updatedAt: org.updated_at,
+    }
+  })
+}
+
+export type OrganizationView = Awaited<ReturnType<typeof organizationViews>>[number]
+
+async function organizationView(db: Db, membership: Membership): Promise<OrganizationView> {
+  const [view] = await organizationViews(db, [membership])
+  if (!view) throw new Error('organization view missing')
+  return view
+}
+
+export async function getOrganization(db: Db, auth: AuthContext, ref: string) {
+  return organizationView(db, await accessOrganization(db, auth, ref, Permission.OrganizationGet))
+}
+
+const SORTABLE: Record<string, OrganizationSortColumn> = {
+  name: 'name',
+  slug: 'slug',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+}
+
+export async function listOrganizations(
+  db: Db,
+  auth: AuthContext,
+  query: PageRequest & { sort?: string; name?: string; slug?: string },
+) {
+  const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
+  const filter = {
+    userId: auth.userId,
+    onlyOrganizationId: auth.organizationId,
+    name: query.name,
+    slug: query.slug,
+  }
+  const [memberships, total] = await Promise.all([
+    listMemberships(db, filter, sort, offsetOf(query), query.limit),
+    countMemberships(db, filter),
+  ])
+  return pageOf(await organizationViews(db, memberships), total, query)
+}
+
+/** Checks a requested slug's form and availability; returns it lower-cased. */
+async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
+  const problem = slugProblem(requested)
+  if (problem) throw AppError.validation([{ path: '/body/slug', message: problem }])
+  const slug = requested.toLowerCase()
+  if (await isSlugTaken(db, slug, exceptOrganizationId)) throw AppError.conflict('slug is taken')
+  return slug
+}
+
+async function generatedSlug(db: Db, name: string): Promise<string> {
+  const base = slugify(name)
+  for (let candidate = base, attempt = 0; attempt < 5; attempt++, candidate = `${base}-${randomSuffix()}`) {
+    if (!(await isSlugTaken(db, candidate))) return candidate
+  }
+  return `${base}-${randomSuffix()}${randomSuffix()}`
+}
+
+export async function checkSlug(db: Db, slug: string) {
+  const problem = slugProblem(slug)
+  if (problem) return { valid: false, reason: problem }
+  if (await isSlugTaken(db, slug.toLowerCase())) return { valid: false, reason: 'is taken' }
+  return { valid: true, reason: '' }
+}
+
+export interface OrganizationInput {
+  name?: string
+  slug?: string
+  webSiteUrl?: string | null
+}
+
+export async function createOrganization(
+  db: Db,
+  auth: AuthContext,
+  input: OrganizationInput & { name: string },
+) {
+  // A token scoped to one organization cannot reach beyond it, so it cannot found another.
+  if (auth.organizationId !== null) throw new AppError(ErrorCode.Forbidden)
+  const slug =
+    input.slug !== undefined ? await claimableSlug(db, input.slug) : await generatedSlug(db, input.name)
+  const now = nowIso()
+  const org: Organization = {
+    id: newId(),
+    name: input.name.trim() || input.name,
+    slug,
+    web_site_url: input.webSiteUrl ?? null,
+    status: 'active',
+    apps_count: 0,
+    devices_count: 0,
+    collaborators_count: 1,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  }
+  await db.transaction().execute(async (trx) => {
+    await insertOrganization(trx, org)
+    await trx
+      .insertInto('collaborators')
+      .values({
+        id: newId(),
+        organization_id: org.id,
+        user_id: auth.userId,
+        role: 'owner',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute()
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'organization.create',
+      entity: 'organization',
+      entityId: org.id,
+      actorId: auth.userId,
+    })
+  })
+  return organizationView(db, { org, role: 'owner' })
+}
+
+export async function updateOrganizationById(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  input: OrganizationInput,
+) {
+  const { org, role } = await accessOrganization(db, auth, ref, Permission.OrganizationUpdate)
+  const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
+    updated_at: nowIso(),
+  }
+  if (input.name !== undefined) patch.name = input.name
+  if (input.webSiteUrl !== undefined) patch.web_site_url = input.webSiteUrl
+  if (input.slug !== undefined && input.slug.toLowerCase() !== org.slug)
+    patch.slug = await claimableSlug(db, input.slug, org.id)
+  await writeInOrganization(db, org.id, async (trx) => {
+    await updateOrganization(trx, org.id, patch)
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'organization.update',
+      entity: 'organization',
+      entityId: org.id,
+      actorId: auth.userId,
+    })
+  })
+  const updated: Organization = {
+    ...org,
+    name: patch.name ?? org.name,
+    slug: patch.slug ?? org.slug,
+    web_site_url: patch.web_site_url !== undefined ? patch.web_site_url : org.web_site_url,
+    updated_at: patch.updated_at,
+  }
+  return organizationView(db, { org: updated, role })
+}
+
+export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationOwnerChange)
+  await writeInOrganization(db, org.id, async (trx) => {
+    const target = await trx
+      .selectFrom('collaborators')
+      .innerJoin('users', 'users.id', 'collaborators.user_id')
+      .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
+      .where('collaborators.organization_id', '=', org.id)
+      .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
+      .executeTakeFirst()
+    if (!target) throw AppError.notFound()
+    if (target.role === 'owner') throw AppError.conflict('already the owner')
+    const now = nowIso()
+    // Demote first: the one-owner index must never see two owners, even inside the transaction.
+    await trx
+      .updateTable('collaborators')
+      .set({ role: 'admin' satisfies Role, updated_at: now })
+      .where('organization_id', '=', org.id)
+      .where('role', '=', 'owner')
+      .execute()
+    await trx
+      .updateTable('collaborators')
+      .set({ role: 'owner', updated_at: now })
+      .where('id', '=', target.id)
+      .execute()
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'organization.ownerChange',
+      entity: 'organization',
+      entityId: org.id,
+      actorId: auth.userId,
+    })
+  })
+  return { changed: true }
+}

@@ -1,0 +1,57 @@
+import type { Selectable } from 'kysely'
+import type { Db } from '../db/connect.js'
+import type { TokensTable } from '../db/types.js'
+
+export type TokenRow = Selectable<TokensTable>
+
+/** The token with its user, for authentication: one indexed read by primary key. */
+export function findTokenWithUser(db: Db, tokenId: string) {
+  return db
+    .selectFrom('tokens')
+    .innerJoin('users', 'users.id', 'tokens.user_id')
+    .select([
+      'tokens.id',
+      'tokens.user_id',
+      'tokens.organization_id',
+      'tokens.secret_hash',
+      'tokens.expires_at',
+      'users.email',
+      'users.name',
+    ])
+    .where('tokens.id', '=', tokenId)
+    .executeTakeFirst()
+}
+
+export async function insertToken(db: Db, token: TokenRow): Promise<void> {
+  await db.insertInto('tokens').values(token).execute()
+}
+
+export function listTokensOfUser(db: Db, userId: string, offset: number, limit: number) {
+  return db
+    .selectFrom('tokens')
+    .select(['id', 'name', 'organization_id', 'created_at', 'expires_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .offset(offset)
+    .limit(limit)
+    .execute()
+}
+
+export async function countTokensOfUser(db: Db, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+export async function deleteTokenOfUser(db: Db, userId: string, tokenId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('tokens')
+    .where('id', '=', tokenId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
+}

@@ -1,0 +1,33 @@
+import { Type } from 'typebox'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+
+const TokenFields = {
+  id: Type.String(),
+  name: Type.String(),
+  organizationId: Type.Union([Type.String(), Type.Null()], {
+    description: 'Set when the token works only inside this organization',
+  }),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+}
+
+export const TokenSchema = Type.Object(TokenFields)
+export const NewTokenSchema = Type.Object({
+  ...TokenFields,
+  token: Type.String({ description: 'Shown only once' }),
+})
+export const TokenPage = Paginated(TokenSchema)
+
+export const CreateTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    organizationId: Type.Optional(
+      Type.String({ pattern: '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$', maxLength: 128 }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const TokenParams = Type.Object({ tokenId: Type.String({ pattern: '^[a-fA-F0-9]{24}$' }) })
+export const TokenListQuery = Type.Object(PageQuery)

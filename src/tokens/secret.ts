@@ -1,0 +1,26 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+// An API token is `osk_<token id>_<secret>`: the id finds the row, the secret (32 random bytes) proves
+// possession. Only a SHA-256 of the secret is stored — the secret is high-entropy, so a slow hash buys
+// nothing — and it is compared in constant time.
+const TOKEN_PATTERN = /^osk_([a-f0-9]{24})_([A-Za-z0-9_-]{43})$/
+
+export function issueSecret(tokenId: string): { token: string; secretHash: string } {
+  const secret = randomBytes(32).toString('base64url')
+  return { token: `osk_${tokenId}_${secret}`, secretHash: hashSecret(secret) }
+}
+
+export function parseToken(token: string): { id: string; secret: string } | null {
+  const match = TOKEN_PATTERN.exec(token)
+  return match?.[1] && match[2] ? { id: match[1], secret: match[2] } : null
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const expected = Buffer.from(storedHash, 'hex')
+  const actual = Buffer.from(hashSecret(secret), 'hex')
+  return expected.length === actual.length && timingSafeEqual(expected, actual)
+}

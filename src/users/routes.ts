@@ -1,0 +1,76 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
+import { AppError, ErrorCode } from '../http/errors.js'
+import { resolveMembership } from '../organizations/service.js'
+import { CreateTokenBody, NewTokenSchema, TokenListQuery, TokenPage, TokenParams } from '../tokens/schemas.js'
+import { createToken, listTokens, revokeToken, type AuthContext } from '../tokens/service.js'
+import { UserSchema } from './schemas.js'
+
+const tags = ['Users']
+
+/** Token management needs a full token: a token scoped to one organization must not mint broader ones. */
+function requireUnscoped(auth: AuthContext): void {
+  if (auth.organizationId !== null) throw new AppError(ErrorCode.Forbidden)
+}
+
+export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/users/me',
+    { schema: { tags, summary: 'The calling user', response: responses({ 200: Ok(UserSchema) }) } },
+    async (request) => ok({ id: request.auth.userId, email: request.auth.email, name: request.auth.name }),
+  )
+
+  app.post(
+    '/users/me/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'Create an API token',
+        body: CreateTokenBody,
+        response: responses({ 200: Ok(NewTokenSchema) }),
+      },
+    },
+    async (request) => {
+      requireUnscoped(request.auth)
+      const { organizationId, ...rest } = request.body
+      const scope =
+        organizationId === undefined
+          ? null
+          : (await resolveMembership(app.db, request.auth, organizationId)).org.id
+      return ok(await createToken(app.db, request.auth.userId, { ...rest, organizationId: scope }))
+    },
+  )
+
+  app.get(
+    '/users/me/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'List your API tokens',
+        querystring: TokenListQuery,
+        response: responses({ 200: Ok(TokenPage) }),
+      },
+    },
+    async (request) => {
+      requireUnscoped(request.auth)
+      return ok(await listTokens(app.db, request.auth.userId, request.query))
+    },
+  )
+
+  app.delete(
+    '/users/me/tokens/:tokenId',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke an API token',
+        params: TokenParams,
+        response: responses({ 200: Ok(DeleteResult) }),
+      },
+    },
+    async (request) => {
+      requireUnscoped(request.auth)
+      await revokeToken(app.db, request.auth.userId, request.params.tokenId.toLowerCase())
+      return ok({ delete: 'OK' })
+    },
+  )
+}

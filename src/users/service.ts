@@ -1,0 +1,32 @@
+import type { Db } from '../db/connect.js'
+import { newId, nowIso } from '../db/ids.js'
+import type { User } from '../db/types.js'
+import { findUserByEmail } from './repository.js'
+
+export function userView(user: Pick<User, 'id' | 'email' | 'name'>) {
+  return { id: user.id, email: user.email, name: user.name }
+}
+
+/**
+ * Finds the user with this email or creates it. Emails are stored lower-case. Two callers racing on one new
+ * email both end with the same user: the loser of the unique index re-reads the winner's row.
+ */
+export async function findOrCreateUser(
+  db: Db,
+  email: string,
+  name?: string,
+): Promise<{ user: User; created: boolean }> {
+  const normalized = email.trim().toLowerCase()
+  const existing = await findUserByEmail(db, normalized)
+  if (existing) return { user: existing, created: false }
+  const user: User = { id: newId(), email: normalized, name: name ?? '', created_at: nowIso() }
+  const inserted = await db
+    .insertInto('users')
+    .values(user)
+    .onConflict((oc) => oc.column('email').doNothing())
+    .executeTakeFirst()
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { user, created: true }
+  const winner = await findUserByEmail(db, normalized)
+  if (!winner) throw new Error('user vanished after a conflicting insert')
+  return { user: winner, created: false }
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { inject } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
+import { databaseUrl } from './pg-cluster.js'
+
+export const dialect: Dialect = process.env.ORGSPACE_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite'
+
+export interface TestDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+/** A fresh, empty database of the dialect under test: a SQLite file, or a clone of the migrated PG template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'orgspace-test-'))
+    return {
+      url: `sqlite:${join(dir, 'test.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    }
+  }
+  const server = inject('pgServerUrl')
+  const name = `orgspace_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  await admin.query(`create database ${name} template orgspace_template`)
+  await admin.end()
+  return {
+    url: databaseUrl(server, name),
+    async drop() {
+      const client = new pg.Client({ connectionString: server })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+    },
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  db: Db
+  database: DatabaseHandle
+  config: Config
+  url: string
+  close(): Promise<void>
+}
+
+/** The production app (same buildApp, same options) on a database of its own. */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase()
+  const config = loadConfig({ LOG_LEVEL: 'silent', PURGE_WORKER: 'off', ...env, DATABASE_URL: testDb.url })
+  const database = openDatabase(config.DATABASE_URL)
+  const app = await buildApp({ config, database })
+  await app.ready()
+  return {
+    app,
+    db: database.db,
+    database,
+    config,
+    url: testDb.url,
+    async close() {
+      await app.close()
+      await database.close()
+      await testDb.drop()
+    },
+  }
+}

@@ -1,0 +1,41 @@
+import { defineConfig } from 'vitest/config'
+import { findPostgresBin } from './test/support/pg-cluster.js'
+
+// One suite, two databases: every test file runs once on SQLite and once on PostgreSQL.
+// PostgreSQL comes from TEST_DATABASE_URL or a throwaway cluster; without either the PostgreSQL half is
+// skipped loudly — except in CI, where that is a failure.
+const postgresAvailable = Boolean(process.env.TEST_DATABASE_URL) || findPostgresBin() !== null
+if (!postgresAvailable) {
+  const message =
+    'PostgreSQL is not available (no TEST_DATABASE_URL, no server binaries): the PostgreSQL suite is SKIPPED'
+  if (process.env.CI === 'true') throw new Error(`${message} — refusing to pass in CI`)
+  console.warn(`\n${'!'.repeat(message.length)}\n${message}\n${'!'.repeat(message.length)}\n`)
+}
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true as const,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { ORGSPACE_TEST_DIALECT: 'sqlite' } },
+      },
+      ...(postgresAvailable
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'postgres',
+                include: ['test/**/*.test.ts'],
+                exclude: ['test/**/*.unit.test.ts'],
+                env: { ORGSPACE_TEST_DIALECT: 'postgres' },
+                globalSetup: ['test/global-setup.ts'],
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+})
