@@ -11,6 +11,8 @@ import { installErrorHandling } from './http/error-handler.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
 import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
+import { deletionRoutes } from './deletion/routes.js'
+import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { healthRoutes } from './http/health.js'
 
 export interface BuildOptions {
@@ -62,6 +64,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     closeWithApp: database === undefined,
   })
   await app.register(authPlugin)
+  await app.register(purgeWorkerPlugin, { config })
 
   await app.register(swagger, {
     openapi: {
@@ -87,6 +90,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
         await authed.register(userRoutes)
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
+        await authed.register(deletionRoutes)
       })
     },
     { prefix: '/v1' },

@@ -1,0 +1,36 @@
+import pino from 'pino'
+import { loadConfig } from '../config.js'
+import { openDatabase } from '../db/connect.js'
+import { migrateToLatest } from '../db/migrate.js'
+import { PurgeWorker } from '../deletion/worker.js'
+import { parseOptions, registerCommand } from './commands.js'
+
+registerCommand({
+  name: 'worker',
+  summary: 'run the purge worker alone (no HTTP); stops between batches on SIGTERM/SIGINT',
+  usage:
+    'orgspace worker   — reads DATABASE_URL, LOG_LEVEL, PURGE_BATCH_TARGET_MS, PURGE_POLL_MS, PURGE_LEASE_MS',
+  async run(args) {
+    parseOptions(args, {}, 'orgspace worker')
+    const config = loadConfig()
+    const logger = pino({ level: config.LOG_LEVEL, base: { component: 'purge' } })
+    const database = openDatabase(config.DATABASE_URL)
+    await migrateToLatest(database.db)
+    const worker = new PurgeWorker(database.db, {
+      batchTargetMs: config.PURGE_BATCH_TARGET_MS,
+      pollMs: config.PURGE_POLL_MS,
+      leaseMs: config.PURGE_LEASE_MS,
+      logger,
+    })
+    worker.start()
+    logger.info({ worker: worker.id }, 'purge worker started')
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve)
+      process.once('SIGINT', resolve)
+    })
+    logger.info({ worker: worker.id }, 'stopping between batches')
+    await worker.stop()
+    await database.close()
+    return 0
+  },
+})

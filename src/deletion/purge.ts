@@ -1,0 +1,133 @@
+import { performance } from 'node:perf_hooks'
+import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
+import { lockFinishedDeletion, recordBatch, releaseTask, reopenTasks, type PurgeTask } from './repository.js'
+import { deleteBatch, resourceName, tablesStillHolding } from './tables.js'
+
+// The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
+// batches, each batch its own short transaction that deletes rows *and* records the count in the task, so a
+// crash at any instant loses nothing: the next worker resumes from whatever committed. Tasks are independent
+// (no tenant table references another's rows through a foreign key that cascades), so they can be shared
+// between workers and retried in any order.
+
+export class LeaseLost extends Error {
+  constructor(taskId: string) {
+    super(`lease on purge task ${taskId} was lost`)
+    this.name = 'LeaseLost'
+  }
+}
+
+/**
+ * Batch size that tracks a time budget: a batch holds SQLite's single writer (and on PostgreSQL a transaction's
+ * locks) only for about `targetMs`, however fast or slow the disk is, so other tenants' requests never wait long.
+ */
+export class BatchSizer {
+  size: number
+  constructor(
+    private readonly targetMs: number,
+    private readonly min = 50,
+    private readonly max = 50_000,
+    initial = 500,
+  ) {
+    this.size = initial
+  }
+  observe(elapsedMs: number, rows: number): void {
+    if (rows < this.size) return // a short last batch says nothing about speed
+    if (elapsedMs > this.targetMs * 1.25)
+      this.size = Math.max(this.min, Math.floor(this.size * Math.max(0.25, this.targetMs / elapsedMs)))
+    else if (elapsedMs < this.targetMs * 0.75)
+      this.size = Math.min(
+        this.max,
+        Math.ceil(this.size * Math.min(2, this.targetMs / Math.max(elapsedMs, 0.1))),
+      )
+  }
+}
+
+export interface TaskRun {
+  owner: string
+  leaseMs: number
+  sizer: BatchSizer
+  shouldStop(): boolean
+  onBatch?(table: string, rows: number): void
+}
+
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Works a claimed task until its table holds none of the organization's rows, or the worker is stopping. */
+export async function runTask(
+  db: Db,
+  task: PurgeTask,
+  organizationId: string,
+  run: TaskRun,
+): Promise<'done' | 'stopped'> {
+  for (;;) {
+    const limit = run.sizer.size
+    const started = performance.now()
+    const deleted = await db.transaction().execute(async (trx) => {
+      const rows = await deleteBatch(trx, task.table_name, organizationId, limit)
+      const leaseUntil = new Date(Date.now() + run.leaseMs).toISOString()
+      if (!(await recordBatch(trx, task, run.owner, rows, rows < limit, leaseUntil)))
+        throw new LeaseLost(task.id)
+      return rows
+    })
+    run.sizer.observe(performance.now() - started, deleted)
+    if (deleted > 0) run.onBatch?.(task.table_name, deleted)
+    if (deleted < limit) return 'done'
+    if (run.shouldStop()) {
+      await releaseTask(db, task.id, run.owner, null)
+      return 'stopped'
+    }
+    await yieldToOthers()
+  }
+}
+
+/**
+ * Completes one deletion whose tasks are all done, if there is one. Fails closed: it first checks every tenant
+ * table for rows of the organization, and if any remain it reopens their tasks instead of completing. Only then
+ * does it delete the organization row, write the final counts into the receipt and drop the tasks — all in one
+ * transaction.
+ */
+export async function finalizeOne(db: Db): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const deletion = await lockFinishedDeletion(trx, nowIso())
+    if (!deletion) return false
+    const remaining = await tablesStillHolding(trx, deletion.organization_id)
+    if (remaining.length > 0) {
+      await reopenTasks(trx, deletion.id, remaining)
+      return true
+    }
+    const tasks = await trx
+      .selectFrom('purge_tasks')
+      .select(['table_name', 'deleted'])
+      .where('deletion_id', '=', deletion.id)
+      .execute()
+    await trx
+      .deleteFrom('organizations')
+      .where('id', '=', deletion.organization_id)
+      .where('status', '=', 'deleting')
+      .execute()
+    await trx
+      .updateTable('deletions')
+      .set({
+        status: 'completed',
+        counts: JSON.stringify(tally(tasks)),
+        completed_at: nowIso(),
+        error: null,
+        retry_at: null,
+      })
+      .where('id', '=', deletion.id)
+      .execute()
+    await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletion.id).execute()
+    return true
+  })
+}
+
+/** Rows deleted per resource, from the tasks' counters. */
+export function tally(tasks: Array<{ table_name: string; deleted: number }>): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const task of tasks) {
+    const name = resourceName(task.table_name)
+    counts[name] = (counts[name] ?? 0) + Number(task.deleted)
+  }
+  return counts
+}

@@ -1,0 +1,80 @@
+import { sql } from 'kysely'
+import { isPostgres, type Db } from '../db/connect.js'
+
+// The purge does not keep its own list of what an organization owns: it asks the database for every table
+// with an `organization_id` column (the tenant key of CONTRACT §6). A table added later is purged and verified
+// without touching this code. `deletions` is the one exception: it is the lasting receipt.
+const KEPT = new Set(['deletions'])
+
+/** API names for the receipt's counts; a table without one is reported under its own name. */
+const RESOURCE_NAMES: Record<string, string> = {
+  audit_events: 'auditEvents',
+  collaborators: 'collaborators',
+  apps: 'apps',
+  devices: 'devices',
+  subscriptions: 'subscriptions',
+  tokens: 'tokens',
+}
+
+export function resourceName(table: string): string {
+  return RESOURCE_NAMES[table] ?? table
+}
+
+/** Every table holding organization data, sorted by name. */
+export async function tenantTables(db: Db): Promise<string[]> {
+  const result = isPostgres(db)
+    ? await sql<{ name: string }>`
+        select table_name as name from information_schema.columns
+        where column_name = 'organization_id' and table_schema = current_schema()`.execute(db)
+    : await sql<{ name: string }>`
+        select m.name as name from sqlite_master m join pragma_table_info(m.name) p
+        where m.type = 'table' and p.name = 'organization_id'`.execute(db)
+  return result.rows
+    .map((r) => r.name)
+    .filter((name) => !KEPT.has(name))
+    .sort()
+}
+
+/** Deletes up to `limit` of the organization's rows from `table`; returns how many went. */
+export async function deleteBatch(
+  db: Db,
+  table: string,
+  organizationId: string,
+  limit: number,
+): Promise<number> {
+  const t = sql.table(table)
+  // Address rows by their physical id (ctid / rowid): the cheapest way to delete what the index scan found.
+  const result = isPostgres(db)
+    ? await sql`delete from ${t} where ctid = any(array(select ctid from ${t} where organization_id = ${organizationId} limit ${limit}))`.execute(
+        db,
+      )
+    : await sql`delete from ${t} where rowid in (select rowid from ${t} where organization_id = ${organizationId} limit ${limit})`.execute(
+        db,
+      )
+  return Number(result.numAffectedRows ?? 0)
+}
+
+/** The tables that still hold at least one row of the organization. */
+export async function tablesStillHolding(db: Db, organizationId: string): Promise<string[]> {
+  const remaining: string[] = []
+  for (const table of await tenantTables(db)) {
+    const row =
+      await sql`select 1 as found from ${sql.table(table)} where organization_id = ${organizationId} limit 1`.execute(
+        db,
+      )
+    if (row.rows.length > 0) remaining.push(table)
+  }
+  return remaining
+}
+
+/** How many rows of the organization each table holds, by resource name. */
+export async function countOwnedRows(db: Db, organizationId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of await tenantTables(db)) {
+    const result = await sql<{
+      n: number
+    }>`select count(*) as n from ${sql.table(table)} where organization_id = ${organizationId}`.execute(db)
+    counts[resourceName(table)] = Number(result.rows[0]?.n ?? 0)
+  }
+  return counts
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
+import { claimTask, recordFailure, releaseTask } from './repository.js'
+import { BatchSizer, finalizeOne, LeaseLost, runTask } from './purge.js'
+import { resourceName } from './tables.js'
+
+export interface WorkerLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface PurgeWorkerOptions {
+  batchTargetMs: number
+  pollMs: number
+  leaseMs: number
+  logger: WorkerLogger
+  onBatch?(table: string, rows: number): void
+}
+
+const MAX_RETRY_DELAY_MS = 5 * 60_000
+
+/**
+ * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
+ * (`orgspace worker`); any number of workers may share one database. It is woken at once by a DELETE in the
+ * same process and otherwise polls, so deletions requested elsewhere (or interrupted by a crash) are picked up.
+ */
+export class PurgeWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  private stopping = false
+  private running: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private kicked = false
+  private readonly sizer: BatchSizer
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: PurgeWorkerOptions,
+  ) {
+    this.sizer = new BatchSizer(options.batchTargetMs)
+  }
+
+  start(): void {
+    this.running ??= this.loop()
+  }
+
+  /** Something may be waiting: look now rather than at the next poll. */
+  kick(): void {
+    this.kicked = true
+    this.wake?.()
+  }
+
+  /** Stops between batches; resolves once the current batch has committed and the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.wake?.()
+    await this.running
+  }
+
+  /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
+  async drain(): Promise<void> {
+    while (await this.step()) {
+      // keep going
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0
+    while (!this.stopping) {
+      let worked = false
+      try {
+        worked = await this.step()
+        failures = 0
+      } catch (error) {
+        failures++
+        this.options.logger.warn({ err: error, worker: this.id }, 'purge worker step failed; will retry')
+      }
+      if (!worked && !this.stopping) {
+        await this.sleep(
+          failures > 0
+            ? Math.min(this.options.pollMs * 2 ** failures, MAX_RETRY_DELAY_MS)
+            : this.options.pollMs,
+        )
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      timer.unref()
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = undefined
+        this.kicked = false
+        done()
+      }
+    })
+  }
+
+  /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
+  private async step(): Promise<boolean> {
+    if (await finalizeOne(this.db)) return true
+    const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
+    const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
+    if (!task) return false
+    const deletion = await this.db
+      .selectFrom('deletions')
+      .select(['organization_id', 'attempts'])
+      .where('id', '=', task.deletion_id)
+      .executeTakeFirstOrThrow()
+    try {
+      const outcome = await runTask(this.db, task, deletion.organization_id, {
+        owner: this.id,
+        leaseMs: this.options.leaseMs,
+        sizer: this.sizer,
+        shouldStop: () => this.stopping,
+        onBatch: this.options.onBatch,
+      })
+      if (outcome === 'done') this.kicked = true // the deletion may now be ready to complete
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        this.options.logger.warn({ task: task.id, worker: this.id }, error.message)
+        return true
+      }
+      const retryAt = new Date(
+        Date.now() + Math.min(1000 * 2 ** deletion.attempts, MAX_RETRY_DELAY_MS),
+      ).toISOString()
+      const code = (error as { code?: unknown }).code
+      // The receipt gets a reason without SQL or internals; the log gets the whole error.
+      const reason = `purging ${resourceName(task.table_name)} failed${typeof code === 'string' ? ` (${code})` : ''}; retrying`
+      this.options.logger.error({ err: error, task: task.id, worker: this.id, retryAt }, 'purge task failed')
+      await recordFailure(this.db, task.deletion_id, reason, retryAt)
+      await releaseTask(this.db, task.id, this.id, retryAt)
+    }
+    return true
+  }
+}

@@ -1,0 +1,34 @@
+import { sql } from 'kysely'
+import type { Db } from '../../src/db/connect.js'
+import { tenantTables } from '../../src/deletion/tables.js'
+import { PurgeWorker } from '../../src/deletion/worker.js'
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
+
+export function testWorker(db: Db, options: { batchTargetMs?: number; leaseMs?: number } = {}): PurgeWorker {
+  return new PurgeWorker(db, {
+    batchTargetMs: options.batchTargetMs ?? 5,
+    pollMs: 20,
+    leaseMs: options.leaseMs ?? 30_000,
+    logger: silent,
+  })
+}
+
+/** Purges everything that is waiting, in this process, and returns when nothing is left to do. */
+export async function purgeNow(db: Db): Promise<void> {
+  await testWorker(db).drain()
+}
+
+/** Rows per tenant table that still carry `organizationId` (plus the organizations row itself). */
+export async function rowsOf(db: Db, organizationId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of [...(await tenantTables(db)), 'deletions']) {
+    const r = await sql<{
+      n: number
+    }>`select count(*) as n from ${sql.table(table)} where organization_id = ${organizationId}`.execute(db)
+    counts[table] = Number(r.rows[0]?.n ?? 0)
+  }
+  const org = await db.selectFrom('organizations').select('id').where('id', '=', organizationId).execute()
+  counts.organizations = org.length
+  return counts
+}
