@@ -75,6 +75,7 @@ export function taskProgress(db: Db, deletionIds: string[]) {
 /**
  * Claims one pending task whose lease is free or expired, for `owner`, until `leaseUntil`. On PostgreSQL,
  * FOR UPDATE SKIP LOCKED lets several workers claim different tasks at once without waiting on each other.
+ * A failed deletion keeps saying `failed` (with its reason) while it is retried, until it completes.
  */
 export async function claimTask(
   db: Db,
@@ -97,13 +98,6 @@ export async function claimTask(
       .$if(isPostgres(trx), (q) => q.forUpdate(['purge_tasks']).skipLocked())
       .executeTakeFirst()
     if (!candidate) return undefined
-    // A retried failure is back in progress: the receipt says so.
-    await trx
-      .updateTable('deletions')
-      .set({ status: 'purging' })
-      .where('id', '=', candidate.deletion_id)
-      .where('status', '=', 'failed')
-      .execute()
     return trx
       .updateTable('purge_tasks')
       .set({ lease_owner: owner, lease_expires_at: leaseUntil })

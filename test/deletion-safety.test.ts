@@ -1,0 +1,189 @@
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { finalizeOne } from '../src/deletion/purge.js'
+import { buildTestApp, type TestApp } from './support/app.js'
+import { as, createOrg, createUser, type TestUser } from './support/factories.js'
+import { purgeNow, rowsOf, testWorker } from './support/purge.js'
+
+let t: TestApp
+beforeAll(async () => {
+  t = await buildTestApp()
+})
+afterAll(async () => t.close())
+
+function expectNothingLeft(rows: Record<string, number>) {
+  for (const [table, n] of Object.entries(rows)) expect(n, table).toBe(table === 'deletions' ? 1 : 0)
+}
+
+async function liveSubscriptionsOfDeletedOrgs(): Promise<number> {
+  const row = await t.db
+    .selectFrom('subscriptions')
+    .innerJoin('organizations', 'organizations.id', 'subscriptions.organization_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organizations.status', '=', 'deleting')
+    .where('subscriptions.status', '!=', 'canceled')
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+describe('races between DELETE and writes', () => {
+  it('a subscription created concurrently either blocks the delete (5111) or is refused (3001)', async () => {
+    const owner = await createUser(t, 'owner')
+    const outcomes = new Set<string>()
+    for (let i = 0; i < 12; i++) {
+      const org = await createOrg(t, owner)
+      const api = as(t, owner)
+      const [sub, del] = await Promise.all([
+        api.post(`/v1/organizations/${org.id}/subscriptions`, { plan: 'pro' }),
+        api.delete(`/v1/organizations/${org.id}`),
+      ])
+      if (del.status === 200) {
+        expect(sub.status).toBe(404)
+        expect(sub.body.error.code).toBe(3001)
+        outcomes.add('deleted')
+      } else {
+        expect(del.body.error.code).toBe(5111)
+        expect(sub.status).toBe(200)
+        outcomes.add('blocked')
+      }
+    }
+    expect(outcomes.size).toBeGreaterThan(0)
+    expect(await liveSubscriptionsOfDeletedOrgs()).toBe(0)
+  })
+
+  it('writes racing the delete and the purge leave no orphan', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    const api = as(t, owner)
+    const o = `/v1/organizations/${org.id}`
+    const writes = (round: number) =>
+      Array.from({ length: 8 }, (_, i) => [
+        api.post(`${o}/apps`, { name: `app ${round}-${i}` }),
+        api.post(`${o}/devices`, { platform: 'windows', serialNumber: `race-${round}-${i}` }),
+        api.post(`${o}/collaborators`, {
+          email: `race-${round}-${i}-${org.id}@example.test`,
+          role: 'viewer',
+        }),
+      ]).flat()
+    const [before, del, during] = await Promise.all([
+      Promise.all(writes(0)),
+      api.delete(o),
+      Promise.all(writes(1)),
+    ])
+    expect(del.status).toBe(200)
+    for (const reply of [...before, ...during]) expect([200, 404]).toContain(reply.status)
+    const purging = purgeNow(t.db)
+    const late = await Promise.all(writes(2))
+    for (const reply of late) expect(reply.status).toBe(404)
+    await purging
+    await purgeNow(t.db)
+    expectNothingLeft(await rowsOf(t.db, org.id))
+  })
+})
+
+describe('the purge fails closed', () => {
+  it('reopens a table that still holds rows instead of completing', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'left behind' })
+    const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+    // Pretend every task finished although nothing was deleted.
+    await t.db
+      .updateTable('purge_tasks')
+      .set({ status: 'done' })
+      .where('deletion_id', '=', deletionId)
+      .execute()
+    while (await finalizeOne(t.db)) {
+      // finalize whatever is ready; ours must be reopened, not completed
+    }
+    const receipt = await as(t, owner).get(`/v1/deletions/${deletionId}`)
+    expect(receipt.body.data.status).toBe('purging')
+    const reopened = await t.db
+      .selectFrom('purge_tasks')
+      .select('table_name')
+      .where('deletion_id', '=', deletionId)
+      .where('status', '=', 'pending')
+      .execute()
+    expect(reopened.map((r) => r.table_name).sort()).toEqual(['apps', 'audit_events', 'collaborators'])
+    await purgeNow(t.db)
+    expectNothingLeft(await rowsOf(t.db, org.id))
+    expect((await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data.status).toBe('completed')
+  })
+
+  it('purges a tenant table it has never heard of, and reports a failure it cannot get past, then retries', async () => {
+    // A table added later, whose rows also block deleting devices through a foreign key.
+    await sql`create table widgets (id text primary key, organization_id text not null references organizations(id), device_id text not null references devices(id))`.execute(
+      t.db,
+    )
+    try {
+      const owner: TestUser = await createUser(t, 'owner')
+      const org = await createOrg(t, owner)
+      const device = (
+        await as(t, owner).post(`/v1/organizations/${org.id}/devices`, {
+          platform: 'apple',
+          serialNumber: 'W-1',
+        })
+      ).body.data
+      await sql`insert into widgets (id, organization_id, device_id) values (${'w1'}, ${org.id}, ${device.id})`.execute(
+        t.db,
+      )
+      const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+
+      // Tasks run in table order: devices (blocked by the widget) fails before widgets is purged.
+      await purgeNow(t.db)
+      const failed = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
+      expect(failed.status).toBe('failed')
+      expect(failed.error).toMatch(/^purging devices failed/)
+      expect(failed.error).not.toMatch(/select |delete from|where /i)
+      expect((await rowsOf(t.db, org.id)).widgets).toBe(0)
+
+      // The retry is due after a short backoff; then the purge completes.
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      await purgeNow(t.db)
+      const done = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
+      expect(done).toMatchObject({ status: 'completed', error: null, counts: { devices: 1, widgets: 1 } })
+      expectNothingLeft(await rowsOf(t.db, org.id))
+    } finally {
+      await sql`drop table widgets`.execute(t.db)
+    }
+  })
+})
+
+describe('the in-server worker', () => {
+  it('purges right after DELETE, without being asked', async () => {
+    const served = await buildTestApp({ PURGE_WORKER: 'on', PURGE_POLL_MS: '60000' })
+    try {
+      const owner = await createUser(served, 'owner')
+      const org = await createOrg(served, owner)
+      await as(served, owner).post(`/v1/organizations/${org.id}/devices`, {
+        platform: 'android',
+        serialNumber: 'X',
+      })
+      const { deletionId } = (await as(served, owner).delete(`/v1/organizations/${org.id}`)).body.data
+      let status = 'purging'
+      for (let i = 0; i < 100 && status !== 'completed'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        status = (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status
+      }
+      expect(status).toBe('completed')
+      expectNothingLeft(await rowsOf(served.db, org.id))
+    } finally {
+      await served.close()
+    }
+  })
+
+  it('shares one purge between two workers without double counting', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    const api = as(t, owner)
+    for (let i = 0; i < 40; i++)
+      await api.post(`/v1/organizations/${org.id}/devices`, { platform: 'android', serialNumber: `S${i}` })
+    const { deletionId } = (await api.delete(`/v1/organizations/${org.id}`)).body.data
+    await Promise.all([testWorker(t.db).drain(), testWorker(t.db).drain()])
+    await purgeNow(t.db)
+    const receipt = (await api.get(`/v1/deletions/${deletionId}`)).body.data
+    expect(receipt.status).toBe('completed')
+    expect(receipt.counts.devices).toBe(40)
+    expect(receipt.counts.auditEvents).toBe(41)
+  })
+})
