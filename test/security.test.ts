@@ -1,0 +1,313 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createToken } from '../src/tokens/service.js'
+import { buildTestApp, type TestApp } from './support/app.js'
+import {
+  addMember,
+  as,
+  call,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+} from './support/factories.js'
+
+// One check over every route: no token, bad token, malformed header, expired token, revoked token; and for
+// organization routes a stranger (404, nothing leaks) and a member lacking the permission (403). The route
+// table is compared with the OpenAPI document, so a new route cannot be added without being checked here.
+
+type Role = 'admin' | 'editor' | 'viewer'
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+interface Fixture {
+  owner: TestUser
+  org: TestOrg
+  members: Record<Role, TestUser & { collaboratorId: string }>
+  appId: string
+  deviceId: string
+  subscriptionId: string
+  tokenId: string
+  deletionId: string
+}
+
+interface RouteCase {
+  method: Method
+  path: string
+  url(f: Fixture): string
+  body?: object
+  /** Organization routes: strangers get 404. */
+  org?: true
+  /** The most privileged role that lacks the route's permission. */
+  deniedTo?: Role
+}
+
+const o = (f: Fixture) => `/v1/organizations/${f.org.id}`
+
+const ROUTES: RouteCase[] = [
+  { method: 'GET', path: '/v1/users/me', url: () => '/v1/users/me' },
+  { method: 'POST', path: '/v1/users/me/tokens', url: () => '/v1/users/me/tokens', body: { name: 'x' } },
+  { method: 'GET', path: '/v1/users/me/tokens', url: () => '/v1/users/me/tokens' },
+  { method: 'DELETE', path: '/v1/users/me/tokens/:tokenId', url: (f) => `/v1/users/me/tokens/${f.tokenId}` },
+  { method: 'GET', path: '/v1/organizations', url: () => '/v1/organizations' },
+  { method: 'POST', path: '/v1/organizations', url: () => '/v1/organizations', body: { name: 'x' } },
+  {
+    method: 'GET',
+    path: '/v1/organizations/check-slug/:slug',
+    url: () => '/v1/organizations/check-slug/some-slug',
+  },
+  { method: 'GET', path: '/v1/deletions', url: () => '/v1/deletions' },
+  { method: 'GET', path: '/v1/deletions/:deletionId', url: (f) => `/v1/deletions/${f.deletionId}` },
+  { method: 'GET', path: '/v1/organizations/:organizationId', url: o, org: true },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId',
+    url: o,
+    body: { name: 'x' },
+    org: true,
+    deniedTo: 'editor',
+  },
+  { method: 'DELETE', path: '/v1/organizations/:organizationId', url: o, org: true, deniedTo: 'admin' },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/actions',
+    url: (f) => `${o(f)}/actions`,
+    org: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/change-owner',
+    url: (f) => `${o(f)}/change-owner`,
+    body: { newOwner: 'x@example.test' },
+    org: true,
+    deniedTo: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/deletion-preview',
+    url: (f) => `${o(f)}/deletion-preview`,
+    org: true,
+    deniedTo: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/collaborators',
+    url: (f) => `${o(f)}/collaborators`,
+    org: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/collaborators',
+    url: (f) => `${o(f)}/collaborators`,
+    body: { email: 'new@example.test', role: 'viewer' },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId/collaborators/:collaboratorId',
+    url: (f) => `${o(f)}/collaborators/${f.members.viewer.collaboratorId}`,
+    body: { role: 'editor' },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/collaborators/:collaboratorId',
+    url: (f) => `${o(f)}/collaborators/${f.members.viewer.collaboratorId}`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  { method: 'GET', path: '/v1/organizations/:organizationId/apps', url: (f) => `${o(f)}/apps`, org: true },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/apps',
+    url: (f) => `${o(f)}/apps`,
+    body: { name: 'x' },
+    org: true,
+    deniedTo: 'viewer',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/apps/:applicationId',
+    url: (f) => `${o(f)}/apps/${f.appId}`,
+    org: true,
+  },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId/apps/:applicationId',
+    url: (f) => `${o(f)}/apps/${f.appId}`,
+    body: { name: 'x' },
+    org: true,
+    deniedTo: 'viewer',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/apps/:applicationId',
+    url: (f) => `${o(f)}/apps/${f.appId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/devices',
+    url: (f) => `${o(f)}/devices`,
+    org: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/devices',
+    url: (f) => `${o(f)}/devices`,
+    body: { platform: 'apple', serialNumber: 'SEC-1' },
+    org: true,
+    deniedTo: 'viewer',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/devices/:deviceId',
+    url: (f) => `${o(f)}/devices/${f.deviceId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/subscriptions',
+    url: (f) => `${o(f)}/subscriptions`,
+    org: true,
+    deniedTo: 'admin',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/subscriptions',
+    url: (f) => `${o(f)}/subscriptions`,
+    body: { plan: 'pro' },
+    org: true,
+    deniedTo: 'admin',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/subscriptions/:subscriptionId/cancel',
+    url: (f) => `${o(f)}/subscriptions/${f.subscriptionId}/cancel`,
+    org: true,
+    deniedTo: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/audit',
+    url: (f) => `${o(f)}/audit`,
+    org: true,
+    deniedTo: 'editor',
+  },
+]
+
+let t: TestApp
+let f: Fixture
+let stranger: TestUser
+let expiredToken: string
+
+beforeAll(async () => {
+  t = await buildTestApp()
+  const owner = await createUser(t, 'owner')
+  const org = await createOrg(t, owner)
+  const members = {
+    admin: await addMember(t, owner, org, 'admin'),
+    editor: await addMember(t, owner, org, 'editor'),
+    viewer: await addMember(t, owner, org, 'viewer'),
+  }
+  const api = as(t, owner)
+  const appId = (await api.post(`/v1/organizations/${org.id}/apps`, { name: 'Secured' })).body.data.id
+  const deviceId = (
+    await api.post(`/v1/organizations/${org.id}/devices`, { platform: 'android', serialNumber: 'SEC-0' })
+  ).body.data.id
+  const subscriptionId = (await api.post(`/v1/organizations/${org.id}/subscriptions`, { plan: 'pro' })).body
+    .data.id
+  const tokenId = (await api.post('/v1/users/me/tokens', { name: 'spare' })).body.data.id
+  const doomed = await createOrg(t, owner)
+  const deletionId = (await api.delete(`/v1/organizations/${doomed.id}`)).body.data.deletionId
+  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId }
+  stranger = await createUser(t, 'stranger')
+  const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })
+  await t.db
+    .updateTable('tokens')
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where('id', '=', expired.id)
+    .execute()
+  expiredToken = expired.token
+})
+afterAll(async () => t.close())
+
+async function send(route: RouteCase, headers: Record<string, string>) {
+  const response = await t.app.inject({
+    method: route.method,
+    url: route.url(f),
+    headers,
+    ...(route.body ? { payload: route.body } : {}),
+  })
+  return { status: response.statusCode, body: JSON.parse(response.body) }
+}
+
+describe('every route', () => {
+  it('is in this table, and this table has no route the API lacks', () => {
+    const spec = t.app.swagger() as { paths: Record<string, Record<string, unknown>> }
+    const documented = Object.entries(spec.paths)
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+      )
+      .filter((r) => r.includes(' /v1/'))
+      .sort()
+    expect(ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(documented)
+  })
+
+  describe.each(ROUTES)('$method $path', (route) => {
+    it('answers 4002 without a token', async () => {
+      expect(await send(route, {})).toEqual({
+        status: 401,
+        body: { status: false, error: { code: 4002, message: 'No auth token' } },
+      })
+    })
+
+    it('answers 4004 for an unknown, malformed or revoked token', async () => {
+      const revoked = await createToken(t.db, f.owner.id, { name: 'revoked' })
+      expect((await as(t, f.owner).delete(`/v1/users/me/tokens/${revoked.id}`)).status).toBe(200)
+      for (const authorization of [
+        `Bearer osk_${'0'.repeat(24)}_${'A'.repeat(43)}`,
+        `Bearer ${f.owner.token.slice(0, -1)}${f.owner.token.endsWith('A') ? 'B' : 'A'}`,
+        'Bearer',
+        'Basic dXNlcjpwYXNz',
+        `Bearer ${revoked.token}`,
+      ]) {
+        expect(await send(route, { authorization }), authorization).toEqual({
+          status: 401,
+          body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
+        })
+      }
+    })
+
+    it('answers 4005 for an expired token', async () => {
+      expect(await send(route, { authorization: `Bearer ${expiredToken}` })).toEqual({
+        status: 401,
+        body: { status: false, error: { code: 4005, message: 'Token Expired' } },
+      })
+    })
+
+    it.runIf(route.org)('answers 3001 to a stranger', async () => {
+      expect(await send(route, { authorization: `Bearer ${stranger.token}` })).toEqual({
+        status: 404,
+        body: { status: false, error: { code: 3001, message: 'Entity not found' } },
+      })
+    })
+
+    it.runIf(route.deniedTo)('answers 4003 to a member without the permission', async () => {
+      const member = f.members[route.deniedTo ?? 'viewer']
+      expect(await send(route, { authorization: `Bearer ${member.token}` })).toEqual({
+        status: 403,
+        body: { status: false, error: { code: 4003, message: 'Forbidden' } },
+      })
+    })
+  })
+
+  it('left the organization intact after all the refused calls', async () => {
+    const seen = await call(t, f.owner.token, 'GET', `/v1/organizations/${f.org.id}`)
+    expect(seen.status).toBe(200)
+    expect(seen.body.data.counts).toEqual({ apps: 1, devices: 1, collaborators: 4 })
+    expect(seen.body.data.subscriptions).toEqual([{ id: f.subscriptionId, plan: 'pro', status: 'active' }])
+  })
+})
