@@ -14,6 +14,7 @@ import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { healthRoutes } from './http/health.js'
+import { dashboardRoutes } from './http/dashboard.js'
 
 export interface BuildOptions {
   config: Config
@@ -95,6 +96,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     },
     { prefix: '/v1' },
   )
+  await app.register(dashboardRoutes)
 
   return app
 }

@@ -1,0 +1,177 @@
+import { getToken } from './session.js'
+import type {
+  App,
+  AuditEvent,
+  Collaborator,
+  DeleteResult,
+  Deletion,
+  DeletionPreview,
+  Device,
+  Organization,
+  Page,
+  SlugCheck,
+  User,
+} from './types.js'
+
+export interface FieldError {
+  path: string
+  message: string
+}
+
+/** A failure answered by the API (or the network), carrying the envelope's code, message and details. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status: number,
+    readonly fieldErrors: FieldError[] = [],
+    readonly reason = '',
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+
+  get isAuth(): boolean {
+    return this.code === 4002 || this.code === 4004 || this.code === 4005
+  }
+}
+
+/** Code used when the server could not be reached or answered something that is not the envelope. */
+export const NETWORK_ERROR = 0
+
+/** Called when a stored token stops working, so the app can send the user back to sign-in. */
+let onAuthLost: (error: ApiError) => void = () => undefined
+export function setAuthLostHandler(handler: (error: ApiError) => void): void {
+  onAuthLost = handler
+}
+
+function asFieldErrors(value: unknown): FieldError[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return []
+    const { path, message } = item as Record<string, unknown>
+    return typeof message === 'string' ? [{ path: typeof path === 'string' ? path : '', message }] : []
+  })
+}
+
+interface RequestOptions {
+  body?: unknown
+  token?: string
+  signal?: AbortSignal
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const token = options.token ?? getToken()
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (token) headers.authorization = `Bearer ${token}`
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  let response: Response
+  try {
+    response = await fetch(`/v1${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    })
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error
+    throw new ApiError(NETWORK_ERROR, 'Could not reach the orgspace server. Check your connection.', 0)
+  }
+  let payload: unknown
+  try {
+    payload = await response.json()
+  } catch {
+    throw new ApiError(NETWORK_ERROR, `The server answered ${response.status} without a readable body.`, 0)
+  }
+  const envelope = payload as { status?: boolean; data?: T; error?: Record<string, unknown> }
+  if (envelope.status === true) return envelope.data as T
+  const error = envelope.error ?? {}
+  const data = (error.data ?? {}) as Record<string, unknown>
+  const failure = new ApiError(
+    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
+    typeof error.message === 'string' ? error.message : `Request failed (${response.status})`,
+    response.status,
+    asFieldErrors(data.errors),
+    typeof data.reason === 'string' ? data.reason : '',
+  )
+  // A token that worked at sign-in can expire or be revoked later; sign-in itself passes its own token.
+  if (failure.isAuth && options.token === undefined) {
+    onAuthLost(failure)
+    // Signing out re-renders and aborts the view that asked: it must not paint its error over sign-in.
+    if (options.signal?.aborted) throw new DOMException('signed out', 'AbortError')
+  }
+  throw failure
+}
+
+const enc = encodeURIComponent
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value))
+  }
+  const text = search.toString()
+  return text ? `?${text}` : ''
+}
+
+export interface ListParams {
+  page?: number
+  limit?: number
+  signal?: AbortSignal
+}
+
+const org = (ref: string) => `/organizations/${enc(ref)}`
+
+export const api = {
+  me: (token?: string) => request<User>('GET', '/users/me', token === undefined ? {} : { token }),
+
+  organizations: (p: ListParams & { name?: string }) =>
+    request<Page<Organization>>(
+      'GET',
+      `/organizations${query({ page: p.page, limit: p.limit, name: p.name, sort: 'name:asc' })}`,
+      { signal: p.signal },
+    ),
+  createOrganization: (name: string) => request<Organization>('POST', '/organizations', { body: { name } }),
+  organization: (ref: string, signal?: AbortSignal) => request<Organization>('GET', org(ref), { signal }),
+  actions: (ref: string, signal?: AbortSignal) =>
+    request<{ items: string[] }>('GET', `${org(ref)}/actions`, { signal }),
+  checkSlug: (slug: string, signal?: AbortSignal) =>
+    request<SlugCheck>('GET', `/organizations/check-slug/${enc(slug)}`, { signal }),
+  updateOrganization: (ref: string, body: { name?: string; slug?: string }) =>
+    request<Organization>('PUT', org(ref), { body }),
+  changeOwner: (ref: string, newOwner: string) =>
+    request<{ changed: boolean }>('POST', `${org(ref)}/change-owner`, { body: { newOwner } }),
+
+  collaborators: (ref: string, p: ListParams) =>
+    request<Page<Collaborator>>(
+      'GET',
+      `${org(ref)}/collaborators${query({ page: p.page, limit: p.limit })}`,
+      {
+        signal: p.signal,
+      },
+    ),
+  apps: (ref: string, p: ListParams) =>
+    request<Page<App>>('GET', `${org(ref)}/apps${query({ page: p.page, limit: p.limit })}`, {
+      signal: p.signal,
+    }),
+  devices: (ref: string, p: ListParams) =>
+    request<Page<Device>>('GET', `${org(ref)}/devices${query({ page: p.page, limit: p.limit })}`, {
+      signal: p.signal,
+    }),
+  audit: (ref: string, p: ListParams) =>
+    request<Page<AuditEvent>>('GET', `${org(ref)}/audit${query({ page: p.page, limit: p.limit })}`, {
+      signal: p.signal,
+    }),
+
+  cancelSubscription: (ref: string, subscriptionId: string) =>
+    request<unknown>('POST', `${org(ref)}/subscriptions/${enc(subscriptionId)}/cancel`, { body: {} }),
+  deletionPreview: (ref: string, signal?: AbortSignal) =>
+    request<DeletionPreview>('GET', `${org(ref)}/deletion-preview`, { signal }),
+  deleteOrganization: (ref: string) => request<DeleteResult>('DELETE', org(ref)),
+  deletion: (id: string, signal?: AbortSignal) =>
+    request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
+  deletions: (p: ListParams) =>
+    request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
+      signal: p.signal,
+    }),
+}

@@ -1,0 +1,106 @@
+// The shapes of the public /v1 API the dashboard reads (CONTRACT §5).
+
+export interface Page<T> {
+  items: T[]
+  totalDocs: number
+  limit: number
+  page: number
+  totalPages: number
+  hasPrevPage: boolean
+  hasNextPage: boolean
+  prevPage: number | null
+  nextPage: number | null
+}
+
+export interface User {
+  id: string
+  email: string
+  name: string
+}
+
+export interface SubscriptionSummary {
+  id: string
+  plan: string
+  status: string
+}
+
+export interface Organization {
+  id: string
+  name: string
+  slug: string
+  webSiteUrl: string | null
+  owner: { id: string; email: string }
+  role: string
+  subscriptions: SubscriptionSummary[]
+  counts: { apps: number; devices: number; collaborators: number }
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Collaborator {
+  id: string
+  role: string
+  user: User
+  createdAt: string
+}
+
+export interface App {
+  id: string
+  name: string
+  slug: string
+  description: string | null
+  createdAt: string
+}
+
+export interface Device {
+  id: string
+  platform: string
+  serialNumber: string
+  name: string | null
+  state: string
+  enrolledAt: string
+}
+
+export interface AuditEvent {
+  id: string
+  action: string
+  entity: string
+  entityId: string
+  actor: { id: string; email: string } | null
+  createdAt: string
+}
+
+export interface Blocker {
+  type: string
+  id: string
+  status: string
+}
+
+export interface DeletionPreview {
+  blockers: Blocker[]
+  counts: Record<string, number>
+}
+
+export interface DeleteResult {
+  delete: string
+  deletionId?: string
+}
+
+export type DeletionStatus = 'purging' | 'completed' | 'failed'
+
+export interface Deletion {
+  id: string
+  organization: { id: string; slug: string; name: string }
+  requestedBy: { id: string; email: string }
+  requestedAt: string
+  status: DeletionStatus
+  counts: Record<string, number>
+  completedAt: string | null
+  /** Why the last purge attempt failed (it is retried); null otherwise. */
+  error?: string | null
+}
+
+export interface SlugCheck {
+  valid: boolean
+  reason: string
+}

@@ -1,0 +1,116 @@
+import { ApiError } from './api.js'
+import { h, type Child } from './dom.js'
+import type { Page } from './types.js'
+
+// Widgets shared by the views: error messages in plain words, loading states, pagination, dates.
+
+const HINTS: Record<number, string> = {
+  3001: 'It may have been deleted, or you are not a member of it.',
+  4002: 'Sign in again with an API token.',
+  4003: 'Your role in this workspace does not allow this.',
+  4004: 'The token was not accepted: check it was pasted completely, or create a new one.',
+  4005: 'The token has expired: create a new one.',
+  4029: 'Too many requests: wait a moment and try again.',
+  5111: 'Cancel the subscriptions listed under “What blocks the deletion”, then try again.',
+  1000: 'Something went wrong on the server. Try again; if it persists, check the server log.',
+  5030: 'The server is temporarily unavailable. Try again shortly.',
+}
+
+/** `/body/slug` → `slug`, `/querystring/page` → `page`: the field as a user named it. */
+function fieldName(path: string): string {
+  const name = path.replace(/^\/(body|querystring|params|headers)\/?/, '').replaceAll('/', '.')
+  return name || 'request'
+}
+
+/** The lines a user reads for a failure: the API's own message first, then what it means for them. */
+export function describeError(error: unknown): { message: string; details: string[] } {
+  if (!(error instanceof ApiError)) {
+    return { message: error instanceof Error ? error.message : String(error), details: [] }
+  }
+  const details = error.fieldErrors.map((f) => `${fieldName(f.path)}: ${f.message}`)
+  if (error.reason) details.push(error.reason)
+  const hint = HINTS[error.code]
+  if (hint) details.push(hint)
+  return { message: error.message, details }
+}
+
+export function errorBox(error: unknown, prefix?: string): HTMLElement {
+  const { message, details } = describeError(error)
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
+    h('p', null, h('strong', null, prefix ? `${prefix}: ${message}` : message)),
+    details.length > 0
+      ? h(
+          'ul',
+          null,
+          details.map((d) => h('li', null, d)),
+        )
+      : null,
+  )
+}
+
+export function notice(text: Child, kind: 'info' | 'success' = 'info'): HTMLElement {
+  return h('p', { class: `notice ${kind}`, role: 'status' }, text)
+}
+
+export function loading(what = 'Loading'): HTMLElement {
+  return h('p', { class: 'muted', role: 'status' }, `${what}…`)
+}
+
+export function dateTime(iso: string | null | undefined): Child {
+  if (!iso) return '—'
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return h(
+    'time',
+    { datetime: iso },
+    date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
+  )
+}
+
+/** Previous / Next buttons for a paginated answer; nothing when everything fits on one page. */
+export function pager(page: Page<unknown>, go: (page: number) => void, label: string): HTMLElement | null {
+  if (page.totalPages <= 1) return null
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': `${label} pages` },
+    h(
+      'button',
+      { type: 'button', disabled: !page.hasPrevPage, onClick: () => page.prevPage && go(page.prevPage) },
+      'Previous',
+    ),
+    h('span', null, `Page ${page.page} of ${page.totalPages} (${page.totalDocs} in all)`),
+    h(
+      'button',
+      { type: 'button', disabled: !page.hasNextPage, onClick: () => page.nextPage && go(page.nextPage) },
+      'Next',
+    ),
+  )
+}
+
+/** Runs `work` with `button` disabled and marked busy, so a double click cannot send a request twice. */
+export async function whileBusy<T>(button: HTMLButtonElement, work: () => Promise<T>): Promise<T> {
+  const wasDisabled = button.disabled
+  button.disabled = true
+  button.setAttribute('aria-busy', 'true')
+  try {
+    return await work()
+  } finally {
+    button.removeAttribute('aria-busy')
+    button.disabled = wasDisabled
+  }
+}
+
+/** `apps` → `Apps`, `auditEvents` → `Audit events`. */
+export function humanize(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replaceAll('_', ' ')
+    .toLowerCase()
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}

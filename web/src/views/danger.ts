@@ -1,0 +1,180 @@
+import { api, ApiError } from '../api.js'
+import { h, fill, uid } from '../dom.js'
+import { navigate, paths } from '../router.js'
+import type { Blocker, DeletionPreview } from '../types.js'
+import { errorBox, humanize, loading, whileBusy } from '../ui.js'
+import { flash, isAbort } from './context.js'
+import { P, type WorkspaceContext } from './workspace.js'
+
+// What each count of the deletion preview means to a person, in the reference page's own words.
+const RESOURCE_LABELS: Record<string, string> = {
+  apps: 'Applications',
+  applications: 'Applications',
+  devices: 'Device enrollments',
+  deviceEnrollments: 'Device enrollments',
+  collaborators: 'User assignments (collaborators)',
+  memberships: 'User assignments (collaborators)',
+  subscriptions: 'Subscriptions',
+  audit: 'Historical data (audit events)',
+  auditEvents: 'Historical data (audit events)',
+  tokens: 'API tokens scoped to this workspace',
+}
+
+export function resourceLabel(key: string): string {
+  return RESOURCE_LABELS[key] ?? humanize(key)
+}
+
+function countsList(counts: Record<string, number>, label: string): HTMLElement {
+  const entries = Object.entries(counts)
+  if (entries.length === 0) return h('p', { class: 'empty' }, 'Nothing but the workspace itself.')
+  return h(
+    'ul',
+    { class: 'removal', 'aria-label': label },
+    entries.map(([key, n]) =>
+      h('li', { 'data-resource': key }, h('span', null, resourceLabel(key)), h('strong', null, String(n))),
+    ),
+  )
+}
+
+export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
+  const { org } = ctx
+  const plans = new Map(org.subscriptions.map((s) => [s.id, s.plan]))
+  const previewBox = h('div', { 'aria-live': 'polite' })
+  const feedback = h('div', { 'aria-live': 'assertive' })
+  const blockersHeadingId = uid('blockers')
+
+  const blockerItem = (blocker: Blocker): HTMLElement => {
+    const plan = plans.get(blocker.id)
+    const what =
+      blocker.type === 'subscription'
+        ? `The ${plan ? `${plan} subscription` : 'subscription'} is ${blocker.status}`
+        : `${humanize(blocker.type)} ${blocker.id} is ${blocker.status}`
+    const row = h('li', { class: 'blocker', 'data-blocker': blocker.id }, h('span', null, what))
+    if (blocker.type === 'subscription' && ctx.can(P.billingCancel)) {
+      const cancel = h('button', { type: 'button' }, `Cancel ${plan ? `${plan} ` : ''}subscription…`)
+      cancel.addEventListener('click', () => confirmCancel(row, cancel, blocker, plan))
+      row.append(cancel)
+    } else if (blocker.type === 'subscription') {
+      row.append(h('span', { class: 'muted' }, ' Only the owner can cancel it.'))
+    }
+    return row
+  }
+
+  const confirmCancel = (row: HTMLElement, cancel: HTMLButtonElement, blocker: Blocker, plan?: string) => {
+    cancel.hidden = true
+    const yes = h('button', { type: 'button', class: 'danger' }, 'Yes, cancel the subscription')
+    const no = h('button', { type: 'button' }, 'Keep it')
+    const box = h(
+      'div',
+      { class: 'confirm', role: 'group', 'aria-label': 'Confirm cancellation' },
+      h('p', null, `Cancel the ${plan ?? ''} subscription now? It stops at once and cannot be resumed.`),
+      h('div', { class: 'actions' }, yes, no),
+    )
+    yes.addEventListener('click', async () => {
+      try {
+        await whileBusy(yes, () => api.cancelSubscription(org.id, blocker.id))
+        fill(feedback)
+        await loadPreview()
+      } catch (error) {
+        box.replaceWith(errorBox(error, 'Subscription not cancelled'))
+        cancel.hidden = false
+      }
+    })
+    no.addEventListener('click', () => {
+      box.remove()
+      cancel.hidden = false
+      cancel.focus()
+    })
+    row.append(box)
+    yes.focus()
+  }
+
+  const showPreview = (preview: DeletionPreview) => {
+    fill(
+      previewBox,
+      h('h3', null, 'What will be removed'),
+      countsList(preview.counts, 'What will be removed'),
+      h('h3', { id: blockersHeadingId, tabindex: -1 }, 'What blocks the deletion'),
+      preview.blockers.length === 0
+        ? h('p', { class: 'ok' }, 'Nothing: the workspace can be deleted.')
+        : h(
+            'ul',
+            { class: 'blockers', 'aria-labelledby': blockersHeadingId },
+            preview.blockers.map(blockerItem),
+          ),
+    )
+  }
+
+  const loadPreview = async () => {
+    try {
+      showPreview(await api.deletionPreview(org.id, ctx.signal))
+    } catch (error) {
+      if (!isAbort(error)) fill(previewBox, errorBox(error, 'Could not load what deletion would remove'))
+    }
+  }
+
+  const confirmId = uid('confirm-slug')
+  const confirmHelp = uid('confirm-help')
+  const remove = h(
+    'button',
+    { type: 'submit', class: 'danger', disabled: true },
+    `Delete ${org.name} permanently`,
+  )
+  const confirmInput = h('input', {
+    id: confirmId,
+    autocomplete: 'off',
+    spellcheck: false,
+    autocapitalize: 'off',
+    'aria-describedby': confirmHelp,
+    onInput: () => {
+      remove.disabled = confirmInput.value !== org.slug
+    },
+  })
+
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    if (confirmInput.value !== org.slug) return
+    fill(feedback)
+    try {
+      const result = await whileBusy(remove, () => api.deleteOrganization(org.id))
+      flash(`${org.name} was deleted. It no longer appears in your workspaces.`, 'success')
+      navigate(result.deletionId ? paths.deletion(result.deletionId) : paths.workspaces())
+    } catch (error) {
+      fill(feedback, errorBox(error, 'Not deleted'))
+      if (error instanceof ApiError && error.code === 5111) {
+        await loadPreview()
+        document.getElementById(blockersHeadingId)?.focus()
+      }
+    }
+  }
+
+  fill(
+    ctx.panel,
+    h(
+      'section',
+      { class: 'card danger-zone', 'aria-labelledby': 'danger-h' },
+      h('h2', { id: 'danger-h' }, 'Delete this workspace'),
+      h(
+        'p',
+        null,
+        'Permanently deletes ',
+        h('strong', null, org.name),
+        ' and everything in it: applications, device enrollments, user assignments and historical data. ',
+        'This cannot be undone. People keep their own accounts and their other workspaces. ',
+        'Active subscriptions must be cancelled first.',
+      ),
+      previewBox,
+      h(
+        'form',
+        { class: 'confirm-delete', onSubmit: submit },
+        h('label', { for: confirmId }, 'To confirm, type the slug ', h('code', null, org.slug)),
+        h('p', { id: confirmHelp, class: 'help' }, 'The button unlocks when the slug matches exactly.'),
+        confirmInput,
+        feedback,
+        h('div', { class: 'actions' }, remove),
+      ),
+    ),
+  )
+  fill(previewBox, loading('Loading what deletion would remove'))
+  await loadPreview()
+}

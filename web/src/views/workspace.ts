@@ -1,0 +1,106 @@
+import { api } from '../api.js'
+import { h, fill } from '../dom.js'
+import { paths } from '../router.js'
+import type { Organization } from '../types.js'
+import { errorBox, loading } from '../ui.js'
+import { focusHeading, isAbort, type ViewContext } from './context.js'
+import { renderDanger } from './danger.js'
+import { renderOverview } from './overview.js'
+import { renderSettings } from './settings.js'
+
+export type Tab = 'overview' | 'settings' | 'danger'
+
+/** Permission strings (CONTRACT §4) that decide which controls are offered. */
+export const P = {
+  update: 'base.organization.management.update',
+  remove: 'base.organization.management.remove',
+  ownerChange: 'base.organization.management.ownerChange',
+  billingCancel: 'base.organization.billing.cancel',
+  auditList: 'base.organization.audit.list',
+} as const
+
+export interface WorkspaceContext extends ViewContext {
+  org: Organization
+  can: (permission: string) => boolean
+  /** Where tab content goes, below the workspace header and tabs. */
+  panel: HTMLElement
+}
+
+function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTMLElement {
+  const entries: [Tab, string, boolean][] = [
+    ['overview', 'Overview', true],
+    ['settings', 'Settings', can(P.update) || can(P.ownerChange)],
+    ['danger', 'Danger zone', can(P.remove)],
+  ]
+  return h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'Workspace sections' },
+    entries
+      .filter(([, , shown]) => shown)
+      .map(([tab, label]) =>
+        h(
+          'a',
+          {
+            href: paths.workspace(org.id, tab),
+            class: tab === 'danger' ? 'tab danger' : 'tab',
+            'aria-current': tab === current ? 'page' : null,
+          },
+          label,
+        ),
+      ),
+  )
+}
+
+/** One workspace: its header, the tabs its caller's role allows, and the chosen tab. */
+export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): Promise<void> {
+  fill(ctx.main, h('p', null, h('a', { href: paths.workspaces() }, '← All workspaces')), loading())
+  let org: Organization
+  let permissions: Set<string>
+  try {
+    const [o, actions] = await Promise.all([api.organization(ref, ctx.signal), api.actions(ref, ctx.signal)])
+    org = o
+    permissions = new Set(actions.items)
+  } catch (error) {
+    if (isAbort(error)) return
+    fill(
+      ctx.main,
+      h('p', null, h('a', { href: paths.workspaces() }, '← All workspaces')),
+      h('h1', { tabindex: -1 }, 'Workspace unavailable'),
+      errorBox(error),
+    )
+    focusHeading(ctx.main, 'Workspace unavailable')
+    return
+  }
+  const can = (p: string) => permissions.has(p)
+  const shown: Tab =
+    (tab === 'settings' && !(can(P.update) || can(P.ownerChange))) || (tab === 'danger' && !can(P.remove))
+      ? 'overview'
+      : tab
+  const panel = h('div', { class: 'panel' })
+  fill(
+    ctx.main,
+    h('p', null, h('a', { href: paths.workspaces() }, '← All workspaces')),
+    h(
+      'header',
+      { class: 'workspace-header' },
+      h('h1', { tabindex: -1 }, org.name),
+      h(
+        'p',
+        { class: 'muted' },
+        h('span', { class: 'slug' }, org.slug),
+        ' · your role: ',
+        h('span', { class: `badge role-${org.role}` }, org.role),
+      ),
+    ),
+    tabs(org, shown, can),
+    shown !== tab
+      ? h('p', { class: 'notice info', role: 'status' }, `Your role (${org.role}) cannot open that section.`)
+      : null,
+    panel,
+  )
+  focusHeading(ctx.main, org.name)
+  const wctx: WorkspaceContext = { ...ctx, org, can, panel }
+  if (shown === 'settings') await renderSettings(wctx)
+  else if (shown === 'danger') await renderDanger(wctx)
+  else await renderOverview(wctx)
+}
