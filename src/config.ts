@@ -1,20 +1,28 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 
 // Every setting orgspace reads from the environment, with its default. Parsed once at start-up;
-// a bad value stops the process with a message naming every offending variable.
+// a bad value stops the process with a message naming every offending variable and what it should be.
+// docs/configuration.md documents each one: keep the two in step.
+
+const onOff = (fallback: 'on' | 'off') =>
+  Type.Union([Type.Literal('on'), Type.Literal('off')], { default: fallback })
+const milliseconds = (minimum: number, maximum: number, fallback: number) =>
+  Type.Integer({ minimum, maximum, default: fallback })
+
 const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+    hint: 'sqlite:<path> or postgres://user@host:port/database',
     default: 'sqlite:./data/orgspace.db',
   }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
-  PURGE_WORKER: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  PURGE_WORKER: onOff('on'),
   /** Milliseconds one purge batch may hold the database before the worker shrinks its batches. */
   PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
@@ -23,6 +31,43 @@ const EnvSchema = Type.Object({
   PURGE_LEASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
+  /** Largest accepted request line plus headers, in bytes (Node's own default is 16 KiB). */
+  MAX_HEADER_SIZE: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 16 * 1024 }),
+  /** Time a client has to send a whole request (headers and body): the bound on slow-upload clients. */
+  REQUEST_TIMEOUT_MS: milliseconds(1_000, 3_600_000, 30_000),
+  /** A socket with no traffic for this long is closed. */
+  CONNECTION_TIMEOUT_MS: milliseconds(1_000, 3_600_000, 60_000),
+  /** Idle keep-alive connections are closed after this; above common load balancers' 60 s on purpose. */
+  KEEP_ALIVE_TIMEOUT_MS: milliseconds(1_000, 3_600_000, 72_000),
+  /** On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: milliseconds(100, 3_600_000, 10_000),
+  /** Whose X-Forwarded-For to believe: false, true, a hop count, or addresses/CIDRs of the proxies. */
+  TRUST_PROXY: Type.String({
+    pattern: '^(true|false|[0-9]{1,2}|[A-Za-z0-9.:/]+( *, *[A-Za-z0-9.:/]+)*)$',
+    hint: 'true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs',
+    default: 'false',
+  }),
+  /** Browser origins allowed to call the API cross-origin; empty = CORS off. */
+  CORS_ORIGINS: Type.String({
+    pattern: '^$|^https?://[^\\s,/]+( *, *https?://[^\\s,/]+)*$',
+    hint: 'a comma-separated list of origins such as https://app.example.com',
+    default: '',
+  }),
+  RATE_LIMIT: onOff('on'),
+  /** Every limit below counts requests in a window of this length. */
+  RATE_LIMIT_WINDOW_MS: milliseconds(1_000, 86_400_000, 60_000),
+  /** Requests per window per API token (per client address for requests without a token). */
+  RATE_LIMIT_PER_TOKEN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600 }),
+  /** Failed authentications (4002/4004/4005) per window per client address before it is refused outright. */
+  RATE_LIMIT_AUTH_FAILURES: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 30 }),
+  /** DELETE /v1/organizations/:organizationId per window per token. */
+  RATE_LIMIT_ORG_DELETE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10 }),
+  /** With it, rate limits are shared by every process using this Redis; without, each process counts alone. */
+  REDIS_URL: Type.String({
+    pattern: '^$|^rediss?://.+$',
+    hint: 'redis://[user:password@]host:port[/db] or rediss://…',
+    default: '',
+  }),
 })
 
 export type Config = Readonly<Static<typeof EnvSchema>>
@@ -34,11 +79,32 @@ export class ConfigError extends Error {
   }
 }
 
+type SchemaInfo = TSchema & {
+  type?: string
+  anyOf?: { const?: unknown }[]
+  minimum?: number
+  maximum?: number
+  minLength?: number
+  hint?: string
+}
+
+const PROPERTIES = EnvSchema.properties as unknown as Record<string, SchemaInfo>
+
 const INTEGER_KEYS = new Set(
-  Object.entries(EnvSchema.properties)
-    .filter(([, schema]) => (schema as { type?: string }).type === 'integer')
+  Object.entries(PROPERTIES)
+    .filter(([, schema]) => schema.type === 'integer')
     .map(([key]) => key),
 )
+
+/** What a variable must look like, in words an operator can act on, derived from its schema. */
+function expectation(schema: SchemaInfo | undefined, fallback: string): string {
+  if (schema?.anyOf?.every((s) => s.const !== undefined))
+    return `must be one of: ${schema.anyOf.map((s) => String(s.const)).join(', ')}`
+  if (schema?.type === 'integer') return `must be a whole number from ${schema.minimum} to ${schema.maximum}`
+  if (schema?.hint) return `must be ${schema.hint}`
+  if (schema?.minLength) return 'must not be empty'
+  return fallback
+}
 
 /** Reads the settings from `env` (process.env by default); throws ConfigError listing every bad variable. */
 export function loadConfig(
@@ -46,16 +112,38 @@ export function loadConfig(
   overrides: Partial<Config> = {},
 ): Config {
   const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const key of Object.keys(PROPERTIES)) {
     const value = env[key]
     if (value === undefined || value === '') continue
-    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value
+    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim()
   }
   const candidate = Value.Default(EnvSchema, { ...raw, ...overrides }) as Record<string, unknown>
-  const problems = [...Value.Errors(EnvSchema, candidate)].map((e) => {
-    const key = e.instancePath.replace(/^\//, '') || 'environment'
-    return `${key}=${JSON.stringify(env[key] ?? candidate[key])}: ${e.message}`
-  })
-  if (problems.length > 0) throw new ConfigError([...new Set(problems)])
+  // Checked one variable at a time: every bad one is reported (a whole-object check stops after a few errors).
+  const problems: string[] = []
+  for (const [key, schema] of Object.entries(PROPERTIES)) {
+    if (Value.Check(schema, candidate[key])) continue
+    const [first] = Value.Errors(schema, candidate[key])
+    const shown = JSON.stringify(env[key] ?? candidate[key])
+    problems.push(`${key}=${shown}: ${expectation(schema, first?.message ?? 'is invalid')}`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(candidate as Static<typeof EnvSchema>)
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` takes it; a hop count trusts that many proxies nearest the server. */
+export function trustProxy(config: Config): boolean | string | ((address: string, hop: number) => boolean) {
+  if (config.TRUST_PROXY === 'true') return true
+  if (config.TRUST_PROXY === 'false') return false
+  if (/^\d+$/.test(config.TRUST_PROXY)) {
+    const hops = Number(config.TRUST_PROXY)
+    return (_address, hop) => hop < hops
+  }
+  return config.TRUST_PROXY
+}
+
+/** CORS_ORIGINS as a list; empty when CORS is off. */
+export function corsOrigins(config: Config): string[] {
+  return config.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
 }
