@@ -29,7 +29,8 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: ['test/**/*.test.ts'],
-                exclude: ['test/**/*.unit.test.ts'],
+                // Browser tests check the dashboard, which does not depend on the database.
+                exclude: ['test/**/*.unit.test.ts', 'test/**/*.e2e.test.ts'],
                 env: { ORGSPACE_TEST_DIALECT: 'postgres' },
                 globalSetup: ['test/global-setup.ts'],
               },

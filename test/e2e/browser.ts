@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext } from 'playwright-core'
+
+// End-to-end tests drive the distribution's own chromium (never a downloaded browser build).
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Whether the browser is there; without it the suite is skipped loudly, and in CI it fails instead. */
+export function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true
+  const message = `${CHROMIUM} is missing: the dashboard browser tests are SKIPPED (apt-get install chromium)`
+  if (process.env.CI === 'true') throw new Error(`${message} — refusing to pass in CI`)
+  console.warn(`\n${'!'.repeat(message.length)}\n${message}\n${'!'.repeat(message.length)}\n`)
+  return false
+}
+
+/** Builds web/ into web/dist, so the browser sees the dashboard as the sources are now. */
+export function buildDashboard(): void {
+  execFileSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  )
+}
+
+export interface Browser {
+  context: BrowserContext
+  close(): Promise<void>
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'orgspace-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1200, height: 900 },
+  })
+  context.setDefaultTimeout(15_000)
+  return {
+    context,
+    async close() {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}
