@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface Child {
+  process: ChildProcess
+  output(): string
+  /** Resolves when the process has exited. */
+  exited: Promise<unknown>
+}
+
+/** Starts `node --import tsx <script> …args` from the repository root with `env` added to this process's. */
+export function startNode(script: string, args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  return { process: child, output: () => output, exited: once(child, 'exit') }
+}
+
+/** Starts the real server (`src/server.ts`) on a free port and resolves with its base URL once it listens. */
+export async function startServer(env: Record<string, string>): Promise<Child & { url: string }> {
+  const child = startNode('src/server.ts', [], { PORT: '0', LOG_LEVEL: 'info', ...env })
+  const url = await waitFor(
+    () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output())?.[1],
+    30_000,
+    () => child.output(),
+  )
+  return { ...child, url }
+}
+
+/** Polls `probe` until it returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  describe?: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms${describe ? `:\n${describe()}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+export async function kill(child: Child, signal: NodeJS.Signals): Promise<void> {
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal)
+  await child.exited
+}
