@@ -9,6 +9,10 @@ import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
+import { appRoutes } from './apps/routes.js'
+import { deviceRoutes } from './devices/routes.js'
+import { subscriptionRoutes } from './subscriptions/routes.js'
+import { auditRoutes } from './audit/routes.js'
 import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
@@ -92,6 +96,10 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
+        await authed.register(appRoutes)
+        await authed.register(deviceRoutes)
+        await authed.register(subscriptionRoutes)
+        await authed.register(auditRoutes)
       })
     },
     { prefix: '/v1' },

@@ -1,4 +1,4 @@
-import type { Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 
 export interface AuditEntry {
@@ -23,4 +23,63 @@ export async function recordAudit(trx: Trx, entry: AuditEntry): Promise<void> {
       created_at: nowIso(),
     })
     .execute()
+}
+
+export interface AuditFilter {
+  organizationId: string
+  action?: string
+  entity?: string
+  entityId?: string
+  /** Inclusive bounds, as ISO-8601 UTC text like `created_at`. */
+  from?: string
+  to?: string
+}
+
+/** Walks `audit_events_org_created_idx`: the organization's events, within the time bounds when given. */
+function auditQuery(db: Db, filter: AuditFilter) {
+  return db
+    .selectFrom('audit_events')
+    .where('audit_events.organization_id', '=', filter.organizationId)
+    .$if(filter.from !== undefined, (q) => q.where('audit_events.created_at', '>=', filter.from ?? ''))
+    .$if(filter.to !== undefined, (q) => q.where('audit_events.created_at', '<=', filter.to ?? ''))
+    .$if(filter.action !== undefined, (q) => q.where('audit_events.action', '=', filter.action ?? ''))
+    .$if(filter.entity !== undefined, (q) => q.where('audit_events.entity', '=', filter.entity ?? ''))
+    .$if(filter.entityId !== undefined, (q) => q.where('audit_events.entity_id', '=', filter.entityId ?? ''))
+}
+
+export function listAuditEvents(
+  db: Db,
+  filter: AuditFilter,
+  direction: 'asc' | 'desc',
+  offset: number,
+  limit: number,
+) {
+  return (
+    auditQuery(db, filter)
+      // An actor may be null (an event no user caused); the event is listed all the same.
+      .leftJoin('users', 'users.id', 'audit_events.actor_id')
+      .select([
+        'audit_events.id',
+        'audit_events.action',
+        'audit_events.entity',
+        'audit_events.entity_id',
+        'audit_events.actor_id',
+        'users.email as actor_email',
+        'audit_events.created_at',
+      ])
+      .orderBy('audit_events.created_at', direction)
+      .orderBy('audit_events.id', direction)
+      .offset(offset)
+      .limit(limit)
+      .execute()
+  )
+}
+
+export type AuditEventRow = Awaited<ReturnType<typeof listAuditEvents>>[number]
+
+export async function countAuditEvents(db: Db, filter: AuditFilter): Promise<number> {
+  const row = await auditQuery(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }

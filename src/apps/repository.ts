@@ -1,0 +1,93 @@
+import { sql } from 'kysely'
+import type { Db, Trx } from '../db/connect.js'
+import type { AppsTable } from '../db/types.js'
+
+export type AppSortColumn = 'name' | 'slug' | 'created_at' | 'updated_at'
+
+export interface AppFilter {
+  organizationId: string
+  name?: string
+}
+
+export type AppRef = { id: string } | { slug: string }
+
+/** `%text%` for a case-insensitive LIKE, with the wildcards of the user's text escaped. */
+function containing(text: string) {
+  return sql<string>`${`%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
+}
+
+function appsQuery(db: Db, filter: AppFilter) {
+  return db
+    .selectFrom('apps')
+    .where('organization_id', '=', filter.organizationId)
+    .$if(filter.name !== undefined, (q) => q.where(sql`lower(name)`, 'like', containing(filter.name ?? '')))
+}
+
+const COLUMNS = ['id', 'name', 'slug', 'description', 'created_at', 'updated_at'] as const
+
+export function listApps(
+  db: Db,
+  filter: AppFilter,
+  sort: { column: AppSortColumn; direction: 'asc' | 'desc' },
+  offset: number,
+  limit: number,
+) {
+  return appsQuery(db, filter)
+    .select(COLUMNS)
+    .orderBy(sort.column, sort.direction)
+    .orderBy('id', sort.direction)
+    .offset(offset)
+    .limit(limit)
+    .execute()
+}
+
+export type AppRow = Awaited<ReturnType<typeof listApps>>[number]
+
+export async function countApps(db: Db, filter: AppFilter): Promise<number> {
+  const row = await appsQuery(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/** An app of this organization only: another organization's app is as unknown as a made-up id. */
+export function findApp(db: Db, organizationId: string, ref: AppRef): Promise<AppRow | undefined> {
+  return db
+    .selectFrom('apps')
+    .select(COLUMNS)
+    .where('organization_id', '=', organizationId)
+    .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
+    .executeTakeFirst()
+}
+
+export async function isAppSlugTaken(
+  db: Db,
+  organizationId: string,
+  slug: string,
+  exceptAppId?: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('apps')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('slug', '=', slug)
+    .$if(exceptAppId !== undefined, (q) => q.where('id', '!=', exceptAppId ?? ''))
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+export async function insertApp(trx: Trx, row: AppsTable): Promise<void> {
+  await trx.insertInto('apps').values(row).execute()
+}
+
+export async function updateApp(
+  trx: Trx,
+  id: string,
+  patch: Partial<Pick<AppsTable, 'name' | 'slug' | 'description'>> & { updated_at: string },
+): Promise<void> {
+  await trx.updateTable('apps').set(patch).where('id', '=', id).execute()
+}
+
+export async function deleteApp(trx: Trx, id: string): Promise<void> {
+  await trx.deleteFrom('apps').where('id', '=', id).execute()
+}

@@ -1,0 +1,46 @@
+import { Type } from 'typebox'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { ORGANIZATION_REF_PATTERN, OrganizationParams } from '../organizations/schemas.js'
+
+export const AppSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  slug: Type.String(),
+  description: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+})
+
+export const AppPage = Paginated(AppSchema)
+
+export const AppListQuery = Type.Object({
+  ...PageQuery,
+  name: Type.Optional(Type.String({ maxLength: 128, description: 'Apps whose name contains this text' })),
+})
+
+export const AppParams = Type.Object({
+  ...OrganizationParams.properties,
+  applicationId: Type.String({
+    pattern: ORGANIZATION_REF_PATTERN,
+    maxLength: 128,
+    description: 'Application unique identifier or URL-friendly slug',
+  }),
+})
+
+const Name = Type.String({ minLength: 1, maxLength: 128 })
+// The form of a slug (pattern, not an id, not reserved) is checked by the service, as for organizations.
+const Slug = Type.String({
+  maxLength: 128,
+  description: '3–128 letters, digits and inner hyphens; unique within the organization',
+})
+const Description = Type.String({ maxLength: 2000 })
+
+export const CreateAppBody = Type.Object(
+  { name: Name, slug: Type.Optional(Slug), description: Type.Optional(Description) },
+  { additionalProperties: false },
+)
+
+export const UpdateAppBody = Type.Object(
+  { name: Type.Optional(Name), slug: Type.Optional(Slug), description: Type.Optional(Description) },
+  { additionalProperties: false },
+)

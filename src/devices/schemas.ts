@@ -1,0 +1,44 @@
+import { Type } from 'typebox'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { OrganizationParams } from '../organizations/schemas.js'
+
+export const PlatformSchema = Type.Union([
+  Type.Literal('android'),
+  Type.Literal('apple'),
+  Type.Literal('windows'),
+])
+
+export const DeviceSchema = Type.Object({
+  id: Type.String(),
+  platform: Type.String(),
+  serialNumber: Type.String(),
+  name: Type.String(),
+  state: Type.String(),
+  enrolledAt: Type.String(),
+})
+
+export const DevicePage = Paginated(DeviceSchema)
+
+export const DeviceListQuery = Type.Object({
+  ...PageQuery,
+  platform: Type.Optional(PlatformSchema),
+  state: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+})
+
+export const DeviceParams = Type.Object({
+  ...OrganizationParams.properties,
+  deviceId: Type.String({ pattern: '^[a-fA-F0-9]{24}$' }),
+})
+
+export const EnrollDeviceBody = Type.Object(
+  {
+    platform: PlatformSchema,
+    serialNumber: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'Unique within the organization',
+    }),
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+)

@@ -1,0 +1,106 @@
+import type { Db } from '../db/connect.js'
+import { newId, nowIso } from '../db/ids.js'
+import type { Platform } from '../db/types.js'
+import { recordAudit } from '../audit/repository.js'
+import { AppError } from '../http/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
+import { Permission } from '../http/permissions.js'
+import { adjustCounter } from '../organizations/repository.js'
+import { accessOrganization } from '../organizations/service.js'
+import { writeInOrganization } from '../organizations/write.js'
+import type { AuthContext } from '../tokens/service.js'
+import {
+  countDevices,
+  deleteDevice,
+  findDevice,
+  insertDevice,
+  isSerialEnrolled,
+  listDevices,
+  type DeviceRow,
+  type DeviceSortColumn,
+} from './repository.js'
+
+export function deviceView(row: DeviceRow) {
+  return {
+    id: row.id,
+    platform: row.platform,
+    serialNumber: row.serial_number,
+    name: row.name,
+    state: row.state,
+    enrolledAt: row.enrolled_at,
+  }
+}
+
+const SORTABLE: Record<string, DeviceSortColumn> = {
+  enrolledAt: 'enrolled_at',
+  serialNumber: 'serial_number',
+}
+
+export async function listOrganizationDevices(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  query: PageRequest & { sort?: string; platform?: Platform; state?: string },
+) {
+  const sort = parseSort(query.sort, SORTABLE, { column: 'enrolled_at', direction: 'desc' })
+  const { org } = await accessOrganization(db, auth, ref, Permission.DeviceList)
+  const filter = { organizationId: org.id, platform: query.platform, state: query.state }
+  // An organization may hold a million devices: unfiltered, the maintained counter is the total.
+  const unfiltered = filter.platform === undefined && filter.state === undefined
+  const [rows, total] = await Promise.all([
+    listDevices(db, filter, sort, offsetOf(query), query.limit),
+    unfiltered ? org.devices_count : countDevices(db, filter),
+  ])
+  return pageOf(rows.map(deviceView), total, query)
+}
+
+export async function enrollDevice(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  input: { platform: Platform; serialNumber: string; name?: string },
+) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.DeviceEnroll)
+  const device = await writeInOrganization(db, org.id, async (trx) => {
+    if (await isSerialEnrolled(trx, org.id, input.serialNumber))
+      throw AppError.conflict('serial number is already enrolled')
+    const row: DeviceRow = {
+      id: newId(),
+      platform: input.platform,
+      serial_number: input.serialNumber,
+      name: input.name ?? '',
+      state: 'enrolled',
+      enrolled_at: nowIso(),
+    }
+    await insertDevice(trx, { ...row, organization_id: org.id })
+    await adjustCounter(trx, org.id, 'devices_count', 1)
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'device.enroll',
+      entity: 'device',
+      entityId: row.id,
+      actorId: auth.userId,
+    })
+    return row
+  })
+  return deviceView(device)
+}
+
+/** Unenrolling forgets the device: its row is deleted, the audit history keeps the fact. */
+export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, deviceId: string) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.DeviceUnenroll)
+  await writeInOrganization(db, org.id, async (trx) => {
+    const device = await findDevice(trx, org.id, deviceId.toLowerCase())
+    if (!device) throw AppError.notFound()
+    await deleteDevice(trx, device.id)
+    await adjustCounter(trx, org.id, 'devices_count', -1)
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'device.unenroll',
+      entity: 'device',
+      entityId: device.id,
+      actorId: auth.userId,
+    })
+  })
+  return { delete: 'OK' }
+}

@@ -1,0 +1,68 @@
+import type { Db, Trx } from '../db/connect.js'
+import type { SubscriptionStatus, SubscriptionsTable } from '../db/types.js'
+
+export type SubscriptionSortColumn = 'created_at' | 'plan' | 'status'
+
+export interface SubscriptionFilter {
+  organizationId: string
+  status?: SubscriptionStatus
+}
+
+const COLUMNS = ['id', 'plan', 'status', 'created_at', 'canceled_at'] as const
+
+export type SubscriptionRow = Pick<SubscriptionsTable, (typeof COLUMNS)[number]>
+
+function subscriptionsQuery(db: Db, filter: SubscriptionFilter) {
+  return db
+    .selectFrom('subscriptions')
+    .where('organization_id', '=', filter.organizationId)
+    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status ?? 'active'))
+}
+
+export function listSubscriptions(
+  db: Db,
+  filter: SubscriptionFilter,
+  sort: { column: SubscriptionSortColumn; direction: 'asc' | 'desc' },
+  offset: number,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return subscriptionsQuery(db, filter)
+    .select(COLUMNS)
+    .orderBy(sort.column, sort.direction)
+    .orderBy('id', sort.direction)
+    .offset(offset)
+    .limit(limit)
+    .execute()
+}
+
+export async function countSubscriptions(db: Db, filter: SubscriptionFilter): Promise<number> {
+  const row = await subscriptionsQuery(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+export function findSubscription(
+  db: Db,
+  organizationId: string,
+  subscriptionId: string,
+): Promise<SubscriptionRow | undefined> {
+  return db
+    .selectFrom('subscriptions')
+    .select(COLUMNS)
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', subscriptionId)
+    .executeTakeFirst()
+}
+
+export async function insertSubscription(trx: Trx, row: SubscriptionsTable): Promise<void> {
+  await trx.insertInto('subscriptions').values(row).execute()
+}
+
+export async function cancelSubscription(trx: Trx, id: string, now: string): Promise<void> {
+  await trx
+    .updateTable('subscriptions')
+    .set({ status: 'canceled', canceled_at: now })
+    .where('id', '=', id)
+    .execute()
+}

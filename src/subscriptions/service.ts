@@ -1,0 +1,102 @@
+import type { Db } from '../db/connect.js'
+import { newId, nowIso } from '../db/ids.js'
+import type { SubscriptionStatus } from '../db/types.js'
+import { recordAudit } from '../audit/repository.js'
+import { AppError } from '../http/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
+import { Permission } from '../http/permissions.js'
+import { accessOrganization } from '../organizations/service.js'
+import { writeInOrganization } from '../organizations/write.js'
+import type { AuthContext } from '../tokens/service.js'
+import {
+  cancelSubscription,
+  countSubscriptions,
+  findSubscription,
+  insertSubscription,
+  listSubscriptions,
+  type SubscriptionRow,
+  type SubscriptionSortColumn,
+} from './repository.js'
+
+export function subscriptionView(row: SubscriptionRow) {
+  return {
+    id: row.id,
+    plan: row.plan,
+    status: row.status,
+    createdAt: row.created_at,
+    canceledAt: row.canceled_at,
+  }
+}
+
+const SORTABLE: Record<string, SubscriptionSortColumn> = {
+  createdAt: 'created_at',
+  plan: 'plan',
+  status: 'status',
+}
+
+export async function listOrganizationSubscriptions(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  query: PageRequest & { sort?: string; status?: SubscriptionStatus },
+) {
+  const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
+  const { org } = await accessOrganization(db, auth, ref, Permission.BillingList)
+  const filter = { organizationId: org.id, status: query.status }
+  const [rows, total] = await Promise.all([
+    listSubscriptions(db, filter, sort, offsetOf(query), query.limit),
+    countSubscriptions(db, filter),
+  ])
+  return pageOf(rows.map(subscriptionView), total, query)
+}
+
+/**
+ * Records a subscription as the billing provider reports it. It goes through the organization's write lock:
+ * a concurrent DELETE either runs after it and refuses with 5111, or runs first and this answers 3001.
+ */
+export async function createSubscription(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  input: { plan: string; status?: Exclude<SubscriptionStatus, 'canceled'> },
+) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.BillingCreate)
+  const row: SubscriptionRow = {
+    id: newId(),
+    plan: input.plan,
+    status: input.status ?? 'active',
+    created_at: nowIso(),
+    canceled_at: null,
+  }
+  await writeInOrganization(db, org.id, async (trx) => {
+    await insertSubscription(trx, { ...row, organization_id: org.id })
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'subscription.create',
+      entity: 'subscription',
+      entityId: row.id,
+      actorId: auth.userId,
+    })
+  })
+  return subscriptionView(row)
+}
+
+export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: string, subscriptionId: string) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.BillingCancel)
+  const canceled = await writeInOrganization(db, org.id, async (trx) => {
+    const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
+    if (!row) throw AppError.notFound()
+    if (row.status === 'canceled') throw AppError.conflict('already canceled')
+    const now = nowIso()
+    await cancelSubscription(trx, row.id, now)
+    await recordAudit(trx, {
+      organizationId: org.id,
+      action: 'subscription.cancel',
+      entity: 'subscription',
+      entityId: row.id,
+      actorId: auth.userId,
+    })
+    return { ...row, status: 'canceled' as const, canceled_at: now }
+  })
+  return subscriptionView(canceled)
+}
