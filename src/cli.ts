@@ -2,6 +2,7 @@ import { ConfigError } from './config.js'
 import { commands, CliError, usage } from './cli/commands.js'
 import './cli/builtin.js'
 import './cli/worker.js'
+import './cli/seed.js'
 
 // `orgspace <command> [options]`: every command honours DATABASE_URL. Results go to stdout, progress and
 // errors to stderr, so the output can be captured (`TOKEN=$(npx orgspace user create …)`).
