@@ -19,6 +19,9 @@ import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
+import { metricsPlugin } from './http/metrics.js'
+import { poolGuardPlugin } from './http/pool-guard.js'
+import { securityPlugin, serverOptions } from './http/security.js'
 
 export interface BuildOptions {
   config: Config
@@ -39,6 +42,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
       ...(logStream ? { stream: logStream } : {}),
     },
     bodyLimit: config.BODY_LIMIT,
+    ...serverOptions(config),
     // Honour a caller's request id when it is sane, so logs can be joined across services.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
@@ -68,6 +72,9 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
   })
+  await app.register(poolGuardPlugin)
+  await app.register(metricsPlugin)
+  await app.register(securityPlugin, { config })
   await app.register(authPlugin)
   await app.register(purgeWorkerPlugin, { config })
 
