@@ -52,8 +52,17 @@ describe('seedOrganization', () => {
       owner: { id: owner.id, email: owner.email },
       counts: { apps: 30, devices: 10_000, collaborators: 121 },
     })
-    const collaborators = await as(t, owner).get(`/v1/organizations/${seeded.organizationId}/collaborators`)
-    expect(collaborators.body.data.totalDocs).toBe(121)
+    const totals: Record<string, number> = {}
+    for (const resource of ['collaborators', 'apps', 'devices', 'audit']) {
+      const list = await as(t, owner).get(`/v1/organizations/${seeded.organizationId}/${resource}?limit=1`)
+      expect(list.status, resource).toBe(200)
+      totals[resource] = list.body.data.totalDocs
+    }
+    expect(totals).toEqual({ collaborators: 121, apps: 30, devices: 10_000, audit: 1_501 })
+    // The newest entry of the history is a seeded one, by the owner.
+    const audit = await as(t, owner).get(`/v1/organizations/${seeded.organizationId}/audit?limit=1`)
+    expect(audit.body.data.items[0]).toMatchObject({ actor: { id: owner.id, email: owner.email } })
+    expect(audit.body.data.items[0].action).not.toBe('organization.create')
 
     // The organization's own audit event (organization.create) comes on top of the seeded history.
     expect(await countRows(t.db, seeded.organizationId)).toEqual({
