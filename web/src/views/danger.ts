@@ -4,7 +4,7 @@ import { navigate, paths } from '../router.js'
 import type { Blocker, DeletionPreview } from '../types.js'
 import { errorBox, humanize, loading, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
-import { P, type WorkspaceContext } from './workspace.js'
+import { P, type WorkspaceContext } from './workspace-context.js'
 
 // What each count of the deletion preview means to a person, in the reference page's own words.
 const RESOURCE_LABELS: Record<string, string> = {
@@ -39,7 +39,7 @@ function countsList(counts: Record<string, number>, label: string): HTMLElement 
 export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
   const { org } = ctx
   const plans = new Map(org.subscriptions.map((s) => [s.id, s.plan]))
-  const previewBox = h('div', { 'aria-live': 'polite' })
+  const previewBox = h('div')
   const feedback = h('div', { 'aria-live': 'assertive' })
   const blockersHeadingId = uid('blockers')
 
@@ -96,7 +96,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
       countsList(preview.counts, 'What will be removed'),
       h('h3', { id: blockersHeadingId, tabindex: -1 }, 'What blocks the deletion'),
       preview.blockers.length === 0
-        ? h('p', { class: 'ok' }, 'Nothing: the workspace can be deleted.')
+        ? h('p', { class: 'ok', role: 'status' }, 'Nothing: the workspace can be deleted.')
         : h(
             'ul',
             { class: 'blockers', 'aria-labelledby': blockersHeadingId },

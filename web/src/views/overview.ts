@@ -3,7 +3,7 @@ import { h, fill, type Child } from '../dom.js'
 import type { Page } from '../types.js'
 import { dateTime, errorBox, loading, pager } from '../ui.js'
 import { isAbort } from './context.js'
-import { P, type WorkspaceContext } from './workspace.js'
+import { P, type WorkspaceContext } from './workspace-context.js'
 
 const PAGE_SIZE = 10
 
@@ -19,7 +19,7 @@ function pagedSection<T>(
   row: (item: T) => Child,
   empty: string,
 ): HTMLElement {
-  const body = h('div', { 'aria-live': 'polite' })
+  const body = h('div')
   const section = h(
     'section',
     { class: 'card', id, 'aria-labelledby': `${id}-h` },

@@ -3,7 +3,7 @@ import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import { errorBox, notice, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
-import { P, type WorkspaceContext } from './workspace.js'
+import { P, type WorkspaceContext } from './workspace-context.js'
 
 /** Live answer of check-slug while typing, debounced so typing a word costs one request, not ten. */
 function slugChecker(current: string, output: HTMLElement) {

@@ -5,7 +5,7 @@ import { errorBox, whileBusy } from '../ui.js'
 import type { User } from '../types.js'
 
 /** The sign-in screen: paste a token, which is checked against GET /v1/users/me before it is kept. */
-export function renderSignIn(main: HTMLElement, onSignedIn: (user: User) => void, message?: HTMLElement) {
+export function renderSignIn(main: HTMLElement, onSignedIn: (user: User) => void): void {
   const inputId = uid('token')
   const helpId = uid('token-help')
   const input = h('input', {
@@ -43,7 +43,6 @@ export function renderSignIn(main: HTMLElement, onSignedIn: (user: User) => void
       },
     },
     h('h1', { tabindex: -1 }, 'Sign in to orgspace'),
-    message ?? null,
     h('label', { for: inputId }, 'API token'),
     input,
     h(

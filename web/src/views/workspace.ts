@@ -7,24 +7,9 @@ import { focusHeading, isAbort, type ViewContext } from './context.js'
 import { renderDanger } from './danger.js'
 import { renderOverview } from './overview.js'
 import { renderSettings } from './settings.js'
+import { P, type WorkspaceContext } from './workspace-context.js'
 
 export type Tab = 'overview' | 'settings' | 'danger'
-
-/** Permission strings (CONTRACT §4) that decide which controls are offered. */
-export const P = {
-  update: 'base.organization.management.update',
-  remove: 'base.organization.management.remove',
-  ownerChange: 'base.organization.management.ownerChange',
-  billingCancel: 'base.organization.billing.cancel',
-  auditList: 'base.organization.audit.list',
-} as const
-
-export interface WorkspaceContext extends ViewContext {
-  org: Organization
-  can: (permission: string) => boolean
-  /** Where tab content goes, below the workspace header and tabs. */
-  panel: HTMLElement
-}
 
 function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTMLElement {
   const entries: [Tab, string, boolean][] = [

@@ -28,7 +28,8 @@ export async function renderWorkspaces(ctx: ViewContext, query: URLSearchParams)
   let name = query.get('q') ?? ''
   let page = Math.max(1, Number(query.get('page')) || 1)
   const searchId = uid('search')
-  const results = h('div', { 'aria-live': 'polite' })
+  // Only the one-line summary is announced on each search, not the whole list.
+  const results = h('div')
   let pending: AbortController | null = null
 
   const load = async () => {
@@ -49,7 +50,7 @@ export async function renderWorkspaces(ctx: ViewContext, query: URLSearchParams)
         results,
         h(
           'p',
-          { class: 'empty' },
+          { class: 'empty', role: 'status' },
           name
             ? `No workspace name contains “${name}”.`
             : 'You do not belong to any workspace yet. Create one below, or ask an owner to add you.',
@@ -59,9 +60,16 @@ export async function renderWorkspaces(ctx: ViewContext, query: URLSearchParams)
     }
     fill(
       results,
-      h('p', { class: 'muted' }, plural(data.totalDocs, 'workspace')),
+      h('p', { class: 'muted', role: 'status' }, plural(data.totalDocs, 'workspace')),
       h('ul', { class: 'workspaces', 'aria-label': 'Workspaces' }, data.items.map(workspaceItem)),
-      pager(data, (p) => ((page = p), void load()), 'Workspace list'),
+      pager(
+        data,
+        (p) => {
+          page = p
+          void load()
+        },
+        'Workspace list',
+      ),
     )
   }
 
