@@ -181,6 +181,14 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     const org = await createOrg(t, owner, { name: 'Handover' })
     const admin = await addMember(t, owner, org, 'admin')
     const page = await signedIn(owner, `/workspaces/${org.id}/settings`)
+    // The field suggests the current collaborators (not the owner itself).
+    const suggestions = page.locator(
+      `datalist#${await page.getByLabel('New owner').getAttribute('list')} option`,
+    )
+    await suggestions.first().waitFor({ state: 'attached' })
+    expect(await suggestions.evaluateAll((options) => options.map((o) => o.getAttribute('value')))).toEqual([
+      admin.email,
+    ])
     await page.getByLabel('New owner').fill(admin.email)
     await page.getByRole('button', { name: 'Transfer ownership…' }).click()
     await page.getByRole('button', { name: `Yes, make ${admin.email} the owner` }).click()

@@ -35,10 +35,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       element.className = String(value)
     } else if (key === 'for') {
       element.setAttribute('for', String(value))
-    } else if (key.includes('-') || !(key in element)) {
+    } else if (key.includes('-') || !(key in element) || !Reflect.set(element, key, value)) {
+      // Read-only properties (input.list, …) refuse the assignment; their attribute is what sets them.
       element.setAttribute(key, value === true ? '' : String(value))
-    } else {
-      Reflect.set(element, key, value)
     }
   }
   append(element, children)

@@ -48,7 +48,7 @@ function renderAccount(): void {
   }
   fill(
     account,
-    h('span', { class: 'who', title: user.id }, user.email),
+    h('span', { class: 'who', title: user.email }, user.email),
     h(
       'button',
       { type: 'button', onClick: () => signOut('Signed out. The token was removed from this tab.') },
