@@ -21,6 +21,7 @@ import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
 import { poolGuardPlugin } from './http/pool-guard.js'
+import { rateLimitPlugin } from './http/rate-limit.js'
 import { securityPlugin, serverOptions } from './http/security.js'
 
 export interface BuildOptions {
@@ -75,6 +76,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
   await app.register(poolGuardPlugin)
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
+  await app.register(rateLimitPlugin, { config })
   await app.register(authPlugin)
   await app.register(purgeWorkerPlugin, { config })
 
