@@ -22,7 +22,7 @@ import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
 import { poolGuardPlugin } from './http/pool-guard.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
-import { securityPlugin, serverOptions } from './http/security.js'
+import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
 
 export interface BuildOptions {
   config: Config
@@ -93,7 +93,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
       security: [{ bearer: [] }],
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsPolicy })
   await app.register(healthRoutes)
 
   await app.register(

@@ -51,6 +51,8 @@ describe('security headers', () => {
     // Every script and stylesheet of the page is same-origin, and the policy allows same-origin ones.
     expect(csp).toMatch(/script-src 'self'/)
     expect(csp).toMatch(/style-src 'self'/)
+    // Over plain HTTP, upgrading would send the page to fetch its own assets over HTTPS.
+    expect(csp).not.toContain('upgrade-insecure-requests')
     const assets = [...page.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1] ?? '')
     expect(assets.length).toBeGreaterThan(1)
     for (const asset of assets) {
