@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
@@ -16,8 +16,22 @@ export function chromiumAvailable(): boolean {
   return false
 }
 
-/** Builds web/ into web/dist, so the browser sees the dashboard as the sources are now. */
+/** The newest modification time among the dashboard's sources. */
+function newestSource(path: string): number {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(0, ...readdirSync(path).map((name) => newestSource(join(path, name))))
+}
+
+/**
+ * Builds web/ into web/dist when the build is missing or older than its sources, so the browser sees the
+ * dashboard as the sources are now. A fresh build (npm ci's) is left alone: rebuilding empties web/dist,
+ * which other test files serving `/` at the same moment would notice.
+ */
 export function buildDashboard(): void {
+  const built = 'web/dist/index.html'
+  const sources = ['web/index.html', 'web/vite.config.ts', 'web/src'].map(newestSource)
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return
   execFileSync(
     process.execPath,
     ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
