@@ -187,3 +187,49 @@ describe('the in-server worker', () => {
     expect(receipt.counts.auditEvents).toBe(41)
   })
 })
+
+describe('purge metrics', () => {
+  it('report the backlog and the rows deleted per table', async () => {
+    const served = await buildTestApp({ PURGE_WORKER: 'on', PURGE_POLL_MS: '60000' })
+    try {
+      const metric = async (name: string) => {
+        const text = (await served.app.inject({ method: 'GET', url: '/metrics' })).body
+        return text.split('\n').filter((line) => line.startsWith(name))
+      }
+      expect(await metric('orgspace_purge_backlog ')).toEqual(['orgspace_purge_backlog 0'])
+      const owner = await createUser(served, 'owner')
+      const org = await createOrg(served, owner)
+      for (let i = 0; i < 3; i++)
+        await as(served, owner).post(`/v1/organizations/${org.id}/devices`, {
+          platform: 'apple',
+          serialNumber: `M${i}`,
+        })
+      const { deletionId } = (await as(served, owner).delete(`/v1/organizations/${org.id}`)).body.data
+      for (
+        let i = 0;
+        i < 100 &&
+        (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status !== 'completed';
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(await metric('orgspace_purge_rows_deleted_total{table="devices"}')).toEqual([
+        'orgspace_purge_rows_deleted_total{table="devices"} 3',
+      ])
+      expect(await metric('orgspace_purge_backlog ')).toEqual(['orgspace_purge_backlog 0'])
+      expect(await metric('orgspace_purge_oldest_age_seconds ')).toEqual([
+        'orgspace_purge_oldest_age_seconds 0',
+      ])
+
+      // With no worker running, a deletion waits in the backlog and ages.
+      await served.app.purgeWorker?.stop()
+      await as(served, owner).delete(`/v1/organizations/${(await createOrg(served, owner)).id}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await metric('orgspace_purge_backlog ')).toEqual(['orgspace_purge_backlog 1'])
+      const [age] = await metric('orgspace_purge_oldest_age_seconds ')
+      expect(Number(age?.split(' ')[1])).toBeGreaterThan(0)
+    } finally {
+      await served.close()
+    }
+  })
+})
