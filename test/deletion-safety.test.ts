@@ -223,7 +223,10 @@ describe('purge metrics', () => {
 
       // With no worker running, a deletion waits in the backlog and ages.
       await served.app.purgeWorker?.stop()
-      await as(served, owner).delete(`/v1/organizations/${(await createOrg(served, owner)).id}`)
+      const waiting = await as(served, owner).delete(
+        `/v1/organizations/${(await createOrg(served, owner)).id}`,
+      )
+      expect(waiting.body).toMatchObject({ status: true })
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(await metric('orgspace_purge_backlog ')).toEqual(['orgspace_purge_backlog 1'])
       const [age] = await metric('orgspace_purge_oldest_age_seconds ')

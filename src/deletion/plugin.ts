@@ -25,18 +25,20 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       labelNames: ['table'] as const,
       registers,
     })
-    const pending = new Gauge({
+    new Gauge({
       name: 'orgspace_purge_backlog',
       help: 'Deletions whose purge has not completed',
       registers,
+      async collect() {
+        this.set((await backlog(app.db)).pending)
+      },
     })
     new Gauge({
       name: 'orgspace_purge_oldest_age_seconds',
       help: 'Age of the oldest deletion whose purge has not completed (0 when none)',
       registers,
       async collect() {
-        const { pending: count, oldestRequestedAt } = await backlog(app.db)
-        pending.set(count)
+        const { oldestRequestedAt } = await backlog(app.db)
         this.set(oldestRequestedAt ? (Date.now() - Date.parse(oldestRequestedAt)) / 1000 : 0)
       },
     })
