@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Db } from '../src/db/connect.js'
+import { newId, nowIso } from '../src/db/ids.js'
 import { AppError } from '../src/http/errors.js'
+import { writeInOrganization } from '../src/organizations/write.js'
+import { insertRows } from '../src/seed/bulk-insert.js'
 import { progressReporter } from '../src/seed/progress.js'
 import { seedOrganization, type SeedProgress } from '../src/seed/seed.js'
 import { buildTestApp, createTestDatabase, type TestApp } from './support/app.js'
@@ -32,7 +35,7 @@ describe('seedOrganization', () => {
   it('creates exactly the rows asked for, owned by the owner, with exact counters', async () => {
     const owner = await createUser(t, 'owner')
     const progress: SeedProgress[] = []
-    // 10,000 devices in one transaction need several statements on both dialects' parameter limits.
+    // 10,000 devices in one transaction take several statements on both dialects.
     const seeded = await seedOrganization(
       t.db,
       { owner: owner.email, collaborators: 120, apps: 30, devices: 10_000, audit: 1_500 },
@@ -215,6 +218,50 @@ async function idsOf(db: Db, table: 'devices' | 'apps' | 'collaborators', organi
   const rows = await db.selectFrom(table).select('id').where('organization_id', '=', organizationId).execute()
   return new Set(rows.map((r) => r.id))
 }
+
+describe('bulk insert', () => {
+  it('stores awkward text and nulls exactly, whatever the statement form', async () => {
+    const owner = await createUser(t, 'owner')
+    const { organizationId } = await seedOrganization(t.db, { owner: owner.email })
+    const awkward = [
+      '"quoted"',
+      'a,b',
+      '{braces}',
+      'back\\slash',
+      'NULL',
+      '',
+      ' padded ',
+      'ünïcødé ✓',
+      "it's",
+    ]
+    const rows = awkward.map((text, i) => ({
+      id: newId(),
+      organization_id: organizationId,
+      action: text,
+      entity: 'test',
+      entity_id: String(i),
+      actor_id: i % 2 === 0 ? null : owner.id,
+      created_at: nowIso(),
+    }))
+    await writeInOrganization(t.db, organizationId, (trx) =>
+      insertRows(
+        trx,
+        'audit_events',
+        ['id', 'organization_id', 'action', 'entity', 'entity_id', 'actor_id', 'created_at'],
+        rows,
+      ),
+    )
+    const stored = await t.db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id', 'entity_id'])
+      .where('organization_id', '=', organizationId)
+      .where('entity', '=', 'test')
+      .execute()
+    expect(stored.sort((a, b) => Number(a.entity_id) - Number(b.entity_id))).toEqual(
+      rows.map((r) => ({ action: r.action, actor_id: r.actor_id, entity_id: r.entity_id })),
+    )
+  })
+})
 
 describe('progress reporting', () => {
   const at = (done: number, total = 1_000): SeedProgress => ({

@@ -2,63 +2,114 @@ import { CompiledQuery, sql, type Insertable } from 'kysely'
 import { isPostgres, type Trx } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 
-// Bulk seeding writes millions of rows, so it sends multi-row INSERTs as large as each dialect allows: one
-// statement may carry at most 32766 bind parameters on SQLite (SQLITE_MAX_VARIABLE_NUMBER) and 65535 on
-// PostgreSQL (the protocol counts them in 16 bits).
-const MAX_PARAMETERS = { sqlite: 32_766, postgres: 65_535 } as const
+// Bulk seeding writes millions of rows, so each statement carries thousands of them.
+// - SQLite: a multi-row INSERT … VALUES as large as its limit of 32766 bind parameters
+//   (SQLITE_MAX_VARIABLE_NUMBER) allows.
+// - PostgreSQL: INSERT … SELECT FROM unnest($1::text[], …), one array per column. Measured against multi-row
+//   VALUES at PostgreSQL's 65535-parameter limit it costs the server about a fifth less CPU (no 65535-slot
+//   Bind to parse), and the seed is bound by the server. It has no parameter limit, so statements are kept
+//   at a size where building the next one overlaps the server's work on the current one.
+const SQLITE_MAX_PARAMETERS = 32_766
+const POSTGRES_ROWS_PER_STATEMENT = 5_000
 
 type Table = keyof Database
 type Row<T extends Table> = Insertable<Database[T]>
 export type Column<T extends Table> = keyof Row<T> & string
 
 /**
- * Compiling a statement of thousands of rows through Kysely costs far more than running it, and every full
- * chunk of a table has the same text, so each full-size statement is compiled once and then reused with new
- * parameters. Only full chunks are kept: remainders vary in size and would grow the cache without bound.
+ * Compiling a statement of thousands of placeholders through Kysely costs more than running it, and every
+ * full-size statement of a table has the same text, so texts are compiled once and reused. Only full-size
+ * ones are kept: remainders vary in size and would grow the cache without bound.
  */
 const statements = new Map<string, string>()
 
-/** How many rows of `columnCount` columns one INSERT can carry on this connection's dialect. */
-export function rowsPerStatement(trx: Trx, columnCount: number): number {
-  return Math.floor(MAX_PARAMETERS[isPostgres(trx) ? 'postgres' : 'sqlite'] / columnCount)
+function rowsPerStatement(postgres: boolean, columnCount: number): number {
+  return postgres ? POSTGRES_ROWS_PER_STATEMENT : Math.floor(SQLITE_MAX_PARAMETERS / columnCount)
 }
 
-function statementText<T extends Table>(
+/** The statement's text; its parameters are one text array per column (PostgreSQL) or the rows' values. */
+function statementText(
   trx: Trx,
-  table: T,
-  columns: readonly Column<T>[],
+  postgres: boolean,
+  table: Table,
+  columns: readonly string[],
   rowCount: number,
   cacheable: boolean,
 ): string {
-  const key = `${isPostgres(trx) ? 'pg' : 'sqlite'}:${table}(${columns.join(',')})x${rowCount}`
+  const key = postgres
+    ? `pg:${table}(${columns.join(',')})`
+    : `sqlite:${table}(${columns.join(',')})x${rowCount}`
   const cached = statements.get(key)
   if (cached !== undefined) return cached
-  // Placeholders only: the values travel as parameters, in row-major order, which is the order built here.
-  const placeholderRow = sql`(${sql.join(columns.map(() => null))})`
-  const compiled =
-    sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(
-      Array.from({ length: rowCount }, () => placeholderRow),
-    )}`.compile(trx)
-  if (compiled.parameters.length !== rowCount * columns.length)
-    throw new Error(`bulk insert into ${table}: expected ${rowCount * columns.length} parameters`)
-  if (cacheable) statements.set(key, compiled.sql)
+  const into = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`
+  // Every column bulk seeding writes is text (ids, names, ISO timestamps), so the arrays are text[].
+  const query = postgres
+    ? sql`${into} select * from unnest(${sql.join(columns.map(() => sql`${null}::text[]`))})`
+    : sql`${into} values ${sql.join(
+        Array.from({ length: rowCount }, () => sql`(${sql.join(columns.map(() => null))})`),
+      )}`
+  const compiled = query.compile(trx)
+  const expected = postgres ? columns.length : rowCount * columns.length
+  if (compiled.parameters.length !== expected)
+    throw new Error(
+      `bulk insert into ${table}: compiled ${compiled.parameters.length} parameters, not ${expected}`,
+    )
+  if (postgres || cacheable) statements.set(key, compiled.sql)
   return compiled.sql
 }
 
-/** Inserts `rows` with as few statements as the dialect's parameter limit allows; `columns` fixes the order. */
-export async function insertRows<T extends Table>(
+/**
+ * Inserts rows `from` … `to - 1` of a generated sequence (`make(n)` is row n); `columns` fixes the order.
+ * Rows are built one statement at a time, and the next statement is built while the current one runs: on
+ * PostgreSQL the server and this process then work at the same time instead of taking turns.
+ */
+export async function insertGenerated<T extends Table>(
+  trx: Trx,
+  table: T,
+  columns: readonly Column<T>[],
+  from: number,
+  to: number,
+  make: (n: number) => Row<T>,
+): Promise<void> {
+  const postgres = isPostgres(trx)
+  const perStatement = rowsPerStatement(postgres, columns.length)
+  const build = (start: number) => {
+    const count = Math.min(start + perStatement, to) - start
+    const text = statementText(trx, postgres, table, columns, count, count === perStatement)
+    const rows = Array.from({ length: count }, (_, i) => make(start + i))
+    if (postgres)
+      return CompiledQuery.raw(
+        text,
+        columns.map((column) => rows.map((row) => row[column])),
+      )
+    const parameters = new Array<unknown>(count * columns.length)
+    let p = 0
+    for (const row of rows) for (const column of columns) parameters[p++] = row[column]
+    return CompiledQuery.raw(text, parameters)
+  }
+
+  let next = from < to ? build(from) : undefined
+  for (let start = from + perStatement; next !== undefined; start += perStatement) {
+    const running = trx.executeQuery(next)
+    try {
+      next = start < to ? build(start) : undefined
+    } finally {
+      // Also when building failed: the statement in flight must settle before the transaction rolls back.
+      await running
+    }
+  }
+}
+
+/** Inserts rows already built, as `insertGenerated` does. */
+export function insertRows<T extends Table>(
   trx: Trx,
   table: T,
   columns: readonly Column<T>[],
   rows: readonly Row<T>[],
 ): Promise<void> {
-  const perStatement = rowsPerStatement(trx, columns.length)
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement)
-    const text = statementText(trx, table, columns, chunk.length, chunk.length === perStatement)
-    const parameters: unknown[] = new Array(chunk.length * columns.length)
-    let p = 0
-    for (const row of chunk) for (const column of columns) parameters[p++] = row[column]
-    await trx.executeQuery(CompiledQuery.raw(text, parameters))
-  }
+  return insertGenerated(trx, table, columns, 0, rows.length, (n) => {
+    const row = rows[n]
+    if (row === undefined) throw new RangeError(`row ${n} of ${rows.length}`)
+    return row
+  })
 }

@@ -6,7 +6,7 @@ import { createOrganization } from '../organizations/service.js'
 import { writeInOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../tokens/service.js'
 import { findOrCreateUser } from '../users/service.js'
-import { insertRows } from './bulk-insert.js'
+import { insertGenerated, insertRows } from './bulk-insert.js'
 import {
   APP_COLUMNS,
   appRow,
@@ -114,8 +114,9 @@ export async function seedOrganization(
   const samples: Record<SampledEntity, string[]> = { device: [], app: [], collaborator: [] }
   const sampler = (kind: SampledEntity, count: number) => {
     const stride = Math.max(1, Math.ceil(count / SAMPLES_PER_KIND))
-    return (n: number, id: string) => {
-      if (n % stride === 0) samples[kind].push(id)
+    return <R extends { id: string }>(n: number, row: R): R => {
+      if (n % stride === 0) samples[kind].push(row.id)
+      return row
     }
   }
   const sampleCollaborator = sampler('collaborator', counts.collaborators)
@@ -125,7 +126,7 @@ export async function seedOrganization(
   const writers: Record<SeedPhase, (trx: Trx, from: number, to: number, at: string) => Promise<void>> = {
     async collaborators(trx, from, to, at) {
       const rows = range(from, to, (n) => collaboratorRows(org.id, n, tag, at))
-      rows.forEach(({ collaborator }, i) => sampleCollaborator(from + i, collaborator.id))
+      rows.forEach(({ collaborator }, i) => sampleCollaborator(from + i, collaborator))
       await insertRows(
         trx,
         'users',
@@ -141,20 +142,19 @@ export async function seedOrganization(
       await adjustCounter(trx, org.id, 'collaborators_count', rows.length)
     },
     async apps(trx, from, to, at) {
-      const rows = range(from, to, (n) => appRow(org.id, n, at))
-      rows.forEach((row, i) => sampleApp(from + i, row.id))
-      await insertRows(trx, 'apps', APP_COLUMNS, rows)
-      await adjustCounter(trx, org.id, 'apps_count', rows.length)
+      await insertGenerated(trx, 'apps', APP_COLUMNS, from, to, (n) => sampleApp(n, appRow(org.id, n, at)))
+      await adjustCounter(trx, org.id, 'apps_count', to - from)
     },
     async devices(trx, from, to, at) {
-      const rows = range(from, to, (n) => deviceRow(org.id, n, at))
-      rows.forEach((row, i) => sampleDevice(from + i, row.id))
-      await insertRows(trx, 'devices', DEVICE_COLUMNS, rows)
-      await adjustCounter(trx, org.id, 'devices_count', rows.length)
+      await insertGenerated(trx, 'devices', DEVICE_COLUMNS, from, to, (n) =>
+        sampleDevice(n, deviceRow(org.id, n, at)),
+      )
+      await adjustCounter(trx, org.id, 'devices_count', to - from)
     },
     async audit(trx, from, to, at) {
-      const rows = range(from, to, (n) => auditRow(org.id, user.id, n, samples, at))
-      await insertRows(trx, 'audit_events', AUDIT_COLUMNS, rows)
+      await insertGenerated(trx, 'audit_events', AUDIT_COLUMNS, from, to, (n) =>
+        auditRow(org.id, user.id, n, samples, at),
+      )
     },
   }
 
