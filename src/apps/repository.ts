@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { AppsTable } from '../db/types.js'
+import { containing, countRows } from '../db/query.js'
 
 export type AppSortColumn = 'name' | 'slug' | 'created_at' | 'updated_at'
 
@@ -10,11 +11,6 @@ export interface AppFilter {
 }
 
 export type AppRef = { id: string } | { slug: string }
-
-/** `%text%` for a case-insensitive LIKE, with the wildcards of the user's text escaped. */
-function containing(text: string) {
-  return sql<string>`${`%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
-}
 
 function appsQuery(db: Db, filter: AppFilter) {
   return db
@@ -44,10 +40,7 @@ export function listApps(
 export type AppRow = Awaited<ReturnType<typeof listApps>>[number]
 
 export async function countApps(db: Db, filter: AppFilter): Promise<number> {
-  const row = await appsQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(appsQuery(db, filter))
 }
 
 /** An app of this organization only: another organization's app is as unknown as a made-up id. */

@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
+import { countRows } from '../db/query.js'
 
 export interface AuditEntry {
   organizationId: string
@@ -78,8 +79,5 @@ export function listAuditEvents(
 export type AuditEventRow = Awaited<ReturnType<typeof listAuditEvents>>[number]
 
 export async function countAuditEvents(db: Db, filter: AuditFilter): Promise<number> {
-  const row = await auditQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(auditQuery(db, filter))
 }

@@ -1,6 +1,6 @@
-import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { CollaboratorsTable, Role } from '../db/types.js'
+import { containing, countRows } from '../db/query.js'
 
 export type CollaboratorSortColumn = 'created_at' | 'role'
 
@@ -16,13 +16,7 @@ function collaboratorsQuery(db: Db, filter: CollaboratorFilter) {
     .innerJoin('users', 'users.id', 'collaborators.user_id')
     .where('collaborators.organization_id', '=', filter.organizationId)
     .$if(filter.role !== undefined, (q) => q.where('collaborators.role', '=', filter.role ?? 'viewer'))
-    .$if(filter.email !== undefined, (q) =>
-      q.where(
-        'users.email',
-        'like',
-        sql<string>`${`%${(filter.email ?? '').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`,
-      ),
-    )
+    .$if(filter.email !== undefined, (q) => q.where('users.email', 'like', containing(filter.email ?? '')))
 }
 
 const COLUMNS = [
@@ -53,10 +47,7 @@ export function listCollaborators(
 export type CollaboratorRow = Awaited<ReturnType<typeof listCollaborators>>[number]
 
 export async function countCollaborators(db: Db, filter: CollaboratorFilter): Promise<number> {
-  const row = await collaboratorsQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(collaboratorsQuery(db, filter))
 }
 
 export function findCollaborator(

@@ -47,7 +47,9 @@ export async function listOrganizationCollaborators(
   const filter = { organizationId: org.id, role: query.role, email: query.email }
   const [rows, total] = await Promise.all([
     listCollaborators(db, filter, sort, offsetOf(query), query.limit),
-    countCollaborators(db, filter),
+    query.role === undefined && query.email === undefined
+      ? org.collaborators_count
+      : countCollaborators(db, filter),
   ])
   return pageOf(rows.map(collaboratorView), total, query)
 }

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { Deletion, PurgeTasksTable } from '../db/types.js'
+import { countRows } from '../db/query.js'
 
 export type PurgeTask = Selectable<PurgeTasksTable>
 
@@ -54,12 +55,7 @@ export function listDeletionsOfRequester(db: Db, userId: string, offset: number,
 export type DeletionRow = Awaited<ReturnType<typeof listDeletionsOfRequester>>[number]
 
 export async function countDeletionsOfRequester(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('deletions')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('requested_by', '=', userId)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(db.selectFrom('deletions').where('requested_by', '=', userId))
 }
 
 /** Rows deleted so far per table, for the deletions that are still being purged. */

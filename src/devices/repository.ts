@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import type { DevicesTable, Platform } from '../db/types.js'
+import { countRows } from '../db/query.js'
 
 export type DeviceSortColumn = 'enrolled_at' | 'serial_number'
 
@@ -46,10 +47,7 @@ export function listDevices(...args: Parameters<typeof listDevicesQuery>): Promi
 }
 
 export async function countDevices(db: Db, filter: DeviceFilter): Promise<number> {
-  const row = await devicesQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(devicesQuery(db, filter))
 }
 
 export function findDevice(db: Db, organizationId: string, deviceId: string): Promise<DeviceRow | undefined> {

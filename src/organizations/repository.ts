@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { NewOrganization, Organization, OrganizationUpdate, Role } from '../db/types.js'
+import { containing, countRows } from '../db/query.js'
 
 export interface Membership {
   org: Organization
@@ -40,11 +41,6 @@ export interface MembershipFilter {
   slug?: string
 }
 
-/** `%text%` for LIKE, with the wildcards of the user's text escaped. */
-function containing(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
-
 function membershipsQuery(db: Db, filter: MembershipFilter) {
   return db
     .selectFrom('organizations')
@@ -55,10 +51,10 @@ function membershipsQuery(db: Db, filter: MembershipFilter) {
       q.where('organizations.id', '=', filter.onlyOrganizationId ?? ''),
     )
     .$if(filter.name !== undefined, (q) =>
-      q.where(sql`lower(organizations.name)`, 'like', sql`${containing(filter.name ?? '')} escape '\\'`),
+      q.where(sql`lower(organizations.name)`, 'like', containing(filter.name ?? '')),
     )
     .$if(filter.slug !== undefined, (q) =>
-      q.where(sql`organizations.slug`, 'like', sql`${containing(filter.slug ?? '')} escape '\\'`),
+      q.where(sql`organizations.slug`, 'like', containing(filter.slug ?? '')),
     )
 }
 
@@ -81,10 +77,7 @@ export async function listMemberships(
 }
 
 export async function countMemberships(db: Db, filter: MembershipFilter): Promise<number> {
-  const row = await membershipsQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(membershipsQuery(db, filter))
 }
 
 export function findOwners(db: Db, organizationIds: string[]) {

@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import type { SubscriptionStatus, SubscriptionsTable } from '../db/types.js'
+import { countRows } from '../db/query.js'
 
 export type SubscriptionSortColumn = 'created_at' | 'plan' | 'status'
 
@@ -36,10 +37,7 @@ export function listSubscriptions(
 }
 
 export async function countSubscriptions(db: Db, filter: SubscriptionFilter): Promise<number> {
-  const row = await subscriptionsQuery(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(subscriptionsQuery(db, filter))
 }
 
 export function findSubscription(

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { TokensTable } from '../db/types.js'
+import { countRows } from '../db/query.js'
 
 export type TokenRow = Selectable<TokensTable>
 
@@ -39,12 +40,7 @@ export function listTokensOfUser(db: Db, userId: string, offset: number, limit: 
 }
 
 export async function countTokensOfUser(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  return countRows(db.selectFrom('tokens').where('user_id', '=', userId))
 }
 
 export async function deleteTokenOfUser(db: Db, userId: string, tokenId: string): Promise<boolean> {
