@@ -8,17 +8,21 @@ interface ValidationIssue {
   params?: Record<string, unknown>
 }
 
+/**
+ * One error per field: a value that fails a union (e.g. "a URL or null") makes AJV report every branch and then
+ * the union itself; the first, most specific message is the useful one.
+ */
 function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
-  return issues.map((issue) => {
+  const byPath = new Map<string, string>()
+  for (const issue of issues) {
     const missing =
       typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : ''
     const extra =
       typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : ''
-    return {
-      path: `/${context ?? 'request'}${issue.instancePath}${missing}${extra}`,
-      message: issue.message ?? 'is invalid',
-    }
-  })
+    const path = `/${context ?? 'request'}${issue.instancePath}${missing}${extra}`
+    if (!byPath.has(path)) byPath.set(path, issue.message ?? 'is invalid')
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }))
 }
 
 // Both dialects' constraint violations, so "already exists" and "parent gone" need no catch in handlers.
