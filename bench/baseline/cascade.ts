@@ -1,0 +1,34 @@
+import { sql } from 'kysely'
+import type { Db } from '../../src/db/connect.js'
+import { isId } from '../../src/db/ids.js'
+import { activeSubscriptions, lockOrganizationForDeletion, roleOf } from '../../src/deletion/lookup.js'
+import { tenantTables } from '../../src/deletion/tables.js'
+import { AppError, ErrorCode } from '../../src/http/errors.js'
+import { authorize, Permission } from '../../src/http/permissions.js'
+import type { AuthContext } from '../../src/tokens/service.js'
+
+/**
+ * The common way to delete a tenant, kept as the benchmark's baseline: inside the request, in one transaction,
+ * delete every row of every tenant table and then the organization — what one `ON DELETE CASCADE` from the
+ * organization row does. The checks before it are orgspace's own, so the two differ only in the deletion work.
+ */
+export async function cascadeDelete(db: Db, auth: AuthContext, ref: string): Promise<{ rows: number }> {
+  return db.transaction().execute(async (trx) => {
+    const org = await lockOrganizationForDeletion(
+      trx,
+      isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
+    )
+    if (!org) throw AppError.notFound()
+    const role = await roleOf(trx, org.id, auth.userId)
+    if (!role) throw AppError.notFound()
+    authorize(role, Permission.OrganizationRemove)
+    if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
+    let rows = 0
+    for (const table of await tenantTables(trx)) {
+      const result = await sql`delete from ${sql.table(table)} where organization_id = ${org.id}`.execute(trx)
+      rows += Number(result.numAffectedRows ?? 0)
+    }
+    await trx.deleteFrom('organizations').where('id', '=', org.id).execute()
+    return { rows: rows + 1 }
+  })
+}

@@ -1,0 +1,90 @@
+// How big and how long each scenario runs. `full` is what BENCHMARKS.md reports; `quick` proves the harness end
+// to end in under three minutes on a small machine; `smoke` is for the test suite (seconds, not figures).
+
+export type Mode = 'full' | 'quick' | 'smoke'
+
+export interface BenchPlan {
+  mode: Mode
+  deletes: {
+    /** Organization sizes in rows (devices + audit events). */
+    sizes: number[]
+    /** DELETEs measured per size and per server. */
+    samples: number
+    /**
+     * Sizes whose organizations fit together in this many rows share one database (one copy per server, deleted
+     * one after another); each larger size gets a fresh copy per DELETE (reseeding 20 × 1M rows would take longer
+     * than copying a file 20 times).
+     */
+    sharedRowBudget: number
+  }
+  /** The organization of scenarios 2–4. */
+  large: { devices: number; audit: number }
+  /** Other tenants of the same database, the ones the load of scenario 3 talks to. */
+  neighbours: { orgs: number; apps: number; devices: number; collaborators: number }
+  load: {
+    ratePerSecond: number
+    /** Load before anything is recorded (connections open, JIT warm). */
+    warmupMs: number
+    idleMs: number
+    /** Recorded load before the DELETE, and after the deletion has finished. */
+    leadMs: number
+    tailMs: number
+    /** Give up waiting for a purge or a cascade after this long. */
+    maxWaitMs: number
+  }
+  throughput: { connections: number; seconds: number; warmupSeconds: number }
+}
+
+const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
+
+export const PLANS: Record<Mode, BenchPlan> = {
+  full: {
+    mode: 'full',
+    deletes: { sizes: [0, 10_000, 100_000, 1_000_000], samples: 20, sharedRowBudget: 2_500_000 },
+    large: { devices: 1_000_000, audit: 100_000 },
+    neighbours: NEIGHBOURS,
+    load: {
+      ratePerSecond: 100,
+      warmupMs: 2_000,
+      idleMs: 20_000,
+      leadMs: 5_000,
+      tailMs: 5_000,
+      maxWaitMs: 900_000,
+    },
+    throughput: { connections: 10, seconds: 10, warmupSeconds: 2 },
+  },
+  quick: {
+    mode: 'quick',
+    deletes: { sizes: [0, 10_000, 100_000], samples: 3, sharedRowBudget: 400_000 },
+    large: { devices: 100_000, audit: 10_000 },
+    neighbours: NEIGHBOURS,
+    load: {
+      ratePerSecond: 100,
+      warmupMs: 1_000,
+      idleMs: 5_000,
+      leadMs: 1_500,
+      tailMs: 1_500,
+      maxWaitMs: 120_000,
+    },
+    throughput: { connections: 10, seconds: 3, warmupSeconds: 1 },
+  },
+  smoke: {
+    mode: 'smoke',
+    deletes: { sizes: [0, 200], samples: 1, sharedRowBudget: 1_000 },
+    large: { devices: 180, audit: 20 },
+    neighbours: { orgs: 2, apps: 2, devices: 5, collaborators: 1 },
+    load: { ratePerSecond: 40, warmupMs: 200, idleMs: 600, leadMs: 300, tailMs: 300, maxWaitMs: 20_000 },
+    throughput: { connections: 2, seconds: 0.5, warmupSeconds: 0.2 },
+  },
+}
+
+const units = [
+  [1_000_000, 'M'],
+  [1_000, 'k'],
+] as const
+
+/** 1000000 → "1M", 110000 → "110k", 200 → "200". */
+export function shortCount(n: number): string {
+  for (const [size, unit] of units) if (n >= size && n % (size / 10) === 0) return `${n / size}${unit}`
+  return String(n)
+}

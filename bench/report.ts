@@ -1,0 +1,189 @@
+import { int, mb, ms, percent, ratio } from './format.js'
+import { shortCount } from './plan.js'
+import type { BenchResults, DialectResults, TargetLine } from './results.js'
+
+// bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
+
+const NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const
+
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
+
+function verdict(line: TargetLine | undefined): string {
+  if (!line) return '–'
+  const word = line.met === null ? '**not measured**' : line.met ? '**met**' : '**MISSED**'
+  return `${word}: ${line.detail}`
+}
+
+function targetsTable(results: BenchResults): string {
+  const dialects = results.dialects.map((d) => d.dialect)
+  const ids = [...new Set(results.targets.map((t) => t.id))]
+  return table(
+    ['#', 'target', ...dialects.map((d) => NAMES[d])],
+    ids.map((id) => {
+      const lines = results.targets.filter((t) => t.id === id)
+      return [id, lines[0]?.target ?? '', ...dialects.map((d) => verdict(lines.find((l) => l.dialect === d)))]
+    }),
+  )
+}
+
+function deleteSection(ds: DialectResults[]): string {
+  const parts = ds.map((d) => {
+    const r = d.deleteLatency
+    if (!r) return `**${NAMES[d.dialect]}**: ${d.errors['1'] ?? 'not run'}`
+    const rows = r.rows.map((row) => [
+      shortCount(row.rows),
+      ms(row.orgspace.p50),
+      ms(row.orgspace.p99),
+      ms(row.baseline.p50),
+      ms(row.baseline.p99),
+      `${row.orgspace.n} / ${row.baseline.n}`,
+    ])
+    const layout = [
+      r.sharedSizes.length
+        ? `sizes ${r.sharedSizes.map(shortCount).join(', ')} deleted one after another from one copy per server`
+        : '',
+      r.copiedSizes.length
+        ? `${r.copiedSizes.map(shortCount).join(', ')}: a fresh copy and server per DELETE`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('; ')
+    return `**${NAMES[d.dialect]}** (${layout})\n\n${table(
+      ['rows (devices + audit)', 'orgspace p50', 'orgspace p99', 'cascade p50', 'cascade p99', 'n'],
+      rows,
+    )}`
+  })
+  return `## 1. DELETE answer vs organization size\n\n${parts.join('\n\n')}`
+}
+
+function purgeSection(ds: DialectResults[]): string {
+  const rows = ds.map((d) => {
+    const p = d.purge
+    if (!p) return [NAMES[d.dialect], d.errors['2'] ?? 'not run', '', '', '', '', '', '']
+    return [
+      NAMES[d.dialect],
+      int(p.rows),
+      `${p.seconds.toFixed(2)} s`,
+      int(p.rowsPerSecond),
+      `${int(p.floor.rowsPerSecond)} (${p.floor.seconds.toFixed(2)} s)`,
+      percent(p.ratio),
+      ms(p.deleteAnswerMs),
+      `${mb(p.rss.beforeBytes)} → ${mb(p.rss.peakBytes)}`,
+    ]
+  })
+  return `## 2. Purge throughput\n\n${table(
+    [
+      'database',
+      'rows purged',
+      'DELETE → completed',
+      'rows/s',
+      'floor rows/s',
+      'vs floor',
+      'DELETE answer',
+      'server RSS (peak)',
+    ],
+    rows,
+  )}`
+}
+
+function neighbourSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const n = d.neighbours
+    if (!n) return [[NAMES[d.dialect], d.errors['3'] ?? 'not run', '', '', '', '', '', '']]
+    return n.phases.map((p) => [
+      NAMES[d.dialect],
+      p.name === 'idle'
+        ? 'no deletion'
+        : p.name === 'purge'
+          ? 'during orgspace purge'
+          : 'during baseline cascade',
+      `${((p.windowMs[1] - p.windowMs[0]) / 1000).toFixed(1)} s`,
+      `${ms(p.reads.p50)} / ${ms(p.reads.p99)}`,
+      `${ms(p.writes.p50)} / ${ms(p.writes.p99)}`,
+      `${ms(Math.max(p.reads.max, p.writes.max))}`,
+      `${p.reads.n + p.writes.n}`,
+      `${p.reads.errors + p.writes.errors}`,
+    ])
+  })
+  const rate = ds.find((d) => d.neighbours)?.neighbours?.ratePerSecond
+  return `## 3. Neighbour latency (${rate ?? '?'} req/s open-loop on other organizations)\n\n${table(
+    ['database', 'phase', 'window', 'reads p50 / p99', 'writes p50 / p99', 'max', 'requests', 'errors'],
+    rows,
+  )}\n\n![neighbour latency over time](neighbour-latency.svg)`
+}
+
+function throughputSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const t = d.throughput
+    if (!t) return [[NAMES[d.dialect], d.errors['4'] ?? 'not run', '', '', '', '', '']]
+    const bare = t.runs.find((r) => r.target === 'bare')?.requestsPerSecond
+    return t.runs.map((r) => [
+      NAMES[d.dialect],
+      r.target === 'bare' ? 'bare Fastify route, same bytes' : `orgspace, ${r.target} organization`,
+      int(r.requestsPerSecond),
+      `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`,
+      bare ? ratio(r.requestsPerSecond / bare) : '–',
+      `${r.non2xx + r.errors}`,
+      int(r.bodyBytes),
+    ])
+  })
+  const t = ds.find((d) => d.throughput)?.throughput
+  return `## 4. API throughput: GET /v1/organizations/:slug (${t?.connections ?? '?'} connections, ${t?.seconds ?? '?'} s each)\n\n${table(
+    ['database', 'server', 'req/s', 'p50 / p99', 'vs bare', 'errors', 'body bytes'],
+    rows,
+  )}`
+}
+
+function seedingSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) =>
+    d.seeding.map((s) => [
+      NAMES[d.dialect],
+      s.label,
+      int(s.rows),
+      s.seconds === null ? '–' : `${s.seconds.toFixed(2)} s`,
+      s.rowsPerSecond === null ? '–' : int(s.rowsPerSecond),
+      `${s.wallSeconds.toFixed(2)} s`,
+      int(s.wallRowsPerSecond),
+    ]),
+  )
+  return `## 5. Seeding (\`orgspace seed\`)\n\n${table(
+    ['database', 'organization', 'rows', 'seeding', 'rows/s', 'whole command', 'rows/s incl. start-up'],
+    rows,
+  )}`
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const m = results.machine
+  const header = [
+    `# orgspace benchmarks — ${results.mode} run`,
+    '',
+    `Run ${results.startedAt} → ${results.finishedAt} (${Math.round(results.seconds)} s). ` +
+      `Machine: ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Node ${m.node}, ${m.os}. ` +
+      `1-minute load average ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end` +
+      (Math.max(m.loadAverage.start, m.loadAverage.end) > m.cpus * 0.5
+        ? ' — **other work was running: treat the figures as noisy**.'
+        : '.'),
+    '',
+    ...results.dialects.map((d) => `- ${NAMES[d.dialect]}: ${d.database}`),
+    ...Object.entries(results.skipped).map(([dialect, why]) => `- ${dialect}: skipped — ${why}`),
+    '',
+    '## Targets',
+    '',
+    targetsTable(results),
+  ]
+  return (
+    [
+      header.join('\n'),
+      deleteSection(results.dialects),
+      purgeSection(results.dialects),
+      neighbourSection(results.dialects),
+      throughputSection(results.dialects),
+      seedingSection(results.dialects),
+    ].join('\n\n') + '\n'
+  )
+}

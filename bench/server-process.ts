@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { freePort } from '../test/support/pg-cluster.js'
+import { sleep } from './stats.js'
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** What runs in the child: the real service, the in-request cascade baseline, or a bare Fastify route. */
+export type ServerKind = 'orgspace' | 'baseline' | 'bare'
+
+const ENTRIES: Record<ServerKind, string> = {
+  orgspace: 'src/server.ts',
+  baseline: 'bench/baseline/cascade-server.ts',
+  bare: 'bench/baseline/bare-server.ts',
+}
+
+export interface ServerProcess {
+  kind: ServerKind
+  pid: number
+  baseUrl: string
+  /** Resident set size of the child now, in bytes (Linux /proc); null where that cannot be read. */
+  rssBytes(): number | null
+  /** The child's stdout/stderr so far (the tail), for error messages. */
+  output(): string
+  stop(): Promise<void>
+}
+
+// Every child gets the same settings: logging at warn (logging each request would dominate what is measured)
+// and rate limits off (600 requests a minute per token would turn most benchmark requests into 429s).
+const COMMON_ENV = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT: 'off' }
+
+export function readRss(pid: number): number | null {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match?.[1] ? Number(match[1]) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** Starts `node --import tsx <entry>` exactly as `npm start` does, on a free port, and waits until it is ready. */
+export async function startServer(kind: ServerKind, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRIES[kind]], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...COMMON_ENV, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000)
+  }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let alive = true
+  void exited.then(() => {
+    alive = false
+  })
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`could not start the ${kind} server`)
+  const baseUrl = `http://127.0.0.1:${port}`
+
+  const stop = async () => {
+    if (!alive) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    if (!alive) throw new Error(`${kind} server exited before it was ready:\n${output}`)
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`${kind} server not ready after 120 s:\n${output}`)
+    }
+    const ready = await fetch(`${baseUrl}${kind === 'bare' ? '/healthz' : '/readyz'}`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ready) break
+    await sleep(50)
+  }
+  return { kind, pid, baseUrl, rssBytes: () => readRss(pid), output: () => output, stop }
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the samples' peak and the first value. */
+export function sampleRss(pid: number, everyMs = 50) {
+  const first = readRss(pid)
+  let peak = first
+  const timer = setInterval(() => {
+    const rss = readRss(pid)
+    if (rss !== null && (peak === null || rss > peak)) peak = rss
+  }, everyMs)
+  return {
+    first,
+    stop(): number | null {
+      clearInterval(timer)
+      const rss = readRss(pid)
+      if (rss !== null && (peak === null || rss > peak)) peak = rss
+      return peak
+    },
+  }
+}

@@ -1,0 +1,35 @@
+// Percentiles by nearest rank: with n samples, p99 is the largest value below which 99 % of them fall, so
+// with fewer than 100 samples it is the maximum. Reports say how many samples each figure rests on.
+
+export interface Summary {
+  n: number
+  p50: number
+  p99: number
+  max: number
+  mean: number
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b)
+  const sum = sorted.reduce((a, b) => a + b, 0)
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    mean: sorted.length > 0 ? sum / sorted.length : Number.NaN,
+  }
+}
+
+export const round = (value: number, digits = 2): number => {
+  const factor = 10 ** digits
+  return Math.round(value * factor) / factor
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,44 @@
+import { createContext } from './context.js'
+import type { BenchPlan } from './plan.js'
+import type { DialectResults } from './results.js'
+import { runApiThroughput } from './scenarios/api-throughput.js'
+import { runDeleteLatency } from './scenarios/delete-latency.js'
+import { runNeighbourLatency } from './scenarios/neighbour-latency.js'
+import { runPurgeThroughput } from './scenarios/purge-throughput.js'
+import { seedingRows } from './scenarios/seeding.js'
+import type { Store } from './store.js'
+
+export type ScenarioNumber = 1 | 2 | 3 | 4
+
+/** Runs the scenarios on one database. A scenario that fails is recorded as such and the others still run. */
+export async function runDialect(
+  store: Store,
+  plan: BenchPlan,
+  log: (message: string) => void,
+  only: ReadonlySet<ScenarioNumber> = new Set([1, 2, 3, 4]),
+): Promise<DialectResults> {
+  const context = createContext(store, plan, log)
+  const result: DialectResults = {
+    dialect: store.dialect,
+    database: await store.describe(),
+    seeding: [],
+    errors: {},
+  }
+  const attempt = async <T>(n: ScenarioNumber, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!only.has(n)) return undefined
+    try {
+      return await run()
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      log(`scenario ${n} failed: ${message}`)
+      result.errors[String(n)] = message.split('\n')[0] ?? message
+      return undefined
+    }
+  }
+  result.deleteLatency = await attempt(1, () => runDeleteLatency(context))
+  result.purge = await attempt(2, () => runPurgeThroughput(context))
+  result.neighbours = await attempt(3, () => runNeighbourLatency(context))
+  result.throughput = await attempt(4, () => runApiThroughput(context))
+  result.seeding = seedingRows(context.seeding)
+  return result
+}

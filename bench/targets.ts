@@ -1,0 +1,189 @@
+import { int, mb, ms, percent, ratio } from './format.js'
+import { shortCount } from './plan.js'
+import type { DialectResults, TargetLine } from './results.js'
+
+// The targets of the brief, each checked against this run's figures, saying by how much it was met or missed.
+
+const LIMITS = {
+  answerGrowth: 1.5,
+  purgeVsFloor: 0.5,
+  rssGrowthBytes: 100 * 1024 * 1024,
+  readP99VsIdle: 2,
+  writeP99OverIdleMs: 20,
+  throughputVsBare: 0.5,
+  largeVsEmpty: 0.1,
+} as const
+
+const spare = (met: boolean, amount: string) => (met ? `${amount} to spare` : `missed by ${amount}`)
+
+function deleteTargets(d: DialectResults): TargetLine[] {
+  const rows = d.deleteLatency?.rows ?? []
+  const smallest = rows[0]
+  const largest = rows[rows.length - 1]
+  const label = largest ? shortCount(largest.rows) : 'max'
+  const target = `DELETE answer(${label}) / answer(0) ≤ ×${LIMITS.answerGrowth} (medians)`
+  const baselineTarget = `baseline answer(${label}) / answer(0) grows (> ×${LIMITS.answerGrowth})`
+  if (!smallest || !largest || smallest === largest)
+    return [
+      { id: '1', dialect: d.dialect, target, met: null, detail: d.errors['1'] ?? 'not measured' },
+      { id: '1b', dialect: d.dialect, target: baselineTarget, met: null, detail: 'not measured' },
+    ]
+  const ours = largest.orgspace.p50 / smallest.orgspace.p50
+  const theirs = largest.baseline.p50 / smallest.baseline.p50
+  const oursMet = ours <= LIMITS.answerGrowth
+  const theirsMet = theirs > LIMITS.answerGrowth
+  return [
+    {
+      id: '1',
+      dialect: d.dialect,
+      target,
+      met: oursMet,
+      detail: `${ratio(ours)} (${ms(largest.orgspace.p50)} vs ${ms(smallest.orgspace.p50)}); ${spare(oursMet, ratio(Math.abs(LIMITS.answerGrowth - ours)))}`,
+    },
+    {
+      id: '1b',
+      dialect: d.dialect,
+      target: baselineTarget,
+      met: theirsMet,
+      detail: `${ratio(theirs)} (${ms(largest.baseline.p50)} vs ${ms(smallest.baseline.p50)})`,
+    },
+  ]
+}
+
+function purgeTargets(d: DialectResults): TargetLine[] {
+  const p = d.purge
+  const throughputTarget = `purge rows/s ≥ ${percent(LIMITS.purgeVsFloor)} of one DELETE per table`
+  const rssTarget = `server RSS growth during the purge ≤ ${mb(LIMITS.rssGrowthBytes)}`
+  if (!p)
+    return [
+      {
+        id: '2a',
+        dialect: d.dialect,
+        target: throughputTarget,
+        met: null,
+        detail: d.errors['2'] ?? 'not measured',
+      },
+      { id: '2b', dialect: d.dialect, target: rssTarget, met: null, detail: 'not measured' },
+    ]
+  const ratioMet = p.ratio >= LIMITS.purgeVsFloor
+  const growth = p.rss.growthBytes
+  const rssMet = growth === null ? null : growth <= LIMITS.rssGrowthBytes
+  return [
+    {
+      id: '2a',
+      dialect: d.dialect,
+      target: throughputTarget,
+      met: ratioMet,
+      detail: `${percent(p.ratio)} (${int(p.rowsPerSecond)} vs ${int(p.floor.rowsPerSecond)} rows/s); ${spare(ratioMet, `${Math.abs(Math.round((p.ratio - LIMITS.purgeVsFloor) * 100))} points`)}`,
+    },
+    {
+      id: '2b',
+      dialect: d.dialect,
+      target: rssTarget,
+      met: rssMet,
+      detail:
+        growth === null
+          ? 'RSS not readable on this platform'
+          : `+${mb(growth)} (${mb(p.rss.beforeBytes)} → ${mb(p.rss.peakBytes)}); ${spare(rssMet === true, mb(Math.abs(LIMITS.rssGrowthBytes - growth)))}`,
+    },
+  ]
+}
+
+function neighbourTargets(d: DialectResults): TargetLine[] {
+  const phases = d.neighbours?.phases ?? []
+  const idle = phases.find((p) => p.name === 'idle')
+  const purge = phases.find((p) => p.name === 'purge')
+  const cascade = phases.find((p) => p.name === 'cascade')
+  const readTarget = `neighbours' read p99 during the purge ≤ ×${LIMITS.readP99VsIdle} idle`
+  const writeTarget = `neighbours' write p99 during the purge ≤ idle + ${LIMITS.writeP99OverIdleMs} ms`
+  if (!idle || !purge)
+    return [
+      {
+        id: '3a',
+        dialect: d.dialect,
+        target: readTarget,
+        met: null,
+        detail: d.errors['3'] ?? 'not measured',
+      },
+      { id: '3b', dialect: d.dialect, target: writeTarget, met: null, detail: 'not measured' },
+    ]
+  if (purge.reads.n === 0 || purge.writes.n === 0 || idle.reads.n === 0 || idle.writes.n === 0) {
+    const detail = 'too short a window: no neighbour request of each kind fell inside it'
+    return [
+      { id: '3a', dialect: d.dialect, target: readTarget, met: null, detail },
+      { id: '3b', dialect: d.dialect, target: writeTarget, met: null, detail },
+    ]
+  }
+  const readRatio = purge.reads.p99 / idle.reads.p99
+  const readMet = readRatio <= LIMITS.readP99VsIdle
+  const writeOver = purge.writes.p99 - idle.writes.p99
+  const writeMet = writeOver <= LIMITS.writeP99OverIdleMs
+  const baseline = (kind: 'reads' | 'writes') =>
+    cascade ? `; baseline cascade ${ms(cascade[kind].p99)}` : ''
+  return [
+    {
+      id: '3a',
+      dialect: d.dialect,
+      target: readTarget,
+      met: readMet,
+      detail: `${ms(purge.reads.p99)} vs idle ${ms(idle.reads.p99)} = ${ratio(readRatio)}; ${spare(readMet, ratio(Math.abs(LIMITS.readP99VsIdle - readRatio)))}${baseline('reads')}`,
+    },
+    {
+      id: '3b',
+      dialect: d.dialect,
+      target: writeTarget,
+      met: writeMet,
+      detail: `${ms(purge.writes.p99)} vs idle ${ms(idle.writes.p99)} = ${writeOver >= 0 ? '+' : ''}${ms(writeOver)}; ${spare(writeMet, ms(Math.abs(LIMITS.writeP99OverIdleMs - writeOver)))}${baseline('writes')}`,
+    },
+  ]
+}
+
+function throughputTargets(d: DialectResults): TargetLine[] {
+  const runs = d.throughput?.runs ?? []
+  const of = (target: string) => runs.find((r) => r.target === target)?.requestsPerSecond
+  const large = of('large')
+  const empty = of('empty')
+  const bare = of('bare')
+  const bareTarget = `GET organization req/s ≥ ${percent(LIMITS.throughputVsBare)} of a bare Fastify route`
+  const sameTarget = `GET organization req/s: large vs empty within ${percent(LIMITS.largeVsEmpty)}`
+  if (large === undefined || empty === undefined || bare === undefined)
+    return [
+      {
+        id: '4a',
+        dialect: d.dialect,
+        target: bareTarget,
+        met: null,
+        detail: d.errors['4'] ?? 'not measured',
+      },
+      { id: '4b', dialect: d.dialect, target: sameTarget, met: null, detail: 'not measured' },
+    ]
+  const worst = Math.min(large, empty) / bare
+  const bareMet = worst >= LIMITS.throughputVsBare
+  const difference = Math.abs(large - empty) / Math.max(large, empty)
+  const sameMet = difference <= LIMITS.largeVsEmpty
+  return [
+    {
+      id: '4a',
+      dialect: d.dialect,
+      target: bareTarget,
+      met: bareMet,
+      detail: `${percent(worst)} (${int(Math.min(large, empty))} vs ${int(bare)} req/s); ${spare(bareMet, `${Math.abs(Math.round((worst - LIMITS.throughputVsBare) * 100))} points`)}`,
+    },
+    {
+      id: '4b',
+      dialect: d.dialect,
+      target: sameTarget,
+      met: sameMet,
+      detail: `${percent(difference)} apart (${int(large)} vs ${int(empty)} req/s); ${spare(sameMet, `${Math.abs(Math.round((LIMITS.largeVsEmpty - difference) * 100))} points`)}`,
+    },
+  ]
+}
+
+export function evaluateTargets(dialects: readonly DialectResults[]): TargetLine[] {
+  return dialects.flatMap((d) => [
+    ...deleteTargets(d),
+    ...purgeTargets(d),
+    ...neighbourTargets(d),
+    ...throughputTargets(d),
+  ])
+}

@@ -1,0 +1,124 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { PLANS } from '../bench/plan.js'
+import { renderMarkdown } from '../bench/report.js'
+import type { BenchResults, DialectResults } from '../bench/results.js'
+import { createContext } from '../bench/context.js'
+import { runApiThroughput } from '../bench/scenarios/api-throughput.js'
+import { runDeleteLatency } from '../bench/scenarios/delete-latency.js'
+import { runNeighbourLatency } from '../bench/scenarios/neighbour-latency.js'
+import { runPurgeThroughput } from '../bench/scenarios/purge-throughput.js'
+import { seedingRows } from '../bench/scenarios/seeding.js'
+import { sqliteStore } from '../bench/store.js'
+import { renderNeighbourSvg } from '../bench/svg.js'
+import { evaluateTargets } from '../bench/targets.js'
+
+// The benchmark harness end to end with tiny sizes on SQLite: real child servers, real seeding command, real
+// load — only to check that every scenario runs and returns well-formed results. No figure is asserted: timing
+// assertions would fail on a busy machine without anything being wrong.
+
+const store = sqliteStore(mkdtempSync(join(tmpdir(), 'orgspace-bench-smoke-')))
+afterAll(() => store.close())
+
+const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n)
+
+describe('bench harness (smoke)', () => {
+  let result: DialectResults
+
+  it('runs every scenario on tiny sizes', { timeout: 120_000 }, async () => {
+    const context = createContext(store, PLANS.smoke, () => undefined)
+    // Two lanes at once: most of the time goes into starting child servers, not into measuring anything.
+    const [deleteLatency, rest] = await Promise.all([
+      runDeleteLatency(context),
+      (async () => {
+        const purge = await runPurgeThroughput(context)
+        const neighbours = await runNeighbourLatency(context)
+        return { purge, neighbours, throughput: await runApiThroughput(context) }
+      })(),
+    ])
+    result = {
+      dialect: 'sqlite',
+      database: await store.describe(),
+      deleteLatency,
+      ...rest,
+      seeding: seedingRows(context.seeding),
+      errors: {},
+    }
+  })
+
+  it('measures DELETE for every size on both servers', () => {
+    const rows = result.deleteLatency?.rows ?? []
+    expect(rows.map((r) => r.rows)).toEqual(PLANS.smoke.deletes.sizes)
+    for (const row of rows)
+      for (const series of [row.orgspace, row.baseline]) {
+        expect(series.n).toBe(PLANS.smoke.deletes.samples)
+        expect(finite(series.p50) && finite(series.p99)).toBe(true)
+      }
+  })
+
+  it('purges the large organization and measures the floor on the same rows', () => {
+    const purge = result.purge
+    const { devices, audit } = PLANS.smoke.large
+    expect(purge?.counts.devices).toBe(devices)
+    expect(purge?.floor.tables.find((t) => t.table === 'devices')?.rows).toBe(devices)
+    expect(purge?.counts.auditEvents).toBeGreaterThanOrEqual(audit)
+    expect(finite(purge?.rowsPerSecond) && finite(purge?.floor.rowsPerSecond)).toBe(true)
+    expect(purge?.rss.peakBytes ?? 0).toBeGreaterThan(0)
+  })
+
+  it('records neighbour latency in three phases, with a per-second series', () => {
+    const phases = result.neighbours?.phases ?? []
+    expect(phases.map((p) => p.name)).toEqual(['idle', 'purge', 'cascade'])
+    for (const phase of phases) {
+      expect(phase.reads.errors + phase.writes.errors).toBe(0)
+      expect(phase.series.reduce((sum, s) => sum + s.requests, 0)).toBeGreaterThan(0)
+    }
+    expect(phases[0]?.reads.n).toBeGreaterThan(0)
+    // A tiny organization is gone within milliseconds, so its window may hold no request: only its bounds are checked.
+    for (const phase of phases.slice(1))
+      expect(phase.doneAtMs ?? -1).toBeGreaterThanOrEqual(phase.deleteAtMs ?? 0)
+  })
+
+  it('measures throughput of the large and empty organization and the bare route', () => {
+    const runs = result.throughput?.runs ?? []
+    expect(runs.map((r) => r.target)).toEqual(['large', 'empty', 'bare'])
+    for (const run of runs) {
+      expect(run.requestsPerSecond).toBeGreaterThan(0)
+      expect(run.non2xx + run.errors).toBe(0)
+    }
+  })
+
+  it('times the seeding command', () => {
+    expect(result.seeding.length).toBeGreaterThan(0)
+    for (const row of result.seeding) expect(row.rows > 0 && finite(row.wallRowsPerSecond)).toBe(true)
+  })
+
+  it('renders the targets, the markdown and the chart', () => {
+    const targets = evaluateTargets([result])
+    expect(targets.length).toBe(8)
+    expect(targets.filter((t) => !t.id.startsWith('3')).every((t) => t.met !== null)).toBe(true)
+    const report: BenchResults = {
+      mode: 'smoke',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds: 1,
+      machine: {
+        cpus: 1,
+        cpuModel: 'test',
+        memoryBytes: 1,
+        node: process.version,
+        os: 'test',
+        loadAverage: { start: 0, end: 0 },
+      },
+      plan: PLANS.smoke,
+      dialects: [result],
+      targets,
+      skipped: {},
+    }
+    expect(renderMarkdown(report)).toContain('## Targets')
+    const svg = renderNeighbourSvg([result])
+    expect(svg).toMatch(/^<svg[\s\S]*(<polyline|<circle)[\s\S]*<\/svg>\n$/)
+  })
+})
