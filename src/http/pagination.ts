@@ -22,7 +22,8 @@ export function parseSort<C extends string>(
   if (!sort) return fallback
   const [field = '', direction = 'asc'] = sort.split(':')
   if (field === '') return { column: fallback.column, direction: direction as 'asc' | 'desc' }
-  const column = columns[field]
+  // Own keys only: `sort=__proto__` or `sort=constructor` must not find Object.prototype's members.
+  const column = Object.hasOwn(columns, field) ? columns[field] : undefined
   if (!column) {
     throw AppError.validation([
       { path: '/querystring/sort', message: `must sort by one of: ${Object.keys(columns).join(', ')}` },
