@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
 import { AppError, ERRORS, ErrorCode, type FieldError } from './errors.js'
 
@@ -57,6 +57,10 @@ export function toAppError(error: FastifyError & { code?: string }): AppError {
   )
     return new AppError(ErrorCode.Unavailable, undefined, error.message)
   switch (code) {
+    case 'FST_ERR_BAD_URL':
+      return AppError.validation([{ path: '/params', message: 'must be valid URL encoding' }])
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return AppError.validation([{ path: '/params', message: 'is too long' }])
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(ErrorCode.PayloadTooLarge)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -74,6 +78,18 @@ export function toAppError(error: FastifyError & { code?: string }): AppError {
   if (error.statusCode === 413) return new AppError(ErrorCode.PayloadTooLarge)
   if (error.statusCode === 415) return new AppError(ErrorCode.UnsupportedMediaType)
   return new AppError(ErrorCode.Internal, undefined, error.message)
+}
+
+/**
+ * Fastify's `frameworkErrors` option: failures found while routing (a path parameter that is not valid
+ * percent-encoding or longer than the router allows) are answered before any hook or error handler runs.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error)
+  reply
+    .header('x-request-id', request.id)
+    .status(ERRORS[appError.code].status)
+    .send(errorBody(appError.code, appError.data))
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

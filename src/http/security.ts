@@ -7,6 +7,7 @@ import type { Server } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
 import { corsOrigins, trustProxy, type Config } from '../config.js'
 import { errorBody } from './envelope.js'
+import { frameworkErrors } from './error-handler.js'
 import { ErrorCode } from './errors.js'
 
 /**
@@ -32,6 +33,7 @@ export function serverOptions(config: Config): FastifyHttpOptions<Server> {
     // bound in server.ts caps how long that can go on.
     return503OnClosing: false,
     clientErrorHandler,
+    frameworkErrors,
   }
 }
 
