@@ -103,6 +103,24 @@ describe('request ids', () => {
   })
 })
 
+describe('routing failures', () => {
+  it('answer a too-long or badly encoded path parameter with the 3000 envelope and a request id', async () => {
+    const alice = await createUser(t, 'alice')
+    // (A GET with a too-long parameter falls through to the dashboard's catch-all, which answers 1002.)
+    const replies = [
+      await as(t, alice).delete(`/v1/users/me/tokens/${'a'.repeat(101)}`),
+      await as(t, alice).get('/v1/organizations/%zz'),
+      await as(t, alice).get('/v1/organizations/%E0%A4%A'),
+    ]
+    for (const reply of replies) {
+      expect(reply.status).toBe(400)
+      expect(reply.body.error).toMatchObject({ code: 3000, message: 'Validation Error' })
+      expect(reply.body.error.data.errors[0].path).toBe('/params')
+      expect(reply.headers['x-request-id']).toBeTruthy()
+    }
+  })
+})
+
 describe('internal errors', () => {
   let broken: TestApp
   beforeAll(async () => {
