@@ -246,3 +246,24 @@ describe('RATE_LIMIT=off', () => {
     for (let i = 0; i < 10; i++) expect((await send(t, { token: 'nope', address })).statusCode).toBe(401)
   })
 })
+
+describe('behind a proxy', () => {
+  let trusting: TestApp
+  beforeAll(async () => {
+    trusting = await buildTestApp({ ...LIMITS, TRUST_PROXY: '1' })
+  })
+  afterAll(async () => trusting.close())
+
+  const viaProxy = (client: string) =>
+    trusting.app.inject({
+      url: '/v1/users/me',
+      remoteAddress: '10.0.0.1',
+      headers: { authorization: 'Bearer wrong', 'x-forwarded-for': client },
+    })
+
+  it('with TRUST_PROXY, limits each client behind the proxy, not the proxy', async () => {
+    for (let i = 0; i < 3; i++) expect((await viaProxy('198.51.100.77')).statusCode).toBe(401)
+    expect((await viaProxy('198.51.100.77')).statusCode).toBe(429)
+    expect((await viaProxy('198.51.100.78')).statusCode).toBe(401)
+  })
+})
