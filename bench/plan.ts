@@ -32,7 +32,11 @@ export interface BenchPlan {
     /** Give up waiting for a purge or a cascade after this long. */
     maxWaitMs: number
   }
-  throughput: { connections: number; seconds: number; warmupSeconds: number }
+  /**
+   * Seconds per target. orgspace's two targets alternate A B B A, `rounds` times, in runs of seconds / (2 × rounds):
+   * the more often they alternate, the less a server still warming up or a machine getting busier favours either.
+   */
+  throughput: { connections: number; seconds: number; warmupSeconds: number; rounds: number }
 }
 
 const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
@@ -51,7 +55,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
       tailMs: 5_000,
       maxWaitMs: 900_000,
     },
-    throughput: { connections: 10, seconds: 10, warmupSeconds: 2 },
+    throughput: { connections: 10, seconds: 10, warmupSeconds: 2, rounds: 5 },
   },
   quick: {
     mode: 'quick',
@@ -61,20 +65,21 @@ export const PLANS: Record<Mode, BenchPlan> = {
     load: {
       ratePerSecond: 100,
       warmupMs: 1_000,
-      idleMs: 5_000,
-      leadMs: 1_500,
-      tailMs: 1_500,
+      idleMs: 3_000,
+      leadMs: 1_000,
+      tailMs: 1_000,
       maxWaitMs: 120_000,
     },
-    throughput: { connections: 10, seconds: 3, warmupSeconds: 1 },
+    throughput: { connections: 10, seconds: 3, warmupSeconds: 1.5, rounds: 3 },
   },
   smoke: {
     mode: 'smoke',
-    deletes: { sizes: [0, 200], samples: 1, sharedRowBudget: 1_000 },
+    // A budget below 200 rows sends the 200-row size down the copy-per-DELETE path, so both paths run.
+    deletes: { sizes: [0, 200], samples: 1, sharedRowBudget: 100 },
     large: { devices: 180, audit: 20 },
     neighbours: { orgs: 2, apps: 2, devices: 5, collaborators: 1 },
     load: { ratePerSecond: 40, warmupMs: 200, idleMs: 600, leadMs: 300, tailMs: 300, maxWaitMs: 20_000 },
-    throughput: { connections: 2, seconds: 0.5, warmupSeconds: 0.2 },
+    throughput: { connections: 2, seconds: 0.5, warmupSeconds: 0.2, rounds: 1 },
   },
 }
 

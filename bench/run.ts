@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import type { Dialect } from '../src/db/connect.js'
 import { findPostgresBin } from '../test/support/pg-cluster.js'
 import { PLANS } from './plan.js'
+import { formatMarkdown, updateBenchmarksDoc } from './docs.js'
 import { renderMarkdown } from './report.js'
 import type { BenchResults, DialectResults, Machine } from './results.js'
 import { runDialect, type ScenarioNumber } from './suite.js'
@@ -114,12 +115,15 @@ async function main(): Promise<number> {
     skipped,
   }
   mkdirSync(RESULTS_DIR, { recursive: true })
-  const markdown = renderMarkdown(report)
+  const markdown = await formatMarkdown(renderMarkdown(report))
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown)
   writeFileSync(join(RESULTS_DIR, 'neighbour-latency.svg'), renderNeighbourSvg(results))
+  const documented = updateBenchmarksDoc(markdown)
   process.stdout.write(markdown)
-  log(`wrote bench/results/latest.json, latest.md, neighbour-latency.svg in ${report.seconds} s`)
+  log(
+    `wrote bench/results/latest.json, latest.md, neighbour-latency.svg${documented ? ' and the figures in BENCHMARKS.md' : ''} in ${report.seconds} s`,
+  )
   return results.some((r) => Object.keys(r.errors).length > 0) ? 1 : 0
 }
 

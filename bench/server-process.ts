@@ -41,7 +41,23 @@ export function readRss(pid: number): number | null {
 
 /** Starts `node --import tsx <entry>` exactly as `npm start` does, on a free port, and waits until it is ready. */
 export async function startServer(kind: ServerKind, env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(kind, env, await freePort())
+    } catch (error) {
+      // The port was free when picked, but another process may take it before the child binds it.
+      if (attempt >= 3 || !(error instanceof PortTaken)) throw error
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(
+  kind: ServerKind,
+  env: Record<string, string>,
+  port: number,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRIES[kind]], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...COMMON_ENV, ...env, PORT: String(port) },
@@ -72,7 +88,10 @@ export async function startServer(kind: ServerKind, env: Record<string, string>)
 
   const deadline = Date.now() + 120_000
   for (;;) {
-    if (!alive) throw new Error(`${kind} server exited before it was ready:\n${output}`)
+    if (!alive) {
+      const message = `${kind} server exited before it was ready:\n${output}`
+      throw output.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message)
+    }
     if (Date.now() > deadline) {
       await stop()
       throw new Error(`${kind} server not ready after 120 s:\n${output}`)

@@ -84,12 +84,12 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
         await cannon(urls[target], fixture.ownerToken, plan.connections, plan.warmupSeconds)
       }
       client.close()
-      // A B B A, half the time each: a server still warming up, or a machine getting busier, weighs on both alike.
+      // A B B A in short runs: a server still warming up, or a machine getting busier, weighs on both alike.
       const results = { large: [] as autocannon.Result[], empty: [] as autocannon.Result[] }
-      for (const target of ['large', 'empty', 'empty', 'large'] as const)
-        results[target].push(
-          await cannon(urls[target], fixture.ownerToken, plan.connections, plan.seconds / 2),
-        )
+      const runSeconds = plan.seconds / (2 * plan.rounds)
+      for (let round = 0; round < plan.rounds; round++)
+        for (const target of ['large', 'empty', 'empty', 'large'] as const)
+          results[target].push(await cannon(urls[target], fixture.ownerToken, plan.connections, runSeconds))
       runs.push(
         aggregate('large', results.large, bytes.large),
         aggregate('empty', results.empty, bytes.empty),
