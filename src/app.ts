@@ -20,7 +20,6 @@ import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
-import { poolGuardPlugin } from './http/pool-guard.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
 import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
 
@@ -73,7 +72,6 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
   })
-  await app.register(poolGuardPlugin)
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })

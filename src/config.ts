@@ -28,7 +28,7 @@ const EnvSchema = Type.Object({
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
   PURGE_POLL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2_000 }),
   /** How long a purge worker's claim on a table survives without a heartbeat. */
-  PURGE_LEASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  PURGE_LEASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
   /** Largest accepted request line plus headers, in bytes (Node's own default is 16 KiB). */

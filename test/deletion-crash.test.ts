@@ -54,7 +54,13 @@ describe('a purge interrupted by SIGKILL', () => {
       audit: AUDIT,
     })
     const { token } = await createToken(database.db, seeded.ownerId, { name: 'crash' })
-    const env = { DATABASE_URL: testDb.url, PURGE_BATCH_TARGET_MS: '2', PURGE_POLL_MS: '100' }
+    // A short lease: the restarted server may take over the killed one's tables after a second.
+    const env = {
+      DATABASE_URL: testDb.url,
+      PURGE_BATCH_TARGET_MS: '2',
+      PURGE_POLL_MS: '100',
+      PURGE_LEASE_MS: '1000',
+    }
 
     const first = await startServer(env)
     const answer = await fetch(`${first.url}/v1/organizations/${seeded.organizationId}`, {

@@ -15,6 +15,7 @@ registerCommand({
     const config = loadConfig()
     const logger = pino({ level: config.LOG_LEVEL, base: { component: 'purge' } })
     const database = openDatabase(config.DATABASE_URL)
+    database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
     await migrateToLatest(database.db)
     const worker = new PurgeWorker(database.db, {
       batchTargetMs: config.PURGE_BATCH_TARGET_MS,

@@ -66,8 +66,13 @@ function openSqlite(url: string): DatabaseHandle {
 }
 
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize })
-  // An idle client losing its server (restart, network) must not crash the process: the pool drops it.
+  // A bounded connect: a server that silently drops packets makes requests fail with 503, not hang.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
+  // A connection that dies (server restart, pg_terminate_backend, network) emits 'error' on its client. The pool
+  // listens only on idle clients; on a checked-out one, between two queries, nobody would, and the process would
+  // crash. Every client's errors go to the pool's 'error' event instead. Listening is enough: the query using the
+  // client fails on its own (503), and the pool discards the client. Owners of the handle log these events.
+  pool.on('connect', (client) => client.on('error', (error) => pool.emit('error', error, client)))
   pool.on('error', () => undefined)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, dialect: 'postgres', pool, close: () => db.destroy() }

@@ -17,6 +17,7 @@ export const databasePlugin = fp<{ database: DatabaseHandle; closeWithApp: boole
     app.decorate('db', database.db)
     app.decorate('dialect', database.dialect)
     app.decorate('database', database)
+    database.pool?.on('error', (error) => app.log.warn({ err: error }, 'database connection lost'))
     if (closeWithApp) app.addHook('onClose', async () => database.close())
   },
   { name: 'database' },
