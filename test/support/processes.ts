@@ -11,6 +11,13 @@ export interface Child {
   exited: Promise<unknown>
 }
 
+// Children still running when a test times out would outlive the run (a server keeps its port and its
+// database busy): every child is remembered and killed when the test process exits.
+const live = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 /** Starts `node --import tsx <script> …args` from the repository root with `env` added to this process's. */
 export function startNode(script: string, args: string[], env: Record<string, string>): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
@@ -18,6 +25,8 @@ export function startNode(script: string, args: string[], env: Record<string, st
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  live.add(child)
+  child.once('exit', () => live.delete(child))
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
