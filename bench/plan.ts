@@ -78,8 +78,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
     deletes: { sizes: [0, 200], samples: 1, sharedRowBudget: 100 },
     large: { devices: 180, audit: 20 },
     neighbours: { orgs: 2, apps: 2, devices: 5, collaborators: 1 },
-    load: { ratePerSecond: 40, warmupMs: 200, idleMs: 600, leadMs: 300, tailMs: 300, maxWaitMs: 20_000 },
-    throughput: { connections: 2, seconds: 0.5, warmupSeconds: 0.2, rounds: 1 },
+    load: { ratePerSecond: 40, warmupMs: 100, idleMs: 400, leadMs: 200, tailMs: 200, maxWaitMs: 20_000 },
+    throughput: { connections: 2, seconds: 0.4, warmupSeconds: 0.1, rounds: 1 },
   },
 }
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { constants, copyFileSync, mkdirSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
 import { sql } from 'kysely'
@@ -26,7 +28,19 @@ export interface Store {
   /** Makes a finished template ready to copy (checkpointed / analyzed, no open connections). */
   seal(name: string): Promise<void>
   copy(template: string): Promise<Copy>
+  /**
+   * Waits until the machine has written out what earlier steps left dirty (a 300 MB copy, a cascade, a purge),
+   * so that the next measurement does not pay for it: every size and every server get the same quiet start.
+   */
+  settle(): Promise<void>
   close(): Promise<void>
+}
+
+const run = promisify(execFile)
+
+/** Flushes the page cache's dirty pages to disk (sync(2)), waiting until they are written. */
+const syncDisks = async () => {
+  await run('sync')
 }
 
 const suffix = () => randomBytes(4).toString('hex')
@@ -73,6 +87,7 @@ export function sqliteStore(dir: string): Store {
       copyFileSync(file(template), path, constants.COPYFILE_FICLONE)
       return { url: `sqlite:${path}`, drop: async () => remove(path) }
     },
+    settle: syncDisks,
     async close() {
       rmSync(dir, { recursive: true, force: true })
     },
@@ -116,6 +131,11 @@ export async function postgresStore(): Promise<Store> {
           await admin.query(`drop database if exists ${ident(name)} with (force)`)
         },
       }
+    },
+    async settle() {
+      // A checkpoint now rather than one spread over the next measurement (copies are written through the WAL).
+      await admin.query('checkpoint')
+      await syncDisks()
     },
     async close() {
       await admin.end().catch(() => undefined)

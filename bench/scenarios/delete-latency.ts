@@ -11,7 +11,7 @@ import {
 import { HttpClient } from '../http.js'
 import { shortCount } from '../plan.js'
 import { startServer, type ServerProcess } from '../server-process.js'
-import { round, summarize, type Summary } from '../stats.js'
+import { round, shuffled, summarize, type Summary } from '../stats.js'
 
 // Scenario 1 — how long DELETE takes to answer, against the organization's size, for orgspace and for the
 // in-request cascade. Each DELETE needs a live organization of that size, so every sample deletes an
@@ -45,9 +45,6 @@ interface Template {
 type Measurements = Map<number, { orgspace: number[]; baseline: number[] }>
 
 const slugFor = (rows: number, i: number) => `del-${rows}-${i}`
-
-const rotate = <T>(items: readonly T[], by: number): T[] =>
-  items.map((_, i) => items[(i + by) % items.length] as T)
 
 async function buildTemplate(
   context: DialectContext,
@@ -115,10 +112,19 @@ async function serve(context: DialectContext, template: Template, kind: 'orgspac
 }
 
 /**
- * One DELETE on orgspace: its answer is what is measured; then the purge is let finish, so the next sample does
- * not share the machine with it (the purge's own cost is scenario 2's and 3's subject).
+ * One measured DELETE. The machine is settled first (see Store.settle), so no sample pays for the writeback of
+ * an earlier copy, cascade or purge. On orgspace the purge is then let finish when asked, so the next sample
+ * does not share the machine with it either (the purge's own cost is scenario 2's and 3's subject).
  */
-async function deleteOnOrgspace(client: HttpClient, org: OrgRef, waitForPurge: boolean): Promise<number> {
+async function measureDelete(
+  context: DialectContext,
+  kind: 'orgspace' | 'baseline',
+  client: HttpClient,
+  org: OrgRef,
+  waitForPurge: boolean,
+): Promise<number> {
+  await context.store.settle()
+  if (kind === 'baseline') return cascadeDelete(client, org.slug)
   const { deletionId, ms } = await deleteOrganization(client, org.slug)
   if (waitForPurge) await waitForReceipt(client, deletionId)
   return ms
@@ -148,14 +154,14 @@ export async function runDeleteLatency(context: DialectContext): Promise<DeleteL
       throw error
     })
     try {
-      // Interleaved, and each round starting at another size, so that whatever else the machine does falls on
-      // every size and both servers alike.
+      // Interleaved, each round in its own shuffled order: whatever else the machine does falls on every size and
+      // both servers alike, and no size always comes right after the same other one.
       for (let i = 0; i < samples; i++)
-        for (const rows of rotate(sharedSizes, i)) {
+        for (const rows of shuffled(sharedSizes, i + 1)) {
           const org = template.orgs.get(rows)?.[i]
           if (!org) throw new Error(`no organization ${slugFor(rows, i)}`)
-          record(rows, 'orgspace', await deleteOnOrgspace(ours.client, org, true))
-          record(rows, 'baseline', await cascadeDelete(theirs.client, org.slug))
+          record(rows, 'orgspace', await measureDelete(context, 'orgspace', ours.client, org, true))
+          record(rows, 'baseline', await measureDelete(context, 'baseline', theirs.client, org, false))
         }
     } finally {
       await ours.close()
@@ -172,11 +178,7 @@ export async function runDeleteLatency(context: DialectContext): Promise<DeleteL
       for (const kind of ['orgspace', 'baseline'] as const) {
         const server = await serve(context, template, kind)
         try {
-          const ms =
-            kind === 'orgspace'
-              ? await deleteOnOrgspace(server.client, org, false)
-              : await cascadeDelete(server.client, org.slug)
-          record(rows, kind, ms)
+          record(rows, kind, await measureDelete(context, kind, server.client, org, false))
         } finally {
           await server.close()
         }
@@ -184,10 +186,17 @@ export async function runDeleteLatency(context: DialectContext): Promise<DeleteL
     }
   }
 
-  const series = (values: number[]): LatencySeries => ({
-    ...summarize(values),
-    samplesMs: values.map((v) => round(v, 3)),
-  })
+  const series = (values: number[]): LatencySeries => {
+    const { n, p50, p99, max, mean } = summarize(values)
+    return {
+      n,
+      p50: round(p50, 3),
+      p99: round(p99, 3),
+      max: round(max, 3),
+      mean: round(mean, 3),
+      samplesMs: values.map((v) => round(v, 3)),
+    }
+  }
   return {
     samplesPerSize: samples,
     sharedSizes,

@@ -51,6 +51,7 @@ async function runPhase(context: DialectContext, fixture: LargeFixture, name: Ph
     // Every phase starts from the same state, warm-up deletion included.
     await warmUp(owner, { readRef: fixture.large.slug, server: kind })
     const slugs = fixture.neighbours.map((org) => org.slug)
+    await context.store.settle()
     const running = startLoad(neighbours, slugs, load.ratePerSecond)
     await sleep(load.warmupMs)
     const recordFrom = performance.now() - running.startedAt

@@ -73,6 +73,7 @@ export async function runPurgeThroughput(context: DialectContext): Promise<Purge
   let ours: Omit<PurgeThroughputResult, 'floor' | 'ratio'>
   try {
     await warmUp(client, { readRef: fixture.large.slug, server: 'orgspace' })
+    await context.store.settle()
     const rss = sampleRss(server.pid)
     const started = performance.now()
     const { deletionId, ms } = await deleteOrganization(client, fixture.large.slug)
@@ -107,6 +108,7 @@ export async function runPurgeThroughput(context: DialectContext): Promise<Purge
   context.log('measuring the floor: one DELETE per table on an identical copy')
   const floorCopy = await context.store.copy(fixture.template)
   try {
+    await context.store.settle()
     const floor = await measureFloor(floorCopy.url, fixture.large.id)
     return { ...ours, floor, ratio: round(ours.rowsPerSecond / floor.rowsPerSecond, 3) }
   } finally {
