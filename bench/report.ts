@@ -111,7 +111,7 @@ function neighbourSection(ds: DialectResults[]): string {
     ])
   })
   const rate = ds.find((d) => d.neighbours)?.neighbours?.ratePerSecond
-  return `## 3. Neighbour latency (${rate ?? '?'} req/s open-loop on other organizations)\n\n${table(
+  return `## 3. Neighbour latency${rate ? ` (${rate} req/s open-loop on other organizations)` : ''}\n\n${table(
     ['database', 'phase', 'window', 'reads p50 / p99', 'writes p50 / p99', 'max', 'requests', 'errors'],
     rows,
   )}\n\n![neighbour latency over time](neighbour-latency.svg)`
@@ -133,7 +133,7 @@ function throughputSection(ds: DialectResults[]): string {
     ])
   })
   const t = ds.find((d) => d.throughput)?.throughput
-  return `## 4. API throughput: GET /v1/organizations/:slug (${t?.connections ?? '?'} connections, ${t?.seconds ?? '?'} s each)\n\n${table(
+  return `## 4. API throughput: GET /v1/organizations/:slug${t ? ` (${t.connections} connections, ${t.seconds} s each)` : ''}\n\n${table(
     ['database', 'server', 'req/s', 'p50 / p99', 'vs bare', 'errors', 'body bytes'],
     rows,
   )}`

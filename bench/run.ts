@@ -15,11 +15,11 @@ import { postgresStore, sqliteStore, type Store } from './store.js'
 import { renderNeighbourSvg } from './svg.js'
 import { evaluateTargets } from './targets.js'
 
-// npm run bench [-- --quick] [--dialect sqlite|postgres] [--only 1,3]
+// npm run bench [-- --quick] [--dialect sqlite|postgres] [--only 1,3] [--out dir]
 // Runs every scenario on SQLite and, when PostgreSQL's binaries are installed, on a throwaway PostgreSQL
 // cluster; writes bench/results/latest.{json,md} and neighbour-latency.svg.
 
-export const RESULTS_DIR = join(REPO_ROOT, 'bench/results')
+const RESULTS_DIR = join(REPO_ROOT, 'bench/results')
 
 function machine(loadAtStart: number): Machine {
   return {
@@ -38,6 +38,7 @@ function parseCli() {
       quick: { type: 'boolean', default: false },
       dialect: { type: 'string', multiple: true },
       only: { type: 'string' },
+      out: { type: 'string' },
     },
     strict: true,
   })
@@ -58,11 +59,11 @@ function parseCli() {
       return number
     }),
   )
-  return { plan: PLANS[values.quick ? 'quick' : 'full'], dialects, only }
+  return { plan: PLANS[values.quick ? 'quick' : 'full'], dialects, only, out: values.out }
 }
 
 async function main(): Promise<number> {
-  const { plan, dialects, only } = parseCli()
+  const { plan, dialects, only, out } = parseCli()
   const started = performance.now()
   const startedAt = new Date()
   const loadAtStart = loadavg()[0] ?? 0
@@ -114,15 +115,17 @@ async function main(): Promise<number> {
     targets: evaluateTargets(results),
     skipped,
   }
-  mkdirSync(RESULTS_DIR, { recursive: true })
+  // --out: an exploratory run, written elsewhere, leaving bench/results and BENCHMARKS.md as they are.
+  const dir = out ?? RESULTS_DIR
+  mkdirSync(dir, { recursive: true })
   const markdown = await formatMarkdown(renderMarkdown(report))
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown)
-  writeFileSync(join(RESULTS_DIR, 'neighbour-latency.svg'), renderNeighbourSvg(results))
-  const documented = updateBenchmarksDoc(markdown)
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(join(dir, 'latest.md'), markdown)
+  writeFileSync(join(dir, 'neighbour-latency.svg'), renderNeighbourSvg(results))
+  const documented = out === undefined && updateBenchmarksDoc(markdown)
   process.stdout.write(markdown)
   log(
-    `wrote bench/results/latest.json, latest.md, neighbour-latency.svg${documented ? ' and the figures in BENCHMARKS.md' : ''} in ${report.seconds} s`,
+    `wrote ${dir}/latest.json, latest.md, neighbour-latency.svg${documented ? ' and the figures in BENCHMARKS.md' : ''} in ${report.seconds} s`,
   )
   return results.some((r) => Object.keys(r.errors).length > 0) ? 1 : 0
 }

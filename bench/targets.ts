@@ -25,8 +25,8 @@ function deleteTargets(d: DialectResults): TargetLine[] {
   const baselineTarget = `baseline answer(${label}) / answer(0) grows (> ×${LIMITS.answerGrowth})`
   if (!smallest || !largest || smallest === largest)
     return [
-      { id: '1', dialect: d.dialect, target, met: null, detail: d.errors['1'] ?? 'not measured' },
-      { id: '1b', dialect: d.dialect, target: baselineTarget, met: null, detail: 'not measured' },
+      { id: '1', dialect: d.dialect, target, met: null, detail: d.errors['1'] ?? 'scenario not run' },
+      { id: '1b', dialect: d.dialect, target: baselineTarget, met: null, detail: 'scenario not run' },
     ]
   const ours = largest.orgspace.p50 / smallest.orgspace.p50
   const theirs = largest.baseline.p50 / smallest.baseline.p50
@@ -61,9 +61,9 @@ function purgeTargets(d: DialectResults): TargetLine[] {
         dialect: d.dialect,
         target: throughputTarget,
         met: null,
-        detail: d.errors['2'] ?? 'not measured',
+        detail: d.errors['2'] ?? 'scenario not run',
       },
-      { id: '2b', dialect: d.dialect, target: rssTarget, met: null, detail: 'not measured' },
+      { id: '2b', dialect: d.dialect, target: rssTarget, met: null, detail: 'scenario not run' },
     ]
   const ratioMet = p.ratio >= LIMITS.purgeVsFloor
   const growth = p.rss.growthBytes
@@ -103,9 +103,9 @@ function neighbourTargets(d: DialectResults): TargetLine[] {
         dialect: d.dialect,
         target: readTarget,
         met: null,
-        detail: d.errors['3'] ?? 'not measured',
+        detail: d.errors['3'] ?? 'scenario not run',
       },
-      { id: '3b', dialect: d.dialect, target: writeTarget, met: null, detail: 'not measured' },
+      { id: '3b', dialect: d.dialect, target: writeTarget, met: null, detail: 'scenario not run' },
     ]
   if (purge.reads.n === 0 || purge.writes.n === 0 || idle.reads.n === 0 || idle.writes.n === 0) {
     const detail = 'too short a window: no neighbour request of each kind fell inside it'
@@ -153,9 +153,9 @@ function throughputTargets(d: DialectResults): TargetLine[] {
         dialect: d.dialect,
         target: bareTarget,
         met: null,
-        detail: d.errors['4'] ?? 'not measured',
+        detail: d.errors['4'] ?? 'scenario not run',
       },
-      { id: '4b', dialect: d.dialect, target: sameTarget, met: null, detail: 'not measured' },
+      { id: '4b', dialect: d.dialect, target: sameTarget, met: null, detail: 'scenario not run' },
     ]
   const worst = Math.min(large, empty) / bare
   const bareMet = worst >= LIMITS.throughputVsBare

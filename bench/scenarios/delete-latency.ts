@@ -38,7 +38,7 @@ export interface DeleteLatencyResult {
 interface Template {
   name: string
   token: string
-  /** Organizations to delete, by size, in the order they are deleted. */
+  /** Organizations to delete, by size: round i deletes the i-th of every size. */
   orgs: Map<number, OrgRef[]>
 }
 
