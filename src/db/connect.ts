@@ -11,6 +11,7 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
   type Transaction,
 } from 'kysely'
 import type { Database } from './types.js'
@@ -41,11 +42,31 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: SQLite.Database) {
+  constructor(private readonly database: SqliteDatabase) {
     super({ database })
   }
   override createDriver(): Driver {
     return new ImmediateSqliteDriver({ database: this.database })
+  }
+}
+
+/**
+ * better-sqlite3 compiles SQL on every prepare(), and Kysely prepares every query it runs; the service runs the
+ * same few hundred statements over and over, so compiled statements are kept (least recently used go first).
+ * Sharing one is safe: Kysely runs one query at a time on its one SQLite connection, each to completion.
+ */
+function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      let statement = statements.get(sql)
+      if (statement) statements.delete(sql)
+      else statement = database.prepare(sql)
+      statements.set(sql, statement)
+      if (statements.size > capacity) statements.delete(statements.keys().next().value ?? '')
+      return statement
+    },
   }
 }
 
@@ -61,7 +82,7 @@ function openSqlite(url: string): DatabaseHandle {
   database.pragma('synchronous = NORMAL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) })
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(database)) })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
 }
 
