@@ -2,18 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import {
-  CompiledQuery,
-  Kysely,
-  PostgresAdapter,
-  PostgresDialect,
-  SqliteDialect,
-  SqliteDriver,
-  type DatabaseConnection,
-  type Driver,
-  type SqliteDatabase,
-  type Transaction,
-} from 'kysely'
+import { Kysely, PostgresAdapter, PostgresDialect, type SqliteDatabase, type Transaction } from 'kysely'
+import { OrgspaceSqliteDialect } from './sqlite-driver.js'
 import type { Database } from './types.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -32,28 +22,9 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
 
 /**
- * SQLite transactions start with BEGIN IMMEDIATE: they take the write lock up front, so two processes on one
- * file (server + `orgspace worker`) wait on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: SqliteDatabase) {
-    super({ database })
-  }
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.database })
-  }
-}
-
-/**
  * better-sqlite3 compiles SQL on every prepare(), and Kysely prepares every query it runs; the service runs the
  * same few hundred statements over and over, so compiled statements are kept (least recently used go first).
- * Sharing one is safe: Kysely runs one query at a time on its one SQLite connection, each to completion.
+ * Sharing one is safe: better-sqlite3 runs each statement to completion before the next one starts.
  */
 function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>()
@@ -77,12 +48,20 @@ export function sqlitePath(url: string): string {
 function openSqlite(url: string): DatabaseHandle {
   const path = sqlitePath(url)
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
-  const database = new SQLite(path)
-  database.pragma('journal_mode = WAL')
-  database.pragma('synchronous = NORMAL')
-  database.pragma('foreign_keys = ON')
-  database.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(database)) })
+  const writer = new SQLite(path)
+  writer.pragma('journal_mode = WAL')
+  writer.pragma('synchronous = NORMAL')
+  writer.pragma('foreign_keys = ON')
+  // Waiting for another writer is done by the driver, asynchronously (see sqlite-driver.ts).
+  writer.pragma('busy_timeout = 0')
+  // After a checkpoint, the WAL file is cut back to this size rather than keeping its largest.
+  writer.pragma('journal_size_limit = 67108864')
+  // A database file gets a second connection for reads, which in WAL mode never wait for writers.
+  const reader = path === ':memory:' ? null : new SQLite(path)
+  reader?.pragma('query_only = ON')
+  reader?.pragma('busy_timeout = 5000')
+  const dialect = new OrgspaceSqliteDialect(withStatementCache(writer), reader && withStatementCache(reader))
+  const db = new Kysely<Database>({ dialect })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
 }
 

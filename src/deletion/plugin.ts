@@ -1,13 +1,22 @@
 import fp from 'fastify-plugin'
+import { sql } from 'kysely'
 import { Counter, Gauge } from 'prom-client'
 import type { Config } from '../config.js'
 import { backlog } from './repository.js'
-import { PurgeWorker } from './worker.js'
+import { sqlitePath } from '../db/connect.js'
+import { ThreadedPurgeWorker } from './threaded-worker.js'
+import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
+
+export interface Purger {
+  start(): void
+  kick(): void
+  stop(): Promise<void>
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The in-process purge worker; null when PURGE_WORKER=off (another process purges). */
-    purgeWorker: PurgeWorker | null
+    /** The server's purge worker; null when PURGE_WORKER=off (another process purges). */
+    purgeWorker: Purger | null
   }
 }
 
@@ -43,20 +52,33 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       },
     })
 
-    const worker =
-      config.PURGE_WORKER === 'on'
-        ? new PurgeWorker(app.db, {
-            batchTargetMs: config.PURGE_BATCH_TARGET_MS,
-            pollMs: config.PURGE_POLL_MS,
-            leaseMs: config.PURGE_LEASE_MS,
-            logger: app.log.child({ component: 'purge' }),
-            onBatch: (table, rows) => rowsDeleted.inc({ table }, rows),
-          })
-        : null
+    const options: PurgeWorkerOptions = {
+      batchTargetMs: config.PURGE_BATCH_TARGET_MS,
+      pollMs: config.PURGE_POLL_MS,
+      leaseMs: config.PURGE_LEASE_MS,
+      logger: app.log.child({ component: 'purge' }),
+      onBatch: (table, rows) => rowsDeleted.inc({ table }, rows),
+    }
+    // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts); an
+    // in-memory database cannot be shared with a thread, and PostgreSQL's driver never blocks the event loop.
+    const threaded = app.dialect === 'sqlite' && sqlitePath(config.DATABASE_URL) !== ':memory:'
+    const worker: Purger | null =
+      config.PURGE_WORKER === 'off'
+        ? null
+        : threaded
+          ? new ThreadedPurgeWorker(config.DATABASE_URL, options)
+          : new PurgeWorker(app.db, options)
     app.decorate('purgeWorker', worker)
     if (!worker) return
-    app.addHook('onReady', async () => worker.start())
-    app.addHook('preClose', async () => worker.stop())
+    app.addHook('onReady', async () => {
+      // The purge thread checkpoints the WAL in the background (see thread.ts), so requests never do.
+      if (threaded) await sql`pragma wal_autocheckpoint = 0`.execute(app.db)
+      worker.start()
+    })
+    app.addHook('preClose', async () => {
+      await worker.stop()
+      if (threaded) await sql`pragma wal_autocheckpoint = 1000`.execute(app.db)
+    })
   },
   { name: 'purge-worker', dependencies: ['database', 'metrics'] },
 )

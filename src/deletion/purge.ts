@@ -49,9 +49,12 @@ export interface TaskRun {
   sizer: BatchSizer
   shouldStop(): boolean
   onBatch?(table: string, rows: number): void
+  /** A pause after each batch, so that writers waiting for SQLite's one write lock get it before the next batch. */
+  pauseMs?: number
 }
 
-const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve))
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)))
 
 /** Works a claimed task until its table holds none of the organization's rows, or the worker is stopping. */
 export async function runTask(
@@ -77,7 +80,7 @@ export async function runTask(
       await releaseTask(db, task.id, run.owner, null)
       return 'stopped'
     }
-    await yieldToOthers()
+    await pause(run.pauseMs ?? 0)
   }
 }
 

@@ -18,6 +18,8 @@ export interface PurgeWorkerOptions {
   leaseMs: number
   logger: WorkerLogger
   onBatch?(table: string, rows: number): void
+  /** See TaskRun.pauseMs. */
+  pauseMs?: number
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000
@@ -125,6 +127,7 @@ export class PurgeWorker {
         sizer: this.sizer,
         shouldStop: () => this.stopping,
         onBatch: this.options.onBatch,
+        pauseMs: this.options.pauseMs,
       })
       if (outcome === 'done') this.kicked = true // the deletion may now be ready to complete
     } catch (error) {

@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  CompiledQuery,
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type SqliteDatabase,
+} from 'kysely'
+
+// orgspace's SQLite driver for Kysely. Kysely's own serialises every query on one connection, so a reader waits
+// behind any transaction — and behind a writer waiting for the database's write lock (held, say, by the purge
+// thread or another process). Here:
+// - reads outside a transaction go to a connection of their own: in WAL mode they never wait for writers;
+// - writes share the writer connection, one transaction (or statement) at a time, queued in order;
+// - transactions start with BEGIN IMMEDIATE (the write lock up front, so no transaction fails on upgrade), and a
+//   busy database is waited for asynchronously, in short steps: the event loop keeps serving while a write
+//   waits, instead of sleeping inside SQLite's busy handler.
+
+const BUSY_WAIT_MS = 5_000
+
+async function whenNotBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_WAIT_MS
+  for (let delay = 1; ; delay = Math.min(delay + 1, 2)) {
+    try {
+      return await attempt()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+      await sleep(delay)
+    }
+  }
+}
+
+function run(database: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
+  const statement = database.prepare(query.sql)
+  if (statement.reader) return { rows: statement.all(query.parameters) }
+  const { changes, lastInsertRowid } = statement.run(query.parameters)
+  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) }
+}
+
+/** FIFO lock over the writer connection. */
+class WriterLock {
+  private tail: Promise<void> = Promise.resolve()
+  async acquire(): Promise<() => void> {
+    let release = () => undefined as void
+    const previous = this.tail
+    this.tail = new Promise((resolve) => (release = resolve))
+    await previous
+    return release
+  }
+}
+
+class Connection implements DatabaseConnection {
+  private release: (() => void) | undefined
+  inTransaction = false
+
+  constructor(
+    private readonly writer: SqliteDatabase,
+    private readonly reader: SqliteDatabase | null,
+    private readonly lock: WriterLock,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (!this.inTransaction && this.reader && SelectQueryNode.is(query.query)) {
+      return run(this.reader, query) as QueryResult<R>
+    }
+    if (this.inTransaction) return run(this.writer, query) as QueryResult<R>
+    const release = await this.lock.acquire()
+    try {
+      return (await whenNotBusy(async () => run(this.writer, query))) as QueryResult<R>
+    } finally {
+      release()
+    }
+  }
+
+  async begin(): Promise<void> {
+    this.release = await this.lock.acquire()
+    try {
+      await whenNotBusy(async () => run(this.writer, CompiledQuery.raw('begin immediate')))
+      this.inTransaction = true
+    } catch (error) {
+      this.end()
+      throw error
+    }
+  }
+
+  async finish(command: 'commit' | 'rollback'): Promise<void> {
+    try {
+      run(this.writer, CompiledQuery.raw(command))
+    } finally {
+      this.end()
+    }
+  }
+
+  private end(): void {
+    this.inTransaction = false
+    this.release?.()
+    this.release = undefined
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+    throw new Error('streaming is not used by orgspace')
+  }
+}
+
+class OrgspaceSqliteDriver implements Driver {
+  private readonly lock = new WriterLock()
+  constructor(
+    private readonly writer: SqliteDatabase,
+    private readonly reader: SqliteDatabase | null,
+  ) {}
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new Connection(this.writer, this.reader, this.lock)
+  }
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as Connection).begin()
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as Connection).finish('commit')
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as Connection).finish('rollback')
+  }
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {
+    this.reader?.close()
+    this.writer.close()
+  }
+}
+
+/** A Kysely dialect over a writer connection and, for a database file, a separate reader connection. */
+export class OrgspaceSqliteDialect implements Dialect {
+  constructor(
+    private readonly writer: SqliteDatabase,
+    private readonly reader: SqliteDatabase | null,
+  ) {}
+  createDriver(): Driver {
+    return new OrgspaceSqliteDriver(this.writer, this.reader)
+  }
+  createQueryCompiler() {
+    return new SqliteQueryCompiler()
+  }
+  createAdapter() {
+    return new SqliteAdapter()
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createIntrospector(db: Kysely<any>) {
+    return new SqliteIntrospector(db)
+  }
+}

@@ -1,0 +1,54 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { sql } from 'kysely'
+import { openDatabase } from '../db/connect.js'
+import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
+
+// The body of the purge thread (see threaded-worker.ts): a PurgeWorker on a SQLite connection of its own.
+// Messages in: 'kick', 'stop'. Messages out: log lines and batches, which the server logs and counts.
+
+export interface ThreadData {
+  url: string
+  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch'>
+}
+
+export type ThreadMessage =
+  | { type: 'batch'; table: string; rows: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg?: string }
+
+const port = parentPort
+if (!port) throw new Error('the purge thread must run as a worker thread')
+const { url, options } = workerData as ThreadData
+const send = (message: ThreadMessage) => port.postMessage(message)
+const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
+  send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
+
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value
+}
+
+const database = openDatabase(url)
+// This thread is the database's checkpointer while it runs: the server's connection stops checkpointing (its
+// commits would copy the WAL into the database inside a request), and this one copies it in the background —
+// after its own larger commits, and on a timer when idle. PASSIVE checkpoints never block readers or writers.
+await sql`pragma wal_autocheckpoint = 10000`.execute(database.db)
+const checkpoints = setInterval(() => {
+  sql`pragma wal_checkpoint(passive)`.execute(database.db).catch(() => undefined)
+}, options.pollMs)
+const worker = new PurgeWorker(database.db, {
+  ...options,
+  // The server's writers poll for the write lock every few milliseconds (sqlite-driver.ts): leave them a gap.
+  pauseMs: 3,
+  logger: { info: log('info'), warn: log('warn'), error: log('error') },
+  onBatch: (table, rows) => send({ type: 'batch', table, rows }),
+})
+worker.start()
+port.on('message', (message: unknown) => {
+  if (message === 'kick') worker.kick()
+  if (message === 'stop') {
+    clearInterval(checkpoints)
+    void worker
+      .stop()
+      .then(() => database.close())
+      .then(() => port.close())
+  }
+})

@@ -1,0 +1,57 @@
+import { Worker } from 'node:worker_threads'
+import type { ThreadData, ThreadMessage } from './thread.js'
+import type { PurgeWorkerOptions } from './worker.js'
+
+/**
+ * The purge worker, on SQLite, in a thread of its own. better-sqlite3 is synchronous: in the server's thread every
+ * purge batch (and the WAL checkpoints its commits trigger) would stop the event loop, and with it every other
+ * tenant's requests. On its own connection in its own thread, the purge only ever makes other *writers* wait for
+ * the database's write lock, one batch at a time; readers are never blocked (WAL). Same interface as PurgeWorker.
+ */
+export class ThreadedPurgeWorker {
+  private thread: Worker | undefined
+  private exited: Promise<void> = Promise.resolve()
+  private stopping = false
+
+  constructor(
+    private readonly url: string,
+    private readonly options: PurgeWorkerOptions,
+  ) {}
+
+  start(): void {
+    if (this.thread) return
+    const { logger, onBatch, ...rest } = this.options
+    const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
+      workerData: { url: this.url, options: rest } satisfies ThreadData,
+      execArgv: [],
+    })
+    thread.on('message', (message: ThreadMessage) => {
+      if (message.type === 'batch') onBatch?.(message.table, message.rows)
+      else logger[message.level](message.obj, message.msg)
+    })
+    thread.on('error', (error) => logger.error({ err: error }, 'purge thread failed'))
+    this.exited = new Promise((resolve) =>
+      thread.once('exit', (code) => {
+        this.thread = undefined
+        resolve()
+        // A thread that died on its own is replaced: the work it held is resumed once its leases expire.
+        if (!this.stopping) {
+          logger.error({ code }, 'purge thread exited; restarting it')
+          setTimeout(() => this.stopping || this.start(), this.options.pollMs).unref()
+        }
+      }),
+    )
+    this.thread = thread
+  }
+
+  kick(): void {
+    this.thread?.postMessage('kick')
+  }
+
+  /** Stops between batches and waits for the thread to close its connection and end. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.thread?.postMessage('stop')
+    await this.exited
+  }
+}
