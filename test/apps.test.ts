@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
-import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import {
+  addMember,
+  as,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+  ownerWithOrg,
+  countsOf,
+  expectValidation,
+} from './support/factories.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -10,29 +20,15 @@ afterAll(async () => t.close())
 
 const apps = (org: TestOrg) => `/v1/organizations/${org.id}/apps`
 
-async function ownerWithOrg(): Promise<{ owner: TestUser; org: TestOrg }> {
-  const owner = await createUser(t, 'owner')
-  return { owner, org: await createOrg(t, owner) }
-}
-
 async function createApp(user: TestUser, org: TestOrg, body: Record<string, unknown>) {
   const reply = await as(t, user).post(apps(org), body)
   if (reply.status !== 200) throw new Error(`createApp failed: ${reply.status} ${JSON.stringify(reply.body)}`)
   return reply.body.data
 }
 
-const counts = async (user: TestUser, org: TestOrg) =>
-  (await as(t, user).get(`/v1/organizations/${org.id}`)).body.data.counts
-
-function expectValidation(reply: { status: number; body: any }, path: string) {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(400)
-  expect(reply.body.error.code).toBe(3000)
-  expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
-}
-
 describe('apps', () => {
   it('creates an app with a slug generated from its name, and finds it by id or slug', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const reply = await as(t, owner).post(apps(org), {
       name: 'Field Service',
       description: 'For technicians',
@@ -59,22 +55,22 @@ describe('apps', () => {
   })
 
   it('keeps the organization apps count exact across creates and deletes', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const a = await createApp(owner, org, { name: 'A app' })
     await createApp(owner, org, { name: 'B app' })
-    expect((await counts(owner, org)).apps).toBe(2)
+    expect((await countsOf(t, owner, org)).apps).toBe(2)
     expect((await as(t, owner).delete(`${apps(org)}/${a.id}`)).body).toEqual({
       status: true,
       data: { delete: 'OK' },
     })
-    expect((await counts(owner, org)).apps).toBe(1)
+    expect((await countsOf(t, owner, org)).apps).toBe(1)
     expect((await as(t, owner).get(`${apps(org)}/${a.id}`)).status).toBe(404)
     expect((await as(t, owner).delete(`${apps(org)}/${a.id}`)).status).toBe(404)
-    expect((await counts(owner, org)).apps).toBe(1)
+    expect((await countsOf(t, owner, org)).apps).toBe(1)
   })
 
   it('validates bodies, params and queries with 3000', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const post = (body: unknown) => as(t, owner).post(apps(org), body)
     expectValidation(await post({}), '/body/name')
     expectValidation(await post({ name: '' }), '/body/name')
@@ -94,11 +90,11 @@ describe('apps', () => {
     expectValidation(await as(t, owner).get(`${apps(org)}/a!b`), '/params/applicationId')
     expectValidation(await as(t, owner).get(`${apps(org)}?sort=secret:asc`), '/querystring/sort')
     expectValidation(await as(t, owner).get(`${apps(org)}?limit=101`), '/querystring/limit')
-    expect((await counts(owner, org)).apps).toBe(0)
+    expect((await countsOf(t, owner, org)).apps).toBe(0)
   })
 
   it('answers 5001 for a slug taken within the organization, but not across organizations', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const other = await createOrg(t, owner)
     const first = await createApp(owner, org, { name: 'One', slug: 'My-App' })
     expect(first.slug).toBe('my-app')
@@ -112,11 +108,11 @@ describe('apps', () => {
     expect(rename.body.error.code).toBe(5001)
     // Keeping one's own slug is no conflict.
     expect((await as(t, owner).put(`${apps(org)}/${first.id}`, { slug: 'MY-APP' })).status).toBe(200)
-    expect((await counts(owner, org)).apps).toBe(2)
+    expect((await countsOf(t, owner, org)).apps).toBe(2)
   })
 
   it('updates name, slug and description', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const app = await createApp(owner, org, { name: 'Before', description: 'old' })
     const reply = await as(t, owner).put(`${apps(org)}/${app.slug}`, {
       name: 'After',
@@ -135,7 +131,7 @@ describe('apps', () => {
   })
 
   it("answers 404 for unknown apps, another organization's apps and strangers", async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const orgB = await createOrg(t, owner)
     const appB = await createApp(owner, orgB, { name: 'Only in B', slug: 'only-in-b' })
     const stranger = await createUser(t, 'stranger')
@@ -148,7 +144,7 @@ describe('apps', () => {
       expect(del.body.error).toEqual({ code: 3001, message: 'Entity not found' })
     }
     expect((await as(t, owner).get(`${apps(orgB)}/${appB.id}`)).body.data.name).toBe('Only in B')
-    expect((await counts(owner, orgB)).apps).toBe(1)
+    expect((await countsOf(t, owner, orgB)).apps).toBe(1)
     expect((await as(t, stranger).get(apps(orgB))).status).toBe(404)
     expect((await as(t, stranger).get(`${apps(orgB)}/${appB.id}`)).status).toBe(404)
     expect((await as(t, stranger).post(apps(orgB), { name: 'x' })).status).toBe(404)
@@ -156,7 +152,7 @@ describe('apps', () => {
   })
 
   it('lists apps paginated, sorted and filtered by name', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     for (const name of ['Delta', 'alpha', 'Charlie', 'Bravo', '100% Fun'])
       await createApp(owner, org, { name })
     await createApp(owner, await createOrg(t, owner), { name: 'Alpha elsewhere' })
@@ -203,7 +199,7 @@ describe('apps', () => {
   })
 
   it('lets every role read, and only owner, admin and editor write', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const members = {
       owner,
       admin: await addMember(t, owner, org, 'admin'),
@@ -224,7 +220,7 @@ describe('apps', () => {
       expect(removed.status, role).toBe(canWrite ? 200 : 403)
       if (!canWrite) expect(removed.body.error).toEqual({ code: 4003, message: 'Forbidden' })
     }
-    expect((await counts(owner, org)).apps).toBe(1)
+    expect((await countsOf(t, owner, org)).apps).toBe(1)
     // Validation comes before the permission check, the permission check before the lookup of the app.
     expectValidation(await as(t, members.viewer).post(apps(org), { name: '' }), '/body/name')
     expect((await as(t, members.viewer).delete(`${apps(org)}/ffffffffffffffffffffffff`)).status).toBe(403)

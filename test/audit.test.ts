@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
-import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import {
+  addMember,
+  as,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+  ownerWithOrg,
+  expectValidation,
+} from './support/factories.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -19,11 +28,6 @@ interface AuditEvent {
   createdAt: string
 }
 
-async function ownerWithOrg(): Promise<{ owner: TestUser; org: TestOrg }> {
-  const owner = await createUser(t, 'owner')
-  return { owner, org: await createOrg(t, owner) }
-}
-
 /** The organization's whole history, newest first, read through the API as its owner. */
 async function history(owner: TestUser, org: TestOrg, query = ''): Promise<AuditEvent[]> {
   const reply = await as(t, owner).get(`${o(org)}/audit?limit=100${query}`)
@@ -37,15 +41,9 @@ async function ok(reply: Promise<{ status: number; body: any }>) {
   return body.data
 }
 
-function expectValidation(reply: { status: number; body: any }, path: string) {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(400)
-  expect(reply.body.error.code).toBe(3000)
-  expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
-}
-
 describe('audit', () => {
   it('records exactly one event per change, with the entity and the actor who made it', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const editor = await addMember(t, owner, org, 'editor')
     const before = (await history(owner, org)).length
     const app = await ok(as(t, editor).post(`${o(org)}/apps`, { name: 'Audited' }))
@@ -85,7 +83,7 @@ describe('audit', () => {
   })
 
   it('records nothing for a change that fails', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const viewer = await addMember(t, owner, org, 'viewer')
     const app = await ok(as(t, owner).post(`${o(org)}/apps`, { name: 'Taken', slug: 'taken' }))
     await ok(as(t, owner).post(`${o(org)}/devices`, { platform: 'android', serialNumber: 'DUP' }))
@@ -108,7 +106,7 @@ describe('audit', () => {
   })
 
   it('lists newest first, paginated without overlap', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     for (let i = 0; i < 6; i++) await ok(as(t, owner).post(`${o(org)}/apps`, { name: `App ${i}` }))
     const all = await history(owner, org)
     expect(all).toHaveLength(7)
@@ -136,7 +134,7 @@ describe('audit', () => {
   })
 
   it('filters by action, entity, entity id and time, and only within the organization', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const other = await createOrg(t, owner)
     const app = await ok(as(t, owner).post(`${o(org)}/apps`, { name: 'Filtered' }))
     await ok(as(t, owner).put(`${o(org)}/apps/${app.id}`, { name: 'Filtered 2' }))
@@ -178,7 +176,7 @@ describe('audit', () => {
   })
 
   it('validates its query with 3000', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const get = (query: string) => as(t, owner).get(`${o(org)}/audit?${query}`)
     expectValidation(await get('dateIni=yesterday'), '/querystring/dateIni')
     expectValidation(await get('dateIni=2024-01-01'), '/querystring/dateIni')
@@ -194,7 +192,7 @@ describe('audit', () => {
   })
 
   it('is readable by the owner and admins only', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const expected = { admin: 200, editor: 403, viewer: 403 } as const
     for (const [role, status] of Object.entries(expected)) {
       const member = await addMember(t, owner, org, role as keyof typeof expected)

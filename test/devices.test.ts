@@ -2,7 +2,17 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listDevicesQuery } from '../src/devices/repository.js'
 import { dialect, buildTestApp, type TestApp } from './support/app.js'
-import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import {
+  addMember,
+  as,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+  ownerWithOrg,
+  countsOf,
+  expectValidation,
+} from './support/factories.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -12,29 +22,15 @@ afterAll(async () => t.close())
 
 const devices = (org: TestOrg) => `/v1/organizations/${org.id}/devices`
 
-async function ownerWithOrg(): Promise<{ owner: TestUser; org: TestOrg }> {
-  const owner = await createUser(t, 'owner')
-  return { owner, org: await createOrg(t, owner) }
-}
-
 async function enroll(user: TestUser, org: TestOrg, body: Record<string, unknown>) {
   const reply = await as(t, user).post(devices(org), body)
   if (reply.status !== 200) throw new Error(`enroll failed: ${reply.status} ${JSON.stringify(reply.body)}`)
   return reply.body.data
 }
 
-const counts = async (user: TestUser, org: TestOrg) =>
-  (await as(t, user).get(`/v1/organizations/${org.id}`)).body.data.counts
-
-function expectValidation(reply: { status: number; body: any }, path: string) {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(400)
-  expect(reply.body.error.code).toBe(3000)
-  expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
-}
-
 describe('devices', () => {
   it('enrolls a device and keeps the devices count exact', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const before = Date.now()
     const reply = await as(t, owner).post(devices(org), {
       platform: 'android',
@@ -60,21 +56,21 @@ describe('devices', () => {
     expect(device.id).toMatch(/^[a-f0-9]{24}$/)
     expect(Date.parse(device.enrolledAt)).toBeGreaterThanOrEqual(before - 1000)
     expect((await enroll(owner, org, { platform: 'apple', serialNumber: 'F2L-0001' })).name).toBe('')
-    expect((await counts(owner, org)).devices).toBe(2)
+    expect((await countsOf(t, owner, org)).devices).toBe(2)
     const unenrolled = await as(t, owner).delete(`${devices(org)}/${device.id}`)
     expect(unenrolled.body).toEqual({ status: true, data: { delete: 'OK' } })
-    expect((await counts(owner, org)).devices).toBe(1)
+    expect((await countsOf(t, owner, org)).devices).toBe(1)
     const again = await as(t, owner).delete(`${devices(org)}/${device.id}`)
     expect(again.status).toBe(404)
     expect(again.body.error.code).toBe(3001)
-    expect((await counts(owner, org)).devices).toBe(1)
+    expect((await countsOf(t, owner, org)).devices).toBe(1)
     // Unenrolled, the serial number can be enrolled again.
     await enroll(owner, org, { platform: 'android', serialNumber: 'R5C-0001' })
-    expect((await counts(owner, org)).devices).toBe(2)
+    expect((await countsOf(t, owner, org)).devices).toBe(2)
   })
 
   it('validates bodies, params and queries with 3000', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const post = (body: unknown) => as(t, owner).post(devices(org), body)
     expectValidation(await post({ serialNumber: 'S1' }), '/body/platform')
     expectValidation(await post({ platform: 'linux', serialNumber: 'S1' }), '/body/platform')
@@ -89,11 +85,11 @@ describe('devices', () => {
     expectValidation(await as(t, owner).get(`${devices(org)}?platform=linux`), '/querystring/platform')
     expectValidation(await as(t, owner).get(`${devices(org)}?sort=name:asc`), '/querystring/sort')
     expectValidation(await as(t, owner).get(`${devices(org)}?page=0`), '/querystring/page')
-    expect((await counts(owner, org)).devices).toBe(0)
+    expect((await countsOf(t, owner, org)).devices).toBe(0)
   })
 
   it('answers 5001 for a serial number already enrolled in the organization only', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const other = await createOrg(t, owner)
     await enroll(owner, org, { platform: 'windows', serialNumber: 'PF3-42' })
     const taken = await as(t, owner).post(devices(org), { platform: 'android', serialNumber: 'PF3-42' })
@@ -102,11 +98,11 @@ describe('devices', () => {
     expect((await enroll(owner, other, { platform: 'windows', serialNumber: 'PF3-42' })).serialNumber).toBe(
       'PF3-42',
     )
-    expect((await counts(owner, org)).devices).toBe(1)
+    expect((await countsOf(t, owner, org)).devices).toBe(1)
   })
 
   it("answers 404 for unknown devices, another organization's devices and strangers", async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const orgB = await createOrg(t, owner)
     const deviceB = await enroll(owner, orgB, { platform: 'apple', serialNumber: 'B-1' })
     for (const id of [deviceB.id, 'ffffffffffffffffffffffff']) {
@@ -114,18 +110,18 @@ describe('devices', () => {
       expect(reply.status, id).toBe(404)
       expect(reply.body.error).toEqual({ code: 3001, message: 'Entity not found' })
     }
-    expect((await counts(owner, orgB)).devices).toBe(1)
+    expect((await countsOf(t, owner, orgB)).devices).toBe(1)
     const stranger = await createUser(t, 'stranger')
     expect((await as(t, stranger).get(devices(orgB))).status).toBe(404)
     expect((await as(t, stranger).post(devices(orgB), { platform: 'apple', serialNumber: 'X' })).status).toBe(
       404,
     )
     expect((await as(t, stranger).delete(`${devices(orgB)}/${deviceB.id}`)).status).toBe(404)
-    expect((await counts(owner, orgB)).devices).toBe(1)
+    expect((await countsOf(t, owner, orgB)).devices).toBe(1)
   })
 
   it('lists newest first, paginated without overlap, sorted by serial number and filtered', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const platforms = ['android', 'apple', 'windows', 'android', 'apple', 'android', 'windows']
     const enrolled = []
     for (const [i, platform] of platforms.entries())
@@ -172,7 +168,7 @@ describe('devices', () => {
   })
 
   it('takes an unfiltered total from the maintained counter instead of counting rows', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     await enroll(owner, org, { platform: 'android', serialNumber: 'C-1' })
     await enroll(owner, org, { platform: 'apple', serialNumber: 'C-2' })
     // Skew the counter on purpose: the unfiltered list reports it, a filtered list counts.
@@ -188,7 +184,7 @@ describe('devices', () => {
   })
 
   it("walks the migration's indexes for both orders", async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     await enroll(owner, org, { platform: 'android', serialNumber: 'I-1' })
     const plans: Record<string, string> = {}
     for (const column of ['enrolled_at', 'serial_number'] as const) {
@@ -213,7 +209,7 @@ describe('devices', () => {
   })
 
   it('lets every role list, and only owner, admin and editor enroll and unenroll', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const members = {
       owner,
       admin: await addMember(t, owner, org, 'admin'),
@@ -234,6 +230,6 @@ describe('devices', () => {
       expect(removed.status, role).toBe(canWrite ? 200 : 403)
       if (!canWrite) expect(removed.body.error).toEqual({ code: 4003, message: 'Forbidden' })
     }
-    expect((await counts(owner, org)).devices).toBe(1)
+    expect((await countsOf(t, owner, org)).devices).toBe(1)
   })
 })

@@ -1,7 +1,16 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, dialect, type TestApp } from './support/app.js'
-import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import {
+  addMember,
+  as,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+  ownerWithOrg,
+  expectValidation,
+} from './support/factories.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -12,26 +21,15 @@ afterAll(async () => t.close())
 const subscriptions = (org: TestOrg) => `/v1/organizations/${org.id}/subscriptions`
 const cancelUrl = (org: TestOrg, id: string) => `${subscriptions(org)}/${id}/cancel`
 
-async function ownerWithOrg(): Promise<{ owner: TestUser; org: TestOrg }> {
-  const owner = await createUser(t, 'owner')
-  return { owner, org: await createOrg(t, owner) }
-}
-
 async function subscribe(user: TestUser, org: TestOrg, body: Record<string, unknown>) {
   const reply = await as(t, user).post(subscriptions(org), body)
   if (reply.status !== 200) throw new Error(`subscribe failed: ${reply.status} ${JSON.stringify(reply.body)}`)
   return reply.body.data
 }
 
-function expectValidation(reply: { status: number; body: any }, path: string) {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(400)
-  expect(reply.body.error.code).toBe(3000)
-  expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
-}
-
 describe('subscriptions', () => {
   it('records a subscription, active unless the provider says otherwise', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const reply = await as(t, owner).post(subscriptions(org), { plan: 'business' })
     expect(reply.status).toBe(200)
     const sub = reply.body.data
@@ -51,7 +49,7 @@ describe('subscriptions', () => {
   })
 
   it('cancels once; cancelling again is a conflict', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const sub = await subscribe(owner, org, { plan: 'business' })
     const reply = await as(t, owner).post(cancelUrl(org, sub.id))
     expect(reply.status).toBe(200)
@@ -66,7 +64,7 @@ describe('subscriptions', () => {
   })
 
   it('validates bodies, params and queries with 3000', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const post = (body: unknown) => as(t, owner).post(subscriptions(org), body)
     expectValidation(await post({}), '/body/plan')
     expectValidation(await post({ plan: '' }), '/body/plan')
@@ -80,7 +78,7 @@ describe('subscriptions', () => {
   })
 
   it("answers 404 for unknown subscriptions, another organization's and strangers", async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const orgB = await createOrg(t, owner)
     const subB = await subscribe(owner, orgB, { plan: 'business' })
     for (const id of [subB.id, 'ffffffffffffffffffffffff']) {
@@ -96,7 +94,7 @@ describe('subscriptions', () => {
   })
 
   it('lists subscriptions paginated, newest first, filtered by status', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const made = []
     for (const plan of ['basic', 'business', 'enterprise']) made.push(await subscribe(owner, org, { plan }))
     await as(t, owner).post(cancelUrl(org, made[0].id))
@@ -118,7 +116,7 @@ describe('subscriptions', () => {
   })
 
   it('is for the owner alone', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const sub = await subscribe(owner, org, { plan: 'business' })
     for (const role of ['admin', 'editor', 'viewer'] as const) {
       const member = await addMember(t, owner, org, role)
@@ -136,7 +134,7 @@ describe('subscriptions', () => {
   })
 
   it('blocks deletion while live, and cannot be added once the organization is deleted', async () => {
-    const { owner, org } = await ownerWithOrg()
+    const { owner, org } = await ownerWithOrg(t)
     const sub = await subscribe(owner, org, { plan: 'business', status: 'past_due' })
     const blocked = await as(t, owner).delete(`/v1/organizations/${org.id}`)
     expect(blocked.status).toBe(400)
@@ -152,7 +150,7 @@ describe('subscriptions', () => {
   it.runIf(dialect === 'postgres')(
     'refuses a subscription that waited on the lock of a deletion committing first (3001, nothing written)',
     async () => {
-      const { owner, org } = await ownerWithOrg()
+      const { owner, org } = await ownerWithOrg(t)
       let reply: Promise<{ status: number; body: any }> | undefined
       await t.db.transaction().execute(async (trx) => {
         // What DELETE does: lock the organization row, then flip it to deleting.

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/connect.js'
-import { buildTestApp, createTestDatabase, type TestApp } from './support/app.js'
+import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createUser } from './support/factories.js'
 
 let t: TestApp
@@ -78,25 +75,18 @@ describe('users and tokens', () => {
   })
 
   it('never writes a token into the logs', async () => {
-    const lines: string[] = []
-    const testDb = await createTestDatabase()
-    const config = loadConfig({ LOG_LEVEL: 'trace', PURGE_WORKER: 'off', DATABASE_URL: testDb.url })
-    const database = openDatabase(config.DATABASE_URL)
-    const app = await buildApp({ config, database, logStream: { write: (line) => void lines.push(line) } })
+    const logged = await buildTestApp({ LOG_LEVEL: 'trace' })
     try {
-      const logged = { app, db: database.db } as unknown as TestApp
       const alice = await createUser(logged, 'alice')
       const minted = await as(logged, alice).post('/v1/users/me/tokens', { name: 'secret' })
       await as(logged, minted.body.data.token).get('/v1/users/me')
       await as(logged, `${alice.token}x`).get('/v1/users/me')
-      expect(lines.length).toBeGreaterThan(4)
-      const text = lines.join('')
+      expect(logged.logs.length).toBeGreaterThan(4)
+      const text = JSON.stringify(logged.logs)
       for (const token of [alice.token, minted.body.data.token])
         expect(text).not.toContain(token.split('_')[2])
     } finally {
-      await app.close()
-      await database.close()
-      await testDb.drop()
+      await logged.close()
     }
   })
 })

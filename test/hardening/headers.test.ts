@@ -164,7 +164,7 @@ describe('logs', () => {
     expect(failed.status).toBe(500)
     ids.push(String(failed.headers['x-request-id']))
 
-    const requestLines = logged.lines.filter((line) => 'req' in line || 'res' in line || 'err' in line)
+    const requestLines = logged.logs.filter((line) => 'req' in line || 'res' in line || 'err' in line)
     expect(requestLines.length).toBeGreaterThanOrEqual(ids.length * 2)
     for (const line of requestLines) expect(ids, JSON.stringify(line)).toContain(line.reqId)
     for (const id of ids)
@@ -172,7 +172,7 @@ describe('logs', () => {
     // The failure is logged with its cause for operators, and the token never is.
     const failure = requestLines.find((line) => line.reqId === ids[3] && line.msg === 'request failed')
     expect(JSON.stringify(failure)).toMatch(/audit_events/)
-    expect(JSON.stringify(logged.lines)).not.toContain(alice.token)
+    expect(JSON.stringify(logged.logs)).not.toContain(alice.token)
   })
 })
 

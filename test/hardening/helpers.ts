@@ -1,53 +1,16 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config.js'
-import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js'
-import { createTestDatabase, type TestApp } from '../support/app.js'
+import { buildTestApp, type TestApp } from '../support/app.js'
 
-/** A test app whose log lines are kept, parsed, in `lines`. */
-export interface LoggedApp extends TestApp {
-  lines: Record<string, unknown>[]
-}
+export type LoggedApp = TestApp
 
-/**
- * Like buildTestApp, but with a log to read and an optional rewrite of the database URL (to route the app's
- * connections through a proxy the test controls).
- */
+/** buildTestApp logging at info, optionally with its database URL rewritten (to route it through a proxy). */
 export async function buildLoggedApp(
   env: Record<string, string> = {},
   rewriteUrl: (url: string) => string = (url) => url,
 ): Promise<LoggedApp> {
-  const testDb = await createTestDatabase()
-  const config: Config = loadConfig({
-    LOG_LEVEL: 'info',
-    PURGE_WORKER: 'off',
-    RATE_LIMIT: 'off',
-    ...env,
-    DATABASE_URL: rewriteUrl(testDb.url),
-  })
-  const database: DatabaseHandle = openDatabase(config.DATABASE_URL)
-  const lines: Record<string, unknown>[] = []
-  const app = await buildApp({
-    config,
-    database,
-    logStream: { write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-  })
-  await app.ready()
-  return {
-    app,
-    db: database.db,
-    database,
-    config,
-    url: testDb.url,
-    lines,
-    async close() {
-      await app.close()
-      await database.close()
-      await testDb.drop()
-    },
-  }
+  return buildTestApp({ LOG_LEVEL: 'info', ...env }, { rewriteUrl })
 }
 
 /** Listens on a free loopback port and returns it. */

@@ -49,11 +49,21 @@ export interface TestApp {
   database: DatabaseHandle
   config: Config
   url: string
+  /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
+  logs: Record<string, unknown>[]
   close(): Promise<void>
 }
 
+export interface TestAppOptions {
+  /** Rewrites the database URL the app connects to (e.g. through a proxy the test can cut). */
+  rewriteUrl?: (url: string) => string
+}
+
 /** The production app (same buildApp, same options) on a database of its own. */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  { rewriteUrl = (url) => url }: TestAppOptions = {},
+): Promise<TestApp> {
   const testDb = await createTestDatabase()
   // Test files make hundreds of requests from one address and token; the limits' own tests turn them on.
   const config = loadConfig({
@@ -61,10 +71,15 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     PURGE_WORKER: 'off',
     RATE_LIMIT: 'off',
     ...env,
-    DATABASE_URL: testDb.url,
+    DATABASE_URL: rewriteUrl(testDb.url),
   })
   const database = openDatabase(config.DATABASE_URL)
-  const app = await buildApp({ config, database })
+  const logs: Record<string, unknown>[] = []
+  const app = await buildApp({
+    config,
+    database,
+    logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  })
   await app.ready()
   return {
     app,
@@ -72,6 +87,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     database,
     config,
     url: testDb.url,
+    logs,
     async close() {
       await app.close()
       await database.close()

@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import type { TestApp } from './app.js'
 import { createToken } from '../../src/tokens/service.js'
@@ -88,4 +89,21 @@ export async function addMember(
   })
   if (reply.status !== 200) throw new Error(`addMember failed: ${reply.status} ${JSON.stringify(reply.body)}`)
   return { ...member, collaboratorId: reply.body.data.id }
+}
+
+export async function ownerWithOrg(t: TestApp): Promise<{ owner: TestUser; org: TestOrg }> {
+  const owner = await createUser(t, 'owner')
+  return { owner, org: await createOrg(t, owner) }
+}
+
+/** The organization entity's counts, as `user` sees them. */
+export async function countsOf(t: TestApp, user: TestUser, org: TestOrg) {
+  return (await as(t, user).get(`/v1/organizations/${org.id}`)).body.data.counts
+}
+
+/** A 400 / 3000 answer naming `path` among its field errors. */
+export function expectValidation(reply: { status: number; body: any }, path: string) {
+  expect(reply.status, JSON.stringify(reply.body)).toBe(400)
+  expect(reply.body.error.code).toBe(3000)
+  expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
 }
