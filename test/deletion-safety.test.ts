@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { finalizeOne } from '../src/deletion/purge.js'
-import { buildTestApp, type TestApp } from './support/app.js'
-import { as, createOrg, createUser, type TestUser } from './support/factories.js'
+import { buildTestApp, dialect, type TestApp } from './support/app.js'
+import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow, rowsOf, testWorker } from './support/purge.js'
 
 let t: TestApp
@@ -234,5 +234,79 @@ describe('purge metrics', () => {
     } finally {
       await served.close()
     }
+  })
+})
+
+describe('the purge and tables it did not know', () => {
+  it.runIf(dialect === 'postgres')(
+    'purges a partitioned tenant table without touching the other tenants in it',
+    async () => {
+      // Each partition numbers its rows from the start: a physical row id alone would name rows of other tenants.
+      await sql`create table gadgets (id text not null, organization_id text not null) partition by hash (organization_id)`.execute(
+        t.db,
+      )
+      for (let i = 0; i < 4; i++)
+        await sql
+          .raw(`create table gadgets_${i} partition of gadgets for values with (modulus 4, remainder ${i})`)
+          .execute(t.db)
+      try {
+        const owner = await createUser(t, 'owner')
+        const orgs = await Promise.all(Array.from({ length: 4 }, () => createOrg(t, owner)))
+        for (const org of orgs)
+          for (let i = 0; i < 30; i++)
+            await sql`insert into gadgets values (${`${org.id}-${i}`}, ${org.id})`.execute(t.db)
+        const [doomed, ...others] = orgs as [TestOrg, ...TestOrg[]]
+        await as(t, owner).delete(`/v1/organizations/${doomed.id}`)
+        await purgeNow(t.db)
+        expectNothingLeft(await rowsOf(t.db, doomed.id))
+        for (const other of others) expect((await rowsOf(t.db, other.id)).gadgets).toBe(30)
+      } finally {
+        await sql`drop table gadgets`.execute(t.db)
+      }
+    },
+  )
+
+  it('a deletion that cannot be completed says why and does not hold up the others', async () => {
+    // A reference to the organization from a table without organization_id: the purge cannot know it.
+    await sql`create table org_notes (id text primary key, org_ref text not null references organizations(id))`.execute(
+      t.db,
+    )
+    try {
+      const owner = await createUser(t, 'owner')
+      const stuck = await createOrg(t, owner)
+      const fine = await createOrg(t, owner)
+      await sql`insert into org_notes values (${'n1'}, ${stuck.id})`.execute(t.db)
+      const stuckId = (await as(t, owner).delete(`/v1/organizations/${stuck.id}`)).body.data.deletionId
+      const fineId = (await as(t, owner).delete(`/v1/organizations/${fine.id}`)).body.data.deletionId
+      const worker = testWorker(t.db)
+      for (let i = 0; i < 5; i++) await worker.drain().catch(() => undefined)
+      expect((await as(t, owner).get(`/v1/deletions/${fineId}`)).body.data.status).toBe('completed')
+      const receipt = (await as(t, owner).get(`/v1/deletions/${stuckId}`)).body.data
+      expect(receipt.status).toBe('failed')
+      expect(receipt.error).toMatch(/^completing the deletion failed/)
+      await sql`delete from org_notes`.execute(t.db)
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      await purgeNow(t.db)
+      expect((await as(t, owner).get(`/v1/deletions/${stuckId}`)).body.data.status).toBe('completed')
+    } finally {
+      await sql`drop table org_notes`.execute(t.db)
+    }
+  })
+})
+
+describe('receipts and scoped tokens', () => {
+  it('a token scoped to one organization sees only that organization’s receipts', async () => {
+    const owner = await createUser(t, 'owner')
+    const a = await createOrg(t, owner)
+    const b = await createOrg(t, owner)
+    const scoped = (await as(t, owner).post('/v1/users/me/tokens', { name: 'a only', organizationId: a.id }))
+      .body.data.token
+    const bId = (await as(t, owner).delete(`/v1/organizations/${b.id}`)).body.data.deletionId
+    const aId = (await as(t, scoped).delete(`/v1/organizations/${a.id}`)).body.data.deletionId
+    // Until the purge removes it with its organization, the scoped token sees a's receipt alone.
+    expect((await as(t, scoped).get(`/v1/deletions/${bId}`)).status).toBe(404)
+    expect(
+      (await as(t, scoped).get('/v1/deletions')).body.data.items.map((r: { id: string }) => r.id),
+    ).toEqual([aId])
   })
 })

@@ -48,12 +48,14 @@ export async function deleteBatch(
   limit: number,
 ): Promise<number> {
   const t = sql.table(table)
-  // Address rows by their physical id (ctid / rowid): the cheapest way to delete what the index scan found.
+  // Address rows by their physical id (ctid / rowid): the cheapest way to delete what the index scan found. The
+  // outer filter on organization_id is not redundant: in a partitioned table every partition numbers its rows
+  // from the start, so a ctid alone could name another tenant's row in another partition.
   const result = isPostgres(db)
-    ? await sql`delete from ${t} where ctid = any(array(select ctid from ${t} where organization_id = ${organizationId} limit ${limit}))`.execute(
+    ? await sql`delete from ${t} where organization_id = ${organizationId} and ctid = any(array(select ctid from ${t} where organization_id = ${organizationId} limit ${limit}))`.execute(
         db,
       )
-    : await sql`delete from ${t} where rowid in (select rowid from ${t} where organization_id = ${organizationId} limit ${limit})`.execute(
+    : await sql`delete from ${t} where organization_id = ${organizationId} and rowid in (select rowid from ${t} where organization_id = ${organizationId} limit ${limit})`.execute(
         db,
       )
   return Number(result.numAffectedRows ?? 0)
