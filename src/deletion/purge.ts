@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { lockFinishedDeletion, recordBatch, releaseTask, reopenTasks, type PurgeTask } from './repository.js'
+import {
+  lockFinishedDeletion,
+  recordBatch,
+  recordFailure,
+  releaseTask,
+  reopenTasks,
+  type PurgeTask,
+} from './repository.js'
 import { deleteBatch, resourceName, tablesStillHolding } from './tables.js'
 
 // The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
@@ -91,9 +98,41 @@ export async function runTask(
  * transaction.
  */
 export async function finalizeOne(db: Db): Promise<boolean> {
+  let current: { id: string; attempts: number } | undefined
+  try {
+    return await completeOne(db, (deletion) => (current = deletion))
+  } catch (error) {
+    // A deletion that cannot be completed must not hold up the others: it waits out a backoff, says why.
+    if (current)
+      await recordFailure(
+        db,
+        current.id,
+        failureReason('completing the deletion', error),
+        retryAt(current.attempts),
+      )
+    throw error
+  }
+}
+
+/** How long a failed step waits before it is tried again: doubling from 1 s, at most 5 minutes. */
+export function retryAt(attempts: number): string {
+  return new Date(Date.now() + Math.min(1000 * 2 ** attempts, 5 * 60_000)).toISOString()
+}
+
+/** A reason for the receipt: what failed and the database's error code, never SQL or internals. */
+export function failureReason(what: string, error: unknown): string {
+  const code = (error as { code?: unknown }).code
+  return `${what} failed${typeof code === 'string' ? ` (${code})` : ''}; retrying`
+}
+
+async function completeOne(
+  db: Db,
+  onLocked: (deletion: { id: string; attempts: number }) => void,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const deletion = await lockFinishedDeletion(trx, nowIso())
     if (!deletion) return false
+    onLocked(deletion)
     const remaining = await tablesStillHolding(trx, deletion.organization_id)
     if (remaining.length > 0) {
       await reopenTasks(trx, deletion.id, remaining)

@@ -27,24 +27,36 @@ export async function insertDeletion(
     .execute()
 }
 
-export function findDeletionOfRequester(db: Db, deletionId: string, userId: string) {
+/** Whose receipts: the requester's, and with a token scoped to one organization, only that organization's. */
+export interface Requester {
+  userId: string
+  organizationId: string | null
+}
+
+export function findDeletionOfRequester(db: Db, deletionId: string, requester: Requester) {
   return db
     .selectFrom('deletions')
     .innerJoin('users', 'users.id', 'deletions.requested_by')
     .selectAll('deletions')
     .select('users.email as requester_email')
     .where('deletions.id', '=', deletionId)
-    .where('deletions.requested_by', '=', userId)
+    .where('deletions.requested_by', '=', requester.userId)
+    .$if(requester.organizationId !== null, (q) =>
+      q.where('deletions.organization_id', '=', requester.organizationId ?? ''),
+    )
     .executeTakeFirst()
 }
 
-export function listDeletionsOfRequester(db: Db, userId: string, offset: number, limit: number) {
+export function listDeletionsOfRequester(db: Db, requester: Requester, offset: number, limit: number) {
   return db
     .selectFrom('deletions')
     .innerJoin('users', 'users.id', 'deletions.requested_by')
     .selectAll('deletions')
     .select('users.email as requester_email')
-    .where('deletions.requested_by', '=', userId)
+    .where('deletions.requested_by', '=', requester.userId)
+    .$if(requester.organizationId !== null, (q) =>
+      q.where('deletions.organization_id', '=', requester.organizationId ?? ''),
+    )
     .orderBy('deletions.requested_at', 'desc')
     .orderBy('deletions.id', 'desc')
     .offset(offset)
@@ -54,8 +66,15 @@ export function listDeletionsOfRequester(db: Db, userId: string, offset: number,
 
 export type DeletionRow = Awaited<ReturnType<typeof listDeletionsOfRequester>>[number]
 
-export async function countDeletionsOfRequester(db: Db, userId: string): Promise<number> {
-  return countRows(db.selectFrom('deletions').where('requested_by', '=', userId))
+export async function countDeletionsOfRequester(db: Db, requester: Requester): Promise<number> {
+  return countRows(
+    db
+      .selectFrom('deletions')
+      .where('requested_by', '=', requester.userId)
+      .$if(requester.organizationId !== null, (q) =>
+        q.where('organization_id', '=', requester.organizationId ?? ''),
+      ),
+  )
 }
 
 /** Rows deleted so far per table, for the deletions that are still being purged. */

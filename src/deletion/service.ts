@@ -44,7 +44,7 @@ async function receiptViews(db: Db, rows: DeletionRow[]) {
 }
 
 export async function getReceipt(db: Db, auth: AuthContext, deletionId: string) {
-  const row = await findDeletionOfRequester(db, deletionId.toLowerCase(), auth.userId)
+  const row = await findDeletionOfRequester(db, deletionId.toLowerCase(), auth)
   if (!row) throw AppError.notFound()
   const [view] = await receiptViews(db, [row])
   if (!view) throw AppError.notFound()
@@ -53,8 +53,8 @@ export async function getReceipt(db: Db, auth: AuthContext, deletionId: string) 
 
 export async function listReceipts(db: Db, auth: AuthContext, page: PageRequest) {
   const [rows, total] = await Promise.all([
-    listDeletionsOfRequester(db, auth.userId, offsetOf(page), page.limit),
-    countDeletionsOfRequester(db, auth.userId),
+    listDeletionsOfRequester(db, auth, offsetOf(page), page.limit),
+    countDeletionsOfRequester(db, auth),
   ])
   return pageOf(await receiptViews(db, rows), total, page)
 }

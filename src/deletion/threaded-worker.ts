@@ -20,6 +20,7 @@ export class ThreadedPurgeWorker {
 
   start(): void {
     if (this.thread) return
+    this.stopping = false
     const { logger, onBatch, ...rest } = this.options
     const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
       workerData: { url: this.url, options: rest } satisfies ThreadData,

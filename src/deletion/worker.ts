@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { claimTask, recordFailure, releaseTask } from './repository.js'
-import { BatchSizer, finalizeOne, LeaseLost, runTask } from './purge.js'
+import { BatchSizer, failureReason, finalizeOne, LeaseLost, retryAt, runTask } from './purge.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
@@ -32,6 +32,7 @@ const MAX_RETRY_DELAY_MS = 5 * 60_000
 export class PurgeWorker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   private stopping = false
+  private looping = false
   private running: Promise<void> | undefined
   private wake: (() => void) | undefined
   private kicked = false
@@ -45,7 +46,10 @@ export class PurgeWorker {
   }
 
   start(): void {
-    this.running ??= this.loop()
+    if (this.looping) return
+    this.stopping = false
+    this.looping = true
+    this.running = this.loop().finally(() => (this.looping = false))
   }
 
   /** Something may be waiting: look now rather than at the next poll. */
@@ -95,14 +99,15 @@ export class PurgeWorker {
       return Promise.resolve()
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      timer.unref()
-      function done() {
+      const done = () => {
         clearTimeout(timer)
+        // Forget this sleep's waker, or a kick arriving during the next step would be swallowed by it.
+        this.wake = undefined
         resolve()
       }
+      const timer = setTimeout(done, ms)
+      timer.unref()
       this.wake = () => {
-        this.wake = undefined
         this.kicked = false
         done()
       }
@@ -135,15 +140,15 @@ export class PurgeWorker {
         this.options.logger.warn({ task: task.id, worker: this.id }, error.message)
         return true
       }
-      const retryAt = new Date(
-        Date.now() + Math.min(1000 * 2 ** deletion.attempts, MAX_RETRY_DELAY_MS),
-      ).toISOString()
-      const code = (error as { code?: unknown }).code
+      const retry = retryAt(deletion.attempts)
       // The receipt gets a reason without SQL or internals; the log gets the whole error.
-      const reason = `purging ${resourceName(task.table_name)} failed${typeof code === 'string' ? ` (${code})` : ''}; retrying`
-      this.options.logger.error({ err: error, task: task.id, worker: this.id, retryAt }, 'purge task failed')
-      await recordFailure(this.db, task.deletion_id, reason, retryAt)
-      await releaseTask(this.db, task.id, this.id, retryAt)
+      const reason = failureReason(`purging ${resourceName(task.table_name)}`, error)
+      this.options.logger.error(
+        { err: error, task: task.id, worker: this.id, retryAt: retry },
+        'purge task failed',
+      )
+      await recordFailure(this.db, task.deletion_id, reason, retry)
+      await releaseTask(this.db, task.id, this.id, retry)
     }
     return true
   }
