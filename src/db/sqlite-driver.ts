@@ -30,10 +30,18 @@ async function whenNotBusy<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt()
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+      const code = String((error as { code?: unknown }).code ?? '')
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error
       await sleep(delay)
     }
   }
+}
+
+/** A statement that only reads: a SELECT built by Kysely, or raw SQL that starts with SELECT. */
+function isRead(query: CompiledQuery): boolean {
+  return (
+    SelectQueryNode.is(query.query) || (query.query.kind === 'RawNode' && /^\s*select\b/i.test(query.sql))
+  )
 }
 
 function run(database: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
@@ -41,6 +49,15 @@ function run(database: SqliteDatabase, query: CompiledQuery): QueryResult<unknow
   if (statement.reader) return { rows: statement.all(query.parameters) }
   const { changes, lastInsertRowid } = statement.run(query.parameters)
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) }
+}
+
+/** After a failed COMMIT SQLite may or may not have rolled back already; either way none of it may remain. */
+function rollbackIfOpen(database: SqliteDatabase): void {
+  try {
+    run(database, CompiledQuery.raw('rollback'))
+  } catch {
+    // "no transaction is active": SQLite had rolled it back itself
+  }
 }
 
 /** FIFO lock over the writer connection. */
@@ -66,7 +83,7 @@ class Connection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.inTransaction && this.reader && SelectQueryNode.is(query.query)) {
+    if (!this.inTransaction && this.reader && isRead(query)) {
       return run(this.reader, query) as QueryResult<R>
     }
     if (this.inTransaction) return run(this.writer, query) as QueryResult<R>
@@ -89,9 +106,18 @@ class Connection implements DatabaseConnection {
     }
   }
 
+  /**
+   * Ends the transaction while still holding the writer lock. A failed COMMIT is rolled back here, before the lock
+   * goes to the next caller, so nothing of it can leak into (or abort) someone else's transaction; Kysely's own
+   * rollback afterwards finds no lock held and does nothing.
+   */
   async finish(command: 'commit' | 'rollback'): Promise<void> {
+    if (!this.release) return
     try {
       run(this.writer, CompiledQuery.raw(command))
+    } catch (error) {
+      if (command === 'commit') rollbackIfOpen(this.writer)
+      throw error
     } finally {
       this.end()
     }
