@@ -166,3 +166,14 @@ describe('organizations', () => {
     ).toBe(409)
   })
 })
+
+describe('check order on update', () => {
+  it('a malformed slug is a validation error (3000) even for a stranger', async () => {
+    const owner = await createUser(t, 'owner')
+    const stranger = await createUser(t, 'stranger')
+    const org = await createOrg(t, owner)
+    const reply = await as(t, stranger).put(`/v1/organizations/${org.id}`, { slug: 'not a slug!' })
+    expect(reply.status).toBe(400)
+    expect(reply.body.error.data.errors[0].path).toBe('/body/slug')
+  })
+})

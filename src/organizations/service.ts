@@ -106,9 +106,14 @@ export async function listOrganizations(
 }
 
 /** Checks a requested slug's form and availability; returns it lower-cased. */
-async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
-  const problem = slugProblem(requested)
+/** The form of a requested slug is part of validation (3000), which comes before lookup and permission. */
+function validateSlugForm(requested: string | undefined): void {
+  const problem = requested === undefined ? null : slugProblem(requested)
   if (problem) throw AppError.validation([{ path: '/body/slug', message: problem }])
+}
+
+async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
+  validateSlugForm(requested)
   const slug = requested.toLowerCase()
   if (await isSlugTaken(db, slug, exceptOrganizationId)) throw AppError.conflict('slug is taken')
   return slug
@@ -188,6 +193,7 @@ export async function updateOrganizationById(
   ref: string,
   input: OrganizationInput,
 ) {
+  validateSlugForm(input.slug)
   const { org, role } = await accessOrganization(db, auth, ref, Permission.OrganizationUpdate)
   const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
     updated_at: nowIso(),
