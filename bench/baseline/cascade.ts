@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
 import { isId } from '../../src/db/ids.js'
-import { activeSubscriptions, lockOrganizationForDeletion, roleOf } from '../../src/deletion/lookup.js'
+import { activeSubscriptions, lockOrganizationForDeletion } from '../../src/deletion/lookup.js'
+import { findRole } from '../../src/organizations/repository.js'
 import { tenantTables } from '../../src/deletion/tables.js'
 import { AppError, ErrorCode } from '../../src/http/errors.js'
 import { authorize, Permission } from '../../src/http/permissions.js'
@@ -19,7 +20,7 @@ export async function cascadeDelete(db: Db, auth: AuthContext, ref: string): Pro
       isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
     )
     if (!org) throw AppError.notFound()
-    const role = await roleOf(trx, org.id, auth.userId)
+    const role = await findRole(trx, org.id, auth.userId)
     if (!role) throw AppError.notFound()
     authorize(role, Permission.OrganizationRemove)
     if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)

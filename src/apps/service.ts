@@ -101,30 +101,35 @@ export interface AppInput {
 export async function createApp(db: Db, auth: AuthContext, ref: string, input: AppInput & { name: string }) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
   const { org } = await accessOrganization(db, auth, ref, Permission.AppCreate)
-  const row = await writeInOrganization(db, org.id, async (trx) => {
-    const now = nowIso()
-    const app: AppRow = {
-      id: newId(),
-      name: input.name,
-      slug:
-        requestedSlug === undefined
-          ? await generatedSlug(trx, org.id, input.name)
-          : await claimSlug(trx, org.id, requestedSlug),
-      description: input.description ?? '',
-      created_at: now,
-      updated_at: now,
-    }
-    await insertApp(trx, { ...app, organization_id: org.id })
-    await adjustCounter(trx, org.id, 'apps_count', 1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'app.create',
-      entity: 'app',
-      entityId: app.id,
-      actorId: auth.userId,
-    })
-    return app
-  })
+  const row = await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.AppCreate },
+    async (trx) => {
+      const now = nowIso()
+      const app: AppRow = {
+        id: newId(),
+        name: input.name,
+        slug:
+          requestedSlug === undefined
+            ? await generatedSlug(trx, org.id, input.name)
+            : await claimSlug(trx, org.id, requestedSlug),
+        description: input.description ?? '',
+        created_at: now,
+        updated_at: now,
+      }
+      await insertApp(trx, { ...app, organization_id: org.id })
+      await adjustCounter(trx, org.id, 'apps_count', 1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'app.create',
+        entity: 'app',
+        entityId: app.id,
+        actorId: auth.userId,
+      })
+      return app
+    },
+  )
   return appView(row)
 }
 
@@ -137,42 +142,52 @@ export async function updateAppByRef(
 ) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
   const { org } = await accessOrganization(db, auth, ref, Permission.AppUpdate)
-  const row = await writeInOrganization(db, org.id, async (trx) => {
-    const app = await existingApp(trx, org.id, appRef)
-    const patch = {
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(requestedSlug !== undefined && requestedSlug !== app.slug
-        ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
-        : {}),
-      updated_at: nowIso(),
-    }
-    await updateApp(trx, app.id, patch)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'app.update',
-      entity: 'app',
-      entityId: app.id,
-      actorId: auth.userId,
-    })
-    return { ...app, ...patch }
-  })
+  const row = await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.AppUpdate },
+    async (trx) => {
+      const app = await existingApp(trx, org.id, appRef)
+      const patch = {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(requestedSlug !== undefined && requestedSlug !== app.slug
+          ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
+          : {}),
+        updated_at: nowIso(),
+      }
+      await updateApp(trx, app.id, patch)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'app.update',
+        entity: 'app',
+        entityId: app.id,
+        actorId: auth.userId,
+      })
+      return { ...app, ...patch }
+    },
+  )
   return appView(row)
 }
 
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.AppRemove)
-  await writeInOrganization(db, org.id, async (trx) => {
-    const app = await existingApp(trx, org.id, appRef)
-    await deleteApp(trx, app.id)
-    await adjustCounter(trx, org.id, 'apps_count', -1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'app.remove',
-      entity: 'app',
-      entityId: app.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.AppRemove },
+    async (trx) => {
+      const app = await existingApp(trx, org.id, appRef)
+      await deleteApp(trx, app.id)
+      await adjustCounter(trx, org.id, 'apps_count', -1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'app.remove',
+        entity: 'app',
+        entityId: app.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return { delete: 'OK' }
 }

@@ -63,26 +63,31 @@ export async function addCollaborator(
   const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorCreate)
   const { user } = await findOrCreateUser(db, input.email, input.name)
   const id = newId()
-  await writeInOrganization(db, org.id, async (trx) => {
-    if (await isCollaborator(trx, org.id, user.id)) throw AppError.conflict('already a collaborator')
-    const now = nowIso()
-    await insertCollaborator(trx, {
-      id,
-      organization_id: org.id,
-      user_id: user.id,
-      role: input.role,
-      created_at: now,
-      updated_at: now,
-    })
-    await adjustCounter(trx, org.id, 'collaborators_count', 1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'collaborator.create',
-      entity: 'collaborator',
-      entityId: id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.CollaboratorCreate },
+    async (trx) => {
+      if (await isCollaborator(trx, org.id, user.id)) throw AppError.conflict('already a collaborator')
+      const now = nowIso()
+      await insertCollaborator(trx, {
+        id,
+        organization_id: org.id,
+        user_id: user.id,
+        role: input.role,
+        created_at: now,
+        updated_at: now,
+      })
+      await adjustCounter(trx, org.id, 'collaborators_count', 1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'collaborator.create',
+        entity: 'collaborator',
+        entityId: id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return collaboratorView(await existingCollaborator(db, org.id, id))
 }
 
@@ -104,36 +109,46 @@ export async function changeCollaboratorRole(
   role: AssignableRole,
 ) {
   const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorUpdate)
-  const target = await writeInOrganization(db, org.id, async (trx) => {
-    const row = await existingCollaborator(trx, org.id, collaboratorId)
-    if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
-    await setCollaboratorRole(trx, row.id, role, nowIso())
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'collaborator.update',
-      entity: 'collaborator',
-      entityId: row.id,
-      actorId: auth.userId,
-    })
-    return { ...row, role }
-  })
+  const target = await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.CollaboratorUpdate },
+    async (trx) => {
+      const row = await existingCollaborator(trx, org.id, collaboratorId)
+      if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
+      await setCollaboratorRole(trx, row.id, role, nowIso())
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'collaborator.update',
+        entity: 'collaborator',
+        entityId: row.id,
+        actorId: auth.userId,
+      })
+      return { ...row, role }
+    },
+  )
   return collaboratorView(target)
 }
 
 export async function removeCollaborator(db: Db, auth: AuthContext, ref: string, collaboratorId: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorRemove)
-  await writeInOrganization(db, org.id, async (trx) => {
-    const row = await existingCollaborator(trx, org.id, collaboratorId)
-    if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
-    await deleteCollaborator(trx, row.id)
-    await adjustCounter(trx, org.id, 'collaborators_count', -1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'collaborator.remove',
-      entity: 'collaborator',
-      entityId: row.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.CollaboratorRemove },
+    async (trx) => {
+      const row = await existingCollaborator(trx, org.id, collaboratorId)
+      if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
+      await deleteCollaborator(trx, row.id)
+      await adjustCounter(trx, org.id, 'collaborators_count', -1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'collaborator.remove',
+        entity: 'collaborator',
+        entityId: row.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return { delete: 'OK' }
 }

@@ -3,7 +3,8 @@ import { isId, newId, nowIso } from '../db/ids.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { lockOrganizationForDeletion, activeSubscriptions, roleOf } from './lookup.js'
+import { findRole } from '../organizations/repository.js'
+import { activeSubscriptions, lockOrganizationForDeletion } from './lookup.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
@@ -28,7 +29,7 @@ export async function requestDeletion(
       isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
     )
     if (!org) throw AppError.notFound()
-    const role = await roleOf(trx, org.id, auth.userId)
+    const role = await findRole(trx, org.id, auth.userId)
     if (!role || (auth.organizationId !== null && auth.organizationId !== org.id)) throw AppError.notFound()
     authorize(role, Permission.OrganizationRemove)
     if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)

@@ -1,5 +1,5 @@
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
-import type { Organization, Role } from '../db/types.js'
+import type { Organization } from '../db/types.js'
 import type { OrganizationRef } from '../organizations/repository.js'
 
 /** Subscription states that still bill the customer and so block deletion. */
@@ -17,16 +17,6 @@ export function lockOrganizationForDeletion(
     .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
     .$if(isPostgres(trx), (q) => q.forUpdate())
     .executeTakeFirst()
-}
-
-export async function roleOf(db: Db, organizationId: string, userId: string): Promise<Role | undefined> {
-  const row = await db
-    .selectFrom('collaborators')
-    .select('role')
-    .where('organization_id', '=', organizationId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst()
-  return row?.role
 }
 
 export function activeSubscriptions(db: Db, organizationId: string) {

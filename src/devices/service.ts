@@ -61,46 +61,56 @@ export async function enrollDevice(
   input: { platform: Platform; serialNumber: string; name?: string },
 ) {
   const { org } = await accessOrganization(db, auth, ref, Permission.DeviceEnroll)
-  const device = await writeInOrganization(db, org.id, async (trx) => {
-    if (await isSerialEnrolled(trx, org.id, input.serialNumber))
-      throw AppError.conflict('serial number is already enrolled')
-    const row: DeviceRow = {
-      id: newId(),
-      platform: input.platform,
-      serial_number: input.serialNumber,
-      name: input.name ?? '',
-      state: 'enrolled',
-      enrolled_at: nowIso(),
-    }
-    await insertDevice(trx, { ...row, organization_id: org.id })
-    await adjustCounter(trx, org.id, 'devices_count', 1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'device.enroll',
-      entity: 'device',
-      entityId: row.id,
-      actorId: auth.userId,
-    })
-    return row
-  })
+  const device = await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.DeviceEnroll },
+    async (trx) => {
+      if (await isSerialEnrolled(trx, org.id, input.serialNumber))
+        throw AppError.conflict('serial number is already enrolled')
+      const row: DeviceRow = {
+        id: newId(),
+        platform: input.platform,
+        serial_number: input.serialNumber,
+        name: input.name ?? '',
+        state: 'enrolled',
+        enrolled_at: nowIso(),
+      }
+      await insertDevice(trx, { ...row, organization_id: org.id })
+      await adjustCounter(trx, org.id, 'devices_count', 1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'device.enroll',
+        entity: 'device',
+        entityId: row.id,
+        actorId: auth.userId,
+      })
+      return row
+    },
+  )
   return deviceView(device)
 }
 
 /** Unenrolling forgets the device: its row is deleted, the audit history keeps the fact. */
 export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, deviceId: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.DeviceUnenroll)
-  await writeInOrganization(db, org.id, async (trx) => {
-    const device = await findDevice(trx, org.id, deviceId.toLowerCase())
-    if (!device) throw AppError.notFound()
-    await deleteDevice(trx, device.id)
-    await adjustCounter(trx, org.id, 'devices_count', -1)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'device.unenroll',
-      entity: 'device',
-      entityId: device.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.DeviceUnenroll },
+    async (trx) => {
+      const device = await findDevice(trx, org.id, deviceId.toLowerCase())
+      if (!device) throw AppError.notFound()
+      await deleteDevice(trx, device.id)
+      await adjustCounter(trx, org.id, 'devices_count', -1)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'device.unenroll',
+        entity: 'device',
+        entityId: device.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return { delete: 'OK' }
 }

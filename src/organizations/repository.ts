@@ -149,3 +149,14 @@ export async function lockLiveOrganization(trx: Trx, organizationId: string): Pr
     .executeTakeFirst()
   return row !== undefined
 }
+
+/** The user's role in the organization, or undefined for a non-member. */
+export async function findRole(db: Db, organizationId: string, userId: string): Promise<Role | undefined> {
+  const row = await db
+    .selectFrom('collaborators')
+    .select('role')
+    .where('organization_id', '=', organizationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+  return row?.role
+}

@@ -202,16 +202,21 @@ export async function updateOrganizationById(
   if (input.webSiteUrl !== undefined) patch.web_site_url = input.webSiteUrl
   if (input.slug !== undefined && input.slug.toLowerCase() !== org.slug)
     patch.slug = await claimableSlug(db, input.slug, org.id)
-  await writeInOrganization(db, org.id, async (trx) => {
-    await updateOrganization(trx, org.id, patch)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'organization.update',
-      entity: 'organization',
-      entityId: org.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.OrganizationUpdate },
+    async (trx) => {
+      await updateOrganization(trx, org.id, patch)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'organization.update',
+        entity: 'organization',
+        entityId: org.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   const updated: Organization = {
     ...org,
     name: patch.name ?? org.name,
@@ -224,36 +229,41 @@ export async function updateOrganizationById(
 
 export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationOwnerChange)
-  await writeInOrganization(db, org.id, async (trx) => {
-    const target = await trx
-      .selectFrom('collaborators')
-      .innerJoin('users', 'users.id', 'collaborators.user_id')
-      .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
-      .where('collaborators.organization_id', '=', org.id)
-      .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
-      .executeTakeFirst()
-    if (!target) throw AppError.notFound()
-    if (target.role === 'owner') throw AppError.conflict('already the owner')
-    const now = nowIso()
-    // Demote first: the one-owner index must never see two owners, even inside the transaction.
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'admin' satisfies Role, updated_at: now })
-      .where('organization_id', '=', org.id)
-      .where('role', '=', 'owner')
-      .execute()
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'owner', updated_at: now })
-      .where('id', '=', target.id)
-      .execute()
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'organization.ownerChange',
-      entity: 'organization',
-      entityId: org.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.OrganizationOwnerChange },
+    async (trx) => {
+      const target = await trx
+        .selectFrom('collaborators')
+        .innerJoin('users', 'users.id', 'collaborators.user_id')
+        .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
+        .where('collaborators.organization_id', '=', org.id)
+        .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
+        .executeTakeFirst()
+      if (!target) throw AppError.notFound()
+      if (target.role === 'owner') throw AppError.conflict('already the owner')
+      const now = nowIso()
+      // Demote first: the one-owner index must never see two owners, even inside the transaction.
+      await trx
+        .updateTable('collaborators')
+        .set({ role: 'admin' satisfies Role, updated_at: now })
+        .where('organization_id', '=', org.id)
+        .where('role', '=', 'owner')
+        .execute()
+      await trx
+        .updateTable('collaborators')
+        .set({ role: 'owner', updated_at: now })
+        .where('id', '=', target.id)
+        .execute()
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'organization.ownerChange',
+        entity: 'organization',
+        entityId: org.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return { changed: true }
 }

@@ -68,35 +68,45 @@ export async function createSubscription(
     created_at: nowIso(),
     canceled_at: null,
   }
-  await writeInOrganization(db, org.id, async (trx) => {
-    await insertSubscription(trx, { ...row, organization_id: org.id })
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'subscription.create',
-      entity: 'subscription',
-      entityId: row.id,
-      actorId: auth.userId,
-    })
-  })
+  await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.BillingCreate },
+    async (trx) => {
+      await insertSubscription(trx, { ...row, organization_id: org.id })
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'subscription.create',
+        entity: 'subscription',
+        entityId: row.id,
+        actorId: auth.userId,
+      })
+    },
+  )
   return subscriptionView(row)
 }
 
 export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: string, subscriptionId: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.BillingCancel)
-  const canceled = await writeInOrganization(db, org.id, async (trx) => {
-    const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
-    if (!row) throw AppError.notFound()
-    if (row.status === 'canceled') throw AppError.conflict('already canceled')
-    const now = nowIso()
-    await cancelSubscription(trx, row.id, now)
-    await recordAudit(trx, {
-      organizationId: org.id,
-      action: 'subscription.cancel',
-      entity: 'subscription',
-      entityId: row.id,
-      actorId: auth.userId,
-    })
-    return { ...row, status: 'canceled' as const, canceled_at: now }
-  })
+  const canceled = await writeInOrganization(
+    db,
+    org.id,
+    { userId: auth.userId, permission: Permission.BillingCancel },
+    async (trx) => {
+      const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
+      if (!row) throw AppError.notFound()
+      if (row.status === 'canceled') throw AppError.conflict('already canceled')
+      const now = nowIso()
+      await cancelSubscription(trx, row.id, now)
+      await recordAudit(trx, {
+        organizationId: org.id,
+        action: 'subscription.cancel',
+        entity: 'subscription',
+        entityId: row.id,
+        actorId: auth.userId,
+      })
+      return { ...row, status: 'canceled' as const, canceled_at: now }
+    },
+  )
   return subscriptionView(canceled)
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { AppError, ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { writeInOrganization } from '../organizations/write.js'
 import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import {
@@ -87,7 +88,13 @@ export async function createToken(db: Db, userId: string, input: NewToken) {
   }
   // A token scoped to an organization is a row of that organization: written under its lock, like any other.
   if (row.organization_id === null) await insertToken(db, row)
-  else await writeInOrganization(db, row.organization_id, (trx) => insertToken(trx, row))
+  else
+    await writeInOrganization(
+      db,
+      row.organization_id,
+      { userId, permission: Permission.OrganizationGet },
+      (trx) => insertToken(trx, row),
+    )
   return { ...tokenView(row), token }
 }
 
