@@ -243,7 +243,7 @@ describe('bulk insert', () => {
       actor_id: i % 2 === 0 ? null : owner.id,
       created_at: nowIso(),
     }))
-    await writeInOrganization(t.db, organizationId, null, (trx) =>
+    await writeInOrganization(t.db, organizationId, (trx) =>
       insertRows(
         trx,
         'audit_events',

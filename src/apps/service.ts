@@ -1,13 +1,12 @@
 import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import { recordAudit } from '../audit/repository.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
-import { accessOrganization } from '../organizations/service.js'
+import { accessOrganization } from '../organizations/access.js'
 import { randomSuffix, slugify, slugProblem } from '../organizations/slug.js'
-import { writeInOrganization } from '../organizations/write.js'
+import { changeOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../tokens/service.js'
 import {
   countApps,
@@ -100,36 +99,24 @@ export interface AppInput {
 
 export async function createApp(db: Db, auth: AuthContext, ref: string, input: AppInput & { name: string }) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const { org } = await accessOrganization(db, auth, ref, Permission.AppCreate)
-  const row = await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.AppCreate },
-    async (trx) => {
-      const now = nowIso()
-      const app: AppRow = {
-        id: newId(),
-        name: input.name,
-        slug:
-          requestedSlug === undefined
-            ? await generatedSlug(trx, org.id, input.name)
-            : await claimSlug(trx, org.id, requestedSlug),
-        description: input.description ?? '',
-        created_at: now,
-        updated_at: now,
-      }
-      await insertApp(trx, { ...app, organization_id: org.id })
-      await adjustCounter(trx, org.id, 'apps_count', 1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'app.create',
-        entity: 'app',
-        entityId: app.id,
-        actorId: auth.userId,
-      })
-      return app
-    },
-  )
+  const row = await changeOrganization(db, auth, ref, Permission.AppCreate, async ({ trx, org, audit }) => {
+    const now = nowIso()
+    const app: AppRow = {
+      id: newId(),
+      name: input.name,
+      slug:
+        requestedSlug === undefined
+          ? await generatedSlug(trx, org.id, input.name)
+          : await claimSlug(trx, org.id, requestedSlug),
+      description: input.description ?? '',
+      created_at: now,
+      updated_at: now,
+    }
+    await insertApp(trx, { ...app, organization_id: org.id })
+    await adjustCounter(trx, org.id, 'apps_count', 1)
+    await audit('app.create', 'app', app.id)
+    return app
+  })
   return appView(row)
 }
 
@@ -141,53 +128,29 @@ export async function updateAppByRef(
   input: AppInput,
 ) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const { org } = await accessOrganization(db, auth, ref, Permission.AppUpdate)
-  const row = await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.AppUpdate },
-    async (trx) => {
-      const app = await existingApp(trx, org.id, appRef)
-      const patch = {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(requestedSlug !== undefined && requestedSlug !== app.slug
-          ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
-          : {}),
-        updated_at: nowIso(),
-      }
-      await updateApp(trx, app.id, patch)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'app.update',
-        entity: 'app',
-        entityId: app.id,
-        actorId: auth.userId,
-      })
-      return { ...app, ...patch }
-    },
-  )
+  const row = await changeOrganization(db, auth, ref, Permission.AppUpdate, async ({ trx, org, audit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    const patch = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(requestedSlug !== undefined && requestedSlug !== app.slug
+        ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
+        : {}),
+      updated_at: nowIso(),
+    }
+    await updateApp(trx, app.id, patch)
+    await audit('app.update', 'app', app.id)
+    return { ...app, ...patch }
+  })
   return appView(row)
 }
 
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.AppRemove)
-  await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.AppRemove },
-    async (trx) => {
-      const app = await existingApp(trx, org.id, appRef)
-      await deleteApp(trx, app.id)
-      await adjustCounter(trx, org.id, 'apps_count', -1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'app.remove',
-        entity: 'app',
-        entityId: app.id,
-        actorId: auth.userId,
-      })
-    },
-  )
+  await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    await deleteApp(trx, app.id)
+    await adjustCounter(trx, org.id, 'apps_count', -1)
+    await audit('app.remove', 'app', app.id)
+  })
   return { delete: 'OK' }
 }

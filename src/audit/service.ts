@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js'
 import { AppError, type FieldError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
-import { accessOrganization } from '../organizations/service.js'
+import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
 import { countAuditEvents, listAuditEvents, type AuditEventRow } from './repository.js'
 

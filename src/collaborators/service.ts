@@ -1,13 +1,12 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Role } from '../db/types.js'
-import { recordAudit } from '../audit/repository.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
-import { accessOrganization } from '../organizations/service.js'
-import { writeInOrganization } from '../organizations/write.js'
+import { accessOrganization } from '../organizations/access.js'
+import { changeOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../tokens/service.js'
 import { findOrCreateUser } from '../users/service.js'
 import {
@@ -60,14 +59,15 @@ export async function addCollaborator(
   ref: string,
   input: { email: string; role: AssignableRole; name?: string },
 ) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorCreate)
-  const { user } = await findOrCreateUser(db, input.email, input.name)
   const id = newId()
-  await writeInOrganization(
+  const org = await changeOrganization(
     db,
-    org.id,
-    { userId: auth.userId, permission: Permission.CollaboratorCreate },
-    async (trx) => {
+    auth,
+    ref,
+    Permission.CollaboratorCreate,
+    async ({ trx, org, audit }) => {
+      // In the same transaction: a refused addition leaves no new user behind.
+      const { user } = await findOrCreateUser(trx, input.email, input.name)
       if (await isCollaborator(trx, org.id, user.id)) throw AppError.conflict('already a collaborator')
       const now = nowIso()
       await insertCollaborator(trx, {
@@ -79,13 +79,8 @@ export async function addCollaborator(
         updated_at: now,
       })
       await adjustCounter(trx, org.id, 'collaborators_count', 1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'collaborator.create',
-        entity: 'collaborator',
-        entityId: id,
-        actorId: auth.userId,
-      })
+      await audit('collaborator.create', 'collaborator', id)
+      return org
     },
   )
   return collaboratorView(await existingCollaborator(db, org.id, id))
@@ -108,22 +103,16 @@ export async function changeCollaboratorRole(
   collaboratorId: string,
   role: AssignableRole,
 ) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorUpdate)
-  const target = await writeInOrganization(
+  const target = await changeOrganization(
     db,
-    org.id,
-    { userId: auth.userId, permission: Permission.CollaboratorUpdate },
-    async (trx) => {
+    auth,
+    ref,
+    Permission.CollaboratorUpdate,
+    async ({ trx, org, audit }) => {
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
       await setCollaboratorRole(trx, row.id, role, nowIso())
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'collaborator.update',
-        entity: 'collaborator',
-        entityId: row.id,
-        actorId: auth.userId,
-      })
+      await audit('collaborator.update', 'collaborator', row.id)
       return { ...row, role }
     },
   )
@@ -131,24 +120,12 @@ export async function changeCollaboratorRole(
 }
 
 export async function removeCollaborator(db: Db, auth: AuthContext, ref: string, collaboratorId: string) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.CollaboratorRemove)
-  await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.CollaboratorRemove },
-    async (trx) => {
-      const row = await existingCollaborator(trx, org.id, collaboratorId)
-      if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
-      await deleteCollaborator(trx, row.id)
-      await adjustCounter(trx, org.id, 'collaborators_count', -1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'collaborator.remove',
-        entity: 'collaborator',
-        entityId: row.id,
-        actorId: auth.userId,
-      })
-    },
-  )
+  await changeOrganization(db, auth, ref, Permission.CollaboratorRemove, async ({ trx, org, audit }) => {
+    const row = await existingCollaborator(trx, org.id, collaboratorId)
+    if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
+    await deleteCollaborator(trx, row.id)
+    await adjustCounter(trx, org.id, 'collaborators_count', -1)
+    await audit('collaborator.remove', 'collaborator', row.id)
+  })
   return { delete: 'OK' }
 }

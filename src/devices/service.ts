@@ -1,13 +1,12 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Platform } from '../db/types.js'
-import { recordAudit } from '../audit/repository.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
-import { accessOrganization } from '../organizations/service.js'
-import { writeInOrganization } from '../organizations/write.js'
+import { accessOrganization } from '../organizations/access.js'
+import { changeOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../tokens/service.js'
 import {
   countDevices,
@@ -60,12 +59,12 @@ export async function enrollDevice(
   ref: string,
   input: { platform: Platform; serialNumber: string; name?: string },
 ) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.DeviceEnroll)
-  const device = await writeInOrganization(
+  const device = await changeOrganization(
     db,
-    org.id,
-    { userId: auth.userId, permission: Permission.DeviceEnroll },
-    async (trx) => {
+    auth,
+    ref,
+    Permission.DeviceEnroll,
+    async ({ trx, org, audit }) => {
       if (await isSerialEnrolled(trx, org.id, input.serialNumber))
         throw AppError.conflict('serial number is already enrolled')
       const row: DeviceRow = {
@@ -78,13 +77,7 @@ export async function enrollDevice(
       }
       await insertDevice(trx, { ...row, organization_id: org.id })
       await adjustCounter(trx, org.id, 'devices_count', 1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'device.enroll',
-        entity: 'device',
-        entityId: row.id,
-        actorId: auth.userId,
-      })
+      await audit('device.enroll', 'device', row.id)
       return row
     },
   )
@@ -93,24 +86,12 @@ export async function enrollDevice(
 
 /** Unenrolling forgets the device: its row is deleted, the audit history keeps the fact. */
 export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, deviceId: string) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.DeviceUnenroll)
-  await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.DeviceUnenroll },
-    async (trx) => {
-      const device = await findDevice(trx, org.id, deviceId.toLowerCase())
-      if (!device) throw AppError.notFound()
-      await deleteDevice(trx, device.id)
-      await adjustCounter(trx, org.id, 'devices_count', -1)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'device.unenroll',
-        entity: 'device',
-        entityId: device.id,
-        actorId: auth.userId,
-      })
-    },
-  )
+  await changeOrganization(db, auth, ref, Permission.DeviceUnenroll, async ({ trx, org, audit }) => {
+    const device = await findDevice(trx, org.id, deviceId.toLowerCase())
+    if (!device) throw AppError.notFound()
+    await deleteDevice(trx, device.id)
+    await adjustCounter(trx, org.id, 'devices_count', -1)
+    await audit('device.unenroll', 'device', device.id)
+  })
   return { delete: 'OK' }
 }

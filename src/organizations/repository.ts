@@ -15,6 +15,7 @@ export async function findMembership(
   db: Db,
   userId: string,
   ref: OrganizationRef,
+  { lock = false } = {},
 ): Promise<Membership | undefined> {
   const row = await db
     .selectFrom('organizations')
@@ -26,6 +27,8 @@ export async function findMembership(
     .where((eb) =>
       'id' in ref ? eb('organizations.id', '=', ref.id) : eb('organizations.slug', '=', ref.slug),
     )
+    // The organization row only: the lock protocol of write.ts; the collaborator row is not locked.
+    .$if(lock && isPostgres(db), (q) => q.forNoKeyUpdate(['organizations']))
     .executeTakeFirst()
   if (!row) return undefined
   const { role, ...org } = row

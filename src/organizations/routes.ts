@@ -20,9 +20,9 @@ import {
   createOrganization,
   getOrganization,
   listOrganizations,
-  resolveMembership,
   updateOrganizationById,
 } from './service.js'
+import { resolveMembership } from './access.js'
 
 const tags = ['Organization']
 

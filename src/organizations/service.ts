@@ -4,11 +4,10 @@ import type { Organization, Role } from '../db/types.js'
 import { recordAudit } from '../audit/repository.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
-import { authorize, Permission } from '../http/permissions.js'
+import { Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
 import {
   countMemberships,
-  findMembership,
   findOwners,
   findSubscriptionSummaries,
   insertOrganization,
@@ -19,29 +18,8 @@ import {
   type OrganizationSortColumn,
 } from './repository.js'
 import { randomSuffix, slugify, slugProblem } from './slug.js'
-import { writeInOrganization } from './write.js'
-
-/**
- * The caller's membership of the live organization named by `ref` (an id or a slug). Strangers, deleted
- * organizations and tokens scoped to another organization all get the same 3001, so nothing leaks.
- */
-export async function resolveMembership(db: Db, auth: AuthContext, ref: string): Promise<Membership> {
-  const membership = await findMembership(
-    db,
-    auth.userId,
-    isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
-  )
-  if (!membership) throw AppError.notFound()
-  if (auth.organizationId !== null && auth.organizationId !== membership.org.id) throw AppError.notFound()
-  return membership
-}
-
-/** `resolveMembership` followed by the permission check, in the contract's order (3001, then 4003). */
-export async function accessOrganization(db: Db, auth: AuthContext, ref: string, permission: Permission) {
-  const membership = await resolveMembership(db, auth, ref)
-  authorize(membership.role, permission)
-  return membership
-}
+import { accessOrganization } from './access.js'
+import { changeOrganization } from './write.js'
 
 /** The API shape of organizations, with owners and subscriptions fetched for all of them in two queries. */
 async function organizationViews(db: Db, memberships: Membership[]) {
@@ -194,27 +172,22 @@ export async function updateOrganizationById(
   input: OrganizationInput,
 ) {
   validateSlugForm(input.slug)
-  const { org, role } = await accessOrganization(db, auth, ref, Permission.OrganizationUpdate)
-  const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
-    updated_at: nowIso(),
-  }
-  if (input.name !== undefined) patch.name = input.name
-  if (input.webSiteUrl !== undefined) patch.web_site_url = input.webSiteUrl
-  if (input.slug !== undefined && input.slug.toLowerCase() !== org.slug)
-    patch.slug = await claimableSlug(db, input.slug, org.id)
-  await writeInOrganization(
+  const { org, role, patch } = await changeOrganization(
     db,
-    org.id,
-    { userId: auth.userId, permission: Permission.OrganizationUpdate },
-    async (trx) => {
+    auth,
+    ref,
+    Permission.OrganizationUpdate,
+    async ({ trx, org, role, audit }) => {
+      const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
+        updated_at: nowIso(),
+      }
+      if (input.name !== undefined) patch.name = input.name
+      if (input.webSiteUrl !== undefined) patch.web_site_url = input.webSiteUrl
+      if (input.slug !== undefined && input.slug.toLowerCase() !== org.slug)
+        patch.slug = await claimableSlug(trx, input.slug, org.id)
       await updateOrganization(trx, org.id, patch)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'organization.update',
-        entity: 'organization',
-        entityId: org.id,
-        actorId: auth.userId,
-      })
+      await audit('organization.update', 'organization', org.id)
+      return { org, role, patch }
     },
   )
   const updated: Organization = {
@@ -228,42 +201,30 @@ export async function updateOrganizationById(
 }
 
 export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationOwnerChange)
-  await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.OrganizationOwnerChange },
-    async (trx) => {
-      const target = await trx
-        .selectFrom('collaborators')
-        .innerJoin('users', 'users.id', 'collaborators.user_id')
-        .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
-        .where('collaborators.organization_id', '=', org.id)
-        .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
-        .executeTakeFirst()
-      if (!target) throw AppError.notFound()
-      if (target.role === 'owner') throw AppError.conflict('already the owner')
-      const now = nowIso()
-      // Demote first: the one-owner index must never see two owners, even inside the transaction.
-      await trx
-        .updateTable('collaborators')
-        .set({ role: 'admin' satisfies Role, updated_at: now })
-        .where('organization_id', '=', org.id)
-        .where('role', '=', 'owner')
-        .execute()
-      await trx
-        .updateTable('collaborators')
-        .set({ role: 'owner', updated_at: now })
-        .where('id', '=', target.id)
-        .execute()
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'organization.ownerChange',
-        entity: 'organization',
-        entityId: org.id,
-        actorId: auth.userId,
-      })
-    },
-  )
+  await changeOrganization(db, auth, ref, Permission.OrganizationOwnerChange, async ({ trx, org, audit }) => {
+    const target = await trx
+      .selectFrom('collaborators')
+      .innerJoin('users', 'users.id', 'collaborators.user_id')
+      .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
+      .where('collaborators.organization_id', '=', org.id)
+      .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
+      .executeTakeFirst()
+    if (!target) throw AppError.notFound()
+    if (target.role === 'owner') throw AppError.conflict('already the owner')
+    const now = nowIso()
+    // Demote first: the one-owner index must never see two owners, even inside the transaction.
+    await trx
+      .updateTable('collaborators')
+      .set({ role: 'admin' satisfies Role, updated_at: now })
+      .where('organization_id', '=', org.id)
+      .where('role', '=', 'owner')
+      .execute()
+    await trx
+      .updateTable('collaborators')
+      .set({ role: 'owner', updated_at: now })
+      .where('id', '=', target.id)
+      .execute()
+    await audit('organization.ownerChange', 'organization', org.id)
+  })
   return { changed: true }
 }

@@ -1,11 +1,13 @@
 import type { Db, Trx } from '../db/connect.js'
 import { AppError } from '../http/errors.js'
+import { recordAudit } from '../audit/repository.js'
 import { authorize, type Permission } from '../http/permissions.js'
-import { findRole, lockLiveOrganization } from './repository.js'
+import type { AuthContext } from '../tokens/service.js'
+import { resolveMembership } from './access.js'
+import { lockLiveOrganization, type Membership } from './repository.js'
 
 /**
- * Runs `work` in one transaction that first takes the organization's write lock and checks that it is live
- * (and that `actor` is still a member holding the permission).
+ * Runs `work` in one transaction that first takes the organization's write lock and checks that it is live.
  *
  * This is the lock protocol that keeps deletion free of orphans. Every write into an organization goes
  * through here; DELETE takes the same row's lock (FOR UPDATE) and flips it to `deleting` in its own
@@ -19,23 +21,43 @@ import { findRole, lockLiveOrganization } from './repository.js'
 export async function writeInOrganization<T>(
   db: Db,
   organizationId: string,
-  actor: Actor | null,
   work: (trx: Trx) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
     if (!(await lockLiveOrganization(trx, organizationId))) throw AppError.notFound()
-    if (actor) {
-      // Checked again under the lock: a member removed or demoted while this request was in flight writes nothing.
-      const role = await findRole(trx, organizationId, actor.userId)
-      if (!role) throw AppError.notFound()
-      authorize(role, actor.permission)
-    }
     return work(trx)
   })
 }
 
-/** Who writes, and with which permission; null for the system itself (seeding). */
-export interface Actor {
-  userId: string
-  permission: Permission
+/** What a change made by a member gets: its transaction, the locked organization, and its audit trail. */
+export interface OrganizationChange extends Membership {
+  trx: Trx
+  /** Records this change in the organization's audit history, in the same transaction, as the caller. */
+  audit(action: string, entity: string, entityId: string): Promise<void>
+}
+
+/**
+ * A member's write into the organization named by `ref`: one transaction that, in a single query, finds the
+ * organization, checks the caller is a member (3001) and takes the write lock above; then checks `permission`
+ * (4003) and runs `work`. Membership and role are read under the lock, so a member removed or demoted while
+ * the request was in flight writes nothing.
+ */
+export async function changeOrganization<T>(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  permission: Permission,
+  work: (change: OrganizationChange) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const membership = await resolveMembership(trx, auth, ref, { lock: true })
+    authorize(membership.role, permission)
+    const organizationId = membership.org.id
+    return work({
+      ...membership,
+      trx,
+      audit: (action, entity, entityId) =>
+        recordAudit(trx, { organizationId, action, entity, entityId, actorId: auth.userId }),
+    })
+  })
 }

@@ -163,7 +163,7 @@ export async function seedOrganization(
   for (const phase of PHASES) {
     for (let from = 0; from < counts[phase]; from += perTransaction) {
       const to = Math.min(from + perTransaction, counts[phase])
-      await writeInOrganization(db, org.id, null, (trx) => writers[phase](trx, from, to, nowIso()))
+      await writeInOrganization(db, org.id, (trx) => writers[phase](trx, from, to, nowIso()))
       done += to - from
       await onProgress({ phase, done, total, elapsedMs: performance.now() - started })
     }

@@ -1,12 +1,11 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { SubscriptionStatus } from '../db/types.js'
-import { recordAudit } from '../audit/repository.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
-import { accessOrganization } from '../organizations/service.js'
-import { writeInOrganization } from '../organizations/write.js'
+import { accessOrganization } from '../organizations/access.js'
+import { changeOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../tokens/service.js'
 import {
   cancelSubscription,
@@ -60,7 +59,6 @@ export async function createSubscription(
   ref: string,
   input: { plan: string; status?: Exclude<SubscriptionStatus, 'canceled'> },
 ) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.BillingCreate)
   const row: SubscriptionRow = {
     id: newId(),
     plan: input.plan,
@@ -68,43 +66,26 @@ export async function createSubscription(
     created_at: nowIso(),
     canceled_at: null,
   }
-  await writeInOrganization(
-    db,
-    org.id,
-    { userId: auth.userId, permission: Permission.BillingCreate },
-    async (trx) => {
-      await insertSubscription(trx, { ...row, organization_id: org.id })
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'subscription.create',
-        entity: 'subscription',
-        entityId: row.id,
-        actorId: auth.userId,
-      })
-    },
-  )
+  await changeOrganization(db, auth, ref, Permission.BillingCreate, async ({ trx, org, audit }) => {
+    await insertSubscription(trx, { ...row, organization_id: org.id })
+    await audit('subscription.create', 'subscription', row.id)
+  })
   return subscriptionView(row)
 }
 
 export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: string, subscriptionId: string) {
-  const { org } = await accessOrganization(db, auth, ref, Permission.BillingCancel)
-  const canceled = await writeInOrganization(
+  const canceled = await changeOrganization(
     db,
-    org.id,
-    { userId: auth.userId, permission: Permission.BillingCancel },
-    async (trx) => {
+    auth,
+    ref,
+    Permission.BillingCancel,
+    async ({ trx, org, audit }) => {
       const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
       if (!row) throw AppError.notFound()
       if (row.status === 'canceled') throw AppError.conflict('already canceled')
       const now = nowIso()
       await cancelSubscription(trx, row.id, now)
-      await recordAudit(trx, {
-        organizationId: org.id,
-        action: 'subscription.cancel',
-        entity: 'subscription',
-        entityId: row.id,
-        actorId: auth.userId,
-      })
+      await audit('subscription.cancel', 'subscription', row.id)
       return { ...row, status: 'canceled' as const, canceled_at: now }
     },
   )

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
 import { AppError, ErrorCode } from '../http/errors.js'
-import { resolveMembership } from '../organizations/service.js'
+import { Permission } from '../http/permissions.js'
+import { changeOrganization } from '../organizations/write.js'
 import { CreateTokenBody, NewTokenSchema, TokenListQuery, TokenPage, TokenParams } from '../tokens/schemas.js'
 import { createToken, listTokens, revokeToken, type AuthContext } from '../tokens/service.js'
 import { UserSchema } from './schemas.js'
@@ -33,11 +34,19 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       requireUnscoped(request.auth)
       const { organizationId, ...rest } = request.body
-      const scope =
+      const { userId } = request.auth
+      const token =
         organizationId === undefined
-          ? null
-          : (await resolveMembership(app.db, request.auth, organizationId)).org.id
-      return ok(await createToken(app.db, request.auth.userId, { ...rest, organizationId: scope }))
+          ? await createToken(app.db, userId, { ...rest, organizationId: null })
+          : // A scoped token is a row of its organization: created under its lock, like any write into it.
+            await changeOrganization(
+              app.db,
+              request.auth,
+              organizationId,
+              Permission.OrganizationGet,
+              ({ trx, org }) => createToken(trx, userId, { ...rest, organizationId: org.id }),
+            )
+      return ok(token)
     },
   )
 
