@@ -34,6 +34,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       labelNames: ['table'] as const,
       registers,
     })
+    // Each gauge reads the backlog itself: prom-client collects metrics concurrently, so one cannot set the other.
     new Gauge({
       name: 'orgspace_purge_backlog',
       help: 'Deletions whose purge has not completed',

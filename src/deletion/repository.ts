@@ -33,30 +33,29 @@ export interface Requester {
   organizationId: string | null
 }
 
-export function findDeletionOfRequester(db: Db, deletionId: string, requester: Requester) {
+/** The receipts `requester` may read, with the requester's email. */
+function receiptsOf(db: Db, requester: Requester) {
   return db
     .selectFrom('deletions')
     .innerJoin('users', 'users.id', 'deletions.requested_by')
-    .selectAll('deletions')
-    .select('users.email as requester_email')
-    .where('deletions.id', '=', deletionId)
     .where('deletions.requested_by', '=', requester.userId)
     .$if(requester.organizationId !== null, (q) =>
       q.where('deletions.organization_id', '=', requester.organizationId ?? ''),
     )
+}
+
+export function findDeletionOfRequester(db: Db, deletionId: string, requester: Requester) {
+  return receiptsOf(db, requester)
+    .selectAll('deletions')
+    .select('users.email as requester_email')
+    .where('deletions.id', '=', deletionId)
     .executeTakeFirst()
 }
 
 export function listDeletionsOfRequester(db: Db, requester: Requester, offset: number, limit: number) {
-  return db
-    .selectFrom('deletions')
-    .innerJoin('users', 'users.id', 'deletions.requested_by')
+  return receiptsOf(db, requester)
     .selectAll('deletions')
     .select('users.email as requester_email')
-    .where('deletions.requested_by', '=', requester.userId)
-    .$if(requester.organizationId !== null, (q) =>
-      q.where('deletions.organization_id', '=', requester.organizationId ?? ''),
-    )
     .orderBy('deletions.requested_at', 'desc')
     .orderBy('deletions.id', 'desc')
     .offset(offset)
@@ -67,14 +66,7 @@ export function listDeletionsOfRequester(db: Db, requester: Requester, offset: n
 export type DeletionRow = Awaited<ReturnType<typeof listDeletionsOfRequester>>[number]
 
 export async function countDeletionsOfRequester(db: Db, requester: Requester): Promise<number> {
-  return countRows(
-    db
-      .selectFrom('deletions')
-      .where('requested_by', '=', requester.userId)
-      .$if(requester.organizationId !== null, (q) =>
-        q.where('organization_id', '=', requester.organizationId ?? ''),
-      ),
-  )
+  return countRows(receiptsOf(db, requester))
 }
 
 /** Rows deleted so far per table, for the deletions that are still being purged. */
