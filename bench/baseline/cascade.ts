@@ -1,8 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
-import { isId } from '../../src/db/ids.js'
-import { activeSubscriptions, lockOrganizationForDeletion } from '../../src/deletion/lookup.js'
-import { findRole } from '../../src/organizations/repository.js'
+import { activeSubscriptions } from '../../src/deletion/blockers.js'
+import { resolveMembership } from '../../src/organizations/access.js'
 import { tenantTables } from '../../src/deletion/tables.js'
 import { AppError, ErrorCode } from '../../src/http/errors.js'
 import { authorize, Permission } from '../../src/http/permissions.js'
@@ -15,13 +14,7 @@ import type { AuthContext } from '../../src/tokens/service.js'
  */
 export async function cascadeDelete(db: Db, auth: AuthContext, ref: string): Promise<{ rows: number }> {
   return db.transaction().execute(async (trx) => {
-    const org = await lockOrganizationForDeletion(
-      trx,
-      isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
-    )
-    if (!org) throw AppError.notFound()
-    const role = await findRole(trx, org.id, auth.userId)
-    if (!role) throw AppError.notFound()
+    const { org, role } = await resolveMembership(trx, auth, ref, { lock: 'delete' })
     authorize(role, Permission.OrganizationRemove)
     if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
     let rows = 0

@@ -1,10 +1,10 @@
 import type { Db } from '../db/connect.js'
-import { isId, newId, nowIso } from '../db/ids.js'
+import { newId, nowIso } from '../db/ids.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { findRole } from '../organizations/repository.js'
-import { activeSubscriptions, lockOrganizationForDeletion } from './lookup.js'
+import { resolveMembership } from '../organizations/access.js'
+import { activeSubscriptions } from './blockers.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
@@ -24,13 +24,7 @@ export async function requestDeletion(
   ref: string,
 ): Promise<{ deletionId: string }> {
   return db.transaction().execute(async (trx) => {
-    const org = await lockOrganizationForDeletion(
-      trx,
-      isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
-    )
-    if (!org) throw AppError.notFound()
-    const role = await findRole(trx, org.id, auth.userId)
-    if (!role || (auth.organizationId !== null && auth.organizationId !== org.id)) throw AppError.notFound()
+    const { org, role } = await resolveMembership(trx, auth, ref, { lock: 'delete' })
     authorize(role, Permission.OrganizationRemove)
     if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
 

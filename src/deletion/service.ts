@@ -4,7 +4,7 @@ import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
-import { activeSubscriptions } from './lookup.js'
+import { activeSubscriptions } from './blockers.js'
 import { tally } from './purge.js'
 import {
   countDeletionsOfRequester,

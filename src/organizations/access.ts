@@ -3,18 +3,18 @@ import { isId } from '../db/ids.js'
 import { AppError } from '../http/errors.js'
 import { authorize, type Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { findMembership, type Membership } from './repository.js'
+import { findMembership, type Membership, type OrganizationLock } from './repository.js'
 
 /**
  * The caller's membership of the live organization named by `ref` (an id or a slug). Strangers, deleted
  * organizations and tokens scoped to another organization all get the same 3001, so nothing leaks. With
- * `lock`, the organization's write lock is taken as well (see write.ts).
+ * `lock`, the organization row is locked as well (see OrganizationLock).
  */
 export async function resolveMembership(
   db: Db,
   auth: AuthContext,
   ref: string,
-  { lock = false } = {},
+  { lock }: { lock?: OrganizationLock } = {},
 ): Promise<Membership> {
   const membership = await findMembership(
     db,

@@ -10,12 +10,19 @@ export interface Membership {
 
 export type OrganizationRef = { id: string } | { slug: string }
 
+/**
+ * The organization row locks of the write protocol (PostgreSQL; on SQLite every write transaction already holds
+ * the database's write lock). `write`: FOR NO KEY UPDATE, taken by every write into the organization, which does
+ * not conflict with the FOR KEY SHARE of foreign-key checks. `delete`: FOR UPDATE, which conflicts with it.
+ */
+export type OrganizationLock = 'write' | 'delete'
+
 /** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
 export async function findMembership(
   db: Db,
   userId: string,
   ref: OrganizationRef,
-  { lock = false } = {},
+  { lock }: { lock?: OrganizationLock } = {},
 ): Promise<Membership | undefined> {
   const row = await db
     .selectFrom('organizations')
@@ -27,8 +34,9 @@ export async function findMembership(
     .where((eb) =>
       'id' in ref ? eb('organizations.id', '=', ref.id) : eb('organizations.slug', '=', ref.slug),
     )
-    // The organization row only: the lock protocol of write.ts; the collaborator row is not locked.
-    .$if(lock && isPostgres(db), (q) => q.forNoKeyUpdate(['organizations']))
+    // The organization row only (the lock protocol of write.ts); the collaborator row is not locked.
+    .$if(lock === 'write' && isPostgres(db), (q) => q.forNoKeyUpdate(['organizations']))
+    .$if(lock === 'delete' && isPostgres(db), (q) => q.forUpdate(['organizations']))
     .executeTakeFirst()
   if (!row) return undefined
   const { role, ...org } = row
@@ -151,15 +159,4 @@ export async function lockLiveOrganization(trx: Trx, organizationId: string): Pr
     .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
     .executeTakeFirst()
   return row !== undefined
-}
-
-/** The user's role in the organization, or undefined for a non-member. */
-export async function findRole(db: Db, organizationId: string, userId: string): Promise<Role | undefined> {
-  const row = await db
-    .selectFrom('collaborators')
-    .select('role')
-    .where('organization_id', '=', organizationId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst()
-  return row?.role
 }

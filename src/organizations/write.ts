@@ -50,7 +50,7 @@ export async function changeOrganization<T>(
   work: (change: OrganizationChange) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    const membership = await resolveMembership(trx, auth, ref, { lock: true })
+    const membership = await resolveMembership(trx, auth, ref, { lock: 'write' })
     authorize(membership.role, permission)
     const organizationId = membership.org.id
     return work({
