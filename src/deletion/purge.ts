@@ -114,9 +114,12 @@ export async function finalizeOne(db: Db): Promise<boolean> {
   }
 }
 
-/** How long a failed step waits before it is tried again: doubling from 1 s, at most 5 minutes. */
+/** The longest any purge step waits before trying again. */
+export const MAX_RETRY_DELAY_MS = 5 * 60_000
+
+/** How long a failed step waits before it is tried again: doubling from 1 s, at most MAX_RETRY_DELAY_MS. */
 export function retryAt(attempts: number): string {
-  return new Date(Date.now() + Math.min(1000 * 2 ** attempts, 5 * 60_000)).toISOString()
+  return new Date(Date.now() + Math.min(1000 * 2 ** attempts, MAX_RETRY_DELAY_MS)).toISOString()
 }
 
 /** A reason for the receipt: what failed and the database's error code, never SQL or internals. */

@@ -3,7 +3,15 @@ import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { claimTask, recordFailure, releaseTask } from './repository.js'
-import { BatchSizer, failureReason, finalizeOne, LeaseLost, retryAt, runTask } from './purge.js'
+import {
+  BatchSizer,
+  failureReason,
+  finalizeOne,
+  LeaseLost,
+  MAX_RETRY_DELAY_MS,
+  retryAt,
+  runTask,
+} from './purge.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
@@ -21,8 +29,6 @@ export interface PurgeWorkerOptions {
   /** See TaskRun.pauseMs. */
   pauseMs?: number
 }
-
-const MAX_RETRY_DELAY_MS = 5 * 60_000
 
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
