@@ -8,6 +8,8 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js'
 import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
+import { AppError } from './http/errors.js'
+import { nulPath } from './http/input.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
 import { appRoutes } from './apps/routes.js'
 import { deviceRoutes } from './devices/routes.js'
@@ -65,6 +67,13 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     const text = body.toString()
     if (text.trim() === '') return done(null, undefined)
     parseJson(request, text, done)
+  })
+
+  // A NUL character is storable in SQLite but not in PostgreSQL text: refuse it everywhere, as input, so both
+  // databases answer the same 3000 (after authentication, before schema validation).
+  app.addHook('preValidation', async (request) => {
+    const path = nulPath({ params: request.params, querystring: request.query, body: request.body })
+    if (path) throw AppError.validation([{ path, message: 'must not contain NUL characters' }])
   })
 
   installErrorHandling(app)

@@ -157,3 +157,25 @@ describe('unexpected errors', () => {
     }
   })
 })
+
+describe('characters a database cannot store', () => {
+  it('a NUL character in a query, body or path answers 3000 on both databases', async () => {
+    const query = await as(t, owner).get('/v1/organizations?name=%00')
+    expect(query.status).toBe(400)
+    expect(query.body.error).toEqual({
+      code: 3000,
+      message: 'Validation Error',
+      data: { errors: [{ path: '/querystring/name', message: 'must not contain NUL characters' }] },
+    })
+    const body = await as(t, owner).post('/v1/organizations', { name: 'a\u0000b' })
+    expect(body.status).toBe(400)
+    expect(body.body.error.data.errors[0].path).toBe('/body/name')
+    const org = await createOrg(t, owner)
+    const nested = await as(t, owner).post(`/v1/organizations/${org.id}/devices`, {
+      platform: 'apple',
+      serialNumber: 'x\u0000',
+    })
+    expect(nested.status).toBe(400)
+    expect((await as(t, owner).get(`/v1/organizations/${org.id}`)).body.data.counts.devices).toBe(0)
+  })
+})

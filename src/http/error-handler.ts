@@ -51,6 +51,9 @@ export function toAppError(error: FastifyError & { code?: string }): AppError {
   const code = typeof error.code === 'string' ? error.code : ''
   if (UNIQUE_VIOLATIONS.has(code)) return AppError.conflict('already exists')
   if (FOREIGN_KEY_VIOLATIONS.has(code)) return AppError.notFound()
+  // PostgreSQL's class 22, data exceptions: a value the database cannot store or compare is the client's input.
+  if (/^22[0-9A-Z]{3}$/.test(code))
+    return AppError.validation([{ path: '/request', message: 'contains a value that cannot be stored' }])
   if (
     UNAVAILABLE.has(code) ||
     /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message)
