@@ -3,8 +3,9 @@ import { newId, nowIso } from '../db/ids.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { resolveMembership } from '../organizations/access.js'
-import { activeSubscriptions } from './blockers.js'
+import { lockOrganization } from '../organizations/access.js'
+import { markDeleting } from '../organizations/repository.js'
+import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
@@ -24,16 +25,13 @@ export async function requestDeletion(
   ref: string,
 ): Promise<{ deletionId: string }> {
   return db.transaction().execute(async (trx) => {
-    const { org, role } = await resolveMembership(trx, auth, ref, { lock: 'delete' })
+    const { org, role } = await lockOrganization(trx, auth, ref, 'delete')
     authorize(role, Permission.OrganizationRemove)
-    if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
+    if ((await blockingSubscriptions(trx, org.id)).length > 0)
+      throw new AppError(ErrorCode.ActiveSubscriptions)
 
     const now = nowIso()
-    await trx
-      .updateTable('organizations')
-      .set({ status: 'deleting', slug: null, deleted_at: now, updated_at: now })
-      .where('id', '=', org.id)
-      .execute()
+    await markDeleting(trx, org.id, now)
     const deletionId = newId()
     await insertDeletion(
       trx,

@@ -1,12 +1,15 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { deleteDeletedOrganization } from '../organizations/repository.js'
 import {
+  completeDeletion,
   lockFinishedDeletion,
   recordBatch,
   recordFailure,
   releaseTask,
   reopenTasks,
+  taskProgress,
   type PurgeTask,
 } from './repository.js'
 import { deleteBatch, resourceName, tablesStillHolding } from './tables.js'
@@ -141,28 +144,9 @@ async function completeOne(
       await reopenTasks(trx, deletion.id, remaining)
       return true
     }
-    const tasks = await trx
-      .selectFrom('purge_tasks')
-      .select(['table_name', 'deleted'])
-      .where('deletion_id', '=', deletion.id)
-      .execute()
-    await trx
-      .deleteFrom('organizations')
-      .where('id', '=', deletion.organization_id)
-      .where('status', '=', 'deleting')
-      .execute()
-    await trx
-      .updateTable('deletions')
-      .set({
-        status: 'completed',
-        counts: JSON.stringify(tally(tasks)),
-        completed_at: nowIso(),
-        error: null,
-        retry_at: null,
-      })
-      .where('id', '=', deletion.id)
-      .execute()
-    await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletion.id).execute()
+    const tasks = await taskProgress(trx, [deletion.id])
+    await deleteDeletedOrganization(trx, deletion.organization_id)
+    await completeDeletion(trx, deletion.id, tally(tasks), nowIso())
     return true
   })
 }

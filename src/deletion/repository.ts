@@ -198,6 +198,36 @@ export async function reopenTasks(trx: Trx, deletionId: string, tables: string[]
   }
 }
 
+/** Marks the receipt completed with its final counts and drops its tasks, in the purge's final transaction. */
+export async function completeDeletion(
+  trx: Trx,
+  deletionId: string,
+  counts: Record<string, number>,
+  now: string,
+): Promise<void> {
+  await trx
+    .updateTable('deletions')
+    .set({
+      status: 'completed',
+      counts: JSON.stringify(counts),
+      completed_at: now,
+      error: null,
+      retry_at: null,
+    })
+    .where('id', '=', deletionId)
+    .execute()
+  await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletionId).execute()
+}
+
+/** What a worker needs to know of the deletion a claimed task belongs to. */
+export function findDeletionOfTask(db: Db, task: PurgeTask) {
+  return db
+    .selectFrom('deletions')
+    .select(['organization_id', 'attempts'])
+    .where('id', '=', task.deletion_id)
+    .executeTakeFirstOrThrow()
+}
+
 export async function recordFailure(
   db: Db,
   deletionId: string,

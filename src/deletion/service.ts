@@ -4,7 +4,7 @@ import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
-import { activeSubscriptions } from './blockers.js'
+import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { tally } from './purge.js'
 import {
   countDeletionsOfRequester,
@@ -18,7 +18,10 @@ import { countOwnedRows } from './tables.js'
 /** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
-  const [blocking, counts] = await Promise.all([activeSubscriptions(db, org.id), countOwnedRows(db, org.id)])
+  const [blocking, counts] = await Promise.all([
+    blockingSubscriptions(db, org.id),
+    countOwnedRows(db, org.id),
+  ])
   return { blockers: blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status })), counts }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { claimTask, recordFailure, releaseTask } from './repository.js'
+import { claimTask, findDeletionOfTask, recordFailure, releaseTask } from './repository.js'
 import {
   BatchSizer,
   failureReason,
@@ -126,11 +126,7 @@ export class PurgeWorker {
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) return false
-    const deletion = await this.db
-      .selectFrom('deletions')
-      .select(['organization_id', 'attempts'])
-      .where('id', '=', task.deletion_id)
-      .executeTakeFirstOrThrow()
+    const deletion = await findDeletionOfTask(this.db, task)
     try {
       const outcome = await runTask(this.db, task, deletion.organization_id, {
         owner: this.id,

@@ -17,14 +17,8 @@ export type OrganizationRef = { id: string } | { slug: string }
  */
 export type OrganizationLock = 'write' | 'delete'
 
-/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
-export async function findMembership(
-  db: Db,
-  userId: string,
-  ref: OrganizationRef,
-  { lock }: { lock?: OrganizationLock } = {},
-): Promise<Membership | undefined> {
-  const row = await db
+function membershipQuery(db: Db, userId: string, ref: OrganizationRef) {
+  return db
     .selectFrom('organizations')
     .innerJoin('collaborators', 'collaborators.organization_id', 'organizations.id')
     .selectAll('organizations')
@@ -34,9 +28,34 @@ export async function findMembership(
     .where((eb) =>
       'id' in ref ? eb('organizations.id', '=', ref.id) : eb('organizations.slug', '=', ref.slug),
     )
-    // The organization row only (the lock protocol of write.ts); the collaborator row is not locked.
-    .$if(lock === 'write' && isPostgres(db), (q) => q.forNoKeyUpdate(['organizations']))
-    .$if(lock === 'delete' && isPostgres(db), (q) => q.forUpdate(['organizations']))
+}
+
+/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
+export async function findMembership(
+  db: Db,
+  userId: string,
+  ref: OrganizationRef,
+): Promise<Membership | undefined> {
+  const row = await membershipQuery(db, userId, ref).executeTakeFirst()
+  if (!row) return undefined
+  const { role, ...org } = row
+  return { org, role }
+}
+
+/**
+ * `findMembership`, taking the organization's `lock` (PostgreSQL; on SQLite the transaction already holds the
+ * database's write lock). Strangers lock nothing: the row is locked only when the join finds the user a member.
+ * The role comes from the snapshot taken before any wait for the lock: see `lockOrganization` in access.ts.
+ */
+export async function lockMembership(
+  trx: Trx,
+  userId: string,
+  ref: OrganizationRef,
+  lock: OrganizationLock,
+): Promise<Membership | undefined> {
+  const row = await membershipQuery(trx, userId, ref)
+    .$if(lock === 'write' && isPostgres(trx), (q) => q.forNoKeyUpdate(['organizations']))
+    .$if(lock === 'delete' && isPostgres(trx), (q) => q.forUpdate(['organizations']))
     .executeTakeFirst()
   if (!row) return undefined
   const { role, ...org } = row
@@ -127,6 +146,20 @@ export async function insertOrganization(trx: Trx, org: NewOrganization): Promis
 
 export async function updateOrganization(trx: Trx, id: string, patch: OrganizationUpdate): Promise<void> {
   await trx.updateTable('organizations').set(patch).where('id', '=', id).execute()
+}
+
+/** Takes the organization out of service: every lookup of it fails from the commit on, and its slug is free. */
+export async function markDeleting(trx: Trx, id: string, now: string): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set({ status: 'deleting', slug: null, deleted_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Removes the row of an organization whose purge has emptied every tenant table. */
+export async function deleteDeletedOrganization(trx: Trx, id: string): Promise<void> {
+  await trx.deleteFrom('organizations').where('id', '=', id).where('status', '=', 'deleting').execute()
 }
 
 export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count'

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import type { Organization, Role } from '../db/types.js'
+import type { Organization } from '../db/types.js'
+import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '../collaborators/repository.js'
 import { recordAudit } from '../audit/repository.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
@@ -83,13 +84,13 @@ export async function listOrganizations(
   return pageOf(await organizationViews(db, memberships), total, query)
 }
 
-/** Checks a requested slug's form and availability; returns it lower-cased. */
 /** The form of a requested slug is part of validation (3000), which comes before lookup and permission. */
 function validateSlugForm(requested: string | undefined): void {
   const problem = requested === undefined ? null : slugProblem(requested)
   if (problem) throw AppError.validation([{ path: '/body/slug', message: problem }])
 }
 
+/** Checks a requested slug's form and availability; returns it lower-cased. */
 async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
   validateSlugForm(requested)
   const slug = requested.toLowerCase()
@@ -143,17 +144,14 @@ export async function createOrganization(
   }
   await db.transaction().execute(async (trx) => {
     await insertOrganization(trx, org)
-    await trx
-      .insertInto('collaborators')
-      .values({
-        id: newId(),
-        organization_id: org.id,
-        user_id: auth.userId,
-        role: 'owner',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute()
+    await insertCollaborator(trx, {
+      id: newId(),
+      organization_id: org.id,
+      user_id: auth.userId,
+      role: 'owner',
+      created_at: now,
+      updated_at: now,
+    })
     await recordAudit(trx, {
       organizationId: org.id,
       action: 'organization.create',
@@ -202,28 +200,11 @@ export async function updateOrganizationById(
 
 export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
   await changeOrganization(db, auth, ref, Permission.OrganizationOwnerChange, async ({ trx, org, audit }) => {
-    const target = await trx
-      .selectFrom('collaborators')
-      .innerJoin('users', 'users.id', 'collaborators.user_id')
-      .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
-      .where('collaborators.organization_id', '=', org.id)
-      .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
-      .executeTakeFirst()
+    const who = newOwner.trim().toLowerCase()
+    const target = await findCollaboratorOfUser(trx, org.id, isId(who) ? { id: who } : { email: who })
     if (!target) throw AppError.notFound()
     if (target.role === 'owner') throw AppError.conflict('already the owner')
-    const now = nowIso()
-    // Demote first: the one-owner index must never see two owners, even inside the transaction.
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'admin' satisfies Role, updated_at: now })
-      .where('organization_id', '=', org.id)
-      .where('role', '=', 'owner')
-      .execute()
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'owner', updated_at: now })
-      .where('id', '=', target.id)
-      .execute()
+    await transferOwnership(trx, org.id, target.id, nowIso())
     await audit('organization.ownerChange', 'organization', org.id)
   })
   return { changed: true }
