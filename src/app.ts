@@ -25,6 +25,13 @@ import { metricsPlugin } from './http/metrics.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
 import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The validated settings this app was built with. */
+    config: Config
+  }
+}
+
 export interface BuildOptions {
   config: Config
   /** An already open database (tests, CLI); otherwise DATABASE_URL is opened and closed with the app. */
@@ -77,6 +84,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
   })
 
   installErrorHandling(app)
+  app.decorate('config', config)
   await app.register(databasePlugin, {
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
@@ -107,7 +115,12 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     async (v1) => {
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
       await v1.register(async (authed) => {
+        // Marks the routes below as authenticated, for the limits (rate-limit.ts) and nothing else.
+        authed.addHook('onRoute', (route) => {
+          route.config = { ...route.config, authenticated: true }
+        })
         authed.addHook('onRequest', authed.requireAuth)
+        authed.addHook('onRequest', authed.limitCaller)
         await authed.register(userRoutes)
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)

@@ -16,6 +16,7 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/organizations/:organizationId',
     {
+      config: { limit: 'organization-delete' },
       schema: {
         tags: ['Organization'],
         summary: 'Delete organization workspace permanently',
