@@ -62,6 +62,8 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_AUTH_FAILURES: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 30 }),
   /** DELETE /v1/organizations/:organizationId per window per token. */
   RATE_LIMIT_ORG_DELETE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10 }),
+  /** Live (unexpired) API tokens one user may hold; creating one more answers 409 until one is revoked. */
+  TOKENS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   /** With it, rate limits are shared by every process using this Redis; without, each process counts alone. */
   REDIS_URL: Type.String({
     pattern: '^$|^rediss?://.+$',
