@@ -135,14 +135,14 @@ describe('the purge fails closed', () => {
       expect(failed.status).toBe('failed')
       expect(failed.error).toMatch(/^purging devices failed/)
       expect(failed.error).not.toMatch(/select |delete from|where /i)
-      expect((await rowsOf(t.db, org.id)).widgets).toBe(0)
+      expect((await rowsOf(t.db, org.id, ['widgets'])).widgets).toBe(0)
 
       // The retry is due after a short backoff; then the purge completes.
       await new Promise((resolve) => setTimeout(resolve, 1100))
       await purgeNow(t.db)
       const done = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
       expect(done).toMatchObject({ status: 'completed', error: null, counts: { devices: 1, widgets: 1 } })
-      expectNothingLeft(await rowsOf(t.db, org.id))
+      expectNothingLeft(await rowsOf(t.db, org.id, ['widgets']))
     } finally {
       await sql`drop table widgets`.execute(t.db)
     }
@@ -258,8 +258,8 @@ describe('the purge and tables it did not know', () => {
         const [doomed, ...others] = orgs as [TestOrg, ...TestOrg[]]
         await as(t, owner).delete(`/v1/organizations/${doomed.id}`)
         await purgeNow(t.db)
-        expectNothingLeft(await rowsOf(t.db, doomed.id))
-        for (const other of others) expect((await rowsOf(t.db, other.id)).gadgets).toBe(30)
+        expectNothingLeft(await rowsOf(t.db, doomed.id, ['gadgets']))
+        for (const other of others) expect((await rowsOf(t.db, other.id, ['gadgets'])).gadgets).toBe(30)
       } finally {
         await sql`drop table gadgets`.execute(t.db)
       }

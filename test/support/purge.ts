@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
-import { tenantTables } from '../../src/deletion/tables.js'
+import { TENANT_TABLES } from './tenant-tables.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -19,10 +19,17 @@ export async function purgeNow(db: Db): Promise<void> {
   await testWorker(db).drain()
 }
 
-/** Rows per tenant table that still carry `organizationId` (plus the organizations row itself). */
-export async function rowsOf(db: Db, organizationId: string): Promise<Record<string, number>> {
+/**
+ * Rows per tenant table that still carry `organizationId` (plus the organizations row itself), over the
+ * hand-written list of tenant tables and the `extra` ones a test created itself.
+ */
+export async function rowsOf(
+  db: Db,
+  organizationId: string,
+  extra: string[] = [],
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
-  for (const table of [...(await tenantTables(db)), 'deletions']) {
+  for (const table of [...TENANT_TABLES, ...extra, 'deletions']) {
     const r = await sql<{
       n: number
     }>`select count(*) as n from ${sql.table(table)} where organization_id = ${organizationId}`.execute(db)
