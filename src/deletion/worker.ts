@@ -3,18 +3,11 @@ import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { claimTask, findDeletionOfTask, recordFailure, releaseTask } from './repository.js'
-import {
-  BatchSizer,
-  failureReason,
-  finalizeOne,
-  LeaseLost,
-  MAX_RETRY_DELAY_MS,
-  retryAt,
-  runTask,
-} from './purge.js'
+import { BatchSizer, failureReason, finalizeOne, LeaseLost, retryAt, runTask } from './purge.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
+  debug(obj: object, msg?: string): void
   info(obj: object, msg?: string): void
   warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void
@@ -28,7 +21,15 @@ export interface PurgeWorkerOptions {
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
+  /** How often the worker says it is alive, at debug level (default 30 s). */
+  heartbeatMs?: number
 }
+
+/**
+ * The longest an idle worker waits after a failed step (the database restarting, say) before it tries again:
+ * short enough that the purge resumes soon after the database is back.
+ */
+const MAX_STEP_BACKOFF_MS = 30_000
 
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
@@ -80,19 +81,31 @@ export class PurgeWorker {
 
   private async loop(): Promise<void> {
     let failures = 0
+    const heartbeatMs = this.options.heartbeatMs ?? 30_000
+    let lastHeartbeat = Date.now()
+    let steps = 0
     while (!this.stopping) {
       let worked = false
       try {
         worked = await this.step()
+        if (worked) steps++
         failures = 0
       } catch (error) {
         failures++
         this.options.logger.warn({ err: error, worker: this.id }, 'purge worker step failed; will retry')
       }
+      if (Date.now() - lastHeartbeat >= heartbeatMs) {
+        this.options.logger.debug({ worker: this.id, steps, failures }, 'purge worker alive')
+        lastHeartbeat = Date.now()
+        steps = 0
+      }
       if (!worked && !this.stopping) {
         await this.sleep(
           failures > 0
-            ? Math.min(this.options.pollMs * 2 ** failures, MAX_RETRY_DELAY_MS)
+            ? Math.min(
+                this.options.pollMs * 2 ** failures,
+                Math.max(this.options.pollMs, MAX_STEP_BACKOFF_MS),
+              )
             : this.options.pollMs,
         )
       }

@@ -3,7 +3,12 @@ import type { Db } from '../../src/db/connect.js'
 import { TENANT_TABLES } from './tenant-tables.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
+const silent = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+}
 
 export function testWorker(db: Db, options: { batchTargetMs?: number; leaseMs?: number } = {}): PurgeWorker {
   return new PurgeWorker(db, {
