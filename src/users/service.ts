@@ -3,10 +3,6 @@ import { newId, nowIso } from '../db/ids.js'
 import type { User } from '../db/types.js'
 import { findUserByEmail, insertUserUnlessTaken } from './repository.js'
 
-export function userView(user: Pick<User, 'id' | 'email' | 'name'>) {
-  return { id: user.id, email: user.email, name: user.name }
-}
-
 /**
  * Finds the user with this email or creates it. Emails are stored lower-case. Two callers racing on one new
  * email both end with the same user: the loser of the unique index re-reads the winner's row.
