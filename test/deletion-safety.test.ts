@@ -29,8 +29,9 @@ async function liveSubscriptionsOfDeletedOrgs(): Promise<number> {
 describe('races between DELETE and writes', () => {
   it('a subscription created concurrently either blocks the delete (5111) or is refused (3001)', async () => {
     const owner = await createUser(t, 'owner')
-    const outcomes = new Set<string>()
-    for (let i = 0; i < 12; i++) {
+    // 25 trials, each judged by which of the two committed first: the subscription (then DELETE sees it, 5111)
+    // or the deletion (then the subscription finds no live organization, 3001).
+    for (let i = 0; i < 25; i++) {
       const org = await createOrg(t, owner)
       const api = as(t, owner)
       const [sub, del] = await Promise.all([
@@ -40,14 +41,11 @@ describe('races between DELETE and writes', () => {
       if (del.status === 200) {
         expect(sub.status).toBe(404)
         expect(sub.body.error.code).toBe(3001)
-        outcomes.add('deleted')
       } else {
         expect(del.body.error.code).toBe(5111)
         expect(sub.status).toBe(200)
-        outcomes.add('blocked')
       }
     }
-    expect(outcomes.size).toBeGreaterThan(0)
     expect(await liveSubscriptionsOfDeletedOrgs()).toBe(0)
   })
 
