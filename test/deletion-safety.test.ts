@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { finalizeOne } from '../src/deletion/purge.js'
 import { buildTestApp, dialect, type TestApp } from './support/app.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import { waitFor } from './support/processes.js'
 import { purgeNow, rowsOf, testWorker } from './support/purge.js'
 
 let t: TestApp
@@ -158,12 +159,11 @@ describe('the in-server worker', () => {
         serialNumber: 'X',
       })
       const { deletionId } = (await as(served, owner).delete(`/v1/organizations/${org.id}`)).body.data
-      let status = 'purging'
-      for (let i = 0; i < 100 && status !== 'completed'; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        status = (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status
-      }
-      expect(status).toBe('completed')
+      await waitFor(
+        async () =>
+          (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status === 'completed',
+        20_000,
+      )
       expectNothingLeft(await rowsOf(served.db, org.id))
     } finally {
       await served.close()
@@ -203,14 +203,11 @@ describe('purge metrics', () => {
           serialNumber: `M${i}`,
         })
       const { deletionId } = (await as(served, owner).delete(`/v1/organizations/${org.id}`)).body.data
-      for (
-        let i = 0;
-        i < 100 &&
-        (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status !== 'completed';
-        i++
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      await waitFor(
+        async () =>
+          (await as(served, owner).get(`/v1/deletions/${deletionId}`)).body.data.status === 'completed',
+        20_000,
+      )
       expect(await metric('orgspace_purge_rows_deleted_total{table="devices"}')).toEqual([
         'orgspace_purge_rows_deleted_total{table="devices"} 3',
       ])
