@@ -10,6 +10,7 @@ import {
   DeletionPreview,
   DeletionReceipt,
 } from './schemas.js'
+import { restoreDeletion } from './restore.js'
 import { deletionPreview, getReceipt, listReceipts } from './service.js'
 
 export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -27,9 +28,17 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { deletionId } = await requestDeletion(app.db, request.auth, request.params.organizationId)
+      const { deletionId, purgeAt } = await requestDeletion(
+        app.db,
+        request.auth,
+        request.params.organizationId,
+        {
+          graceSeconds: app.config.DELETION_GRACE_SECONDS,
+          quarantineSeconds: app.config.SLUG_QUARANTINE_SECONDS,
+        },
+      )
       app.purgeWorker?.kick()
-      return ok({ delete: 'OK', deletionId })
+      return ok({ delete: 'OK', deletionId, ...(purgeAt ? { purgeAt } : {}) })
     },
   )
 
@@ -70,5 +79,18 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ok(await getReceipt(app.db, request.auth, request.params.deletionId)),
+  )
+
+  app.post(
+    '/deletions/:deletionId/restore',
+    {
+      schema: {
+        tags: ['Deletions'],
+        summary: 'Restore an organization whose deletion is still scheduled',
+        params: DeletionParams,
+        response: responses({ 200: Ok(DeletionReceipt) }),
+      },
+    },
+    async (request) => ok(await restoreDeletion(app.db, request.auth, request.params.deletionId)),
   )
 }

@@ -8,7 +8,7 @@ import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 export interface ThreadData {
   url: string
-  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch'>
+  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch' | 'clock'>
 }
 
 export type ThreadMessage =

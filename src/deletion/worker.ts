@@ -2,8 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { claimTask, findDeletionOfTask, recordFailure, releaseTask } from './repository.js'
-import { BatchSizer, failureReason, finalizeOne, LeaseLost, retryAt, runTask } from './purge.js'
+import {
+  claimTask,
+  deletionsPaused,
+  findDeletionOfTask,
+  recordFailure,
+  releaseTask,
+  startDueDeletion,
+} from './repository.js'
+import { BatchSizer, failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask } from './purge.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
@@ -23,6 +30,10 @@ export interface PurgeWorkerOptions {
   pauseMs?: number
   /** How often the worker says it is alive, at debug level (default 30 s). */
   heartbeatMs?: number
+  /** SLUG_QUARANTINE_SECONDS: how long a purged organization's slug stays unusable. */
+  slugQuarantineSeconds?: number
+  /** What time it is, for starting scheduled purges (tests move it forward instead of sleeping). */
+  clock?: () => number
 }
 
 /**
@@ -44,6 +55,8 @@ export class PurgeWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly sizer: BatchSizer
+  private paused = false
+  private pauseCheckedAt = 0
 
   constructor(
     private readonly db: Db,
@@ -133,9 +146,34 @@ export class PurgeWorker {
     })
   }
 
-  /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
+  /**
+   * Whether an operator paused deletions, looked up again at most once per poll while a long task runs, so a
+   * pause stops this worker between two batches within about one poll.
+   */
+  private pausedSince(): boolean {
+    if (Date.now() - this.pauseCheckedAt >= this.options.pollMs) {
+      this.pauseCheckedAt = Date.now()
+      deletionsPaused(this.db).then(
+        (paused) => (this.paused = paused),
+        () => undefined,
+      )
+    }
+    return this.paused
+  }
+
+  /**
+   * One unit of work: start a scheduled purge that is due, take a deletion's expected counts, complete a
+   * finished deletion, or work one table of one. False when there was nothing to do.
+   */
   private async step(): Promise<boolean> {
-    if (await finalizeOne(this.db)) return true
+    // An operator's pause holds every step, in every process sharing the database (one query per step).
+    this.paused = await deletionsPaused(this.db)
+    this.pauseCheckedAt = Date.now()
+    if (this.paused) return false
+    const now = new Date((this.options.clock ?? Date.now)()).toISOString()
+    if (await startDueDeletion(this.db, now)) return true
+    if (await measureOne(this.db)) return true
+    if (await finalizeOne(this.db, this.options.slugQuarantineSeconds)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) return false
@@ -145,7 +183,7 @@ export class PurgeWorker {
         owner: this.id,
         leaseMs: this.options.leaseMs,
         sizer: this.sizer,
-        shouldStop: () => this.stopping,
+        shouldStop: () => this.stopping || this.pausedSince(),
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
       })

@@ -15,6 +15,7 @@ export const ErrorCode = {
   TooManyRequests: 4029,
   Conflict: 5001,
   ActiveSubscriptions: 5111,
+  LegalHold: 5112,
   Unavailable: 5030,
 } as const
 
@@ -37,6 +38,10 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   [ErrorCode.ActiveSubscriptions]: {
     status: 400,
     message: 'Can not perform this action because there are active subscriptions',
+  },
+  [ErrorCode.LegalHold]: {
+    status: 400,
+    message: 'Can not perform this action because the organization is under legal hold',
   },
   [ErrorCode.Unavailable]: { status: 503, message: 'Service Unavailable' },
 }

@@ -10,18 +10,28 @@ const silent = {
   error: () => undefined,
 }
 
-export function testWorker(db: Db, options: { batchTargetMs?: number; leaseMs?: number } = {}): PurgeWorker {
+export interface TestWorkerOptions {
+  batchTargetMs?: number
+  leaseMs?: number
+  /** A clock moved forward instead of sleeping, for scheduled deletions. */
+  clock?: () => number
+  slugQuarantineSeconds?: number
+}
+
+export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker {
   return new PurgeWorker(db, {
     batchTargetMs: options.batchTargetMs ?? 5,
     pollMs: 20,
     leaseMs: options.leaseMs ?? 30_000,
     logger: silent,
+    clock: options.clock,
+    slugQuarantineSeconds: options.slugQuarantineSeconds,
   })
 }
 
-/** Purges everything that is waiting, in this process, and returns when nothing is left to do. */
-export async function purgeNow(db: Db): Promise<void> {
-  await testWorker(db).drain()
+/** Purges everything that is waiting (and due by `options.clock`), in this process, until nothing is left. */
+export async function purgeNow(db: Db, options: TestWorkerOptions = {}): Promise<void> {
+  await testWorker(db, options).drain()
 }
 
 /**
