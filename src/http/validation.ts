@@ -35,12 +35,14 @@ function withVocabulary(ajv: Ajv): Ajv {
 }
 
 /**
- * Where a body schema would let an unknown field through (an object without `additionalProperties: false`),
- * or null. Route schemas are the project's own, finite and shallow, so plain recursion is fine here.
+ * Where a body schema would let an unknown field through, or null: an object that says nothing about keys
+ * beyond its properties (`additionalProperties: false` refuses them; a map, such as TypeBox's Record, states
+ * which it takes). Route schemas are the project's own, finite and shallow, so plain recursion is fine here.
  */
 function openObjectAt(schema: SchemaObject, path: string): string | null {
   if (schema.type === 'object' || schema.properties !== undefined) {
-    if (schema.additionalProperties !== false) return path || '/'
+    const extra = schema.additionalProperties
+    if ((extra === undefined || extra === true) && schema.patternProperties === undefined) return path || '/'
   }
   const children: [string, unknown][] = [
     ...Object.entries((schema.properties ?? {}) as Record<string, unknown>).map(
@@ -51,6 +53,12 @@ function openObjectAt(schema: SchemaObject, path: string): string | null {
         ? (schema[keyword] as unknown[]).map((value): [string, unknown] => [path, value])
         : [],
     ),
+    ...Object.values((schema.patternProperties ?? {}) as Record<string, unknown>).map(
+      (value): [string, unknown] => [`${path}/*`, value],
+    ),
+    ...(typeof schema.additionalProperties === 'object'
+      ? [[`${path}/*`, schema.additionalProperties] as [string, unknown]]
+      : []),
     ...(schema.items !== undefined ? [[`${path}/items`, schema.items] as [string, unknown]] : []),
   ]
   for (const [at, child] of children) {
