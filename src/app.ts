@@ -8,8 +8,8 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js'
 import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
-import { AppError } from './http/errors.js'
-import { nulPath } from './http/input.js'
+import { refuseUnusableInput } from './http/input.js'
+import { validatorCompiler } from './http/validation.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
 import { appRoutes } from './apps/routes.js'
 import { deviceRoutes } from './devices/routes.js'
@@ -58,10 +58,8 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     requestIdHeader: false,
-    ajv: {
-      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler())
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -76,12 +74,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     parseJson(request, text, done)
   })
 
-  // A NUL character is storable in SQLite but not in PostgreSQL text: refuse it everywhere, as input, so both
-  // databases answer the same 3000 (after authentication, before schema validation).
-  app.addHook('preValidation', async (request) => {
-    const path = nulPath({ params: request.params, querystring: request.query, body: request.body })
-    if (path) throw AppError.validation([{ path, message: 'must not contain NUL characters' }])
-  })
+  app.addHook('preValidation', refuseUnusableInput)
 
   installErrorHandling(app)
   app.decorate('config', config)

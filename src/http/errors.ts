@@ -46,6 +46,9 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   [ErrorCode.Unavailable]: { status: 503, message: 'Service Unavailable' },
 }
 
+/** The most field errors one answer lists. */
+export const MAX_FIELD_ERRORS = 100
+
 export interface FieldError {
   path: string
   message: string
@@ -65,7 +68,8 @@ export class AppError extends Error {
   }
 
   static validation(errors: FieldError[]): AppError {
-    return new AppError(ErrorCode.ValidationError, { errors })
+    // A body of thousands of unknown fields gets the first ones named, not an answer larger than itself.
+    return new AppError(ErrorCode.ValidationError, { errors: errors.slice(0, MAX_FIELD_ERRORS) })
   }
 
   static notFound(): AppError {
