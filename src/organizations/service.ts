@@ -132,7 +132,7 @@ export async function createOrganization(
   const now = nowIso()
   const org: Organization = {
     id: newId(),
-    name: input.name.trim() || input.name,
+    name: input.name,
     slug,
     web_site_url: input.webSiteUrl ?? null,
     status: 'active',

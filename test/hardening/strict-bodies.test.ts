@@ -158,6 +158,12 @@ const BODYLESS: { method: 'POST' | 'DELETE'; path: string; url(f: Fixture): stri
     path: '/v1/organizations/:organizationId/subscriptions/:subscriptionId/cancel',
     url: (f) => `${o(f)}/subscriptions/${f.subscriptionId}/cancel`,
   },
+  // Validation comes before the lookup: any well-formed id will do.
+  {
+    method: 'POST',
+    path: '/v1/deletions/:deletionId/restore',
+    url: () => `/v1/deletions/${'a'.repeat(24)}/restore`,
+  },
 ]
 
 // ---- arbitraries --------------------------------------------------------------------------------------
