@@ -58,7 +58,10 @@ function commandPaths(command: Command, path: string[] = []): string[][] {
     .flatMap((c) => [[...path, c.name()], ...commandPaths(c, [...path, c.name()])])
 }
 
-describe('the compiled build', () => {
+// Child processes take seconds each on a busy machine.
+const SLOW = { timeout: 120_000 }
+
+describe('the compiled build', SLOW, () => {
   it('has every module of src/ as JavaScript, and no TypeScript loader in the purge thread', () => {
     for (const module of [
       'server.js',
@@ -129,6 +132,39 @@ describe('the compiled build', () => {
     }
   })
 
+  it('answers a usage error with exit 2, one message on stderr and nothing on stdout', async () => {
+    const runs = await Promise.all(
+      [
+        ['user', 'create'],
+        ['user', 'create', '--email', 'not-an-email'],
+        ['user', 'create', '--email', 'a@example.test', '--admin'],
+        ['seed', '--owner', 'a@example.test', '--devices', '-3'],
+        ['users'],
+        ['migrate', 'now'],
+        ['user'],
+        [],
+      ].map((args) => orgspace(args, { DATABASE_URL: sqliteUrl('usage') })),
+    )
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stdout).toBe('')
+      expect(run.stderr).not.toMatch(/\n\s+at /)
+    }
+    expect(runs.map((r) => r.stderr.split('\n')[0])).toEqual([
+      "orgspace: required option '--email <email>' not specified",
+      "orgspace: option '--email <email>' argument 'not-an-email' is invalid. Not an email address.",
+      "orgspace: unknown option '--admin'",
+      "orgspace: option '--devices <N>' argument '-3' is invalid. Not a whole number.",
+      "orgspace: unknown command 'users'",
+      "orgspace: too many arguments for 'migrate'. Expected 0 arguments but got 1.",
+      // A group or the program without a command: its help, on stderr.
+      'Usage: orgspace user [options] [command]',
+      'Usage: orgspace [options] [command]',
+    ])
+    // Nothing was created by any of them.
+    expect(existsSync(join(work, 'usage'))).toBe(false)
+  })
+
   it('warns when src/ changed after the build, and says how to build when dist/ is missing', async () => {
     const env = { DATABASE_URL: sqliteUrl('stale') }
     expect((await orgspace(['migrate'], env)).stderr).not.toContain('warning')
@@ -152,7 +188,7 @@ describe('the compiled build', () => {
 
 // Each cause, for the server and every command that opens the database: exit 1, nothing on stdout, exactly one
 // line on stderr naming the cause and the variable to set — no stack trace.
-describe('start-up errors', () => {
+describe('start-up errors', SLOW, () => {
   const COMMANDS = [
     ['serve'],
     ['worker'],
