@@ -9,9 +9,8 @@ export interface RunOptions {
   nodeArgs?: string[]
   /** The repository root by default. */
   cwd?: string
-  /** Run as another user (root only). */
-  uid?: number
-  gid?: number
+  /** A command that runs node, e.g. ['setpriv', …]. */
+  prefix?: string[]
 }
 
 export interface Child {
@@ -63,13 +62,13 @@ export async function runNode(
   script: string,
   args: string[],
   env: Record<string, string>,
-  { nodeArgs = ['--import', 'tsx'], cwd = ROOT, uid, gid }: RunOptions = {},
+  { nodeArgs = ['--import', 'tsx'], cwd = ROOT, prefix = [] }: RunOptions = {},
 ): Promise<Run> {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const [command = process.execPath, ...before] = [...prefix, process.execPath]
+  const child = spawn(command, [...before, ...nodeArgs, script, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(uid === undefined ? {} : { uid, gid }),
   })
   live.add(child)
   let stdout = ''
