@@ -81,7 +81,7 @@ describe('the compiled build', SLOW, () => {
     try {
       const url = await waitFor(
         () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1],
-        30_000,
+        90_000,
         server.output,
       )
       expect((await fetch(`${url}/healthz`)).status).toBe(200)
@@ -106,7 +106,7 @@ describe('the compiled build', SLOW, () => {
           const body = (await receipt.json()) as { data?: { status?: string } }
           return body.data?.status === 'completed'
         },
-        30_000,
+        60_000,
         server.output,
       )
 
