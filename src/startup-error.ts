@@ -60,14 +60,56 @@ export function listenError(error: unknown, host: string, port: number): unknown
   })
 }
 
-/** postgres://user:secret@host:5432/db → host:5432/db: enough to find the server, without the password. */
-function postgresTarget(url: string): string {
+/** A server the process connects to at start, from its setting. */
+interface Service {
+  name: string
+  variable: 'DATABASE_URL' | 'REDIS_URL'
+  host: string
+  port: string
+  /** host:port/path: enough to find the server, without the password. */
+  target: string
+}
+
+function service(name: string, variable: Service['variable'], url: string, defaultPort: string): Service[] {
   try {
     const u = new URL(url)
-    return `${u.hostname}:${u.port || '5432'}${u.pathname}`
+    const port = u.port || defaultPort
+    return [{ name, variable, host: u.hostname, port, target: `${u.hostname}:${port}${u.pathname}` }]
   } catch {
-    return 'DATABASE_URL'
+    return []
   }
+}
+
+/** The settings a start-up error is explained with (the process's, once they are valid). */
+export interface Settings {
+  DATABASE_URL?: string
+  REDIS_URL?: string
+}
+
+function servicesOf(settings: Settings): Service[] {
+  const url = settings.DATABASE_URL ?? ''
+  return [
+    ...(/^postgres(ql)?:/.test(url) ? service('PostgreSQL', 'DATABASE_URL', url, '5432') : []),
+    ...(settings.REDIS_URL ? service('Redis', 'REDIS_URL', settings.REDIS_URL, '6379') : []),
+  ]
+}
+
+/** A socket that could not connect or resolve: whose server it was, by port or host name, and why. */
+function connectionProblem(
+  error: SystemError & { errors?: SystemError[] },
+  services: Service[],
+): string | null {
+  // Connecting to "localhost" tries each of its addresses: Node reports them together, in `errors`.
+  const first = error.errors?.[0] ?? error
+  if (!['connect', 'getaddrinfo'].includes(first.syscall ?? '') && error.code !== 'ECONNREFUSED') return null
+  const candidates = services.filter((s) =>
+    first.port !== undefined
+      ? String(first.port) === s.port
+      : first.hostname === undefined || first.hostname === s.host,
+  )
+  const [found] = candidates
+  if (!found || candidates.length > 1) return null
+  return `cannot connect to ${found.name} at ${found.target}: ${reason(error.code ? error : first)} (set ${found.variable})`
 }
 
 const sqlitePathOf = (url: string) => url.replace(/^sqlite:(\/\/)?/, '')
@@ -116,60 +158,57 @@ export function checkSqliteWritable(databaseUrl: string): void {
   }
 }
 
-/** pg's and the socket's errors while reaching PostgreSQL. */
-function postgresProblem(error: SystemError & { severity?: string }, url: string): string | null {
-  const target = postgresTarget(url)
+/** pg's own errors while logging in or connecting (socket errors are connectionProblem's). */
+function postgresProblem(error: SystemError & { severity?: string }, target: string): string | null {
   // SQLSTATE classes 28 (authorization), 3D (no such database), 57P03 (starting up): the login failed.
   if (error.severity && error.code && /^(28|3D|57P03)/.test(error.code))
     return `PostgreSQL at ${target} refused the connection: ${error.message}`
-  if (error.syscall === 'connect' || error.syscall === 'getaddrinfo' || error.code === 'ECONNREFUSED')
-    return `cannot connect to PostgreSQL at ${target}: ${reason(error)}`
-  if (/timeout|terminated/i.test(error.message) && !error.severity)
+  if (/timeout|terminated/i.test(error.message) && !error.severity && !error.code)
     return `cannot connect to PostgreSQL at ${target}: ${error.message}`
   return null
 }
 
-function databaseProblem(error: SystemError & { severity?: string }, url: string): string | null {
-  if (url.startsWith('sqlite:')) {
-    const path = sqlitePathOf(url)
-    if (error.code === 'SQLITE_CANTOPEN')
-      return `cannot open the SQLite database ${path}: ${sqliteCause(path)}`
-    if (error.code === 'SQLITE_NOTADB') return `${path} is not a SQLite database`
-    if (error.code?.startsWith('SQLITE_')) return `cannot use the SQLite database ${path}: ${error.message}`
-    // The folder for the file is created at start.
-    if (error.syscall === 'mkdir')
-      return `cannot create the folder of the SQLite database ${path}: ${reason(error)}`
-    return null
-  }
-  return postgresProblem(error, url)
+function sqliteProblem(error: SystemError, url: string): string | null {
+  const path = sqlitePathOf(url)
+  if (error.code === 'SQLITE_CANTOPEN') return `cannot open the SQLite database ${path}: ${sqliteCause(path)}`
+  if (error.code === 'SQLITE_NOTADB') return `${path} is not a SQLite database`
+  if (error.code?.startsWith('SQLITE_')) return `cannot use the SQLite database ${path}: ${error.message}`
+  // The folder for the file is created at start.
+  if (error.syscall === 'mkdir')
+    return `cannot create the folder of the SQLite database ${path}: ${reason(error)}`
+  return null
 }
 
 /**
  * One line saying why the process could not start and which variable to fix, or null when `error` is not a
- * known start-up failure (then the caller shows the whole error). `databaseUrl` is the DATABASE_URL in use.
+ * known start-up failure (then the caller shows the whole error). `settings` are the process's, when valid.
  */
-export function describeStartupError(error: unknown, databaseUrl: string | undefined): string | null {
+export function describeStartupError(error: unknown, settings: Settings | undefined): string | null {
   if (error instanceof StartupError) return `${error.message} (set ${error.variable})`
   if (error instanceof ConfigError) return `invalid configuration: ${error.problems.join('; ')}`
-  if (!(error instanceof Error) || databaseUrl === undefined) return null
+  if (!(error instanceof Error) || settings === undefined) return null
   if (error instanceof MigrationError) {
     const cause = error.cause instanceof Error ? error.cause.message : String(error.cause)
     return `database migration ${error.migration} failed: ${cause}`
   }
-  const problem = databaseProblem(error, databaseUrl)
-  return problem && `${problem} (set DATABASE_URL)`
+  const url = settings.DATABASE_URL ?? ''
+  const postgres = servicesOf({ DATABASE_URL: url })[0]
+  const problem = url.startsWith('sqlite:')
+    ? sqliteProblem(error, url)
+    : postgres && postgresProblem(error, postgres.target)
+  return problem ? `${problem} (set DATABASE_URL)` : connectionProblem(error, servicesOf(settings))
 }
 
 /** Prints why the process could not start on stderr: one line when the cause is known, the stack otherwise. */
 export function reportStartupError(error: unknown): void {
-  let databaseUrl: string | undefined
+  let settings: Settings | undefined
   try {
-    databaseUrl = loadConfig().DATABASE_URL
+    settings = loadConfig()
   } catch {
     // A bad configuration is described by its own error, or is beside the point of this one.
   }
   const line =
-    describeStartupError(error, databaseUrl) ??
+    describeStartupError(error, settings) ??
     (error instanceof Error ? (error.stack ?? error.message) : String(error))
   process.stderr.write(`orgspace: ${line}\n`)
 }
