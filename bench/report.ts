@@ -1,6 +1,7 @@
 import { int, mb, ms, percent, ratio } from './format.js'
 import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
+import { startupSection } from './scenarios/startup.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
 
@@ -20,7 +21,10 @@ function verdict(line: TargetLine | undefined): string {
 }
 
 function targetsTable(results: BenchResults): string {
-  const dialects = results.dialects.map((d) => d.dialect)
+  // Scenario 6 runs on SQLite alone, so a run of it alone has a SQLite column and no per-database results.
+  const dialects = (['sqlite', 'postgres'] as const).filter(
+    (d) => results.dialects.some((r) => r.dialect === d) || results.targets.some((t) => t.dialect === d),
+  )
   const ids = [...new Set(results.targets.map((t) => t.id))]
   return table(
     ['#', 'target', ...dialects.map((d) => NAMES[d])],
@@ -184,6 +188,7 @@ export function renderMarkdown(results: BenchResults): string {
       neighbourSection(results.dialects),
       throughputSection(results.dialects),
       seedingSection(results.dialects),
+      ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
     ].join('\n\n') + '\n'
   )
 }

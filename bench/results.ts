@@ -5,6 +5,7 @@ import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
 import type { SeedingRow } from './scenarios/seeding.js'
+import type { StartupResult } from './scenarios/startup.js'
 
 // The shape of bench/results/latest.json.
 
@@ -50,4 +51,6 @@ export interface BenchResults {
   targets: TargetLine[]
   /** Dialects that were not run, and why. */
   skipped: Record<string, string>
+  /** Scenario 6, run once (on SQLite) rather than per database; absent when not asked for. */
+  startup?: { result?: StartupResult; error?: string }
 }

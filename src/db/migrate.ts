@@ -13,9 +13,26 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
-/** Applies every pending migration; safe to run again and from several processes at once (Kysely locks). */
+/** A migration that failed, by name; its error is the cause. */
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string,
+    options: ErrorOptions,
+  ) {
+    super(`migration ${migration} failed`, options)
+    this.name = 'MigrationError'
+  }
+}
+
+/**
+ * Applies every pending migration; safe to run again and from several processes at once (Kysely locks).
+ * A migration that fails throws MigrationError; not reaching the database at all throws the driver's error.
+ */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const result = await new Migrator({ db, provider }).migrateToLatest()
-  if (result.error) throw result.error
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')
+    throw failed ? new MigrationError(failed.migrationName, { cause: result.error }) : result.error
+  }
   return result
 }

@@ -2,6 +2,14 @@ import { Worker } from 'node:worker_threads'
 import type { ThreadData, ThreadMessage } from './thread.js'
 import type { PurgeWorkerOptions } from './worker.js'
 
+// Compiled (dist/), the thread runs thread.js itself. From source (tests, `npm run dev`) the module is thread.ts,
+// which a worker thread can only load through tsx, and a thread does not inherit its parent's loaders:
+// thread-entry.js registers tsx in the thread first.
+const THREAD_ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './thread-entry.js' : './thread.js',
+  import.meta.url,
+)
+
 /**
  * The purge worker, on SQLite, in a thread of its own. better-sqlite3 is synchronous: in the server's thread every
  * purge batch (and the WAL checkpoints its commits trigger) would stop the event loop, and with it every other
@@ -24,7 +32,7 @@ export class ThreadedPurgeWorker {
     // Functions cannot cross into a thread: the thread logs and counts through messages, and keeps the real time.
     const { logger, onBatch, ...rest } = this.options
     delete rest.clock
-    const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
+    const thread = new Worker(THREAD_ENTRY, {
       workerData: { url: this.url, options: rest } satisfies ThreadData,
       execArgv: [],
     })
