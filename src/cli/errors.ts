@@ -8,3 +8,14 @@ export class CliError extends Error {
     this.name = 'CliError'
   }
 }
+
+/** Runs an operator's action; what the domain refuses (OperatorRefused) becomes a one-line CliError. */
+export async function operatorAction<T>(work: () => Promise<T>): Promise<T> {
+  const { OperatorRefused } = await import('../deletion/operator.js')
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof OperatorRefused) throw new CliError(error.message)
+    throw error
+  }
+}

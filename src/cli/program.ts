@@ -1,4 +1,6 @@
 import { Command } from 'commander'
+import { deletionsCommands } from './commands/deletions.js'
+import { holdCommands } from './commands/hold.js'
 import { migrateCommand } from './commands/migrate.js'
 import { seedCommand } from './commands/seed.js'
 import { serveCommand } from './commands/serve.js'
@@ -16,6 +18,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   migrateCommand,
   userCommands,
   seedCommand,
+  holdCommands,
+  deletionsCommands,
 ]
 
 /**

@@ -7,6 +7,7 @@ import { receiptViews } from './service.js'
 // What operators do to deletions from the command line (`npx orgspace deletions …`): they see every receipt,
 // not only their own, and their pause is stored in the database, so every server and worker obeys it.
 
+/** Why an operator's request cannot be done (no such deletion, a purge already started…): one line to act on. */
 export class OperatorRefused extends Error {
   override name = 'OperatorRefused'
 }

@@ -1,15 +1,11 @@
 import type { Db } from '../db/connect.js'
 import { isId, nowIso } from '../db/ids.js'
+import { OperatorRefused } from '../deletion/operator.js'
 import { lockOpenDeletionOf } from '../deletion/repository.js'
 import { listLegalHolds, lockAnyOrganization, setLegalHold } from './repository.js'
 
 // Legal holds (CONTRACT §8), placed and released by operators only (`npx orgspace hold …`): while an organization
 // is held, DELETE answers 5112 and a scheduled deletion of it does not start its purge.
-
-/** Why an operator's request cannot be done; the CLI prints it and exits 1. */
-export class HoldRefused extends Error {
-  override name = 'HoldRefused'
-}
 
 const refOf = (ref: string) => (isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() })
 
@@ -21,11 +17,11 @@ const refOf = (ref: string) => (isId(ref) ? { id: ref.toLowerCase() } : { slug: 
 export async function placeLegalHold(db: Db, ref: string, reason: string) {
   return db.transaction().execute(async (trx) => {
     const org = await lockAnyOrganization(trx, refOf(ref))
-    if (!org) throw new HoldRefused(`no organization "${ref}"`)
+    if (!org) throw new OperatorRefused(`no organization "${ref}"`)
     if (org.status === 'deleting') {
       const deletion = await lockOpenDeletionOf(trx, org.id)
       if (deletion?.status !== 'scheduled')
-        throw new HoldRefused(`the purge of "${ref}" has already started; it cannot be held`)
+        throw new OperatorRefused(`the purge of "${ref}" has already started; it cannot be held`)
     }
     await setLegalHold(trx, org.id, reason, nowIso())
     return { id: org.id, slug: org.slug, name: org.name }
@@ -35,8 +31,8 @@ export async function placeLegalHold(db: Db, ref: string, reason: string) {
 export async function releaseLegalHold(db: Db, ref: string) {
   return db.transaction().execute(async (trx) => {
     const org = await lockAnyOrganization(trx, refOf(ref))
-    if (!org) throw new HoldRefused(`no organization "${ref}"`)
-    if (org.legal_hold_reason === null) throw new HoldRefused(`"${ref}" is not under legal hold`)
+    if (!org) throw new OperatorRefused(`no organization "${ref}"`)
+    if (org.legal_hold_reason === null) throw new OperatorRefused(`"${ref}" is not under legal hold`)
     await setLegalHold(trx, org.id, null, nowIso())
     return { id: org.id, slug: org.slug, name: org.name }
   })
