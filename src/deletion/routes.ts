@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ok, Ok, responses } from '../http/envelope.js'
+import { answers, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { requestDeletion } from './command.js'
 import {
@@ -16,13 +18,21 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/organizations/:organizationId',
     {
+      config: { permission: Permission.OrganizationRemove, errors: [ErrorCode.ActiveSubscriptions] },
       schema: {
+        operationId: 'deleteOrganization',
         tags: ['Organization'],
         summary: 'Delete organization workspace permanently',
         description:
-          'Required Permission: base.organization.management.remove. Permanently deletes organization workspace and all associated resources including applications, device enrollments, user assignments, and historical data requiring subscription cancellation.',
+          'Permanently deletes organization workspace and all associated resources including applications, device enrollments, user assignments, and historical data requiring subscription cancellation.',
         params: OrganizationParams,
-        response: responses({ 200: Ok(DeleteOrganizationResult) }),
+        response: {
+          200: Ok(
+            DeleteOrganizationResult,
+            'The organization is gone for every reader; its data is purged in the background (see `deletionId`)',
+            { delete: 'OK' },
+          ),
+        },
       },
     },
     async (request) => {
@@ -35,11 +45,15 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId/deletion-preview',
     {
+      config: { permission: Permission.OrganizationRemove },
       schema: {
+        operationId: 'getDeletionPreview',
         tags: ['Organization'],
         summary: 'What deleting the organization would do now',
         params: OrganizationParams,
-        response: responses({ 200: Ok(DeletionPreview) }),
+        response: {
+          200: Ok(DeletionPreview, 'What would block a DELETE now, and how much it would remove'),
+        },
       },
     },
     async (request) => ok(await deletionPreview(app.db, request.auth, request.params.organizationId)),
@@ -49,10 +63,11 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/deletions',
     {
       schema: {
+        operationId: 'listDeletions',
         tags: ['Deletions'],
         summary: 'Receipts of the deletions you requested',
         querystring: DeletionListQuery,
-        response: responses({ 200: Ok(DeletionPage) }),
+        response: { 200: Ok(DeletionPage, 'One page of your deletion receipts, newest first') },
       },
     },
     async (request) => ok(await listReceipts(app.db, request.auth, request.query)),
@@ -61,11 +76,17 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/deletions/:deletionId',
     {
+      config: {
+        errors: [answers(ErrorCode.EntityNotFound, 'no such receipt among those you may read')],
+      },
       schema: {
+        operationId: 'getDeletion',
         tags: ['Deletions'],
         summary: 'A deletion receipt',
         params: DeletionParams,
-        response: responses({ 200: Ok(DeletionReceipt) }),
+        response: {
+          200: Ok(DeletionReceipt, 'The receipt: what was deleted, by whom, and how far the purge is'),
+        },
       },
     },
     async (request) => ok(await getReceipt(app.db, request.auth, request.params.deletionId)),
