@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { openDatabase, type DatabaseHandle } from './db/connect.js'
@@ -22,8 +21,9 @@ import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
-import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
+import { securityPlugin, serverOptions } from './http/security.js'
 import { openApiPlugin } from './http/openapi.js'
+import { docsRoutes } from './http/docs.js'
 
 export interface BuildOptions {
   config: Config
@@ -88,7 +88,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
   await app.register(purgeWorkerPlugin, { config })
 
   await app.register(openApiPlugin)
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsPolicy })
+  await app.register(docsRoutes)
   await app.register(healthRoutes)
 
   await app.register(
