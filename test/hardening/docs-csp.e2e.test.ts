@@ -19,7 +19,7 @@ const EVAL_PROBE = /^script-src eval$/
 
 describe.runIf(dialect === 'sqlite' && chromiumAvailable())(
   '/docs in a browser, under the security headers',
-  { timeout: 120_000 },
+  { timeout: 180_000 },
   () => {
     let t: TestApp
     let browser: Browser
@@ -75,8 +75,20 @@ describe.runIf(dialect === 'sqlite' && chromiumAvailable())(
         .first()
         .waitFor()
 
+      // "Test Request" calls the API from the page: allowed by the policy, and answered in the envelope.
+      await page
+        .getByRole('button', { name: /Test Request/ })
+        .first()
+        .click()
+      const sent = page.waitForResponse((r) => r.url().startsWith(`${origin}/v1/`))
+      await page.getByRole('button', { name: /^Send/ }).first().click()
+      const answer = await sent
+      expect(answer.status()).toBe(401)
+      // No token typed in: refused as having none or an empty one.
+      expect([4002, 4004]).toContain((await answer.json()).error.code)
+
       expect(violations.filter((v) => !EVAL_PROBE.test(v))).toEqual([])
-      expect(failed).toEqual([])
+      expect(failed.filter((f) => f !== `401 ${answer.url()}`)).toEqual([])
       expect(requests.filter((url) => new URL(url).origin !== origin)).toEqual([])
       // One document, read from its one URL.
       expect(requests.filter((url) => /openapi|swagger|\.ya?ml/.test(url))).toEqual([
