@@ -23,6 +23,13 @@ const EnvSchema = Type.Object({
     { default: 'info' },
   ),
   PURGE_WORKER: onOff('on'),
+  /**
+   * Seconds a deleted organization can still be restored before its purge starts. 0 is the seed's behaviour:
+   * the purge starts at once and nothing can be restored.
+   */
+  DELETION_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 0 }),
+  /** Seconds a purged organization's slug stays unusable after its purge (old links cannot be taken over). */
+  SLUG_QUARANTINE_SECONDS: Type.Integer({ minimum: 0, maximum: 315_360_000, default: 0 }),
   /** Milliseconds one purge batch may hold the database before the worker shrinks its batches. */
   PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
@@ -62,6 +69,8 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_AUTH_FAILURES: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 30 }),
   /** DELETE /v1/organizations/:organizationId per window per token. */
   RATE_LIMIT_ORG_DELETE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10 }),
+  /** Live (unexpired) API tokens one user may hold; creating one more answers 409 until one is revoked. */
+  TOKENS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   /** With it, rate limits are shared by every process using this Redis; without, each process counts alone. */
   REDIS_URL: Type.String({
     pattern: '^$|^rediss?://.+$',

@@ -103,7 +103,10 @@ describe.runIf(dialect === 'postgres')('two worker processes on one PostgreSQL d
       audit: AUDIT,
     })
     const auth = { userId: seeded.ownerId, email: '', name: '', tokenId: '', organizationId: null }
-    const { deletionId } = await requestDeletion(database.db, auth, seeded.organizationId)
+    const { deletionId } = await requestDeletion(database.db, auth, seeded.organizationId, {
+      graceSeconds: 0,
+      quarantineSeconds: 0,
+    })
     const env = {
       DATABASE_URL: testDb.url,
       PURGE_BATCH_TARGET_MS: '2',

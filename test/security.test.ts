@@ -65,6 +65,11 @@ const ROUTES: RouteCase[] = [
   },
   { method: 'GET', path: '/v1/deletions', url: () => '/v1/deletions' },
   { method: 'GET', path: '/v1/deletions/:deletionId', url: (f) => `/v1/deletions/${f.deletionId}` },
+  {
+    method: 'POST',
+    path: '/v1/deletions/:deletionId/restore',
+    url: (f) => `/v1/deletions/${f.deletionId}/restore`,
+  },
   { method: 'GET', path: '/v1/organizations/:organizationId', url: o, org: true },
   {
     method: 'PUT',

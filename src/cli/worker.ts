@@ -21,6 +21,7 @@ registerCommand({
       batchTargetMs: config.PURGE_BATCH_TARGET_MS,
       pollMs: config.PURGE_POLL_MS,
       leaseMs: config.PURGE_LEASE_MS,
+      slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
       logger,
     })
     worker.start()

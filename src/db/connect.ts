@@ -84,6 +84,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   throw new Error(`DATABASE_URL must start with sqlite: or postgres://`)
 }
 
+/** Runs `work` in `db`'s transaction when it is one, otherwise in a new transaction. */
+export function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Trx) : db.transaction().execute(work)
+}
+
 /** Row locks (FOR UPDATE …) exist only on PostgreSQL; on SQLite BEGIN IMMEDIATE already serialises writers. */
 export function isPostgres(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter

@@ -35,6 +35,9 @@ export interface OrganizationsTable {
   created_at: string
   updated_at: string
   deleted_at: string | null
+  /** Set by an operator (CLI only): while set, the organization cannot be deleted nor its deletion purged. */
+  legal_hold_reason: string | null
+  legal_hold_at: string | null
 }
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
@@ -91,7 +94,7 @@ export interface AuditEventsTable {
   created_at: string
 }
 
-export type DeletionStatus = 'purging' | 'completed' | 'failed'
+export type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
 
 export interface DeletionsTable {
   id: string
@@ -109,6 +112,20 @@ export interface DeletionsTable {
   attempts: Generated<number>
   /** A failed purge is retried after this instant. */
   retry_at: string | null
+  /** When a scheduled deletion's purge may start (DELETION_GRACE_SECONDS after the request). */
+  purge_at: string | null
+  /** JSON object: resource name → rows the organization held when it was deleted; set before the purge starts. */
+  expected: string | null
+  restored_at: string | null
+  /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
+  slug_held_until: string | null
+}
+
+/** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
+export interface ControlsTable {
+  name: string
+  value: string
+  updated_at: string
 }
 
 export type PurgeTaskStatus = 'pending' | 'done'
@@ -134,6 +151,7 @@ export interface Database {
   audit_events: AuditEventsTable
   deletions: DeletionsTable
   purge_tasks: PurgeTasksTable
+  controls: ControlsTable
 }
 
 export type User = Selectable<UsersTable>

@@ -57,6 +57,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       batchTargetMs: config.PURGE_BATCH_TARGET_MS,
       pollMs: config.PURGE_POLL_MS,
       leaseMs: config.PURGE_LEASE_MS,
+      slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
       logger: app.log.child({ component: 'purge' }),
       onBatch: (table, rows) => rowsDeleted.inc({ table }, rows),
     }

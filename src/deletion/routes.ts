@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { answers, ok, Ok } from '../http/envelope.js'
+import { answers, conflict, ok, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../http/errors.js'
 import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
@@ -12,13 +12,18 @@ import {
   DeletionPreview,
   DeletionReceipt,
 } from './schemas.js'
+import { restoreDeletion } from './restore.js'
 import { deletionPreview, getReceipt, listReceipts } from './service.js'
 
 export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/organizations/:organizationId',
     {
-      config: { permission: Permission.OrganizationRemove, errors: [ErrorCode.ActiveSubscriptions] },
+      config: {
+        limit: 'organization-delete',
+        permission: Permission.OrganizationRemove,
+        errors: [ErrorCode.ActiveSubscriptions, ErrorCode.LegalHold],
+      },
       schema: {
         operationId: 'deleteOrganization',
         tags: ['Organization'],
@@ -36,9 +41,17 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { deletionId } = await requestDeletion(app.db, request.auth, request.params.organizationId)
+      const { deletionId, purgeAt } = await requestDeletion(
+        app.db,
+        request.auth,
+        request.params.organizationId,
+        {
+          graceSeconds: app.config.DELETION_GRACE_SECONDS,
+          quarantineSeconds: app.config.SLUG_QUARANTINE_SECONDS,
+        },
+      )
       app.purgeWorker?.kick()
-      return ok({ delete: 'OK', deletionId })
+      return ok({ delete: 'OK', deletionId, ...(purgeAt ? { purgeAt } : {}) })
     },
   )
 
@@ -90,5 +103,32 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ok(await getReceipt(app.db, request.auth, request.params.deletionId)),
+  )
+
+  app.post(
+    '/deletions/:deletionId/restore',
+    {
+      config: {
+        errors: [
+          answers(
+            ErrorCode.EntityNotFound,
+            'no such receipt, or you neither requested it nor owned the organization',
+          ),
+          conflict('the purge has started; the organization can no longer be restored'),
+          conflict('the organization has been purged'),
+          conflict('the organization has already been restored'),
+        ],
+      },
+      schema: {
+        operationId: 'restoreDeletion',
+        tags: ['Deletions'],
+        summary: 'Restore an organization whose deletion is still scheduled',
+        params: DeletionParams,
+        response: {
+          200: Ok(DeletionReceipt, 'The receipt, now `restored`; the organization is back as it was'),
+        },
+      },
+    },
+    async (request) => ok(await restoreDeletion(app.db, request.auth, request.params.deletionId)),
   )
 }

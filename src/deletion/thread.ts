@@ -8,18 +8,18 @@ import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 export interface ThreadData {
   url: string
-  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch'>
+  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch' | 'clock'>
 }
 
 export type ThreadMessage =
   | { type: 'batch'; table: string; rows: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg?: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
 
 const port = parentPort
 if (!port) throw new Error('the purge thread must run as a worker thread')
 const { url, options } = workerData as ThreadData
 const send = (message: ThreadMessage) => port.postMessage(message)
-const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
+const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
   send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
 
 function errorsAsObjects(_key: string, value: unknown): unknown {
@@ -38,7 +38,7 @@ const worker = new PurgeWorker(database.db, {
   ...options,
   // The server's writers poll for the write lock every few milliseconds (sqlite-driver.ts): leave them a gap.
   pauseMs: 3,
-  logger: { info: log('info'), warn: log('warn'), error: log('error') },
+  logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
   onBatch: (table, rows) => send({ type: 'batch', table, rows }),
 })
 worker.start()

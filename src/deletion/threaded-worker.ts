@@ -21,7 +21,9 @@ export class ThreadedPurgeWorker {
   start(): void {
     if (this.thread) return
     this.stopping = false
+    // Functions cannot cross into a thread: the thread logs and counts through messages, and keeps the real time.
     const { logger, onBatch, ...rest } = this.options
+    delete rest.clock
     const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
       workerData: { url: this.url, options: rest } satisfies ThreadData,
       execArgv: [],

@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { claimTask, recordFailure, releaseTask } from './repository.js'
 import {
-  BatchSizer,
-  failureReason,
-  finalizeOne,
-  LeaseLost,
-  MAX_RETRY_DELAY_MS,
-  retryAt,
-  runTask,
-} from './purge.js'
+  claimTask,
+  deletionsPaused,
+  findDeletionOfTask,
+  recordFailure,
+  releaseTask,
+  startDueDeletion,
+} from './repository.js'
+import { BatchSizer, failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask } from './purge.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
+  debug(obj: object, msg?: string): void
   info(obj: object, msg?: string): void
   warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void
@@ -28,7 +28,19 @@ export interface PurgeWorkerOptions {
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
+  /** How often the worker says it is alive, at debug level (default 30 s). */
+  heartbeatMs?: number
+  /** SLUG_QUARANTINE_SECONDS: how long a purged organization's slug stays unusable. */
+  slugQuarantineSeconds?: number
+  /** What time it is, for starting scheduled purges (tests move it forward instead of sleeping). */
+  clock?: () => number
 }
+
+/**
+ * The longest an idle worker waits after a failed step (the database restarting, say) before it tries again:
+ * short enough that the purge resumes soon after the database is back.
+ */
+const MAX_STEP_BACKOFF_MS = 30_000
 
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
@@ -43,6 +55,8 @@ export class PurgeWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly sizer: BatchSizer
+  private paused = false
+  private pauseCheckedAt = 0
 
   constructor(
     private readonly db: Db,
@@ -80,19 +94,31 @@ export class PurgeWorker {
 
   private async loop(): Promise<void> {
     let failures = 0
+    const heartbeatMs = this.options.heartbeatMs ?? 30_000
+    let lastHeartbeat = Date.now()
+    let steps = 0
     while (!this.stopping) {
       let worked = false
       try {
         worked = await this.step()
+        if (worked) steps++
         failures = 0
       } catch (error) {
         failures++
         this.options.logger.warn({ err: error, worker: this.id }, 'purge worker step failed; will retry')
       }
+      if (Date.now() - lastHeartbeat >= heartbeatMs) {
+        this.options.logger.debug({ worker: this.id, steps, failures }, 'purge worker alive')
+        lastHeartbeat = Date.now()
+        steps = 0
+      }
       if (!worked && !this.stopping) {
         await this.sleep(
           failures > 0
-            ? Math.min(this.options.pollMs * 2 ** failures, MAX_RETRY_DELAY_MS)
+            ? Math.min(
+                this.options.pollMs * 2 ** failures,
+                Math.max(this.options.pollMs, MAX_STEP_BACKOFF_MS),
+              )
             : this.options.pollMs,
         )
       }
@@ -120,23 +146,44 @@ export class PurgeWorker {
     })
   }
 
-  /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
+  /**
+   * Whether an operator paused deletions, looked up again at most once per poll while a long task runs, so a
+   * pause stops this worker between two batches within about one poll.
+   */
+  private pausedSince(): boolean {
+    if (Date.now() - this.pauseCheckedAt >= this.options.pollMs) {
+      this.pauseCheckedAt = Date.now()
+      deletionsPaused(this.db).then(
+        (paused) => (this.paused = paused),
+        () => undefined,
+      )
+    }
+    return this.paused
+  }
+
+  /**
+   * One unit of work: start a scheduled purge that is due, take a deletion's expected counts, complete a
+   * finished deletion, or work one table of one. False when there was nothing to do.
+   */
   private async step(): Promise<boolean> {
-    if (await finalizeOne(this.db)) return true
+    // An operator's pause holds every step, in every process sharing the database (one query per step).
+    this.paused = await deletionsPaused(this.db)
+    this.pauseCheckedAt = Date.now()
+    if (this.paused) return false
+    const now = new Date((this.options.clock ?? Date.now)()).toISOString()
+    if (await startDueDeletion(this.db, now)) return true
+    if (await measureOne(this.db)) return true
+    if (await finalizeOne(this.db, this.options.slugQuarantineSeconds)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) return false
-    const deletion = await this.db
-      .selectFrom('deletions')
-      .select(['organization_id', 'attempts'])
-      .where('id', '=', task.deletion_id)
-      .executeTakeFirstOrThrow()
+    const deletion = await findDeletionOfTask(this.db, task)
     try {
       const outcome = await runTask(this.db, task, deletion.organization_id, {
         owner: this.id,
         leaseMs: this.options.leaseMs,
         sizer: this.sizer,
-        shouldStop: () => this.stopping,
+        shouldStop: () => this.stopping || this.pausedSince(),
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
       })

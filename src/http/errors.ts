@@ -15,6 +15,7 @@ export const ErrorCode = {
   TooManyRequests: 4029,
   Conflict: 5001,
   ActiveSubscriptions: 5111,
+  LegalHold: 5112,
   Unavailable: 5030,
 } as const
 
@@ -88,7 +89,15 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; when: 
     message: 'Service Unavailable',
     when: 'the database cannot be reached; nothing was changed, the request may be retried',
   },
+  [ErrorCode.LegalHold]: {
+    status: 400,
+    message: 'Can not perform this action because the organization is under legal hold',
+    when: 'DELETE (or a purge) of an organization on legal hold',
+  },
 }
+
+/** The most field errors one answer lists. */
+export const MAX_FIELD_ERRORS = 100
 
 export interface FieldError {
   path: string
@@ -109,7 +118,8 @@ export class AppError extends Error {
   }
 
   static validation(errors: FieldError[]): AppError {
-    return new AppError(ErrorCode.ValidationError, { errors })
+    // A body of thousands of unknown fields gets the first ones named, not an answer larger than itself.
+    return new AppError(ErrorCode.ValidationError, { errors: errors.slice(0, MAX_FIELD_ERRORS) })
   }
 
   static notFound(): AppError {

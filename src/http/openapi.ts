@@ -5,7 +5,8 @@ import type { RouteOptions } from 'fastify'
 import { ErrorEnvelope, responses, type DeclaredError, type RouteShape } from './envelope.js'
 import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from './errors.js'
-import { can, ROLES, type Permission } from './permissions.js'
+import type { Role } from '../db/types.js'
+import { can, type Permission } from './permissions.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —
 // operationId, summary, input schemas, the 2xx answer, and in `config` the permission they check and their
@@ -26,6 +27,8 @@ export const VERSION: string = (
 ).version
 
 const SECURITY = [{ bearer: [] }]
+
+const ROLES: readonly Role[] = ['owner', 'admin', 'editor', 'viewer']
 
 const DESCRIPTION = `orgspace keeps organization workspaces for multi-tenant products: collaborators with roles, apps,
 device enrollments, subscriptions and audit history — and deletes a whole workspace permanently, completely and

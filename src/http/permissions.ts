@@ -87,5 +87,3 @@ export function authorize(role: Role, permission: Permission): void {
 export function permissionsOf(role: Role): Permission[] {
   return [...GRANTS[role]].sort()
 }
-
-export const ROLES: readonly Role[] = ['owner', 'admin', 'editor', 'viewer']

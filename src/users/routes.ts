@@ -51,16 +51,17 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       requireUnscoped(request.auth)
       const { organizationId, ...rest } = request.body
       const { userId } = request.auth
+      const limit = { maxLive: app.config.TOKENS_PER_USER }
       const token =
         organizationId === undefined
-          ? await createToken(app.db, userId, { ...rest, organizationId: null })
+          ? await createToken(app.db, userId, { ...rest, organizationId: null }, limit)
           : // A scoped token is a row of its organization: created under its lock, like any write into it.
             await changeOrganization(
               app.db,
               request.auth,
               organizationId,
               Permission.OrganizationGet,
-              ({ trx, org }) => createToken(trx, userId, { ...rest, organizationId: org.id }),
+              ({ trx, org }) => createToken(trx, userId, { ...rest, organizationId: org.id }, limit),
             )
       return ok(token)
     },

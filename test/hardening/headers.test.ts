@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
+import { PATH_PARAMETER_MAX_LENGTH } from '../../src/http/security.js'
 import { as, createUser } from '../support/factories.js'
 import { buildLoggedApp, listen, rawRequest, type LoggedApp } from './helpers.js'
 
@@ -112,7 +113,7 @@ describe('routing failures', () => {
     const alice = await createUser(t, 'alice')
     // (A GET with a too-long parameter falls through to the dashboard's catch-all, which answers 1002.)
     const replies = [
-      await as(t, alice).delete(`/v1/users/me/tokens/${'a'.repeat(101)}`),
+      await as(t, alice).delete(`/v1/users/me/tokens/${'a'.repeat(PATH_PARAMETER_MAX_LENGTH + 1)}`),
       await as(t, alice).get('/v1/organizations/%zz'),
       await as(t, alice).get('/v1/organizations/%E0%A4%A'),
     ]
