@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { openDatabase, type DatabaseHandle } from './db/connect.js'
@@ -23,7 +21,9 @@ import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
-import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
+import { securityPlugin, serverOptions } from './http/security.js'
+import { openApiPlugin } from './http/openapi.js'
+import { docsRoutes } from './http/docs.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,20 +88,8 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
   await app.register(authPlugin)
   await app.register(purgeWorkerPlugin, { config })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'orgspace',
-        version: '1.0.0',
-        description:
-          'Organization workspaces: collaborators, roles, apps, devices, subscriptions, audit history and permanent deletion.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsPolicy })
+  await app.register(openApiPlugin)
+  await app.register(docsRoutes)
   await app.register(healthRoutes)
 
   await app.register(

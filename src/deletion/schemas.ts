@@ -3,7 +3,8 @@ import { Paginated, PageQuery } from '../http/pagination-schemas.js'
 
 export const DeleteOrganizationResult = Type.Object({
   delete: Type.String(),
-  deletionId: Type.String({ description: 'The receipt: GET /v1/deletions/{deletionId}' }),
+  // Optional in the contract ("may carry"), so the reference page's body is a valid example.
+  deletionId: Type.Optional(Type.String({ description: 'The receipt: GET /v1/deletions/{deletionId}' })),
   purgeAt: Type.Optional(
     Type.String({
       description:

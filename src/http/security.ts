@@ -76,23 +76,9 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 }
 
 /**
- * Adjusts the policy swagger-ui sets on /docs: its bundle injects one inline <style> (blocked otherwise, found
- * by a browser test), and `upgrade-insecure-requests` would send a page served over plain HTTP to fetch its
- * own scripts over HTTPS, leaving the reference blank.
- */
-export function docsPolicy(policy: string): string {
-  return policy
-    .split(';')
-    .map((directive) => directive.trim())
-    .filter((directive) => directive !== '' && directive !== 'upgrade-insecure-requests')
-    .map((directive) => (directive.startsWith('style-src ') ? `${directive} 'unsafe-inline'` : directive))
-    .join('; ')
-}
-
-/**
  * Security headers on every response, and CORS when CORS_ORIGINS names origins.
  * The CSP allows only same-origin scripts, styles, images and fetches: what the dashboard at `/` needs;
- * /docs (swagger-ui) sets its own, stricter-hashed policy on its pages. `upgrade-insecure-requests` is left out
+ * /docs (docs.ts) sets its own policy on its page. `upgrade-insecure-requests` is left out
  * because orgspace is often reached over plain HTTP on a private network or localhost, where it would break
  * the dashboard; deployments behind TLS get HSTS instead.
  */
