@@ -4,6 +4,7 @@ import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
 import { resolveMembership } from '../organizations/access.js'
+import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { activeSubscriptions } from './blockers.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
@@ -16,7 +17,8 @@ import { tenantTables } from './tables.js'
  *  2. refuse while any subscription is active, trialing or past due (5111) — writes into the organization take
  *     the same row lock first (see organizations/write.ts), so no subscription can appear after this check;
  *  3. mark it `deleting` and free its slug: from the commit on, every read and write of it answers 3001;
- *  4. write the receipt and one purge task per tenant table; the purge worker does the rest.
+ *  4. write the receipt, one purge task per tenant table and the removal of the organization's objects from
+ *     storage; the purge worker does the rest.
  */
 export async function requestDeletion(
   db: Db,
@@ -52,6 +54,7 @@ export async function requestDeletion(
       },
       await tenantTables(trx),
     )
+    await enqueueOrganizationRemoval(trx, org.id, deletionId)
     return { deletionId }
   })
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { buildBytesOf } from '../organizations/repository.js'
 import {
   lockFinishedDeletion,
   recordBatch,
@@ -146,6 +147,8 @@ async function completeOne(
       .select(['table_name', 'deleted'])
       .where('deletion_id', '=', deletion.id)
       .execute()
+    // Rows per resource, and the bytes its builds held in storage (read before the organization row goes).
+    const counts = { ...tally(tasks), bytes: await buildBytesOf(trx, deletion.organization_id) }
     await trx
       .deleteFrom('organizations')
       .where('id', '=', deletion.organization_id)
@@ -155,7 +158,7 @@ async function completeOne(
       .updateTable('deletions')
       .set({
         status: 'completed',
-        counts: JSON.stringify(tally(tasks)),
+        counts: JSON.stringify(counts),
         completed_at: nowIso(),
         error: null,
         retry_at: null,

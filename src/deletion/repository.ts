@@ -2,6 +2,8 @@ import { sql, type Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { Deletion, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
+import { objectsGone } from '../storage/removals.js'
+import { tenantReferences } from './tables.js'
 
 export type PurgeTask = Selectable<PurgeTasksTable>
 
@@ -83,6 +85,8 @@ export function taskProgress(db: Db, deletionIds: string[]) {
  * Claims one pending task whose lease is free or expired, for `owner`, until `leaseUntil`. On PostgreSQL,
  * FOR UPDATE SKIP LOCKED lets several workers claim different tasks at once without waiting on each other.
  * A failed deletion keeps saying `failed` (with its reason) while it is retried, until it completes.
+ * A table that other tenant tables reference (apps, referenced by builds) waits until their tasks are done, so
+ * no batch ever deletes a row that is still referenced.
  */
 export async function claimTask(
   db: Db,
@@ -90,12 +94,36 @@ export async function claimTask(
   now: string,
   leaseUntil: string,
 ): Promise<PurgeTask | undefined> {
+  const references = [...(await tenantReferences(db))]
   return db.transaction().execute(async (trx) => {
     const candidate = await trx
       .selectFrom('purge_tasks')
       .innerJoin('deletions', 'deletions.id', 'purge_tasks.deletion_id')
       .select(['purge_tasks.id', 'purge_tasks.deletion_id'])
       .where('purge_tasks.status', '=', 'pending')
+      .$if(references.length > 0, (q) =>
+        q.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('purge_tasks as referencing')
+                .select(sql`1`.as('one'))
+                .whereRef('referencing.deletion_id', '=', 'purge_tasks.deletion_id')
+                .where('referencing.status', '=', 'pending')
+                .where((inner) =>
+                  inner.or(
+                    references.map(([table, children]) =>
+                      inner.and([
+                        inner('purge_tasks.table_name', '=', table),
+                        inner('referencing.table_name', 'in', children),
+                      ]),
+                    ),
+                  ),
+                ),
+            ),
+          ),
+        ),
+      )
       .where((eb) =>
         eb.or([eb('purge_tasks.lease_expires_at', 'is', null), eb('purge_tasks.lease_expires_at', '<', now)]),
       )
@@ -155,7 +183,10 @@ export async function releaseTask(
     .execute()
 }
 
-/** A deletion being purged whose tasks are all done: ready for the final check. Locked on PostgreSQL. */
+/**
+ * A deletion being purged whose tasks are all done and whose objects have left storage: ready for the final check.
+ * Locked on PostgreSQL.
+ */
 export function lockFinishedDeletion(trx: Trx, now: string) {
   return trx
     .selectFrom('deletions')
@@ -172,6 +203,7 @@ export function lockFinishedDeletion(trx: Trx, now: string) {
         ),
       ),
     )
+    .where(objectsGone)
     .orderBy('requested_at')
     .limit(1)
     .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())

@@ -21,13 +21,14 @@ export class ThreadedPurgeWorker {
   start(): void {
     if (this.thread) return
     this.stopping = false
-    const { logger, onBatch, ...rest } = this.options
+    const { logger, onBatch, onObjects, storage, ...rest } = this.options
     const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
-      workerData: { url: this.url, options: rest } satisfies ThreadData,
+      workerData: { url: this.url, storage: storage.settings, options: rest } satisfies ThreadData,
       execArgv: [],
     })
     thread.on('message', (message: ThreadMessage) => {
       if (message.type === 'batch') onBatch?.(message.table, message.rows)
+      else if (message.type === 'objects') onObjects?.(message.count)
       else logger[message.level](message.obj, message.msg)
     })
     thread.on('error', (error) => logger.error({ err: error }, 'purge thread failed'))

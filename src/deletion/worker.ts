@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import type { ObjectStorage } from '../storage/storage.js'
+import { removeObjects } from './objects.js'
 import { claimTask, recordFailure, releaseTask } from './repository.js'
 import {
   BatchSizer,
@@ -28,6 +30,11 @@ export interface PurgeWorkerOptions {
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
+  /** Where the organizations' objects are (deletion/objects.ts removes them). */
+  storage: ObjectStorage
+  /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
+  objectBatch?: number
+  onObjects?(count: number): void
 }
 
 /**
@@ -120,9 +127,22 @@ export class PurgeWorker {
     })
   }
 
-  /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
+  /**
+   * One unit of work: complete a finished deletion, remove objects from storage, or work one table of a deletion.
+   * False when there was nothing.
+   */
   private async step(): Promise<boolean> {
     if (await finalizeOne(this.db)) return true
+    const objects = {
+      owner: this.id,
+      leaseMs: this.options.leaseMs,
+      storage: this.options.storage,
+      batch: this.options.objectBatch ?? 1000,
+      logger: this.options.logger,
+      shouldStop: () => this.stopping,
+      onObjects: this.options.onObjects,
+    }
+    if (await removeObjects(this.db, objects)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) return false

@@ -2,15 +2,30 @@ import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
 import { tenantTables } from '../../src/deletion/tables.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
+import type { ObjectStorage } from '../../src/storage/storage.js'
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
-export function testWorker(db: Db, options: { batchTargetMs?: number; leaseMs?: number } = {}): PurgeWorker {
+// The storage each test app keeps its builds in, so a worker purging its database removes objects from the same.
+const storages = new WeakMap<Db, ObjectStorage>()
+
+export function useStorage(db: Db, storage: ObjectStorage): void {
+  storages.set(db, storage)
+}
+
+export function testWorker(
+  db: Db,
+  options: { batchTargetMs?: number; leaseMs?: number; objectBatch?: number; storage?: ObjectStorage } = {},
+): PurgeWorker {
+  const storage = options.storage ?? storages.get(db)
+  if (!storage) throw new Error('no storage for this database: build the app with buildTestApp, or pass one')
   return new PurgeWorker(db, {
     batchTargetMs: options.batchTargetMs ?? 5,
     pollMs: 20,
     leaseMs: options.leaseMs ?? 30_000,
     logger: silent,
+    storage,
+    objectBatch: options.objectBatch,
   })
 }
 
