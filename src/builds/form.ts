@@ -30,14 +30,15 @@ export interface FormSpec<F> {
 
 /** Counts and hashes what flows through, and fails once more than `max` bytes have. */
 class Meter extends Transform {
-  size = 0
+  // Not `size`: S3's uploader takes a body's `size` for its length, known in advance.
+  counted = 0
   private readonly hash = createHash('sha256')
   constructor(private readonly max: number) {
     super()
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length
-    if (this.size > this.max) return done(new AppError(ErrorCode.PayloadTooLarge))
+    this.counted += chunk.length
+    if (this.counted > this.max) return done(new AppError(ErrorCode.PayloadTooLarge))
     this.hash.update(chunk)
     done(null, chunk)
   }
@@ -105,12 +106,14 @@ export async function receiveForm<F>(
       }
       if (file) throw invalid(`/body/${spec.fileField}`, 'must be sent once')
       const meter = new Meter(maxBytes)
+      // Its error (too large, the client gone) is read by the storage from `meter.errored`, whenever it happens.
+      meter.on('error', () => undefined)
       part.file.once('error', (error: Error) => meter.destroy(error))
       await storage.put(key, part.file.pipe(meter), cleanContentType(part.mimetype))
       file = {
         fileName: cleanFileName(part.filename),
         contentType: cleanContentType(part.mimetype),
-        size: meter.size,
+        size: meter.counted,
         sha256: meter.digest(),
       }
     }

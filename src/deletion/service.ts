@@ -15,11 +15,17 @@ import {
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
 
-/** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
+/**
+ * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, and how many
+ * bytes of builds it would remove from storage.
+ */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
   const [blocking, counts] = await Promise.all([activeSubscriptions(db, org.id), countOwnedRows(db, org.id)])
-  return { blockers: blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status })), counts }
+  return {
+    blockers: blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status })),
+    counts: { ...counts, bytes: Number(org.builds_bytes) },
+  }
 }
 
 /** Receipts in the API shape; a purge in progress reports the rows deleted so far. */

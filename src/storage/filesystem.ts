@@ -1,4 +1,4 @@
-import { constants } from 'node:fs'
+import { constants, createWriteStream } from 'node:fs'
 import { mkdir, open, rename, rmdir, stat, unlink, readdir, lstat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -64,23 +64,15 @@ export class FileStorage implements ObjectStorage {
     await this.ensureRoot()
     const path = this.pathOf(key)
     const partial = path + PARTIAL
-    let bodyError: unknown
-    body.once('error', (error) => (bodyError ??= error))
     try {
       await mkdir(dirname(path), { recursive: true })
-      const file = await open(partial, 'w')
-      try {
-        await pipeline(body, file.createWriteStream({ autoClose: false }))
-        // On disk before it is visible: a build row never points at bytes a power cut could still take back.
-        await file.sync()
-      } finally {
-        await file.close()
-      }
+      // `flush`: on disk before it is visible, so a build row never points at bytes a power cut could take back.
+      await pipeline(body, createWriteStream(partial, { flush: true }))
       await rename(partial, path)
       await this.syncFolder(dirname(path))
     } catch (error) {
       await unlink(partial).catch(ignoreMissing)
-      if (bodyError !== undefined) throw bodyError
+      if (body.errored) throw body.errored
       throw new StorageUnavailable(`writing ${key} failed (${errorCode(error) || 'error'})`, { cause: error })
     }
   }

@@ -67,8 +67,6 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: Readable, contentType: string): Promise<void> {
-    let bodyError: unknown
-    body.once('error', (error) => (bodyError ??= error))
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.fullKey(key), Body: body, ContentType: contentType },
@@ -79,13 +77,13 @@ export class S3Storage implements ObjectStorage {
     try {
       await upload.done()
     } catch (error) {
-      if (bodyError !== undefined) throw bodyError
+      if (body.errored) throw body.errored
       throw this.failure(`upload of ${key}`, error)
     }
-    // The body failed after its last byte was read (e.g. found too large by a check at its end): not kept.
-    if (bodyError !== undefined) {
+    // The body failed after its last byte was read: what was written is not kept.
+    if (body.errored) {
       await this.remove([key])
-      throw bodyError
+      throw body.errored
     }
   }
 

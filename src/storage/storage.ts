@@ -23,7 +23,8 @@ export interface ObjectStorage {
   readonly settings: StorageSettings
   /**
    * Streams `body` into `key`. The object becomes visible only once complete; if `body` fails or the write does,
-   * nothing is left under `key` and the promise rejects with `body`'s error (or a StorageUnavailable).
+   * nothing is left under `key` and the promise rejects with `body`'s error (`body.errored`: it may have failed
+   * before this was called) or a StorageUnavailable.
    */
   put(key: string, body: Readable, contentType: string): Promise<void>
   /** The object's bytes, or a range of them; null when there is no such object. */
