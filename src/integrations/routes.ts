@@ -14,7 +14,6 @@ declare module 'fastify' {
 }
 
 const tags = ['Integrations']
-const security = [{ appToken: [] }]
 
 /**
  * Applivery's CI upload API, so its fastlane plugin, Gradle plugin and Bitrise steps work against orgspace by
@@ -36,7 +35,6 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = 
         summary: 'Upload a build from CI (Applivery-compatible)',
         description: `Authorization: bearer <app token> (any case). ${UPLOAD_DESCRIPTION} Parts: \`build\` (the file, required), \`versionName\`, \`changelog\`, \`tags\` (comma-separated), \`filter\`, \`notifyCollaborators\`, \`notifyEmployees\`, \`notifyMessage\`, and the deployer as \`deployer[name]\` / \`deployer[info][commit]\` or \`deployer.name\` / \`deployer.info.commit\` (commit, commitMessage, branch, tag, buildNumber, triggerTimestamp, buildUrl, ciUrl, repositoryUrl). Other parts are accepted and ignored.`,
         consumes: ['multipart/form-data'],
-        security,
         response: responses({ 200: Ok(BuildSchema) }),
       },
     },
@@ -49,7 +47,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = 
       schema: {
         tags,
         summary: "List the builds of the app token's app",
-        security,
+        description: 'Authorization: bearer <app token> (any case).',
         querystring: BuildListQuery,
         response: responses({ 200: Ok(BuildPage) }),
       },
