@@ -108,7 +108,8 @@ describe.each(BACKENDS)('deleting an organization on %s storage', (backend: Back
         const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Racing' })).body
           .data
         const { body, contentType } = await multipart([['file', randomFile(64 * 1024), 'race.apk']])
-        // The body arrives in two halves with a pause between, so the DELETE can land while bytes stream.
+        // The body arrives in two halves. The DELETE lands before the upload has begun (phase 0), while its
+        // bytes stream (phase 1: its removal is queued, half the file sent), or around its commit (phase 2).
         const stream = new PassThrough()
         const uploading = t.app.inject({
           method: 'POST',
@@ -117,11 +118,26 @@ describe.each(BACKENDS)('deleting an organization on %s storage', (backend: Back
           payload: stream,
         })
         stream.write(body.subarray(0, body.length >> 1))
-        const deleting = (async () => {
-          await new Promise((resolve) => setTimeout(resolve, trial % 5))
-          return as(t, owner).delete(`/v1/organizations/${org.id}`)
-        })()
-        setTimeout(() => stream.end(body.subarray(body.length >> 1)), (trial * 3) % 7)
+        const rest = body.subarray(body.length >> 1)
+        const phase = trial % 3
+        if (phase === 1) {
+          await waitFor(
+            async () =>
+              (
+                await t.db
+                  .selectFrom('object_removals')
+                  .select('id')
+                  .where('organization_id', '=', org.id)
+                  .where('kind', '=', 'upload')
+                  .execute()
+              ).length === 1,
+            10_000,
+          )
+        }
+        if (phase === 2) stream.end(rest)
+        await new Promise((resolve) => setTimeout(resolve, phase === 2 ? (trial * 17) % 150 : 0))
+        const deleting = as(t, owner).delete(`/v1/organizations/${org.id}`)
+        if (phase !== 2) setTimeout(() => stream.end(rest), 5)
         const [uploaded, deleted] = await Promise.all([uploading, deleting])
         expect(deleted.status).toBe(200)
         expect([200, 404], uploaded.body).toContain(uploaded.statusCode)
@@ -133,8 +149,9 @@ describe.each(BACKENDS)('deleting an organization on %s storage', (backend: Back
         expect(receipt.counts.builds, `trial ${trial}`).toBe(uploaded.statusCode === 200 ? 1 : 0)
         outcomes[uploaded.statusCode === 200 ? 'committed' : 'refused']++
       }
+      expect(outcomes.refused).toBeGreaterThan(0)
       expect(outcomes.committed + outcomes.refused).toBe(25)
-    })
+    }, 180_000)
 
     it('an upload the client abandons half-way leaves no object and nothing queued', async () => {
       const org = await createOrg(t, owner)
