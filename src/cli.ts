@@ -3,6 +3,7 @@ import { commands, CliError, usage } from './cli/commands.js'
 import './cli/builtin.js'
 import './cli/worker.js'
 import './cli/seed.js'
+import './cli/storage.js'
 
 // `orgspace <command> [options]`: every command honours DATABASE_URL. Results go to stdout, progress and
 // errors to stderr, so the output can be captured (`TOKEN=$(npx orgspace user create …)`).
