@@ -157,6 +157,48 @@ function seedingSection(ds: DialectResults[]): string {
   )}`
 }
 
+function storageSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const s = d.storage
+    if (!s) return [[NAMES[d.dialect], d.errors['6'] ?? 'not run', '', '', '', '', '', '']]
+    return [
+      ...s.backends.map((b) => [
+        NAMES[d.dialect],
+        b.backend === 'file' ? 'filesystem' : 'S3 (s3rver)',
+        `${b.upload.mbPerSecond} MB/s (${mb(b.upload.bytes)})`,
+        `${b.upload.copy.mbPerSecond} MB/s`,
+        percent(b.upload.ratio),
+        `${int(b.purge.objectsPerSecond)} objects/s (${int(b.purge.objects)} in ${b.purge.seconds.toFixed(2)} s)`,
+        `${int(b.purge.direct.objectsPerSecond)} objects/s`,
+        percent(b.purge.ratio),
+      ]),
+      ...Object.entries(s.skipped).map(([backend, why]) => [
+        NAMES[d.dialect],
+        backend,
+        `skipped: ${why}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]),
+    ]
+  })
+  return `## 6. Builds in storage: upload and purge\n\n${table(
+    [
+      'database',
+      'storage',
+      'upload',
+      'copy + flush, same disk',
+      'vs copy',
+      'purge (DELETE → completed)',
+      'removing the objects directly',
+      'vs direct',
+    ],
+    rows,
+  )}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -184,6 +226,7 @@ export function renderMarkdown(results: BenchResults): string {
       neighbourSection(results.dialects),
       throughputSection(results.dialects),
       seedingSection(results.dialects),
+      storageSection(results.dialects),
     ].join('\n\n') + '\n'
   )
 }

