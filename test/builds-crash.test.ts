@@ -127,7 +127,7 @@ describe.each(BACKENDS)('a purge of builds interrupted by SIGKILL, on %s storage
       const storage = await openStorage(storageSettings(loadConfig(storageVars)))
       try {
         const { organizationId, token, bytes } = await organizationWithBuilds(storage)
-        expect((await objectsUnder(storage, `${organizationId}/`)).size).toBe(BUILDS)
+        expect(await objectsLeft(storage, organizationId)).toBe(BUILDS)
         // Small object batches, so the kill lands between two of them; a short lease, so the restart takes over.
         const env = {
           ...storageVars,
@@ -151,7 +151,8 @@ describe.each(BACKENDS)('a purge of builds interrupted by SIGKILL, on %s storage
         expect(left).toBeLessThan(BUILDS)
         expect((await receipt(deletionId)).status).toBe('purging')
 
-        const second = await startServer({ ...env, PURGE_OBJECT_BATCH: '1000' })
+        // Larger batches now (not 1000: s3rver lists a page by opening all of its objects' files at once).
+      const second = await startServer({ ...env, PURGE_OBJECT_BATCH: '200' })
         try {
           await waitFor(
             async () => (await receipt(deletionId)).status === 'completed',

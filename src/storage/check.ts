@@ -28,47 +28,34 @@ async function queuedCover(db: Db): Promise<(key: string) => boolean> {
 }
 
 /**
- * Compares storage with the builds table, one organization at a time (a listing comes in key order, so each
- * organization's objects are together): memory holds one organization's builds, never the whole storage.
+ * Compares storage with the builds table one organization at a time: a first listing finds which organizations
+ * storage holds (only their ids are kept), then each organization's prefix is listed and compared with its builds.
+ * Memory holds one organization's builds, never the whole storage, and nothing relies on the listing's order.
  */
 export async function checkStorage(db: Db, storage: ObjectStorage): Promise<CheckResult> {
   const queued = await queuedCover(db)
   const result: CheckResult = { strays: [], missing: [], pending: 0 }
-  const seen = new Set<string>()
-  let current: { organizationId: string; keys: Map<string, StoredObject> } | undefined
-
-  const settle = async () => {
-    if (!current) return
-    const rows = await buildsOfOrganization(db, current.organizationId)
-    const owned = new Set(rows.map((row) => buildKey(current?.organizationId ?? '', row.app_id, row.id)))
-    for (const [key, object] of current.keys) if (!owned.has(key)) result.strays.push(object)
-    for (const key of owned) if (!current.keys.has(key) && !queued(key)) result.missing.push(key)
-  }
-
-  for await (const page of storage.list('')) {
+  const organizations = new Set<string>()
+  for await (const page of storage.list(''))
     for (const object of page) {
-      if (queued(object.key)) {
-        result.pending++
-        continue
-      }
-      const organizationId = object.key.split('/')[0] ?? ''
-      if (current?.organizationId !== organizationId) {
-        await settle()
-        current = { organizationId, keys: new Map() }
-        seen.add(organizationId)
-      }
-      current.keys.set(object.key, object)
+      const [organizationId = '', ...rest] = object.key.split('/')
+      // A key outside any folder is nobody's: a stray, found here since no organization's listing shows it.
+      if (rest.length === 0 && !queued(object.key)) result.strays.push(object)
+      else organizations.add(organizationId)
     }
-  }
-  await settle()
+  for (const organizationId of await organizationsWithBuilds(db)) organizations.add(organizationId)
 
-  // Organizations with builds but no object at all.
-  for (const organizationId of await organizationsWithBuilds(db)) {
-    if (seen.has(organizationId)) continue
-    for (const row of await buildsOfOrganization(db, organizationId)) {
-      const key = buildKey(organizationId, row.app_id, row.id)
-      if (!queued(key)) result.missing.push(key)
-    }
+  for (const organizationId of organizations) {
+    const objects = new Map<string, StoredObject>()
+    for await (const page of storage.list(`${organizationId}/`))
+      for (const object of page) {
+        if (queued(object.key)) result.pending++
+        else objects.set(object.key, object)
+      }
+    const rows = await buildsOfOrganization(db, organizationId)
+    const owned = new Set(rows.map((row) => buildKey(organizationId, row.app_id, row.id)))
+    for (const [key, object] of objects) if (!owned.has(key)) result.strays.push(object)
+    for (const key of owned) if (!objects.has(key) && !queued(key)) result.missing.push(key)
   }
   return result
 }
