@@ -57,9 +57,9 @@ export async function enqueueOrganizationRemoval(
 }
 
 /**
- * For the purge's completion query: nothing of the deletion's organization is still queued for removal. The
- * organization's own prefix is the last of its removals to finish (deletion/objects.ts), once a listing of it came
- * back empty with no upload left that could still write there.
+ * For the purge's completion query: nothing of the deletion's organization is still queued for removal. Its own
+ * prefix leaves the queue only once a listing of it came back empty with no upload left that could still write
+ * there (deletion/objects.ts).
  */
 export function objectsGone(eb: ExpressionBuilder<Database, 'deletions'>) {
   return eb.not(
