@@ -152,7 +152,7 @@ describe.each(BACKENDS)('a purge of builds interrupted by SIGKILL, on %s storage
         expect((await receipt(deletionId)).status).toBe('purging')
 
         // Larger batches now (not 1000: s3rver lists a page by opening all of its objects' files at once).
-      const second = await startServer({ ...env, PURGE_OBJECT_BATCH: '200' })
+        const second = await startServer({ ...env, PURGE_OBJECT_BATCH: '200' })
         try {
           await waitFor(
             async () => (await receipt(deletionId)).status === 'completed',
