@@ -21,7 +21,7 @@ function verdict(line: TargetLine | undefined): string {
 }
 
 function targetsTable(results: BenchResults): string {
-  // Scenario 6 runs on SQLite alone, so a run of it alone has a SQLite column and no per-database results.
+  // Scenario 7 runs on SQLite alone, so a run of it alone has a SQLite column and no per-database results.
   const dialects = (['sqlite', 'postgres'] as const).filter(
     (d) => results.dialects.some((r) => r.dialect === d) || results.targets.some((t) => t.dialect === d),
   )
@@ -161,6 +161,48 @@ function seedingSection(ds: DialectResults[]): string {
   )}`
 }
 
+function storageSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const s = d.storage
+    if (!s) return [[NAMES[d.dialect], d.errors['6'] ?? 'not run', '', '', '', '', '', '']]
+    return [
+      ...s.backends.map((b) => [
+        NAMES[d.dialect],
+        b.backend === 'file' ? 'filesystem' : 'S3 (s3rver)',
+        `${b.upload.mbPerSecond} MB/s (${mb(b.upload.bytes)})`,
+        `${b.upload.copy.mbPerSecond} MB/s`,
+        percent(b.upload.ratio),
+        `${int(b.purge.objectsPerSecond)} objects/s (${int(b.purge.objects)} in ${b.purge.seconds.toFixed(2)} s)`,
+        `${int(b.purge.direct.objectsPerSecond)} objects/s`,
+        percent(b.purge.ratio),
+      ]),
+      ...Object.entries(s.skipped).map(([backend, why]) => [
+        NAMES[d.dialect],
+        backend,
+        `skipped: ${why}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]),
+    ]
+  })
+  return `## 7. Builds in storage: upload and purge\n\n${table(
+    [
+      'database',
+      'storage',
+      'upload',
+      'copy + flush, same disk',
+      'vs copy',
+      'purge (DELETE → completed)',
+      'removing the objects directly',
+      'vs direct',
+    ],
+    rows,
+  )}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -188,6 +230,7 @@ export function renderMarkdown(results: BenchResults): string {
       neighbourSection(results.dialects),
       throughputSection(results.dialects),
       seedingSection(results.dialects),
+      storageSection(results.dialects),
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
     ].join('\n\n') + '\n'
   )

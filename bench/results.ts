@@ -6,6 +6,7 @@ import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
 import type { SeedingRow } from './scenarios/seeding.js'
 import type { StartupResult } from './scenarios/startup.js'
+import type { StorageResult } from './scenarios/storage.js'
 
 // The shape of bench/results/latest.json.
 
@@ -26,6 +27,7 @@ export interface DialectResults {
   purge?: PurgeThroughputResult
   neighbours?: NeighbourLatencyResult
   throughput?: ApiThroughputResult
+  storage?: StorageResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */
   errors: Record<string, string>

@@ -24,6 +24,11 @@ import { rateLimitPlugin } from './http/rate-limit.js'
 import { securityPlugin, serverOptions } from './http/security.js'
 import { openApiPlugin } from './http/openapi.js'
 import { docsRoutes } from './http/docs.js'
+import { storagePlugin } from './storage/plugin.js'
+import { openStorage, storageSettings, type ObjectStorage } from './storage/storage.js'
+import { buildRoutes } from './builds/routes.js'
+import { appTokenRoutes } from './app-tokens/routes.js'
+import { integrationRoutes } from './integrations/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,6 +41,8 @@ export interface BuildOptions {
   config: Config
   /** An already open database (tests, CLI); otherwise DATABASE_URL is opened and closed with the app. */
   database?: DatabaseHandle
+  /** An already open object storage (tests); otherwise STORAGE_URL is opened and closed with the app. */
+  storage?: ObjectStorage
   /** Where log lines go (stdout by default); tests pass a stream to read what was logged. */
   logStream?: { write(line: string): void }
 }
@@ -43,7 +50,12 @@ export interface BuildOptions {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** The whole service as one Fastify instance. Production and tests build it through this same function. */
-export async function buildApp({ config, database, logStream }: BuildOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  database,
+  storage,
+  logStream,
+}: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
@@ -82,6 +94,10 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
   })
+  await app.register(storagePlugin, {
+    storage: storage ?? (await openStorage(storageSettings(config))),
+    closeWithApp: storage === undefined,
+  })
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })
@@ -107,10 +123,14 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
         await authed.register(appRoutes)
+        await authed.register(buildRoutes, { config })
+        await authed.register(appTokenRoutes)
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
       })
+      // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).
+      await v1.register(integrationRoutes, { config })
     },
     { prefix: '/v1' },
   )

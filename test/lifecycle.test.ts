@@ -5,7 +5,8 @@ import { deletionReceipt, pauseDeletions } from '../src/deletion/operator.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
-import { TENANT_TABLES } from './support/tenant-tables.js'
+import { objectsUnder, postForm, randomFile, sha256 } from './support/uploads.js'
+import { ORGANIZATION_TABLES } from './support/tenant-tables.js'
 
 // CONTRACT §8: an opt-in grace period with restore, slug quarantine, legal holds and an operator's pause.
 // Time is moved forward by the purge worker's clock, never by sleeping.
@@ -26,7 +27,7 @@ afterAll(async () => t.close())
 /** Every row the organization has, table by table (the organizations row included), in a stable order. */
 async function everyRowOf(organizationId: string): Promise<Record<string, unknown[]>> {
   const rows: Record<string, unknown[]> = {}
-  for (const table of [...TENANT_TABLES, 'organizations']) {
+  for (const table of [...ORGANIZATION_TABLES, 'organizations']) {
     const column = table === 'organizations' ? 'id' : 'organization_id'
     rows[table] = (
       await sql`select * from ${sql.table(table)} where ${sql.ref(column)} = ${organizationId} order by id`.execute(
@@ -212,6 +213,38 @@ describe('with a grace period', () => {
       }
     }
     expect(wins.restore + wins.purge).toBe(25)
+  })
+})
+
+describe('with a grace period, builds in storage', () => {
+  it('keep their objects while the deletion can be restored, come back with it, and go once the purge starts', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Shipped' })).body.data
+    const file = randomFile(4_321)
+    const builds = `/v1/organizations/${org.id}/apps/${app.id}/builds`
+    const build = (await postForm(t, builds, `Bearer ${owner.token}`, [['file', file, 'app.ipa']])).body.data
+    const prefix = `${org.id}/`
+    expect((await objectsUnder(t.storage, prefix)).size).toBe(1)
+
+    const first = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data.deletionId
+    await purgeNow(t.db, { clock: later(GRACE - 60) })
+    expect((await objectsUnder(t.storage, prefix)).size).toBe(1)
+    expect((await as(t, owner).post(`/v1/deletions/${first}/restore`)).status).toBe(200)
+    const download = await t.app.inject({
+      url: `${builds}/${build.id}/download`,
+      headers: { authorization: `Bearer ${owner.token}` },
+    })
+    expect(download.statusCode).toBe(200)
+    expect(sha256(download.rawPayload)).toBe(sha256(file))
+
+    const second = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data.deletionId
+    await purgeNow(t.db, { clock: later(GRACE + 1) })
+    const done = await receipt(owner, second)
+    expect(done.status).toBe('completed')
+    expect(done.counts).toMatchObject({ builds: 1, bytes: file.length })
+    expect(done.expected).toMatchObject({ builds: 1, bytes: file.length })
+    expect((await objectsUnder(t.storage, prefix)).size).toBe(0)
   })
 })
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createToken } from '../src/tokens/service.js'
 import { buildTestApp, type TestApp } from './support/app.js'
+import { postForm, randomFile } from './support/uploads.js'
 import {
   addMember,
   as,
@@ -28,6 +29,8 @@ interface Fixture {
   subscriptionId: string
   tokenId: string
   deletionId: string
+  buildId: string
+  appTokenId: string
 }
 
 interface RouteCase {
@@ -41,9 +44,15 @@ interface RouteCase {
   deniedTo?: Role
   /** Served but left out of the OpenAPI document (an alias of a documented route). */
   hidden?: true
+  /** Integration routes: authenticated by app tokens instead of users' tokens. */
+  appToken?: true
 }
 
 const o = (f: Fixture) => `/v1/organizations/${f.org.id}`
+const builds = (f: Fixture) => `${o(f)}/apps/${f.appId}/builds`
+const appTokens = (f: Fixture) => `${o(f)}/apps/${f.appId}/tokens`
+const BUILDS = '/v1/organizations/:organizationId/apps/:applicationId/builds'
+const APP_TOKENS = '/v1/organizations/:organizationId/apps/:applicationId/tokens'
 
 const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/users/me', url: () => '/v1/users/me' },
@@ -160,6 +169,33 @@ const ROUTES: RouteCase[] = [
     org: true,
     deniedTo: 'viewer',
   },
+  { method: 'GET', path: BUILDS, url: builds, org: true },
+  { method: 'POST', path: BUILDS, url: builds, org: true, deniedTo: 'viewer' },
+  { method: 'GET', path: `${BUILDS}/:buildId`, url: (f) => `${builds(f)}/${f.buildId}`, org: true },
+  {
+    method: 'GET',
+    path: `${BUILDS}/:buildId/download`,
+    url: (f) => `${builds(f)}/${f.buildId}/download`,
+    org: true,
+  },
+  {
+    method: 'DELETE',
+    path: `${BUILDS}/:buildId`,
+    url: (f) => `${builds(f)}/${f.buildId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  { method: 'GET', path: APP_TOKENS, url: appTokens, org: true, deniedTo: 'viewer' },
+  { method: 'POST', path: APP_TOKENS, url: appTokens, body: { name: 'x' }, org: true, deniedTo: 'viewer' },
+  {
+    method: 'DELETE',
+    path: `${APP_TOKENS}/:tokenId`,
+    url: (f) => `${appTokens(f)}/${f.appTokenId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  { method: 'GET', path: '/v1/integrations/builds', url: () => '/v1/integrations/builds', appToken: true },
+  { method: 'POST', path: '/v1/integrations/builds', url: () => '/v1/integrations/builds', appToken: true },
   {
     method: 'GET',
     path: '/v1/organizations/:organizationId/devices',
@@ -216,6 +252,8 @@ let t: TestApp
 let f: Fixture
 let stranger: TestUser
 let expiredToken: string
+let appToken: string
+let expiredAppToken: string
 
 beforeAll(async () => {
   t = await buildTestApp()
@@ -236,7 +274,23 @@ beforeAll(async () => {
   const tokenId = (await api.post('/v1/users/me/tokens', { name: 'spare' })).body.data.id
   const doomed = await createOrg(t, owner)
   const deletionId = (await api.delete(`/v1/organizations/${doomed.id}`)).body.data.deletionId
-  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId }
+  const buildId = (
+    await postForm(t, `/v1/organizations/${org.id}/apps/${appId}/builds`, `Bearer ${owner.token}`, [
+      ['file', randomFile(64), 'secured.apk'],
+    ])
+  ).body.data.id
+  const newAppToken = async () =>
+    (await api.post(`/v1/organizations/${org.id}/apps/${appId}/tokens`, { name: 'ci' })).body.data
+  const appTokenId = (await newAppToken()).id
+  appToken = (await newAppToken()).token
+  const expiredApp = await newAppToken()
+  await t.db
+    .updateTable('app_tokens')
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where('id', '=', expiredApp.id)
+    .execute()
+  expiredAppToken = expiredApp.token
+  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId, buildId, appTokenId }
   stranger = await createUser(t, 'stranger')
   const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })
   await t.db
@@ -319,9 +373,18 @@ describe('every route', () => {
     })
 
     it('answers 4005 for an expired token', async () => {
-      expect(await send(route, { authorization: `Bearer ${expiredToken}` })).toEqual({
+      const expired = route.appToken ? expiredAppToken : expiredToken
+      expect(await send(route, { authorization: `Bearer ${expired}` })).toEqual({
         status: 401,
         body: { status: false, error: { code: 4005, message: 'Token Expired' } },
+      })
+    })
+
+    it('answers 4004 to the other kind of token (an app token here, or a user token on integrations)', async () => {
+      const other = route.appToken ? f.owner.token : appToken
+      expect(await send(route, { authorization: `Bearer ${other}` })).toEqual({
+        status: 401,
+        body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
       })
     })
 

@@ -4,6 +4,7 @@ import { holdCommands } from './commands/hold.js'
 import { migrateCommand } from './commands/migrate.js'
 import { seedCommand } from './commands/seed.js'
 import { serveCommand } from './commands/serve.js'
+import { storageCommands } from './commands/storage.js'
 import { userCommands } from './commands/user.js'
 import { workerCommand } from './commands/worker.js'
 
@@ -20,6 +21,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   seedCommand,
   holdCommands,
   deletionsCommands,
+  storageCommands,
 ]
 
 /**

@@ -4,6 +4,7 @@ import { openDatabase } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { PurgeWorker } from '../deletion/worker.js'
 import { checkSqliteWritable } from '../startup-error.js'
+import { openStorage, storageSettings } from '../storage/storage.js'
 
 /**
  * `orgspace worker`: a daemon. It runs until SIGTERM/SIGINT, then stops between batches and resolves. A database
@@ -21,6 +22,7 @@ export async function runWorker(): Promise<void> {
     throw error
   }
   database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
+  const storage = await openStorage(storageSettings(config))
 
   const worker = new PurgeWorker(database.db, {
     batchTargetMs: config.PURGE_BATCH_TARGET_MS,
@@ -28,6 +30,8 @@ export async function runWorker(): Promise<void> {
     leaseMs: config.PURGE_LEASE_MS,
     slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
     logger,
+    storage,
+    objectBatch: config.PURGE_OBJECT_BATCH,
   })
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const first = (signal: NodeJS.Signals) => {
@@ -54,6 +58,7 @@ export async function runWorker(): Promise<void> {
   const signal = await signalled
   logger.info({ worker: worker.id, signal }, 'stopping between batches')
   await worker.stop()
+  await storage.close()
   await database.close()
   clearInterval(keepAlive)
   logger.info({ worker: worker.id }, 'purge worker stopped')

@@ -32,6 +32,8 @@ export interface OrganizationsTable {
   apps_count: Generated<number>
   devices_count: Generated<number>
   collaborators_count: Generated<number>
+  /** Bytes of the organization's builds in storage. */
+  builds_bytes: Generated<number>
   created_at: string
   updated_at: string
   deleted_at: string | null
@@ -140,6 +142,55 @@ export interface PurgeTasksTable {
   lease_expires_at: string | null
 }
 
+export interface BuildsTable {
+  organization_id: string
+  id: string
+  app_id: string
+  file_name: string
+  content_type: string
+  size: number
+  sha256: string
+  version_name: string | null
+  version_code: string | null
+  changelog: string | null
+  /** JSON array of strings. */
+  tags: string
+  /** JSON `{name, info}` of the CI that uploaded it, or null. */
+  deployer: string | null
+  uploaded_by: string
+  app_token_id: string | null
+  created_at: string
+}
+
+export interface AppTokensTable {
+  organization_id: string
+  id: string
+  app_id: string
+  name: string
+  secret_hash: string
+  created_by: string
+  created_at: string
+  expires_at: string | null
+}
+
+/** `object`: one key; `prefix`: every key under it; `upload`: the key an upload in flight may leave behind. */
+export type ObjectRemovalKind = 'object' | 'prefix' | 'upload'
+
+export interface ObjectRemovalsTable {
+  organization_id: string
+  id: string
+  kind: ObjectRemovalKind
+  object_key: string
+  deletion_id: string | null
+  available_at: string
+  attempts: Generated<number>
+  removed: Generated<number>
+  lease_owner: string | null
+  lease_expires_at: string | null
+  error: string | null
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -152,6 +203,9 @@ export interface Database {
   deletions: DeletionsTable
   purge_tasks: PurgeTasksTable
   controls: ControlsTable
+  builds: BuildsTable
+  app_tokens: AppTokensTable
+  object_removals: ObjectRemovalsTable
 }
 
 export type User = Selectable<UsersTable>

@@ -6,6 +6,7 @@ import type { AuthContext } from '../tokens/service.js'
 import { lockOrganization } from '../organizations/access.js'
 import { markDeleting } from '../organizations/repository.js'
 import { blockingSubscriptions } from '../subscriptions/repository.js'
+import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
@@ -26,7 +27,8 @@ export interface DeletionPolicy {
  *  3. mark it `deleting`: from the commit on, every read and write of it answers 3001. Its slug is freed, unless
  *     a grace period or a quarantine holds it;
  *  4. write the receipt — `purging`, or `scheduled` until `purgeAt` with a grace period — and one purge task per
- *     tenant table; the purge worker does the rest.
+ *     tenant table; a purge that starts now also queues the removal of the organization's objects from storage
+ *     (a scheduled one does when it starts: its objects stay until then, for a restore). The worker does the rest.
  */
 export async function requestDeletion(
   db: Db,
@@ -70,6 +72,7 @@ export async function requestDeletion(
       },
       await tenantTables(trx),
     )
+    if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
     return { deletionId, purgeAt }
   })
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { deleteDeletedOrganization } from '../organizations/repository.js'
+import { buildBytesOf, deleteDeletedOrganization } from '../organizations/repository.js'
 import {
   completeDeletion,
   lockFinishedDeletion,
@@ -148,11 +148,13 @@ async function completeOne(
       return true
     }
     const tasks = await taskProgress(trx, [deletion.id])
+    // Rows per resource, and the bytes its builds held in storage (read before the organization row goes).
+    const counts = { ...tally(tasks), bytes: await buildBytesOf(trx, deletion.organization_id) }
     await deleteDeletedOrganization(trx, deletion.organization_id)
     const now = Date.now()
     const heldUntil =
       slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
-    await completeDeletion(trx, deletion.id, tally(tasks), new Date(now).toISOString(), heldUntil)
+    await completeDeletion(trx, deletion.id, counts, new Date(now).toISOString(), heldUntil)
     return true
   })
 }
@@ -166,7 +168,11 @@ export async function measureOne(db: Db): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const deletion = await lockUnmeasuredDeletion(trx)
     if (!deletion) return false
-    await recordExpected(trx, deletion.id, await countOwnedRows(trx, deletion.organization_id))
+    const rows = await countOwnedRows(trx, deletion.organization_id)
+    await recordExpected(trx, deletion.id, {
+      ...rows,
+      bytes: await buildBytesOf(trx, deletion.organization_id),
+    })
     return true
   })
 }

@@ -3,6 +3,8 @@ import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { legalHoldOf } from '../organizations/repository.js'
+import { enqueueOrganizationRemoval, objectsGone } from '../storage/removals.js'
+import { tenantReferences } from './tables.js'
 
 export type PurgeTask = Selectable<PurgeTasksTable>
 
@@ -123,6 +125,8 @@ export function taskProgress(db: Db, deletionIds: string[]) {
  * Claims one pending task whose lease is free or expired, for `owner`, until `leaseUntil`. On PostgreSQL,
  * FOR UPDATE SKIP LOCKED lets several workers claim different tasks at once without waiting on each other.
  * A failed deletion keeps saying `failed` (with its reason) while it is retried, until it completes.
+ * A table that other tenant tables reference (apps, referenced by builds) waits until their tasks are done, so
+ * no batch ever deletes a row that is still referenced.
  */
 export async function claimTask(
   db: Db,
@@ -130,6 +134,7 @@ export async function claimTask(
   now: string,
   leaseUntil: string,
 ): Promise<PurgeTask | undefined> {
+  const references = [...(await tenantReferences(db))]
   return db.transaction().execute(async (trx) => {
     const candidate = await trx
       .selectFrom('purge_tasks')
@@ -139,6 +144,29 @@ export async function claimTask(
       // A scheduled (or restored) deletion's tasks wait; so do a deletion's until its expected counts are taken.
       .where('deletions.status', 'in', ['purging', 'failed'])
       .where('deletions.expected', 'is not', null)
+      .$if(references.length > 0, (q) =>
+        q.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('purge_tasks as referencing')
+                .select(sql`1`.as('one'))
+                .whereRef('referencing.deletion_id', '=', 'purge_tasks.deletion_id')
+                .where('referencing.status', '=', 'pending')
+                .where((inner) =>
+                  inner.or(
+                    references.map(([table, children]) =>
+                      inner.and([
+                        inner('purge_tasks.table_name', '=', table),
+                        inner('referencing.table_name', 'in', children),
+                      ]),
+                    ),
+                  ),
+                ),
+            ),
+          ),
+        ),
+      )
       .where((eb) =>
         eb.or([eb('purge_tasks.lease_expires_at', 'is', null), eb('purge_tasks.lease_expires_at', '<', now)]),
       )
@@ -198,7 +226,10 @@ export async function releaseTask(
     .execute()
 }
 
-/** A deletion being purged whose tasks are all done: ready for the final check. Locked on PostgreSQL. */
+/**
+ * A deletion being purged whose tasks are all done and whose objects have left storage: ready for the final check.
+ * Locked on PostgreSQL.
+ */
 export function lockFinishedDeletion(trx: Trx, now: string) {
   return trx
     .selectFrom('deletions')
@@ -215,6 +246,7 @@ export function lockFinishedDeletion(trx: Trx, now: string) {
         ),
       ),
     )
+    .where(objectsGone)
     .orderBy('requested_at')
     .limit(1)
     .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
@@ -292,7 +324,10 @@ export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
       .where('id', '=', due.id)
       .where('status', '=', 'scheduled')
       .executeTakeFirst()
-    return Number(started.numUpdatedRows) === 1
+    if (Number(started.numUpdatedRows) !== 1) return false
+    // Its objects stayed in storage while it could be restored; now they go, like the rows.
+    await enqueueOrganizationRemoval(trx, due.organization_id, due.id)
+    return true
   })
 }
 

@@ -17,7 +17,10 @@ import {
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
 
-/** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
+/**
+ * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, and how many
+ * bytes of builds it would remove from storage.
+ */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
   const [blocking, counts] = await Promise.all([
@@ -27,7 +30,7 @@ export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const hold = org.legal_hold_reason === null ? [] : [{ type: 'legal_hold', reason: org.legal_hold_reason }]
   return {
     blockers: [...hold, ...blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status }))],
-    counts,
+    counts: { ...counts, bytes: Number(org.builds_bytes) },
   }
 }
 

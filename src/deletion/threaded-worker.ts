@@ -29,15 +29,17 @@ export class ThreadedPurgeWorker {
   start(): void {
     if (this.thread) return
     this.stopping = false
-    // Functions cannot cross into a thread: the thread logs and counts through messages, and keeps the real time.
-    const { logger, onBatch, ...rest } = this.options
+    // Functions cannot cross into a thread: the thread logs and counts through messages, opens the storage again
+    // from its settings, and keeps the real time.
+    const { logger, onBatch, onObjects, storage, ...rest } = this.options
     delete rest.clock
     const thread = new Worker(THREAD_ENTRY, {
-      workerData: { url: this.url, options: rest } satisfies ThreadData,
+      workerData: { url: this.url, storage: storage.settings, options: rest } satisfies ThreadData,
       execArgv: [],
     })
     thread.on('message', (message: ThreadMessage) => {
       if (message.type === 'batch') onBatch?.(message.table, message.rows)
+      else if (message.type === 'objects') onObjects?.(message.count)
       else logger[message.level](message.obj, message.msg)
     })
     thread.on('error', (error) => logger.error({ err: error }, 'purge thread failed'))

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import type { ObjectStorage } from '../storage/storage.js'
+import { removeObjects } from './objects.js'
 import {
   claimTask,
   deletionsPaused,
@@ -34,6 +36,11 @@ export interface PurgeWorkerOptions {
   slugQuarantineSeconds?: number
   /** What time it is, for starting scheduled purges (tests move it forward instead of sleeping). */
   clock?: () => number
+  /** Where the organizations' objects are (deletion/objects.ts removes them). */
+  storage: ObjectStorage
+  /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
+  objectBatch?: number
+  onObjects?(count: number): void
 }
 
 /**
@@ -163,7 +170,8 @@ export class PurgeWorker {
 
   /**
    * One unit of work: start a scheduled purge that is due, take a deletion's expected counts, complete a
-   * finished deletion, or work one table of one. False when there was nothing to do.
+   * finished deletion, remove objects from storage, or work one table of a deletion. False when there was
+   * nothing to do.
    */
   private async step(): Promise<boolean> {
     // An operator's pause holds every step, in every process sharing the database (one query per step).
@@ -174,6 +182,16 @@ export class PurgeWorker {
     if (await startDueDeletion(this.db, now)) return true
     if (await measureOne(this.db)) return true
     if (await finalizeOne(this.db, this.options.slugQuarantineSeconds)) return true
+    const objects = {
+      owner: this.id,
+      leaseMs: this.options.leaseMs,
+      storage: this.options.storage,
+      batch: this.options.objectBatch ?? 1000,
+      logger: this.options.logger,
+      shouldStop: () => this.stopping || this.pausedSince(),
+      onObjects: this.options.onObjects,
+    }
+    if (await removeObjects(this.db, objects)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) return false

@@ -78,6 +78,8 @@ const UNAVAILABLE = new Set([
   '08003',
   '08006',
   'SQLITE_BUSY',
+  // Object storage (storage/storage.ts): unreachable, or refusing what was asked.
+  'STORAGE_UNAVAILABLE',
 ])
 
 /** Maps any error to the envelope; the one place where errors become responses. */

@@ -8,6 +8,7 @@ export const ErrorCode = {
   EntityNotFound: 3001,
   PayloadTooLarge: 3002,
   UnsupportedMediaType: 3003,
+  RangeNotSatisfiable: 3004,
   NoAuthToken: 4002,
   Forbidden: 4003,
   InvalidToken: 4004,
@@ -52,6 +53,11 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; when: 
     status: 415,
     message: 'Unsupported Media Type',
     when: 'a body in a content type the route does not read (send `application/json`)',
+  },
+  [ErrorCode.RangeNotSatisfiable]: {
+    status: 416,
+    message: 'Range Not Satisfiable',
+    when: 'a download whose `Range` starts beyond the end of the build',
   },
   [ErrorCode.NoAuthToken]: {
     status: 401,

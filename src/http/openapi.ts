@@ -67,6 +67,15 @@ const TAGS = [
   { name: 'Organization', description: 'Workspaces: create, read, change, hand over and delete.' },
   { name: 'Collaborators', description: 'Who belongs to an organization, and with which role.' },
   { name: 'Apps', description: "The organization's applications." },
+  {
+    name: 'Builds',
+    description: "An application's builds: the binaries it distributes, kept in object storage.",
+  },
+  { name: 'App tokens', description: "Tokens that let CI upload an application's builds, and nothing else." },
+  {
+    name: 'Integrations',
+    description: "Applivery's CI upload API (fastlane, Gradle, Bitrise), authenticated by an app token.",
+  },
   { name: 'Devices', description: 'Device enrollments.' },
   { name: 'Subscriptions', description: "The organization's plans; an active one blocks deletion." },
   { name: 'Audit', description: 'Every change made to an organization, newest first.' },
@@ -165,6 +174,12 @@ export const openApiPlugin = fp(
               scheme: 'bearer',
               description:
                 'An API token: `npx orgspace user create --email …` prints one (see Getting a token).',
+            },
+            appToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                "An app token (`osa_…`), for CI uploads only: POST /v1/organizations/{organizationId}/apps/{applicationId}/tokens creates one. The scheme's name may be in any case (`bearer`).",
             },
           },
         },

@@ -213,7 +213,7 @@ export async function deleteDeletedOrganization(trx: Trx, id: string): Promise<v
   await trx.deleteFrom('organizations').where('id', '=', id).where('status', '=', 'deleting').execute()
 }
 
-export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count'
+export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count' | 'builds_bytes'
 
 /** Moves one of the organization's maintained counters; the caller holds the organization's write lock. */
 export async function adjustCounter(
@@ -243,4 +243,14 @@ export async function lockLiveOrganization(trx: Trx, organizationId: string): Pr
     .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
     .executeTakeFirst()
   return row !== undefined
+}
+
+/** Bytes of the organization's builds (its maintained counter), for deletion receipts. */
+export async function buildBytesOf(db: Db, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('builds_bytes')
+    .where('id', '=', organizationId)
+    .executeTakeFirst()
+  return Number(row?.builds_bytes ?? 0)
 }

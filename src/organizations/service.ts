@@ -139,6 +139,7 @@ export async function createOrganization(
     apps_count: 0,
     devices_count: 0,
     collaborators_count: 1,
+    builds_bytes: 0,
     created_at: now,
     updated_at: now,
     deleted_at: null,

@@ -132,6 +132,20 @@ const BODY_ROUTES: BodyRoute[] = [
     fields: { plan: name, status: { type: 'enum', values: ['active', 'trialing', 'past_due'] } },
     required: ['plan'],
   },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/apps/:applicationId/tokens',
+    url: (f) => `${o(f)}/apps/${f.appId}/tokens`,
+    valid: () => ({ name: 'ci' }),
+    fields: { name, expiresInDays: { type: 'integer' } },
+    required: ['name'],
+  },
+]
+
+/** Uploads take multipart bodies, not JSON (CONTRACT §7): their parts are tested with the builds. */
+const UPLOADS = [
+  'POST /v1/organizations/:organizationId/apps/:applicationId/builds',
+  'POST /v1/integrations/builds',
 ]
 
 /** Writes that take no body. */
@@ -157,6 +171,16 @@ const BODYLESS: { method: 'POST' | 'DELETE'; path: string; url(f: Fixture): stri
     method: 'POST',
     path: '/v1/organizations/:organizationId/subscriptions/:subscriptionId/cancel',
     url: (f) => `${o(f)}/subscriptions/${f.subscriptionId}/cancel`,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/apps/:applicationId/builds/:buildId',
+    url: (f) => `${o(f)}/apps/${f.appId}/builds/${'b'.repeat(24)}`,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/apps/:applicationId/tokens/:tokenId',
+    url: (f) => `${o(f)}/apps/${f.appId}/tokens/${'c'.repeat(24)}`,
   },
   // Validation comes before the lookup: any well-formed id will do.
   {
@@ -312,6 +336,7 @@ describe('strict JSON bodies on every route', () => {
       for (const [method, operation] of Object.entries(methods)) {
         const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`
         if (!route.includes(' /v1/') || method === 'get') continue
+        if (UPLOADS.includes(route)) continue
         const schema = operation.requestBody?.content['application/json']?.schema
         if (schema) withBody[route] = Object.keys(schema.properties ?? {}).sort()
         else withoutBody.push(route)

@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
+import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
 import { databaseUrl } from './pg-cluster.js'
+import { useStorage } from './purge.js'
 
 export const dialect: Dialect = process.env.ORGSPACE_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite'
 
@@ -50,6 +52,8 @@ export interface TestApp {
   app: FastifyInstance
   db: Db
   database: DatabaseHandle
+  /** Where the app keeps builds: a folder of its own unless the test passed STORAGE_URL (an S3 server). */
+  storage: ObjectStorage
   config: Config
   url: string
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
@@ -68,19 +72,24 @@ export async function buildTestApp(
   { rewriteUrl = (url) => url }: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
+  const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
   // Test files make hundreds of requests from one address and token; the limits' own tests turn them on.
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     PURGE_WORKER: 'off',
     RATE_LIMIT: 'off',
+    STORAGE_URL: `file:${storageDir}`,
     ...env,
     DATABASE_URL: rewriteUrl(testDb.url),
   })
   const database = openDatabase(config.DATABASE_URL)
+  const storage = await openStorage(storageSettings(config))
+  useStorage(database.db, storage)
   const logs: Record<string, unknown>[] = []
   const app = await buildApp({
     config,
     database,
+    storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   })
   await app.ready()
@@ -88,13 +97,16 @@ export async function buildTestApp(
     app,
     db: database.db,
     database,
+    storage,
     config,
     url: testDb.url,
     logs,
     async close() {
       await app.close()
       await database.close()
+      await storage.close()
       await testDb.drop()
+      rmSync(storageDir, { recursive: true, force: true })
     },
   }
 }
