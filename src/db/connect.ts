@@ -41,6 +41,14 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
   }
 }
 
+/**
+ * What deleted content becomes on every connection that writes (CONTRACT §6.8). FAST zeroes a deleted row where
+ * its page is written anyway; only pages that become wholly free keep their old bytes, and the purge's reclaim
+ * (deletion/reclaim.ts) removes those from the file. ON would zero those pages too, at the cost of writing each
+ * of them once more; BENCHMARKS.md ("Erasure at rest") has the figures behind this choice.
+ */
+export const SECURE_DELETE = 'ON'
+
 export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '')
 }
@@ -49,6 +57,10 @@ function openSqlite(url: string): DatabaseHandle {
   const path = sqlitePath(url)
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
   const writer = new SQLite(path)
+  // A new file gets incremental auto-vacuum, so that the purge can give the space of a deleted organization back
+  // (see deletion/reclaim.ts). It only takes effect before the first table, and before WAL mode is set; on an
+  // existing file it does nothing, and migration 0002 converts the file instead.
+  writer.pragma('auto_vacuum = INCREMENTAL')
   writer.pragma('journal_mode = WAL')
   writer.pragma('synchronous = NORMAL')
   writer.pragma('foreign_keys = ON')
@@ -56,6 +68,7 @@ function openSqlite(url: string): DatabaseHandle {
   writer.pragma('busy_timeout = 0')
   // After a checkpoint, the WAL file is cut back to this size rather than keeping its largest.
   writer.pragma('journal_size_limit = 67108864')
+  writer.pragma(`secure_delete = ${SECURE_DELETE}`)
   // A database file gets a second connection for reads, which in WAL mode never wait for writers.
   const reader = path === ':memory:' ? null : new SQLite(path)
   reader?.pragma('query_only = ON')

@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import type { Db } from './connect.js'
 import * as m0001 from './migrations/0001_initial.js'
+import * as m0002 from './migrations/0002_erasure.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_erasure': m0002,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

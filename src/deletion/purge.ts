@@ -97,10 +97,10 @@ export async function runTask(
  * does it delete the organization row, write the final counts into the receipt and drop the tasks — all in one
  * transaction.
  */
-export async function finalizeOne(db: Db): Promise<boolean> {
+export async function finalizeOne(db: Db, onCompleted?: (tables: string[]) => void): Promise<boolean> {
   let current: { id: string; attempts: number } | undefined
   try {
-    return await completeOne(db, (deletion) => (current = deletion))
+    return await completeOne(db, (deletion) => (current = deletion), onCompleted)
   } catch (error) {
     // A deletion that cannot be completed must not hold up the others: it waits out a backoff, says why.
     if (current)
@@ -131,6 +131,7 @@ export function failureReason(what: string, error: unknown): string {
 async function completeOne(
   db: Db,
   onLocked: (deletion: { id: string; attempts: number }) => void,
+  onCompleted?: (tables: string[]) => void,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const deletion = await lockFinishedDeletion(trx, nowIso())
@@ -163,6 +164,8 @@ async function completeOne(
       .where('id', '=', deletion.id)
       .execute()
     await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletion.id).execute()
+    // The tables that lost rows, for the reclaim that follows the commit (reclaim.ts).
+    onCompleted?.(['organizations', ...tasks.filter((t) => Number(t.deleted) > 0).map((t) => t.table_name)])
     return true
   })
 }

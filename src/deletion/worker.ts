@@ -12,6 +12,13 @@ import {
   retryAt,
   runTask,
 } from './purge.js'
+import {
+  eraseOnStop,
+  markEraseOnStop,
+  reclaimAfterPurge,
+  reclaimWhenIdle,
+  type ReclaimOptions,
+} from './reclaim.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
@@ -43,12 +50,19 @@ export class PurgeWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly sizer: BatchSizer
+  private readonly reclaimOptions: ReclaimOptions
 
   constructor(
     private readonly db: Db,
     private readonly options: PurgeWorkerOptions,
   ) {
     this.sizer = new BatchSizer(options.batchTargetMs)
+    this.reclaimOptions = {
+      targetMs: options.batchTargetMs,
+      pauseMs: options.pauseMs,
+      shouldStop: () => this.stopping,
+      logger: options.logger,
+    }
   }
 
   start(): void {
@@ -69,6 +83,7 @@ export class PurgeWorker {
     this.stopping = true
     this.wake?.()
     await this.running
+    await eraseOnStop(this.db, this.options)
   }
 
   /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
@@ -122,10 +137,18 @@ export class PurgeWorker {
 
   /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
   private async step(): Promise<boolean> {
-    if (await finalizeOne(this.db)) return true
+    let completed: string[] | undefined
+    if (await finalizeOne(this.db, (tables) => (completed = tables))) {
+      if (completed) await reclaimAfterPurge(this.db, completed, this.reclaimOptions)
+      return true
+    }
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
-    if (!task) return false
+    if (!task) {
+      await reclaimWhenIdle(this.db, this.reclaimOptions)
+      return false
+    }
+    await markEraseOnStop(this.db)
     const deletion = await this.db
       .selectFrom('deletions')
       .select(['organization_id', 'attempts'])
