@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, PostgresAdapter, PostgresDialect, type SqliteDatabase, type Transaction } from 'kysely'
-import { OrgspaceSqliteDialect } from './sqlite-driver.js'
+import { Kysely, PostgresAdapter, PostgresDialect, type Transaction } from 'kysely'
+import { OrgspaceSqliteDialect, type SqliteDatabase } from './sqlite-driver.js'
 import type { Database } from './types.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -30,6 +30,7 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
   const statements = new Map<string, SQLite.Statement>()
   return {
     close: () => database.close(),
+    exec: (sql) => void database.exec(sql),
     prepare(sql) {
       let statement = statements.get(sql)
       if (statement) statements.delete(sql)
