@@ -157,6 +157,45 @@ function seedingSection(ds: DialectResults[]): string {
   )}`
 }
 
+function erasureSection(ds: DialectResults[]): string {
+  const sqlite = ds.find((d) => d.dialect === 'sqlite')
+  if (!sqlite) return '## 6. Erasure at rest (SQLite)\n\nnot run'
+  const erasure = sqlite.erasure
+  if (!erasure) return `## 6. Erasure at rest (SQLite)\n\n${sqlite.errors['6'] ?? 'not run'}`
+  const off = erasure.rowsPerSecond.OFF
+  const files = (f: { dbBytes: number; walBytes: number }) => `${mb(f.dbBytes)} + ${mb(f.walBytes)}`
+  const rows = erasure.runs.map((r) => [
+    r.secureDelete,
+    int(r.rows),
+    `${r.purgeSeconds.toFixed(2)} s`,
+    int(r.rowsPerSecond),
+    percent(r.rowsPerSecond / off),
+    mb(r.writtenBytes),
+    files(r.before),
+    files(r.atCompletion),
+    `${files(r.afterReclaim)}${r.reclaimSeconds === null ? '' : ` (${r.reclaimSeconds.toFixed(1)} s)`}`,
+    `${files(r.afterStop)} (${r.stopSeconds.toFixed(1)} s)`,
+  ])
+  const modes = (['OFF', 'FAST', 'ON'] as const)
+    .map((m) => `${m} ${int(erasure.rowsPerSecond[m])} rows/s (${percent(erasure.rowsPerSecond[m] / off)})`)
+    .join(', ')
+  return `## 6. Erasure at rest (SQLite): secure_delete and file sizes\n\nPurge throughput over both runs of each mode: ${modes}.\n\n${table(
+    [
+      'secure_delete',
+      'rows purged',
+      'purge',
+      'rows/s',
+      'vs OFF (both runs)',
+      'written during purge',
+      'file + WAL before',
+      'at completion',
+      'after reclaim',
+      'after clean stop',
+    ],
+    rows,
+  )}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -184,6 +223,7 @@ export function renderMarkdown(results: BenchResults): string {
       neighbourSection(results.dialects),
       throughputSection(results.dialects),
       seedingSection(results.dialects),
+      erasureSection(results.dialects),
     ].join('\n\n') + '\n'
   )
 }
