@@ -22,7 +22,9 @@ import { backlog } from './repository.js'
 // stop VACUUMs a marked file. The mark survives crashes, so a purge interrupted by one is erased at a later stop.
 //
 // PostgreSQL: the tables the purge touched are vacuumed (not FULL: no exclusive lock), so their dead tuples
-// become free space at once instead of whenever autovacuum comes by. What remains where: docs/erasure.md.
+// become free space at once instead of whenever autovacuum comes by, and analyzed, so that the planner's samples
+// (pg_statistic's common values and histogram bounds) stop holding the organization's values. What remains
+// where: docs/erasure.md.
 
 export interface ReclaimOptions {
   /** How long one step may hold SQLite's write lock; the purge's batch budget. */
@@ -62,10 +64,10 @@ export async function reclaimWhenIdle(db: Db, options: ReclaimOptions): Promise<
   }
 }
 
-/** VACUUM (never inside a transaction; not FULL) of the tables that had rows of the organization. */
+/** VACUUM (never inside a transaction; not FULL) and ANALYZE of the tables that had rows of the organization. */
 export async function vacuumTables(db: Db, tables: string[]): Promise<void> {
   if (tables.length === 0) return
-  await sql`vacuum ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db)
+  await sql`vacuum (analyze) ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db)
 }
 
 async function freePages(db: Db): Promise<number> {
