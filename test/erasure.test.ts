@@ -173,7 +173,7 @@ describe.runIf(dialect === 'sqlite')('SQLite files: space and the erase-on-stop 
     const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
       t.db,
     )
-    expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_erasure'])
+    expect(rows.map((r) => r.name)).toContain('0002_erasure')
   })
 
   it('an idle worker gives free pages back, whoever freed them (a crash after a purge heals the same way)', async () => {
