@@ -179,7 +179,9 @@ function erasureSection(ds: DialectResults[]): string {
   const modes = (['OFF', 'FAST', 'ON'] as const)
     .map((m) => `${m} ${int(erasure.rowsPerSecond[m])} rows/s (${percent(erasure.rowsPerSecond[m] / off)})`)
     .join(', ')
-  return `## 6. Erasure at rest (SQLite): secure_delete and file sizes\n\nPurge throughput over both runs of each mode: ${modes}.\n\n${table(
+  const small = erasure.smallPurge
+  const stop = `A small organization (${int(small.rows)} rows) purged from the same file: its clean stop rewrote ${mb(small.afterReclaim.dbBytes)} (VACUUM) in ${small.stopSeconds.toFixed(1)} s, leaving ${files(small.afterStop)}.`
+  return `## 6. Erasure at rest (SQLite): secure_delete and file sizes\n\nPurge throughput over both runs of each mode: ${modes}. ${stop}\n\n${table(
     [
       'secure_delete',
       'rows purged',

@@ -104,6 +104,8 @@ describe('bench harness (smoke)', () => {
         ...[...SECURE_DELETE_MODES].reverse(),
       ])
       for (const mode of SECURE_DELETE_MODES) expect(erasure.rowsPerSecond[mode]).toBeGreaterThan(0)
+      expect(erasure.smallPurge.rows).toBeGreaterThan(0)
+      expect(erasure.smallPurge.afterStop.walBytes).toBe(0)
       const { devices, audit } = PLANS.smoke.large
       for (const run of runs) {
         expect(run.rows).toBeGreaterThanOrEqual(devices + audit)

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { openDatabase, sqlitePath, type Db } from '../../src/db/connect.js'
 import { requestDeletion } from '../../src/deletion/command.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
-import { OWNER, type DialectContext } from '../context.js'
+import type { DialectContext } from '../context.js'
 import { round, sleep } from '../stats.js'
 
 // Scenario 6 — erasure at rest on SQLite (CONTRACT §6.8): what secure_delete costs the purge, and what the files
@@ -13,7 +13,8 @@ import { round, sleep } from '../stats.js'
 // a clean stop (which VACUUMs the file the purge marked). A fresh copy of the large organization's database per
 // purge; the modes go OFF FAST ON ON FAST OFF, so that a machine getting busier or quieter weighs on each alike.
 // The purge is the server's own worker run in this process, set up as the purge thread sets up its connection
-// (src/deletion/thread.ts), so that only secure_delete differs between the runs.
+// (src/deletion/thread.ts), so that only secure_delete differs between the runs. Last, a small neighbour is purged
+// from the same file, whose clean stop then VACUUMs a file that stays large: what a stop costs a busy database.
 
 export const SECURE_DELETE_MODES = ['OFF', 'FAST', 'ON'] as const
 export type SecureDeleteMode = (typeof SECURE_DELETE_MODES)[number]
@@ -47,6 +48,11 @@ export interface ErasureRun {
 export interface ErasureResult {
   /** In the order they ran. */
   runs: ErasureRun[]
+  /**
+   * A small neighbour purged from the same file (secure_delete ON): its clean stop VACUUMs a file that stays
+   * large, which is what a stop costs on a busy database.
+   */
+  smallPurge: ErasureRun
   /** Per mode: rows over seconds, summed over its runs. */
   rowsPerSecond: Record<SecureDeleteMode, number>
 }
@@ -120,9 +126,11 @@ async function runOnce(
     let stopped = false
     try {
       const owner = await db
-        .selectFrom('users')
-        .select(['id', 'email', 'name'])
-        .where('email', '=', OWNER)
+        .selectFrom('collaborators')
+        .innerJoin('users', 'users.id', 'collaborators.user_id')
+        .select(['users.id', 'users.email', 'users.name'])
+        .where('collaborators.organization_id', '=', organizationId)
+        .where('collaborators.role', '=', 'owner')
         .executeTakeFirstOrThrow()
       await context.store.settle()
       const before = sizes(path)
@@ -194,9 +202,13 @@ export async function runErasure(context: DialectContext): Promise<ErasureResult
     context.log(`erasure at rest: purging the large organization with secure_delete=${mode}`)
     runs.push(await runOnce(context, fixture.template, fixture.large.id, mode))
   }
+  const neighbour = fixture.neighbours[0]
+  if (!neighbour) throw new Error('fixture has no neighbour organization')
+  context.log('erasure at rest: purging a small organization, then stopping: VACUUM of a large file')
+  const smallPurge = await runOnce(context, fixture.template, neighbour.id, 'ON')
   const rate = (mode: SecureDeleteMode) => {
     const of = runs.filter((r) => r.secureDelete === mode)
     return Math.round(of.reduce((n, r) => n + r.rows, 0) / of.reduce((s, r) => s + r.purgeSeconds, 0))
   }
-  return { runs, rowsPerSecond: { OFF: rate('OFF'), FAST: rate('FAST'), ON: rate('ON') } }
+  return { runs, smallPurge, rowsPerSecond: { OFF: rate('OFF'), FAST: rate('FAST'), ON: rate('ON') } }
 }

@@ -43,10 +43,11 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
 }
 
 /**
- * What deleted content becomes on every connection that writes (CONTRACT §6.8). FAST zeroes a deleted row where
- * its page is written anyway; only pages that become wholly free keep their old bytes, and the purge's reclaim
- * (deletion/reclaim.ts) removes those from the file. ON would zero those pages too, at the cost of writing each
- * of them once more; BENCHMARKS.md ("Erasure at rest") has the figures behind this choice.
+ * What deleted content becomes on every connection that writes (CONTRACT §6.8): ON overwrites a deleted row with
+ * zeros, and a page left empty before it goes on the free list, so erasing whole pages does not wait for the
+ * reclaim (deletion/reclaim.ts) to hand them back; FAST skips the empty pages. Measured in one run (BENCHMARKS.md,
+ * scenario 6), ON purges as fast as FAST and OFF within the noise and writes no more: a page emptied by the purge's
+ * deletes is written in that transaction anyway.
  */
 export const SECURE_DELETE = 'ON'
 

@@ -114,6 +114,12 @@ async function truncateWal(db: Db, shouldStop: () => boolean): Promise<boolean> 
   return false
 }
 
+async function fileBytes(db: Db): Promise<number> {
+  const { rows } = await sql<{ bytes: number }>`
+    select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(db)
+  return Number(rows[0]?.bytes ?? 0)
+}
+
 async function userVersion(db: Db): Promise<number> {
   const { rows } = await sql<{ user_version: number }>`pragma user_version`.execute(db)
   return Number(rows[0]?.user_version ?? 0)
@@ -139,6 +145,11 @@ export async function eraseOnStop(db: Db, options: Pick<ReclaimOptions, 'logger'
   try {
     const marked = await userVersion(db)
     if (marked === 0) return false
+    // Said before it starts: a shutdown cut short (SHUTDOWN_TIMEOUT_MS, an orchestrator's kill) leaves this line last.
+    options.logger.info(
+      { bytes: await fileBytes(db) },
+      'rewriting the database file (VACUUM) before stopping',
+    )
     await sql`vacuum`.execute(db)
     await db.transaction().execute(async (trx) => {
       if ((await userVersion(trx)) !== marked || (await backlog(trx)).pending > 0) return
