@@ -128,9 +128,10 @@ async function userVersion(db: Db): Promise<number> {
 /** SQLite: before a purge deletes rows, marks the file as owing a VACUUM at the next clean stop. */
 export async function markEraseOnStop(db: Db): Promise<void> {
   if (isPostgres(db)) return
-  // A counter rather than a flag, so that a stop can tell whether someone marked it again while it vacuumed.
+  // A counter rather than a flag, so that a stop can tell whether someone marked it again while it vacuumed
+  // (wrapping well inside user_version's 32 bits).
   await db.transaction().execute(async (trx) => {
-    await sql`pragma user_version = ${sql.lit((await userVersion(trx)) + 1)}`.execute(trx)
+    await sql`pragma user_version = ${sql.lit(((await userVersion(trx)) % 1_000_000_000) + 1)}`.execute(trx)
   })
 }
 
