@@ -164,7 +164,7 @@ function seedingSection(ds: DialectResults[]): string {
 function storageSection(ds: DialectResults[]): string {
   const rows = ds.flatMap((d) => {
     const s = d.storage
-    if (!s) return [[NAMES[d.dialect], d.errors['6'] ?? 'not run', '', '', '', '', '', '']]
+    if (!s) return [[NAMES[d.dialect], d.errors['7'] ?? 'not run', '', '', '', '', '', '']]
     return [
       ...s.backends.map((b) => [
         NAMES[d.dialect],
@@ -203,6 +203,47 @@ function storageSection(ds: DialectResults[]): string {
   )}`
 }
 
+function erasureSection(ds: DialectResults[]): string {
+  const sqlite = ds.find((d) => d.dialect === 'sqlite')
+  if (!sqlite) return '## 8. Erasure at rest (SQLite)\n\nnot run'
+  const erasure = sqlite.erasure
+  if (!erasure) return `## 8. Erasure at rest (SQLite)\n\n${sqlite.errors['8'] ?? 'not run'}`
+  const off = erasure.rowsPerSecond.OFF
+  const files = (f: { dbBytes: number; walBytes: number }) => `${mb(f.dbBytes)} + ${mb(f.walBytes)}`
+  const rows = erasure.runs.map((r) => [
+    r.secureDelete,
+    int(r.rows),
+    `${r.purgeSeconds.toFixed(2)} s`,
+    int(r.rowsPerSecond),
+    percent(r.rowsPerSecond / off),
+    mb(r.writtenBytes),
+    files(r.before),
+    files(r.atCompletion),
+    `${files(r.afterReclaim)}${r.reclaimSeconds === null ? '' : ` (${r.reclaimSeconds.toFixed(1)} s)`}`,
+    `${files(r.afterStop)} (${r.stopSeconds.toFixed(1)} s)`,
+  ])
+  const modes = (['OFF', 'FAST', 'ON'] as const)
+    .map((m) => `${m} ${int(erasure.rowsPerSecond[m])} rows/s (${percent(erasure.rowsPerSecond[m] / off)})`)
+    .join(', ')
+  const small = erasure.smallPurge
+  const stop = `A small organization (${int(small.rows)} rows) purged from the same file: its clean stop rewrote ${mb(small.afterReclaim.dbBytes)} (VACUUM) in ${small.stopSeconds.toFixed(1)} s, leaving ${files(small.afterStop)}.`
+  return `## 8. Erasure at rest (SQLite): secure_delete and file sizes\n\nPurge throughput over both runs of each mode: ${modes}. ${stop}\n\n${table(
+    [
+      'secure_delete',
+      'rows purged',
+      'purge',
+      'rows/s',
+      'vs OFF (both runs)',
+      'written during purge',
+      'file + WAL before',
+      'at completion',
+      'after reclaim',
+      'after clean stop',
+    ],
+    rows,
+  )}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -232,6 +273,7 @@ export function renderMarkdown(results: BenchResults): string {
       seedingSection(results.dialects),
       storageSection(results.dialects),
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
+      erasureSection(results.dialects),
     ].join('\n\n') + '\n'
   )
 }

@@ -2,6 +2,7 @@ import type { Dialect } from '../src/db/connect.js'
 import type { BenchPlan, Mode } from './plan.js'
 import type { ApiThroughputResult } from './scenarios/api-throughput.js'
 import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
+import type { ErasureResult } from './scenarios/erasure.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
 import type { SeedingRow } from './scenarios/seeding.js'
@@ -28,6 +29,8 @@ export interface DialectResults {
   neighbours?: NeighbourLatencyResult
   throughput?: ApiThroughputResult
   storage?: StorageResult
+  /** Scenario 8, SQLite only. */
+  erasure?: ErasureResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */
   errors: Record<string, string>

@@ -59,7 +59,8 @@ function parseCli() {
   const only = new Set<ScenarioNumber | 6>(
     (values.only ?? SCENARIOS.join(',')).split(',').map((n) => {
       const number = SCENARIOS.find((s) => s === Number(n))
-      if (number === undefined) throw new Error(`--only takes scenario numbers ${SCENARIOS.join(', ')}, got ${n}`)
+      if (number === undefined)
+        throw new Error(`--only takes scenario numbers ${SCENARIOS.join(', ')}, got ${n}`)
       return number
     }),
   )

@@ -1,6 +1,7 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import type { Db } from './connect.js'
 import * as m0001 from './migrations/0001_initial.js'
+import * as m0002 from './migrations/0002_erasure.js'
 import * as m0003 from './migrations/0003_builds.js'
 import * as m0005 from './migrations/0005_lifecycle.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
@@ -8,6 +9,7 @@ import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_erasure': m0002,
   '0003_builds': m0003,
   '0005_lifecycle': m0005,
   '0007_orphan_scoped_tokens': m0007,

@@ -96,16 +96,23 @@ export async function runTask(
   }
 }
 
+export interface FinalizeOptions {
+  /** SLUG_QUARANTINE_SECONDS: how long the purged organization's slug stays unusable. */
+  slugQuarantineSeconds?: number
+  /** Told, after the commit, which tables lost rows (for the reclaim that follows, reclaim.ts). */
+  onCompleted?: (tables: string[]) => void
+}
+
 /**
  * Completes one deletion whose tasks are all done, if there is one. Fails closed: it first checks every tenant
  * table for rows of the organization, and if any remain it reopens their tasks instead of completing. Only then
  * does it delete the organization row, write the final counts into the receipt and drop the tasks — all in one
  * transaction.
  */
-export async function finalizeOne(db: Db, slugQuarantineSeconds = 0): Promise<boolean> {
+export async function finalizeOne(db: Db, options: FinalizeOptions = {}): Promise<boolean> {
   let current: { id: string; attempts: number } | undefined
   try {
-    return await completeOne(db, slugQuarantineSeconds, (deletion) => (current = deletion))
+    return await completeOne(db, options, (deletion) => (current = deletion))
   } catch (error) {
     // A deletion that cannot be completed must not hold up the others: it waits out a backoff, says why.
     if (current)
@@ -135,7 +142,7 @@ export function failureReason(what: string, error: unknown): string {
 
 async function completeOne(
   db: Db,
-  slugQuarantineSeconds: number,
+  { slugQuarantineSeconds = 0, onCompleted }: FinalizeOptions,
   onLocked: (deletion: { id: string; attempts: number }) => void,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -155,6 +162,8 @@ async function completeOne(
     const heldUntil =
       slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
     await completeDeletion(trx, deletion.id, counts, new Date(now).toISOString(), heldUntil)
+    // The tables that lost rows, for the reclaim that follows the commit (reclaim.ts).
+    onCompleted?.(['organizations', ...tasks.filter((t) => Number(t.deleted) > 0).map((t) => t.table_name)])
     return true
   })
 }

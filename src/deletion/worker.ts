@@ -13,6 +13,13 @@ import {
   startDueDeletion,
 } from './repository.js'
 import { BatchSizer, failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask } from './purge.js'
+import {
+  eraseOnStop,
+  markEraseOnStop,
+  reclaimAfterPurge,
+  reclaimWhenIdle,
+  type ReclaimOptions,
+} from './reclaim.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
@@ -64,12 +71,19 @@ export class PurgeWorker {
   private readonly sizer: BatchSizer
   private paused = false
   private pauseCheckedAt = 0
+  private readonly reclaimOptions: ReclaimOptions
 
   constructor(
     private readonly db: Db,
     private readonly options: PurgeWorkerOptions,
   ) {
     this.sizer = new BatchSizer(options.batchTargetMs)
+    this.reclaimOptions = {
+      targetMs: options.batchTargetMs,
+      pauseMs: options.pauseMs,
+      shouldStop: () => this.stopping,
+      logger: options.logger,
+    }
   }
 
   start(): void {
@@ -90,6 +104,7 @@ export class PurgeWorker {
     this.stopping = true
     this.wake?.()
     await this.running
+    await eraseOnStop(this.db, this.options)
   }
 
   /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
@@ -181,7 +196,15 @@ export class PurgeWorker {
     const now = new Date((this.options.clock ?? Date.now)()).toISOString()
     if (await startDueDeletion(this.db, now)) return true
     if (await measureOne(this.db)) return true
-    if (await finalizeOne(this.db, this.options.slugQuarantineSeconds)) return true
+    let completed: string[] | undefined
+    const finalized = await finalizeOne(this.db, {
+      slugQuarantineSeconds: this.options.slugQuarantineSeconds,
+      onCompleted: (tables) => (completed = tables),
+    })
+    if (finalized) {
+      if (completed) await reclaimAfterPurge(this.db, completed, this.reclaimOptions)
+      return true
+    }
     const objects = {
       owner: this.id,
       leaseMs: this.options.leaseMs,
@@ -194,7 +217,11 @@ export class PurgeWorker {
     if (await removeObjects(this.db, objects)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
-    if (!task) return false
+    if (!task) {
+      await reclaimWhenIdle(this.db, this.reclaimOptions)
+      return false
+    }
+    await markEraseOnStop(this.db)
     const deletion = await findDeletionOfTask(this.db, task)
     try {
       const outcome = await runTask(this.db, task, deletion.organization_id, {

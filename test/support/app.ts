@@ -58,6 +58,9 @@ export interface TestApp {
   url: string
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
   logs: Record<string, unknown>[]
+  /** Stops the app and closes the database as a clean shutdown does, keeping the database for inspection. */
+  stop(): Promise<void>
+  /** Stops (unless stopped) and drops the database. */
   close(): Promise<void>
 }
 
@@ -93,6 +96,11 @@ export async function buildTestApp(
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   })
   await app.ready()
+  let stopped: Promise<void> | undefined
+  const stop = async () => {
+    stopped ??= app.close().then(() => database.close())
+    await stopped
+  }
   return {
     app,
     db: database.db,
@@ -101,9 +109,9 @@ export async function buildTestApp(
     config,
     url: testDb.url,
     logs,
+    stop,
     async close() {
-      await app.close()
-      await database.close()
+      await stop()
       await storage.close()
       await testDb.drop()
       rmSync(storageDir, { recursive: true, force: true })
