@@ -29,6 +29,7 @@ import { openStorage, storageSettings, type ObjectStorage } from './storage/stor
 import { buildRoutes } from './builds/routes.js'
 import { appTokenRoutes } from './app-tokens/routes.js'
 import { integrationRoutes } from './integrations/routes.js'
+import { exportRoutes } from './exports/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -128,6 +129,7 @@ export async function buildApp({
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
+        await authed.register(exportRoutes, { config })
       })
       // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).
       await v1.register(integrationRoutes, { config })

@@ -1,6 +1,8 @@
 import { Command } from 'commander'
 import { deletionsCommands } from './commands/deletions.js'
+import { exportCommand } from './commands/export.js'
 import { holdCommands } from './commands/hold.js'
+import { importCommand } from './commands/import.js'
 import { migrateCommand } from './commands/migrate.js'
 import { seedCommand } from './commands/seed.js'
 import { serveCommand } from './commands/serve.js'
@@ -19,6 +21,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   migrateCommand,
   userCommands,
   seedCommand,
+  exportCommand,
+  importCommand,
   holdCommands,
   deletionsCommands,
   storageCommands,

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_erasure.js'
 import * as m0003 from './migrations/0003_builds.js'
 import * as m0005 from './migrations/0005_lifecycle.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
+import * as m0008 from './migrations/0008_exports.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_builds': m0003,
   '0005_lifecycle': m0005,
   '0007_orphan_scoped_tokens': m0007,
+  '0008_exports': m0008,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

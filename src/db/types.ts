@@ -191,6 +191,26 @@ export interface ObjectRemovalsTable {
   created_at: string
 }
 
+export type ExportStatus = 'running' | 'completed' | 'failed'
+
+export interface ExportsTable {
+  organization_id: string
+  id: string
+  status: ExportStatus
+  /** Whole percent done. */
+  progress: Generated<number>
+  size: number | null
+  sha256: string | null
+  object_key: string
+  removal_id: string | null
+  requested_by: string
+  error: string | null
+  created_at: string
+  updated_at: string
+  completed_at: string | null
+  expires_at: string | null
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -206,6 +226,7 @@ export interface Database {
   builds: BuildsTable
   app_tokens: AppTokensTable
   object_removals: ObjectRemovalsTable
+  exports: ExportsTable
 }
 
 export type User = Selectable<UsersTable>

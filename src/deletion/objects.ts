@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import {
   claimRemoval,
+  dropRemovalsUnder,
   finishRemoval,
   pendingUploadDeadline,
   recordRemovalProgress,
@@ -82,6 +83,7 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
       const later = Math.max(Date.parse(deadline), Date.now()) + AFTER_UPLOADS_MS
       return releaseRemoval(db, removal, run.owner, new Date(later).toISOString())
     }
+    await dropRemovalsUnder(db, removal)
   }
   await finishRemoval(db, removal, run.owner)
 }

@@ -11,6 +11,7 @@ export const Permission = {
   OrganizationUpdate: 'base.organization.management.update',
   OrganizationRemove: 'base.organization.management.remove',
   OrganizationOwnerChange: 'base.organization.management.ownerChange',
+  OrganizationExport: 'base.organization.management.export',
   BillingList: 'base.organization.billing.list',
   BillingCreate: 'base.organization.billing.create',
   BillingCancel: 'base.organization.billing.cancel',
@@ -67,6 +68,7 @@ const editor: Permission[] = [
 const admin: Permission[] = [
   ...editor,
   P.OrganizationUpdate,
+  P.OrganizationExport,
   P.CollaboratorCreate,
   P.CollaboratorUpdate,
   P.CollaboratorRemove,

@@ -13,6 +13,11 @@ export function buildKey(organizationId: string, appId: string, buildId: string)
   return `${organizationId}/${appId}/${buildId}`
 }
 
+/** An export's archive: under the organization's prefix, so the organization's purge removes it. */
+export function exportKey(organizationId: string, exportId: string): string {
+  return `${organizationId}/exports/${exportId}.tar.gz`
+}
+
 const BUILD_KEY = /^([a-f0-9]{24})\/([a-f0-9]{24})\/([a-f0-9]{24})$/
 
 /** The build a key belongs to; null for a key orgspace never writes (a stray, or an interrupted write). */

@@ -202,6 +202,21 @@ export async function forgetUpload(db: Db, organizationId: string, removalId: st
   })
 }
 
+/**
+ * The organization's prefix has been emptied: removals of single objects under it (an export's, due at its
+ * expiry) have nothing left to do, and must not hold the organization's purge until they are due.
+ */
+export async function dropRemovalsUnder(db: Db, removal: ObjectRemoval): Promise<void> {
+  await db
+    .deleteFrom('object_removals')
+    .where('organization_id', '=', removal.organization_id)
+    .where('kind', '=', 'object')
+    .where('id', '!=', removal.id)
+    .where('lease_owner', 'is', null)
+    .where(sql<string>`substr(object_key, 1, ${removal.object_key.length})`, '=', removal.object_key)
+    .execute()
+}
+
 /** Every removal still queued (kind and key): what `storage check` must not call a stray. */
 export function pendingRemovals(db: Db) {
   return db.selectFrom('object_removals').select(['kind', 'object_key']).execute()

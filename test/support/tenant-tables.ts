@@ -10,6 +10,7 @@ export const TENANT_TABLES = [
   'builds',
   'collaborators',
   'devices',
+  'exports',
   'subscriptions',
   'tokens',
 ]

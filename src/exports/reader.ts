@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { StringDecoder } from 'node:string_decoder'
+import { createGunzip } from 'node:zlib'
+import tar from 'tar-stream'
+import { Compile } from 'typebox/compile'
+import {
+  isEntryName,
+  Manifest,
+  MANIFEST,
+  RESOURCES,
+  RESOURCE_NAMES,
+  type ManifestFile,
+  type Resource,
+} from './format.js'
+
+// Reading an archive, for the importer: entries in order, each checked against the manifest as it streams (name,
+// size, SHA-256, record count, every record against its schema). `verifyArchive` reads it all once and writes
+// nothing; the import then reads it again, checking the same way, so a file changed in between is caught too.
+
+/** An archive orgspace will not import, and why, in words for the person running the import. */
+export class ArchiveRefused extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ArchiveRefused'
+  }
+}
+
+/** A manifest bigger than this is not one orgspace wrote (it lists builds, not rows). */
+const MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+const checkManifest = Compile(Manifest)
+const checkRecord = Object.fromEntries(
+  RESOURCE_NAMES.map((name) => [name, Compile(RESOURCES[name].schema)]),
+) as Record<Resource, ReturnType<typeof Compile>>
+const resourceOfFile = new Map<string, Resource>(RESOURCE_NAMES.map((name) => [RESOURCES[name].file, name]))
+
+export interface ArchiveVisitor {
+  /** Each record of an NDJSON file, checked against its schema, a page at a time (the reader waits). */
+  records?(resource: Resource, records: unknown[]): Promise<void>
+  /** A build's bytes; the stream must be consumed. The SHA-256 is checked as it is read. */
+  build?(applicationId: string, buildId: string, bytes: Readable): Promise<void>
+}
+
+const PAGE_RECORDS = 2_000
+
+/** Reads the archive at `path` through, checking everything; returns its manifest. Throws ArchiveRefused. */
+export async function readArchive(path: string, visitor: ArchiveVisitor = {}): Promise<Manifest> {
+  const extract = tar.extract()
+  const gunzip = createGunzip()
+  const source = createReadStream(path)
+  const fail = (error: Error) => extract.destroy(error)
+  source.on('error', fail)
+  gunzip.on('error', fail)
+  source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream)
+
+  let manifest: Manifest | undefined
+  let expected = new Map<string, ManifestFile>()
+  const seen = new Set<string>()
+  try {
+    for await (const entry of extract) {
+      const { name, type } = entry.header
+      if (!isEntryName(name) || type !== 'file')
+        throw new ArchiveRefused(
+          `the archive holds an entry orgspace does not write: ${JSON.stringify(name)}`,
+        )
+      if (!manifest) {
+        if (name !== MANIFEST) throw new ArchiveRefused(`the archive does not start with ${MANIFEST}`)
+        manifest = parseManifest(await collect(chunksOf(entry), MANIFEST_MAX_BYTES))
+        expected = new Map(manifest.files.map((file) => [file.name, file]))
+        continue
+      }
+      const file = expected.get(name)
+      if (!file || seen.has(name))
+        throw new ArchiveRefused(`${name} is not listed in the manifest (or repeated)`)
+      seen.add(name)
+      const resource = resourceOfFile.get(name)
+      const hash = createHash('sha256')
+      let size = 0
+      const metered = (async function* () {
+        for await (const chunk of chunksOf(entry)) {
+          size += chunk.length
+          hash.update(chunk)
+          yield chunk
+        }
+      })()
+      let records = 0
+      if (resource) records = await readRecords(resource, metered, visitor)
+      else {
+        const [, applicationId = '', buildId = ''] = name.split('/')
+        const bytes = Readable.from(metered)
+        if (visitor.build) await visiting(visitor.build(applicationId, buildId, bytes))
+        else bytes.resume()
+        await finished(bytes)
+      }
+      if (size !== file.size || hash.digest('hex') !== file.sha256)
+        throw new ArchiveRefused(`${name} does not match its size and SHA-256 in the manifest`)
+      if (resource && records !== file.records)
+        throw new ArchiveRefused(
+          `${name} holds ${records} records, the manifest says ${file.records ?? 'none'}`,
+        )
+    }
+  } catch (error) {
+    source.destroy()
+    if (error instanceof ArchiveRefused) throw error
+    // The import's own failure (the database, storage): not the archive's fault, so not called damage.
+    if (error instanceof VisitFailed) throw error.cause
+    throw new ArchiveRefused(`the archive is damaged or truncated (${(error as Error).message})`)
+  }
+  if (!manifest) throw new ArchiveRefused('the archive is empty')
+  for (const name of expected.keys())
+    if (!seen.has(name)) throw new ArchiveRefused(`${name} is listed in the manifest but missing`)
+  return manifest
+}
+
+/** Wraps what the visitor throws, to tell it from the archive's own damage. */
+class VisitFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the import failed')
+  }
+}
+
+async function visiting(work: Promise<void> | undefined): Promise<void> {
+  try {
+    await work
+  } catch (error) {
+    throw error instanceof ArchiveRefused ? error : new VisitFailed(error)
+  }
+}
+
+/** An entry's bytes (tar-stream's streams are streamx streams; their chunks are Buffers). */
+function chunksOf(entry: AsyncIterable<unknown>): AsyncIterable<Buffer> {
+  return entry as AsyncIterable<Buffer>
+}
+
+function parseManifest(bytes: Buffer): Manifest {
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString('utf8'))
+  } catch {
+    throw new ArchiveRefused(`${MANIFEST} is not JSON`)
+  }
+  if (!checkManifest.Check(value)) {
+    const version = (value as { formatVersion?: unknown } | null)?.formatVersion
+    throw new ArchiveRefused(
+      version !== undefined && version !== 1
+        ? `format version ${JSON.stringify(version)} is not one this orgspace reads (1)`
+        : `${MANIFEST} is not an orgspace export manifest`,
+    )
+  }
+  const manifest = value as Manifest
+  const names = new Set<string>()
+  for (const file of manifest.files) {
+    if (!isEntryName(file.name) || file.name === MANIFEST || names.has(file.name))
+      throw new ArchiveRefused(
+        `the manifest lists an entry orgspace does not write: ${JSON.stringify(file.name)}`,
+      )
+    names.add(file.name)
+  }
+  for (const resource of RESOURCE_NAMES) {
+    const file = manifest.files.find((f) => f.name === RESOURCES[resource].file)
+    if (!file) throw new ArchiveRefused(`the manifest does not list ${RESOURCES[resource].file}`)
+    if (file.records !== manifest.counts[resource])
+      throw new ArchiveRefused(`the manifest's count of ${resource} does not match ${file.name}`)
+  }
+  const builds = manifest.files.filter((f) => f.name.startsWith('builds/')).length
+  if (builds !== manifest.counts.builds)
+    throw new ArchiveRefused(`the manifest counts ${manifest.counts.builds} builds but lists ${builds} files`)
+  return manifest
+}
+
+async function collect(entry: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of entry) {
+    size += chunk.length
+    if (size > limit) throw new ArchiveRefused(`${MANIFEST} is too large`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Splits NDJSON into records, checks each, and hands them to the visitor a page at a time; returns the count. */
+async function readRecords(
+  resource: Resource,
+  bytes: AsyncIterable<Buffer>,
+  visitor: ArchiveVisitor,
+): Promise<number> {
+  const check = checkRecord[resource]
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  let count = 0
+  let page: unknown[] = []
+  const take = async (line: string) => {
+    let record: unknown
+    try {
+      record = JSON.parse(line)
+    } catch {
+      throw new ArchiveRefused(`record ${count + 1} of ${RESOURCES[resource].file} is not JSON`)
+    }
+    if (!check.Check(record))
+      throw new ArchiveRefused(
+        `record ${count + 1} of ${RESOURCES[resource].file} is not a valid ${resource} record`,
+      )
+    count++
+    page.push(record)
+    if (page.length >= PAGE_RECORDS) {
+      await visiting(visitor.records?.(resource, page))
+      page = []
+    }
+  }
+  for await (const chunk of bytes) {
+    const lines = (rest + decoder.write(chunk)).split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) await take(line)
+  }
+  rest += decoder.end()
+  if (rest !== '') throw new ArchiveRefused(`${RESOURCES[resource].file} does not end with a newline`)
+  if (page.length > 0) await visiting(visitor.records?.(resource, page))
+  return count
+}

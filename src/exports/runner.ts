@@ -1,0 +1,116 @@
+import { PassThrough } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
+import { writeInOrganization } from '../organizations/write.js'
+import { enqueueRemoval, forgetUpload, settleUpload } from '../storage/removals.js'
+import type { ObjectStorage } from '../storage/storage.js'
+import { writeArchive } from './archive.js'
+import { completeExport, failExport, renewExport, type ExportRow } from './repository.js'
+import { HEARTBEAT_MS, STALL_MS } from './service.js'
+
+// Exports run in the background of the process that accepted them. A running export renews its claim every
+// HEARTBEAT_MS; the renewal fails once the organization is no longer live (DELETE), and the export then stops and
+// removes what it wrote — the organization's purge waits for it (its removal is an upload's, storage/removals.ts).
+
+/** Thrown into a running export whose organization was deleted (or whose claim was lost). */
+class ExportStopped extends Error {
+  constructor() {
+    super('the organization was deleted while it was being exported')
+    this.name = 'ExportStopped'
+  }
+}
+
+export class ExportRunner {
+  private readonly running = new Map<string, { controller: AbortController; job: Promise<void> }>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly storage: ObjectStorage,
+    private readonly ttlSeconds: number,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(row: ExportRow): void {
+    const controller = new AbortController()
+    const job = runExport(this.db, this.storage, row, this.ttlSeconds, controller, this.log)
+      .catch((error: unknown) => this.log.error({ err: error, export: row.id }, 'export failed'))
+      .finally(() => this.running.delete(row.id))
+    this.running.set(row.id, { controller, job })
+  }
+
+  /** Stops every running export (each removes what it wrote) and waits for them. */
+  async close(): Promise<void> {
+    const jobs = [...this.running.values()]
+    for (const { controller } of jobs) controller.abort(new Error('the server is stopping'))
+    await Promise.all(jobs.map(({ job }) => job))
+  }
+}
+
+async function runExport(
+  db: Db,
+  storage: ObjectStorage,
+  row: ExportRow,
+  ttlSeconds: number,
+  controller: AbortController,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const organizationId = row.organization_id
+  let progress = 0
+  let renewing = Promise.resolve()
+  const heartbeat = setInterval(() => {
+    renewing = renewing.then(async () => {
+      const now = Date.now()
+      const alive = await renewExport(
+        db,
+        row,
+        progress,
+        new Date(now).toISOString(),
+        new Date(now + STALL_MS).toISOString(),
+      ).catch(() => true)
+      if (!alive) controller.abort(new ExportStopped())
+    })
+  }, HEARTBEAT_MS)
+  const body = new PassThrough()
+  try {
+    const [archive, stored] = await Promise.allSettled([
+      writeArchive(db, storage, organizationId, body, {
+        signal: controller.signal,
+        onProgress: (done, total) => (progress = Math.min(99, Math.floor((done * 100) / Math.max(total, 1)))),
+      }),
+      storage.put(row.object_key, body, 'application/gzip'),
+    ])
+    if (archive.status === 'rejected') throw archive.reason
+    if (stored.status === 'rejected') throw stored.reason
+    const now = new Date()
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString()
+    await writeInOrganization(db, organizationId, async (trx) => {
+      if (row.removal_id === null || !(await settleUpload(trx, organizationId, row.removal_id)))
+        throw new ExportStopped()
+      await completeExport(trx, organizationId, row.id, {
+        size: archive.value.size,
+        sha256: archive.value.sha256,
+        now: now.toISOString(),
+        expiresAt,
+      })
+      // The archive leaves storage at its expiry through the same queue as every other object.
+      await enqueueRemoval(trx, {
+        organizationId,
+        kind: 'object',
+        key: row.object_key,
+        availableAt: expiresAt,
+      })
+    })
+  } catch (error) {
+    body.destroy()
+    await storage.remove([row.object_key])
+    if (row.removal_id !== null) await forgetUpload(db, organizationId, row.removal_id)
+    const reason = controller.signal.aborted ? controller.signal.reason : error
+    const message = reason instanceof Error ? reason.message : String(reason)
+    await failExport(db, organizationId, row.id, message, nowIso())
+    if (!(reason instanceof ExportStopped)) log.error({ err: error, export: row.id }, 'export failed')
+  } finally {
+    clearInterval(heartbeat)
+    await renewing
+  }
+}
