@@ -18,6 +18,7 @@ const strict = { additionalProperties: false } as const
 
 export const CollaboratorRecord = Type.Object(
   {
+    id: Id,
     email: Email,
     name: Text(256),
     role: Type.Union([

@@ -172,7 +172,7 @@ class Writer {
           const owner = email === this.ownerEmail
           if (owner) this.ownerSeen = true
           rows.push({
-            id: map(randomBytes(12).toString('hex')),
+            id: map(r.id),
             organization_id: org,
             user_id: await this.userId(email),
             // The archive's owner stays an admin when someone else imports the workspace.

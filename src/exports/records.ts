@@ -42,6 +42,7 @@ export const RECORD_PAGES: Record<
   (db: Db, organizationId: string, limit: number) => AsyncGenerator<object[]>
 > = {
   collaborators: pages(collaboratorsPage, (row) => ({
+    id: row.id,
     email: row.email,
     name: row.name,
     role: row.role as Role,

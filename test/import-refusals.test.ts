@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from './support/app.js'
+import { sha256, tarGz, untar, type Entry } from './support/archives.js'
+import { as, createUser, type TestUser } from './support/factories.js'
+import { runNode, waitFor } from './support/processes.js'
+import { purgeNow, rowsOf } from './support/purge.js'
+import { objectsUnder } from './support/uploads.js'
+import { download, everything, populated } from './support/workspace.js'
+import { importArchive } from '../src/exports/import.js'
+import { ArchiveRefused } from '../src/exports/reader.js'
+
+// CONTRACT §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
+// and zlib directly); an import that fails midway leaves nothing behind.
+
+let t: TestApp
+let owner: TestUser
+let folder: string
+let env: Record<string, string>
+beforeAll(async () => {
+  t = await buildTestApp()
+  owner = await createUser(t, 'owner')
+  folder = mkdtempSync(join(tmpdir(), 'orgspace-archives-'))
+  env = { DATABASE_URL: t.url, STORAGE_URL: t.config.STORAGE_URL, LOG_LEVEL: 'silent' }
+})
+afterAll(async () => {
+  await t?.close()
+  rmSync(folder, { recursive: true, force: true })
+})
+
+const cli = (...args: string[]) => runNode('src/cli.ts', args, env)
+
+describe('a damaged or tampered archive is refused, with nothing written', () => {
+  let good: Buffer
+  let entries: Entry[]
+  beforeAll(async () => {
+    const org = await populated(t, owner)
+    const started = (await as(t, owner).post(`/v1/organizations/${org.id}/exports`)).body.data
+    const url = `/v1/organizations/${org.id}/exports/${started.id}`
+    await waitFor(async () => (await as(t, owner).get(url)).body.data.status === 'completed', 10_000)
+    good = await download(t, owner, `${url}/download`)
+    entries = await untar(good)
+    // The organization is deleted so that its slug is free: a refusal is then the archive's fault alone.
+    await as(t, owner).delete(`/v1/organizations/${org.id}`)
+    await purgeNow(t.db)
+  })
+
+  const manifestOf = (list: Entry[]) => JSON.parse(list[0]?.bytes.toString() ?? '{}')
+  const withManifest = (list: Entry[], manifest: unknown): Entry[] => [
+    { name: 'manifest.json', bytes: Buffer.from(JSON.stringify(manifest)) },
+    ...list.slice(1),
+  ]
+
+  async function refused(bytes: Buffer, reason: RegExp) {
+    const path = join(folder, `bad-${Math.random().toString(16).slice(2)}.tar.gz`)
+    writeFileSync(path, bytes)
+    const before = await everything(t)
+    await expect(
+      importArchive(t.db, t.storage, path, { owner: `someone-${Date.now()}@example.test` }),
+    ).rejects.toThrow(reason)
+    await expect(importArchive(t.db, t.storage, path, { owner: owner.email })).rejects.toBeInstanceOf(
+      ArchiveRefused,
+    )
+    expect(await everything(t)).toEqual(before)
+  }
+
+  it('the untouched archive is accepted (the cases below differ from it by one change)', async () => {
+    const path = join(folder, 'good-again.tar.gz')
+    writeFileSync(path, await tarGz(entries))
+    const { organizationId } = await importArchive(t.db, t.storage, path, {
+      owner: owner.email,
+      slug: 'accepted-copy',
+    })
+    expect(organizationId).toMatch(/^[a-f0-9]{24}$/)
+  })
+
+  it('one flipped byte', async () => {
+    for (const at of [Math.floor(good.length / 3), Math.floor(good.length / 2), good.length - 5]) {
+      const flipped = Buffer.from(good)
+      flipped[at] = (flipped[at] ?? 0) ^ 0x01
+      await refused(flipped, /damaged|does not match|not JSON|not a valid|not an orgspace/)
+    }
+  })
+
+  it('a truncated archive', async () => {
+    await refused(good.subarray(0, Math.floor(good.length * 0.6)), /damaged or truncated|missing/)
+  })
+
+  it('a changed record whose checksum was not updated', async () => {
+    const changed = entries.map((e) =>
+      e.name === 'devices.ndjson'
+        ? { ...e, bytes: Buffer.from(e.bytes.toString().replace('SN-A', 'SN-Z')) }
+        : e,
+    )
+    await refused(await tarGz(changed), /devices.ndjson does not match its size and SHA-256/)
+  })
+
+  it('a manifest with wrong counts', async () => {
+    const manifest = manifestOf(entries)
+    manifest.counts.devices += 1
+    await refused(await tarGz(withManifest(entries, manifest)), /count of devices/)
+    // Counts and the file's own record count both raised, checksums right: the file holds fewer lines.
+    const both = manifestOf(entries)
+    both.counts.devices += 1
+    both.files.find((f: { name: string }) => f.name === 'devices.ndjson').records += 1
+    await refused(
+      await tarGz(withManifest(entries, both)),
+      /devices.ndjson holds 3 records, the manifest says 4/,
+    )
+  })
+
+  it('path traversal and other names orgspace never writes', async () => {
+    for (const name of ['../x', '/etc/passwd', 'builds/../../x', 'devices.ndjson/../../x']) {
+      const payload = Buffer.from('x')
+      const manifest = manifestOf(entries)
+      manifest.files.push({ name, size: 1, sha256: sha256(payload) })
+      await refused(
+        await tarGz([...withManifest(entries, manifest), { name, bytes: payload }]),
+        /does not write/,
+      )
+    }
+    // Not listed in the manifest at all.
+    await refused(await tarGz([...entries, { name: '../x', bytes: Buffer.from('x') }]), /does not write/)
+  })
+
+  it('the CLI says why in one line and exits 1', async () => {
+    const path = join(folder, 'cli-bad.tar.gz')
+    writeFileSync(path, good.subarray(0, 100))
+    const before = await everything(t)
+    const run = await cli('import', path, '--owner', `cli-${Date.now()}@example.test`)
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr).toMatch(/import refused: the archive is damaged or truncated/)
+    expect(await everything(t)).toEqual(before)
+  })
+
+  it('an import failing midway is deleted through the normal purge', async () => {
+    // Consistent checksums, but two devices with one serial number: the database refuses the second.
+    const devices = entries.find((e) => e.name === 'devices.ndjson')?.bytes.toString() ?? ''
+    const [first = ''] = devices.split('\n')
+    const twin = JSON.stringify({ ...JSON.parse(first), id: 'f'.repeat(24) })
+    const bytes = Buffer.from(devices + twin + '\n')
+    const manifest = manifestOf(entries)
+    const listed = manifest.files.find((f: { name: string }) => f.name === 'devices.ndjson')
+    Object.assign(listed, { size: bytes.length, sha256: sha256(bytes), records: listed.records + 1 })
+    manifest.counts.devices += 1
+    manifest.organization.name = 'Half imported'
+    const changed = withManifest(entries, manifest).map((e) =>
+      e.name === 'devices.ndjson' ? { ...e, bytes } : e,
+    )
+    const path = join(folder, 'midway.tar.gz')
+    writeFileSync(path, await tarGz(changed))
+
+    await expect(
+      importArchive(t.db, t.storage, path, { owner: owner.email, slug: 'half-imported' }),
+    ).rejects.toThrow()
+    const receipt = await t.db
+      .selectFrom('deletions')
+      .selectAll()
+      .where('organization_name', '=', 'Half imported')
+      .executeTakeFirstOrThrow()
+    await purgeNow(t.db)
+    const done = await t.db
+      .selectFrom('deletions')
+      .select('status')
+      .where('id', '=', receipt.id)
+      .executeTakeFirstOrThrow()
+    expect(done.status).toBe('completed')
+    const left = await rowsOf(t.db, receipt.organization_id)
+    expect(Object.entries(left).filter(([table, n]) => table !== 'deletions' && n > 0)).toEqual([])
+    expect(await objectsUnder(t.storage, `${receipt.organization_id}/`)).toEqual(new Map())
+  })
+})
