@@ -113,10 +113,17 @@ const CODES: Record<string, number[]> = {
   // App tokens: no roles, so no 4003; an app (or organization) gone since the token was made is 3001.
   'POST /v1/integrations/builds': [...BODY, 3001],
   'GET /v1/integrations/builds': [3000, 3001],
+  // CONTRACT §10: exports, by owners and admins.
+  'POST /v1/organizations/{organizationId}/exports': [...BODY, 3001, 4003],
+  'GET /v1/organizations/{organizationId}/exports/{exportId}': [3000, 3001, 4003],
+  'GET /v1/organizations/{organizationId}/exports/{exportId}/download': [3000, 3001, 4003, 5001],
 }
 
 /** The one operation whose success is not a JSON envelope: the bytes of a build, whole or a range of them. */
 const DOWNLOAD = 'GET /v1/organizations/{organizationId}/apps/{applicationId}/builds/{buildId}/download'
+
+/** An export's archive, streamed like a build. */
+const EXPORT_DOWNLOAD = 'GET /v1/organizations/{organizationId}/exports/{exportId}/download'
 
 let t: TestApp
 let doc: Document
@@ -178,7 +185,8 @@ describe('the OpenAPI document', () => {
       const success = op.responses['200']
       expect(success?.description, key).toBeTruthy()
       expect(success?.description, key).not.toBe('Default Response')
-      if (key === DOWNLOAD) continue
+      // Bytes, not an envelope: a build's and an export's archive.
+      if (key === DOWNLOAD || key === EXPORT_DOWNLOAD) continue
       expect(success?.content?.['application/json']?.schema, key).toMatchObject({
         properties: { status: { enum: [true] } },
       })

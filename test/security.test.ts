@@ -31,6 +31,7 @@ interface Fixture {
   deletionId: string
   buildId: string
   appTokenId: string
+  exportId: string
 }
 
 interface RouteCase {
@@ -52,6 +53,7 @@ const o = (f: Fixture) => `/v1/organizations/${f.org.id}`
 const builds = (f: Fixture) => `${o(f)}/apps/${f.appId}/builds`
 const appTokens = (f: Fixture) => `${o(f)}/apps/${f.appId}/tokens`
 const BUILDS = '/v1/organizations/:organizationId/apps/:applicationId/builds'
+const EXPORTS = '/v1/organizations/:organizationId/exports'
 const APP_TOKENS = '/v1/organizations/:organizationId/apps/:applicationId/tokens'
 
 const ROUTES: RouteCase[] = [
@@ -246,6 +248,21 @@ const ROUTES: RouteCase[] = [
     org: true,
     deniedTo: 'editor',
   },
+  { method: 'POST', path: EXPORTS, url: (f) => `${o(f)}/exports`, org: true, deniedTo: 'editor' },
+  {
+    method: 'GET',
+    path: `${EXPORTS}/:exportId`,
+    url: (f) => `${o(f)}/exports/${f.exportId}`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'GET',
+    path: `${EXPORTS}/:exportId/download`,
+    url: (f) => `${o(f)}/exports/${f.exportId}/download`,
+    org: true,
+    deniedTo: 'editor',
+  },
 ]
 
 let t: TestApp
@@ -290,7 +307,20 @@ beforeAll(async () => {
     .where('id', '=', expiredApp.id)
     .execute()
   expiredAppToken = expiredApp.token
-  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId, buildId, appTokenId }
+  const exportId = (await api.post(`/v1/organizations/${org.id}/exports`)).body.data.id
+  f = {
+    owner,
+    org,
+    members,
+    appId,
+    deviceId,
+    subscriptionId,
+    tokenId,
+    deletionId,
+    buildId,
+    appTokenId,
+    exportId,
+  }
   stranger = await createUser(t, 'stranger')
   const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })
   await t.db

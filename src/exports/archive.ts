@@ -115,10 +115,23 @@ export async function writeArchive(
 
     const pack = tar.pack()
     const meter = new Meter()
-    const written = pipeline(pack, createGzip(), meter, sink, { signal: hooks.signal })
-    // The pipeline's own failure (the sink's, or an abort) ends the packing below too.
-    written.catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))))
+    const written = pipeline(pack, createGzip(), meter, sink)
+    const stop = () => pack.destroy(abortReason(hooks.signal))
+    hooks.signal?.addEventListener('abort', stop, { once: true })
+    written.finally(() => hooks.signal?.removeEventListener('abort', stop)).catch(() => undefined)
+    // The pipeline's own failure (the sink's, or an abort) ends the packing below too: a destroyed pack's entries
+    // may never finish, so each copy races it.
+    const broken = written.then(
+      () => new Promise<never>(() => undefined),
+      (error: unknown) => {
+        pack.destroy(error instanceof Error ? error : new Error(String(error)))
+        throw error
+      },
+    )
+    broken.catch(() => undefined)
     const entry = (name: string, size: number) => pack.entry({ name, size, mtime: exportedAt, mode: 0o644 })
+    const copy = (source: AsyncIterable<Buffer>, target: EntryStream) =>
+      Promise.race([copyInto(source, target), broken])
 
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n')
     await copy(Readable.from([manifestBytes]), entry(MANIFEST, manifestBytes.length))
@@ -142,6 +155,11 @@ export async function writeArchive(
   } finally {
     await rm(folder, { recursive: true, force: true })
   }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  return reason instanceof Error ? reason : new Error('the export was stopped')
 }
 
 function fileOf({ name, size, sha256, records }: Spooled): ManifestFile {
@@ -190,13 +208,15 @@ interface EntryStream {
 }
 
 /** Copies `source` into a tar entry, with backpressure; returns the SHA-256 of what went through. */
-async function copy(source: AsyncIterable<Buffer>, target: EntryStream): Promise<string> {
+async function copyInto(source: AsyncIterable<Buffer>, target: EntryStream): Promise<string> {
   const hash = createHash('sha256')
   const finished = new Promise<void>((resolve, reject) => {
     target.once('finish', () => resolve())
     target.once('close', () => resolve())
     target.once('error', (error) => reject(error instanceof Error ? error : new Error(String(error))))
   })
+  // Awaited below; a failure while the copy waits is the caller's to see through its race, not an unhandled one.
+  finished.catch(() => undefined)
   for await (const chunk of source) {
     hash.update(chunk)
     if (!target.write(chunk)) await new Promise<void>((resolve) => target.once('drain', () => resolve()))

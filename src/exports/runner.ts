@@ -77,6 +77,10 @@ async function runExport(
       writeArchive(db, storage, organizationId, body, {
         signal: controller.signal,
         onProgress: (done, total) => (progress = Math.min(99, Math.floor((done * 100) / Math.max(total, 1)))),
+      }).catch((error: unknown) => {
+        // Failed before the archive's pipeline took the body over: the storage's write must end too.
+        body.destroy(error instanceof Error ? error : new Error(String(error)))
+        throw error
       }),
       storage.put(row.object_key, body, 'application/gzip'),
     ])

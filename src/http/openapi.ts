@@ -78,6 +78,11 @@ const TAGS = [
   },
   { name: 'Devices', description: 'Device enrollments.' },
   { name: 'Subscriptions', description: "The organization's plans; an active one blocks deletion." },
+  {
+    name: 'Exports',
+    description:
+      'The whole workspace as one verifiable .tar.gz archive, written in the background (docs/export-format.md).',
+  },
   { name: 'Audit', description: 'Every change made to an organization, newest first.' },
   {
     name: 'Deletions',

@@ -182,6 +182,7 @@ const BODYLESS: { method: 'POST' | 'DELETE'; path: string; url(f: Fixture): stri
     path: '/v1/organizations/:organizationId/apps/:applicationId/tokens/:tokenId',
     url: (f) => `${o(f)}/apps/${f.appId}/tokens/${'c'.repeat(24)}`,
   },
+  { method: 'POST', path: '/v1/organizations/:organizationId/exports', url: (f) => `${o(f)}/exports` },
   // Validation comes before the lookup: any well-formed id will do.
   {
     method: 'POST',
