@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { AppError, ErrorCode } from '../http/errors.js'
 import { writeInOrganization } from '../organizations/write.js'
 import { enqueueRemoval, forgetUpload, settleUpload } from '../storage/removals.js'
 import type { ObjectStorage } from '../storage/storage.js'
@@ -107,12 +108,23 @@ async function runExport(
     })
   } catch (error) {
     body.destroy()
-    await storage.remove([row.object_key])
-    if (row.removal_id !== null) await forgetUpload(db, organizationId, row.removal_id)
+    // Storage that cannot remove it now: the queued removal stays, and the worker removes it at its deadline.
+    const removed = await storage.remove([row.object_key]).then(
+      () => true,
+      (failure: unknown) => (
+        log.warn({ err: failure, export: row.id }, 'archive left for the worker'),
+        false
+      ),
+    )
+    if (removed && row.removal_id !== null) await forgetUpload(db, organizationId, row.removal_id)
     const reason = controller.signal.aborted ? controller.signal.reason : error
     const message = reason instanceof Error ? reason.message : String(reason)
     await failExport(db, organizationId, row.id, message, nowIso())
-    if (!(reason instanceof ExportStopped)) log.error({ err: error, export: row.id }, 'export failed')
+    // An organization deleted meanwhile (its write lock answers 3001) is the routine end of a race, not a failure.
+    const routine =
+      reason instanceof ExportStopped ||
+      (reason instanceof AppError && reason.code === ErrorCode.EntityNotFound)
+    if (!routine) log.error({ err: error, export: row.id }, 'export failed')
   } finally {
     clearInterval(heartbeat)
     await renewing
