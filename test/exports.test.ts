@@ -3,7 +3,7 @@ import { buildTestApp, type TestApp } from './support/app.js'
 import { untar, lines, sha256 } from './support/archives.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { waitFor } from './support/processes.js'
-import { purgeNow, rowsOf } from './support/purge.js'
+import { purgeNow } from './support/purge.js'
 import { objectsUnder, postForm, randomFile } from './support/uploads.js'
 import { seedOrganization } from '../src/seed/seed.js'
 
@@ -143,40 +143,12 @@ describe('exports API', () => {
   })
 
   it('a running export is not downloadable yet (5001)', async () => {
-    const seeded = await seedOrganization(t.db, { owner: owner.email, devices: 5_000 })
+    const seeded = await seedOrganization(t.db, { owner: owner.email, devices: 2_000 })
     const org = { id: seeded.organizationId }
     const started = (await as(t, owner).post(exportsOf(org))).body.data
     const early = await as(t, owner).get(`${exportsOf(org)}/${started.id}/download`)
     const status = (await as(t, owner).get(`${exportsOf(org)}/${started.id}`)).body.data.status
     if (status === 'running') expect(early.body.error.code).toBe(5001)
     expect((await finished(org, started.id)).status).toBe('completed')
-  })
-
-  it('an export racing the deletion of its organization leaves nothing behind (25 trials)', async () => {
-    const outcomes = { completedFirst: 0, stopped: 0 }
-    for (let trial = 0; trial < 25; trial++) {
-      const seeded = await seedOrganization(t.db, { owner: owner.email, devices: 200 + trial * 40, apps: 2 })
-      const org = { id: seeded.organizationId }
-      const started = (await as(t, owner).post(exportsOf(org))).body.data
-      await new Promise((resolve) => setTimeout(resolve, (trial % 5) * 3))
-      expect((await as(t, owner).delete(`/v1/organizations/${org.id}`)).status).toBe(200)
-      // The export ends on its own: completed before the DELETE committed, or stopped by it.
-      const row = await waitFor(async () => {
-        const found = await t.db
-          .selectFrom('exports')
-          .select(['status'])
-          .where('organization_id', '=', org.id)
-          .where('id', '=', started.id)
-          .executeTakeFirst()
-        return found?.status !== 'running' && found
-      }, 10_000)
-      if (row.status === 'completed') outcomes.completedFirst++
-      else outcomes.stopped++
-      await purgeNow(t.db)
-      expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(new Map())
-      const left = await rowsOf(t.db, org.id)
-      expect(left).toMatchObject({ exports: 0, object_removals: 0, organizations: 0 })
-    }
-    expect(outcomes.completedFirst + outcomes.stopped).toBe(25)
   })
 })

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from './support/app.js'
+import { as, createUser, type TestUser } from './support/factories.js'
+import { waitFor } from './support/processes.js'
+import { purgeNow, rowsOf } from './support/purge.js'
+import { objectsUnder } from './support/uploads.js'
+import { seedOrganization } from '../src/seed/seed.js'
+
+// CONTRACT §10: an export running while its organization is deleted stops and leaves nothing — whichever commits
+// first. An export that completed before the DELETE has its archive (and its pending expiry) purged with the rest.
+
+let t: TestApp
+let owner: TestUser
+beforeAll(async () => {
+  t = await buildTestApp()
+  owner = await createUser(t, 'owner')
+})
+afterAll(async () => t?.close())
+
+const exportsOf = (org: { id: string }) => `/v1/organizations/${org.id}/exports`
+
+describe('an export and the deletion of its organization', () => {
+  it('an export racing the deletion of its organization leaves nothing behind (25 trials)', async () => {
+    const outcomes = { completedFirst: 0, stopped: 0 }
+    for (let trial = 0; trial < 25; trial++) {
+      const seeded = await seedOrganization(t.db, { owner: owner.email, devices: 100 + trial * 20, apps: 1 })
+      const org = { id: seeded.organizationId }
+      const started = (await as(t, owner).post(exportsOf(org))).body.data
+      await new Promise((resolve) => setTimeout(resolve, (trial % 5) * 3))
+      expect((await as(t, owner).delete(`/v1/organizations/${org.id}`)).status).toBe(200)
+      // The export ends on its own: completed before the DELETE committed, or stopped by it.
+      const row = await waitFor(async () => {
+        const found = await t.db
+          .selectFrom('exports')
+          .select(['status'])
+          .where('organization_id', '=', org.id)
+          .where('id', '=', started.id)
+          .executeTakeFirst()
+        return found?.status !== 'running' && found
+      }, 10_000)
+      if (row.status === 'completed') outcomes.completedFirst++
+      else outcomes.stopped++
+      await purgeNow(t.db)
+      expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(new Map())
+      const left = await rowsOf(t.db, org.id)
+      expect(left).toMatchObject({ exports: 0, object_removals: 0, organizations: 0 })
+    }
+    expect(outcomes.completedFirst + outcomes.stopped).toBe(25)
+  })
+
+  it('a completed export does not hold the purge until it expires: its archive goes with the organization', async () => {
+    const seeded = await seedOrganization(t.db, { owner: owner.email, devices: 50 })
+    const org = { id: seeded.organizationId }
+    const started = (await as(t, owner).post(exportsOf(org))).body.data
+    const done = await waitFor(async () => {
+      const reply = await as(t, owner).get(`${exportsOf(org)}/${started.id}`)
+      return reply.body.data.status === 'completed' && reply.body.data
+    }, 10_000)
+    expect(Date.parse(done.expiresAt) - Date.now()).toBeGreaterThan(3_600_000)
+    expect((await objectsUnder(t.storage, `${org.id}/exports/`)).size).toBe(1)
+    const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+    await purgeNow(t.db)
+    const receipt = await t.db
+      .selectFrom('deletions')
+      .select('status')
+      .where('id', '=', deletionId)
+      .executeTakeFirst()
+    expect(receipt?.status).toBe('completed')
+    expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(new Map())
+    expect(await rowsOf(t.db, org.id)).toMatchObject({ exports: 0, object_removals: 0 })
+  })
+})
