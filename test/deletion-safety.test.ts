@@ -110,8 +110,9 @@ describe('the purge fails closed', () => {
   })
 
   it('purges a tenant table it has never heard of, and reports a failure it cannot get past, then retries', async () => {
-    // A table added later, whose rows also block deleting devices through a foreign key.
-    await sql`create table widgets (id text primary key, organization_id text not null references organizations(id), device_id text not null references devices(id))`.execute(
+    // A table added later, keyed like every tenant table, whose rows also block deleting devices through a
+    // foreign key.
+    await sql`create table widgets (organization_id text not null references organizations(id), id text not null, device_id text not null, primary key (organization_id, id), foreign key (organization_id, device_id) references devices(organization_id, id))`.execute(
       t.db,
     )
     try {

@@ -138,7 +138,7 @@ export async function updateAppByRef(
         : {}),
       updated_at: nowIso(),
     }
-    await updateApp(trx, app.id, patch)
+    await updateApp(trx, org.id, app.id, patch)
     await audit('app.update', 'app', app.id)
     return { ...app, ...patch }
   })
@@ -148,7 +148,7 @@ export async function updateAppByRef(
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {
   await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit }) => {
     const app = await existingApp(trx, org.id, appRef)
-    await deleteApp(trx, app.id)
+    await deleteApp(trx, org.id, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
     await audit('app.remove', 'app', app.id)
   })

@@ -17,8 +17,11 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** A fresh, empty database of the dialect under test: a SQLite file, or a clone of the migrated PG template. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database of the dialect under test: a SQLite file, or a clone of the migrated PG template. `empty`: no
+ * tables at all on either database (migration tests build an older schema in it).
+ */
+export async function createTestDatabase({ empty = false } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'orgspace-test-'))
     return {
@@ -30,7 +33,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `orgspace_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: server })
   await admin.connect()
-  await admin.query(`create database ${name} template orgspace_template`)
+  await admin.query(`create database ${name}${empty ? '' : ' template orgspace_template'}`)
   await admin.end()
   return {
     url: databaseUrl(server, name),
