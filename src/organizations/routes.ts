@@ -69,6 +69,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId',
     {
+      config: { cachedToken: true },
       schema: {
         tags,
         summary: 'Get an organization',
@@ -97,6 +98,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId/actions',
     {
+      config: { cachedToken: true },
       schema: {
         tags,
         summary: 'Permissions you hold in an organization',
