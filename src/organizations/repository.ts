@@ -63,7 +63,7 @@ function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
   return db
     .selectFrom('tokens')
     .leftJoin('organizations', (join) =>
-      join.on(`organizations.${by}`, '=', ref).on('organizations.status', '=', 'active'),
+      join.on(`organizations.${by}`, '=', ref).on('organizations.status', '=', sql.lit('active')),
     )
     .leftJoin('collaborators', (join) =>
       join
@@ -84,7 +84,9 @@ function readViewQuery(db: Db, by: 'id' | 'slug', args: ReadArgs) {
       .leftJoin('collaborators as ownership', (join) =>
         join
           .onRef('ownership.organization_id', '=', 'collaborators.organization_id')
-          .on('ownership.role', '=', 'owner'),
+          // A literal, not a parameter: SQLite matches it to the partial index collaborators_one_owner when it
+          // compiles the statement; with a parameter it would compile it again for every value bound.
+          .on('ownership.role', '=', sql.lit('owner')),
       )
       .leftJoin('users as owner', 'owner.id', 'ownership.user_id')
       .select(['owner.id as owner_id', 'owner.email as owner_email'])
@@ -227,7 +229,7 @@ export function findOwners(db: Db, organizationIds: string[]) {
     .innerJoin('users', 'users.id', 'collaborators.user_id')
     .select(['collaborators.organization_id', 'users.id', 'users.email'])
     .where('collaborators.organization_id', 'in', organizationIds)
-    .where('collaborators.role', '=', 'owner')
+    .where('collaborators.role', '=', sql.lit('owner'))
     .execute()
 }
 
