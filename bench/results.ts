@@ -4,6 +4,7 @@ import type { ApiThroughputResult } from './scenarios/api-throughput.js'
 import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
+import type { ScaleResult } from './scenarios/scale.js'
 import type { SeedingRow } from './scenarios/seeding.js'
 
 // The shape of bench/results/latest.json.
@@ -25,6 +26,7 @@ export interface DialectResults {
   purge?: PurgeThroughputResult
   neighbours?: NeighbourLatencyResult
   throughput?: ApiThroughputResult
+  scale?: ScaleResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */
   errors: Record<string, string>

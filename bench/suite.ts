@@ -5,17 +5,18 @@ import { runApiThroughput } from './scenarios/api-throughput.js'
 import { runDeleteLatency } from './scenarios/delete-latency.js'
 import { runNeighbourLatency } from './scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from './scenarios/purge-throughput.js'
+import { runScale } from './scenarios/scale.js'
 import { seedingRows } from './scenarios/seeding.js'
 import type { Store } from './store.js'
 
-export type ScenarioNumber = 1 | 2 | 3 | 4
+export type ScenarioNumber = 1 | 2 | 3 | 4 | 11
 
 /** Runs the scenarios on one database. A scenario that fails is recorded as such and the others still run. */
 export async function runDialect(
   store: Store,
   plan: BenchPlan,
   log: (message: string) => void,
-  only: ReadonlySet<ScenarioNumber> = new Set([1, 2, 3, 4]),
+  only: ReadonlySet<ScenarioNumber> = new Set([1, 2, 3, 4, 11]),
 ): Promise<DialectResults> {
   const context = createContext(store, plan, log)
   const result: DialectResults = {
@@ -39,6 +40,7 @@ export async function runDialect(
   result.purge = await attempt(2, () => runPurgeThroughput(context))
   result.neighbours = await attempt(3, () => runNeighbourLatency(context))
   result.throughput = await attempt(4, () => runApiThroughput(context))
+  result.scale = await attempt(11, () => runScale(context))
   result.seeding = seedingRows(context.seeding)
   return result
 }
