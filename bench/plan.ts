@@ -47,6 +47,10 @@ export interface BenchPlan {
     latencyRate: number
     latencySeconds: number
   }
+  /** Rounds of scenario 6 (each starts the server and runs each command once). */
+  startupSamples: number
+  /** Scenario 7: one upload of `uploadBytes` (median of `uploadRuns`), and the purge of `builds` builds. */
+  storage: { uploadBytes: number; uploadRuns: number; builds: number }
 }
 
 const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
@@ -74,6 +78,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
       latencyRate: 100,
       latencySeconds: 20,
     },
+    startupSamples: 10,
+    storage: { uploadBytes: 256 * 1024 * 1024, uploadRuns: 3, builds: 10_000 },
   },
   quick: {
     mode: 'quick',
@@ -97,6 +103,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
       latencyRate: 100,
       latencySeconds: 5,
     },
+    startupSamples: 3,
+    storage: { uploadBytes: 64 * 1024 * 1024, uploadRuns: 3, builds: 2_000 },
   },
   smoke: {
     mode: 'smoke',
@@ -114,6 +122,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
       latencyRate: 20,
       latencySeconds: 0.5,
     },
+    startupSamples: 1,
+    storage: { uploadBytes: 1024 * 1024, uploadRuns: 1, builds: 50 },
   },
 }
 

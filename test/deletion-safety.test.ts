@@ -86,12 +86,13 @@ describe('the purge fails closed', () => {
     const org = await createOrg(t, owner)
     await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'left behind' })
     const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
-    // Pretend every task finished although nothing was deleted.
+    // Pretend every task finished although nothing was deleted (and the organization's storage was emptied).
     await t.db
       .updateTable('purge_tasks')
       .set({ status: 'done' })
       .where('deletion_id', '=', deletionId)
       .execute()
+    await t.db.deleteFrom('object_removals').where('organization_id', '=', org.id).execute()
     while (await finalizeOne(t.db)) {
       // finalize whatever is ready; ours must be reopened, not completed
     }
@@ -110,9 +111,12 @@ describe('the purge fails closed', () => {
   })
 
   it('purges a tenant table it has never heard of, and reports a failure it cannot get past, then retries', async () => {
-    // A table added later, keyed like every tenant table, whose rows also block deleting devices through a
-    // foreign key.
-    await sql`create table widgets (organization_id text not null references organizations(id), id text not null, device_id text not null, primary key (organization_id, id), foreign key (organization_id, device_id) references devices(organization_id, id))`.execute(
+    // A table added later, whose rows reference devices: the purge deletes them before devices.
+    await sql`create table widgets (id text primary key, organization_id text not null references organizations(id), device_id text not null references devices(id))`.execute(
+      t.db,
+    )
+    // And one that is no tenant table (no organization_id), whose rows block deleting widgets.
+    await sql`create table widget_notes (id text primary key, widget_id text not null references widgets(id))`.execute(
       t.db,
     )
     try {
@@ -127,23 +131,26 @@ describe('the purge fails closed', () => {
       await sql`insert into widgets (id, organization_id, device_id) values (${'w1'}, ${org.id}, ${device.id})`.execute(
         t.db,
       )
+      await sql`insert into widget_notes (id, widget_id) values (${'n1'}, ${'w1'})`.execute(t.db)
       const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
 
-      // Tasks run in table order: devices (blocked by the widget) fails before widgets is purged.
+      // Widgets cannot go while the note holds on; devices wait for widgets, so nothing breaks their key.
       await purgeNow(t.db)
       const failed = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
       expect(failed.status).toBe('failed')
-      expect(failed.error).toMatch(/^purging devices failed/)
+      expect(failed.error).toMatch(/^purging widgets failed/)
       expect(failed.error).not.toMatch(/select |delete from|where /i)
-      expect((await rowsOf(t.db, org.id, ['widgets'])).widgets).toBe(0)
+      expect(await rowsOf(t.db, org.id, ['widgets'])).toMatchObject({ widgets: 1, devices: 1 })
 
-      // The retry is due after a short backoff; then the purge completes.
+      // Once the note is gone, the retry (due after a short backoff) completes the purge.
+      await sql`delete from widget_notes`.execute(t.db)
       await new Promise((resolve) => setTimeout(resolve, 1100))
       await purgeNow(t.db)
       const done = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
       expect(done).toMatchObject({ status: 'completed', error: null, counts: { devices: 1, widgets: 1 } })
       expectNothingLeft(await rowsOf(t.db, org.id, ['widgets']))
     } finally {
+      await sql`drop table widget_notes`.execute(t.db)
       await sql`drop table widgets`.execute(t.db)
     }
   })

@@ -20,6 +20,7 @@ describe('the purge worker as a daemon', () => {
       pollMs: 10,
       leaseMs: 10_000,
       heartbeatMs: 30,
+      storage: t.app.storage,
       logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
     })
     const beats = () => lines.filter((l) => l.msg === 'purge worker alive')

@@ -1,18 +1,37 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import type { Db } from './connect.js'
 import * as m0001 from './migrations/0001_initial.js'
+import * as m0002 from './migrations/0002_erasure.js'
+import * as m0003 from './migrations/0003_builds.js'
+import * as m0005 from './migrations/0005_lifecycle.js'
 import * as m0006 from './migrations/0006_clustered_keys.js'
+import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_erasure': m0002,
+  '0003_builds': m0003,
+  '0005_lifecycle': m0005,
   '0006_clustered_keys': m0006,
+  '0007_orphan_scoped_tokens': m0007,
 }
 
 /** The migrations in the order they apply. */
 export const migrationNames: readonly string[] = Object.keys(migrations)
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
+
+/** A migration that failed, by name; its error is the cause. */
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string,
+    options: ErrorOptions,
+  ) {
+    super(`migration ${migration} failed`, options)
+    this.name = 'MigrationError'
+  }
+}
 
 /** Applies the pending migrations up to and including `name` (tests build databases of an older schema). */
 export async function migrateTo(db: Db, name: string): Promise<MigrationResultSet> {
@@ -21,9 +40,15 @@ export async function migrateTo(db: Db, name: string): Promise<MigrationResultSe
   return result
 }
 
-/** Applies every pending migration; safe to run again and from several processes at once (Kysely locks). */
+/**
+ * Applies every pending migration; safe to run again and from several processes at once (Kysely locks).
+ * A migration that fails throws MigrationError; not reaching the database at all throws the driver's error.
+ */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const result = await new Migrator({ db, provider }).migrateToLatest()
-  if (result.error) throw result.error
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')
+    throw failed ? new MigrationError(failed.migrationName, { cause: result.error }) : result.error
+  }
   return result
 }

@@ -6,8 +6,10 @@ import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
 import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { tally } from './purge.js'
+import type { DeletionStatus } from '../db/types.js'
 import {
   countDeletionsOfRequester,
+  deletionsPaused,
   findDeletionOfRequester,
   listDeletionsOfRequester,
   taskProgress,
@@ -15,34 +17,60 @@ import {
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
 
-/** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
+/**
+ * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, and how many
+ * bytes of builds it would remove from storage.
+ */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
   const [blocking, counts] = await Promise.all([
     blockingSubscriptions(db, org.id),
     countOwnedRows(db, org.id),
   ])
-  return { blockers: blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status })), counts }
+  const hold = org.legal_hold_reason === null ? [] : [{ type: 'legal_hold', reason: org.legal_hold_reason }]
+  return {
+    blockers: [...hold, ...blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status }))],
+    counts: { ...counts, bytes: Number(org.builds_bytes) },
+  }
+}
+
+const DONE: ReadonlySet<DeletionStatus> = new Set(['completed', 'restored'])
+
+/** Why a deletion that is not done does not progress: an operator's pause, or (scheduled) a legal hold. */
+function waitingFor(row: DeletionRow, paused: boolean): string | null {
+  if (DONE.has(row.status)) return null
+  if (paused) return 'deletions are paused by an operator'
+  if (row.status === 'scheduled' && row.legal_hold_reason !== null)
+    return `legal hold: ${row.legal_hold_reason}`
+  return null
 }
 
 /** Receipts in the API shape; a purge in progress reports the rows deleted so far. */
-async function receiptViews(db: Db, rows: DeletionRow[]) {
-  const progress = await taskProgress(
-    db,
-    rows.filter((r) => r.status !== 'completed').map((r) => r.id),
-  )
+export async function receiptViews(db: Db, rows: DeletionRow[]) {
+  const open = rows.filter((r) => !DONE.has(r.status))
+  const [progress, paused] = await Promise.all([
+    taskProgress(
+      db,
+      open.map((r) => r.id),
+    ),
+    open.length > 0 ? deletionsPaused(db) : false,
+  ])
   return rows.map((row) => ({
     id: row.id,
     organization: { id: row.organization_id, slug: row.organization_slug, name: row.organization_name },
     requestedBy: { id: row.requested_by, email: row.requester_email },
     requestedAt: row.requested_at,
     status: row.status,
+    purgeAt: row.purge_at,
     counts:
       row.status === 'completed'
         ? (JSON.parse(row.counts) as Record<string, number>)
         : tally(progress.filter((p) => p.deletion_id === row.id)),
+    expected: row.expected === null ? null : (JSON.parse(row.expected) as Record<string, number>),
     completedAt: row.completed_at,
+    restoredAt: row.restored_at,
     error: row.status === 'completed' ? null : row.error,
+    waitingFor: waitingFor(row, paused),
   }))
 }
 

@@ -243,16 +243,6 @@ export function findSubscriptionSummaries(db: Db, organizationIds: string[]) {
     .execute()
 }
 
-export async function isSlugTaken(db: Db, slug: string, exceptOrganizationId?: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('organizations')
-    .select('id')
-    .where('slug', '=', slug)
-    .$if(exceptOrganizationId !== undefined, (q) => q.where('id', '!=', exceptOrganizationId ?? ''))
-    .executeTakeFirst()
-  return row !== undefined
-}
-
 export async function insertOrganization(trx: Trx, org: NewOrganization): Promise<void> {
   await trx.insertInto('organizations').values(org).execute()
 }
@@ -261,13 +251,74 @@ export async function updateOrganization(trx: Trx, id: string, patch: Organizati
   await trx.updateTable('organizations').set(patch).where('id', '=', id).execute()
 }
 
-/** Takes the organization out of service: every lookup of it fails from the commit on, and its slug is free. */
-export async function markDeleting(trx: Trx, id: string, now: string): Promise<void> {
+/**
+ * Takes the organization out of service: every lookup of it fails from the commit on. Its slug is freed at once
+ * unless `holdSlug` (a grace period or a quarantine keeps it); nothing else of the row changes, so a restore
+ * brings back exactly what was there.
+ */
+export async function markDeleting(trx: Trx, id: string, now: string, holdSlug: boolean): Promise<void> {
   await trx
     .updateTable('organizations')
-    .set({ status: 'deleting', slug: null, deleted_at: now, updated_at: now })
+    .set({ status: 'deleting', deleted_at: now, ...(holdSlug ? {} : { slug: null }) })
     .where('id', '=', id)
     .execute()
+}
+
+/** Puts a deleted organization whose purge never started back in service (its slug was held). */
+export async function reactivateOrganization(trx: Trx, id: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('organizations')
+    .set({ status: 'active', deleted_at: null })
+    .where('id', '=', id)
+    .where('status', '=', 'deleting')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/**
+ * The organization with this id or slug, live or being deleted (operators' view), locked like DELETE locks it,
+ * so a legal hold and a DELETE are serialised: DELETE sees the hold, or the hold sees the deletion.
+ */
+export function lockAnyOrganization(trx: Trx, ref: OrganizationRef) {
+  return trx
+    .selectFrom('organizations')
+    .selectAll()
+    .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
+    .$if(isPostgres(trx), (q) => q.forUpdate())
+    .executeTakeFirst()
+}
+
+/** The legal hold on an organization now, read in a statement of its own (see startDueDeletion). */
+export async function legalHoldOf(db: Db, id: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('legal_hold_reason')
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row?.legal_hold_reason ?? null
+}
+
+/** Sets (reason) or clears (null) the organization's legal hold. */
+export async function setLegalHold(trx: Trx, id: string, reason: string | null, now: string): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set({ legal_hold_reason: reason, legal_hold_at: reason === null ? null : now })
+    .where('id', '=', id)
+    .execute()
+}
+
+export function listLegalHolds(db: Db) {
+  return db
+    .selectFrom('organizations')
+    .select(['id', 'slug', 'name', 'status', 'legal_hold_reason', 'legal_hold_at'])
+    .where('legal_hold_reason', 'is not', null)
+    .orderBy('legal_hold_at')
+    .execute()
+}
+
+/** Who holds `slug` now, if anyone: a live organization, or a deleted one whose slug is held until its purge. */
+export function findSlugHolder(db: Db, slug: string) {
+  return db.selectFrom('organizations').select(['id', 'status']).where('slug', '=', slug).executeTakeFirst()
 }
 
 /** Removes the row of an organization whose purge has emptied every tenant table. */
@@ -275,7 +326,7 @@ export async function deleteDeletedOrganization(trx: Trx, id: string): Promise<v
   await trx.deleteFrom('organizations').where('id', '=', id).where('status', '=', 'deleting').execute()
 }
 
-export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count'
+export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count' | 'builds_bytes'
 
 /** Moves one of the organization's maintained counters; the caller holds the organization's write lock. */
 export async function adjustCounter(
@@ -305,4 +356,14 @@ export async function lockLiveOrganization(trx: Trx, organizationId: string): Pr
     .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
     .executeTakeFirst()
   return row !== undefined
+}
+
+/** Bytes of the organization's builds (its maintained counter), for deletion receipts. */
+export async function buildBytesOf(db: Db, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('builds_bytes')
+    .where('id', '=', organizationId)
+    .executeTakeFirst()
+  return Number(row?.builds_bytes ?? 0)
 }

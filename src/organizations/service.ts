@@ -12,13 +12,13 @@ import {
   findOwners,
   findSubscriptionSummaries,
   insertOrganization,
-  isSlugTaken,
   listMemberships,
   updateOrganization,
   type Membership,
   type OrganizationSortColumn,
 } from './repository.js'
 import { randomSuffix, slugify, slugProblem } from './slug.js'
+import { slugUnavailable } from './slug-availability.js'
 import { accessOrganizationView } from './access.js'
 import { changeOrganization } from './write.js'
 
@@ -110,14 +110,15 @@ function validateSlugForm(requested: string | undefined): void {
 async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
   validateSlugForm(requested)
   const slug = requested.toLowerCase()
-  if (await isSlugTaken(db, slug, exceptOrganizationId)) throw AppError.conflict('slug is taken')
+  const reason = await slugUnavailable(db, slug, exceptOrganizationId)
+  if (reason) throw AppError.conflict(`slug ${reason}`)
   return slug
 }
 
 async function generatedSlug(db: Db, name: string): Promise<string> {
   const base = slugify(name)
   for (let candidate = base, attempt = 0; attempt < 5; attempt++, candidate = `${base}-${randomSuffix()}`) {
-    if (!(await isSlugTaken(db, candidate))) return candidate
+    if ((await slugUnavailable(db, candidate)) === null) return candidate
   }
   return `${base}-${randomSuffix()}${randomSuffix()}`
 }
@@ -125,8 +126,8 @@ async function generatedSlug(db: Db, name: string): Promise<string> {
 export async function checkSlug(db: Db, slug: string) {
   const problem = slugProblem(slug)
   if (problem) return { valid: false, reason: problem }
-  if (await isSlugTaken(db, slug.toLowerCase())) return { valid: false, reason: 'is taken' }
-  return { valid: true, reason: '' }
+  const reason = await slugUnavailable(db, slug.toLowerCase())
+  return reason ? { valid: false, reason } : { valid: true, reason: '' }
 }
 
 export interface OrganizationInput {
@@ -147,16 +148,19 @@ export async function createOrganization(
   const now = nowIso()
   const org: Organization = {
     id: newId(),
-    name: input.name.trim() || input.name,
+    name: input.name,
     slug,
     web_site_url: input.webSiteUrl ?? null,
     status: 'active',
     apps_count: 0,
     devices_count: 0,
     collaborators_count: 1,
+    builds_bytes: 0,
     created_at: now,
     updated_at: now,
     deleted_at: null,
+    legal_hold_reason: null,
+    legal_hold_at: null,
   }
   await db.transaction().execute(async (trx) => {
     await insertOrganization(trx, org)
