@@ -5,7 +5,11 @@ import { newId, nowIso } from '../src/db/ids.js'
 import { migrateTo, migrateToLatest, migrationNames } from '../src/db/migrate.js'
 import { requestDeletion } from '../src/deletion/command.js'
 import { seedOrganization } from '../src/seed/seed.js'
+import { FileStorage } from '../src/storage/filesystem.js'
 import { createToken, type AuthContext } from '../src/tokens/service.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestDatabase, dialect, type TestDatabase } from './support/app.js'
 import { tableNames, tableRows, tableShape } from './support/catalog.js'
 import { purgeNow, rowsOf } from './support/purge.js'
@@ -14,15 +18,19 @@ import { purgeNow, rowsOf } from './support/purge.js'
 // seeded by orgspace's own seeding is upgraded; every row of every table must come through unchanged.
 
 const CONVERTED = ['apps', 'audit_events', 'collaborators', 'devices', 'subscriptions']
+/** Created by 0003 with the key already: on SQLite they become WITHOUT ROWID too. */
+const KEYED = ['app_tokens', 'builds', 'object_removals']
+const BUILDS_PER_APP = 3
 
 let testDb: TestDatabase
 let database: DatabaseHandle
 const before: Record<string, string[]> = {}
 let kept: string
 let doomed: string
+const storageRoot = mkdtempSync(join(tmpdir(), 'orgspace-0006-'))
 
 beforeAll(async () => {
-  testDb = await createTestDatabase({ empty: true })
+  testDb = await createTestDatabase({ unmigrated: true })
   database = openDatabase(testDb.url)
   const db = database.db
   const previous = migrationNames[migrationNames.indexOf('0006_clustered_keys') - 1]
@@ -48,6 +56,54 @@ beforeAll(async () => {
       })
       .execute()
     await createToken(db, org.ownerId, { name: 'scoped', organizationId: org.organizationId })
+    // Builds and app tokens, written as the builds module writes them, for every app of the organization.
+    const apps = await db
+      .selectFrom('apps')
+      .select('id')
+      .where('organization_id', '=', org.organizationId)
+      .execute()
+    for (const app of apps) {
+      await db
+        .insertInto('app_tokens')
+        .values({
+          organization_id: org.organizationId,
+          id: newId(),
+          app_id: app.id,
+          name: 'ci',
+          secret_hash: '0'.repeat(64),
+          created_by: org.ownerId,
+          created_at: nowIso(),
+          expires_at: null,
+        })
+        .execute()
+      for (let n = 0; n < BUILDS_PER_APP; n++)
+        await db
+          .insertInto('builds')
+          .values({
+            organization_id: org.organizationId,
+            id: newId(),
+            app_id: app.id,
+            file_name: `app-${n}.ipa`,
+            content_type: 'application/octet-stream',
+            size: 1000 + n,
+            sha256: 'a'.repeat(64),
+            version_name: `1.${n}`,
+            version_code: null,
+            changelog: null,
+            tags: '[]',
+            deployer: null,
+            uploaded_by: org.ownerId,
+            app_token_id: null,
+            created_at: nowIso(),
+          })
+          .execute()
+    }
+    // The organization's counter, as the builds module maintains it: bytes 1000, 1001, 1002 per app.
+    await db
+      .updateTable('organizations')
+      .set({ builds_bytes: apps.length * 3003 })
+      .where('id', '=', org.organizationId)
+      .execute()
   }
   await createToken(db, first.ownerId, { name: 'unscoped', expiresInDays: 3 })
   // A deletion waiting for its purge: its receipt and tasks must survive the upgrade, and the purge finish after.
@@ -58,7 +114,7 @@ beforeAll(async () => {
     tokenId: '',
     organizationId: null,
   }
-  await requestDeletion(db, owner, doomed)
+  await requestDeletion(db, owner, doomed, { graceSeconds: 0, quarantineSeconds: 0 })
 
   for (const table of await tableNames(db)) before[table] = await tableRows(db, table)
   await migrateToLatest(db)
@@ -67,6 +123,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await database.close()
   await testDb.drop()
+  rmSync(storageRoot, { recursive: true, force: true })
 })
 
 describe('migration 0006 on a seeded database', () => {
@@ -78,7 +135,7 @@ describe('migration 0006 on a seeded database', () => {
   })
 
   it('keys the tenant tables by (organization_id, id), stored in that order on SQLite', async () => {
-    for (const table of CONVERTED) {
+    for (const table of [...CONVERTED, ...KEYED]) {
       const shape = await tableShape(database.db, table)
       expect(shape.primaryKey, table).toEqual(['organization_id', 'id'])
       if (dialect === 'sqlite') expect(shape.withoutRowid, table).toBe(true)
@@ -99,6 +156,12 @@ describe('migration 0006 on a seeded database', () => {
     expect((await tableShape(database.db, 'devices')).unique.map((k) => k.columns)).toEqual([
       ['organization_id', 'serial_number'],
     ])
+    // A build still points at an app of its own organization.
+    expect((await tableShape(database.db, 'builds')).foreignKeys).toContainEqual({
+      columns: ['organization_id', 'app_id'],
+      table: 'apps',
+      references: ['organization_id', 'id'],
+    })
     const indexes =
       dialect === 'sqlite'
         ? await sql<{
@@ -117,6 +180,10 @@ describe('migration 0006 on a seeded database', () => {
         'subscriptions_org_status_idx',
         'audit_events_org_created_idx',
         'tokens_organization_idx',
+        'apps_org_id_unique',
+        'builds_app_created_idx',
+        'app_tokens_app_created_idx',
+        'object_removals_available_idx',
       ]),
     )
   })
@@ -145,8 +212,11 @@ describe('migration 0006 on a seeded database', () => {
   it('lets the purge that was waiting finish, leaving the other organizations whole', async () => {
     const db = database.db
     const keptBefore = await rowsOf(db, kept)
-    await purgeNow(db)
+    await purgeNow(db, { storage: await FileStorage.open(storageRoot) })
     expect(await rowsOf(db, doomed)).toEqual({
+      app_tokens: 0,
+      builds: 0,
+      object_removals: 0,
       apps: 0,
       audit_events: 0,
       collaborators: 0,
@@ -165,7 +235,17 @@ describe('migration 0006 on a seeded database', () => {
     expect(receipt.map((r) => [r.status, JSON.parse(r.counts)])).toEqual([
       [
         'completed',
-        { apps: 12, auditEvents: 401, collaborators: 41, devices: 3_000, subscriptions: 1, tokens: 1 },
+        {
+          appTokens: 12,
+          apps: 12,
+          auditEvents: 401,
+          builds: 12 * BUILDS_PER_APP,
+          bytes: 12 * 3003,
+          collaborators: 41,
+          devices: 3_000,
+          subscriptions: 1,
+          tokens: 1,
+        },
       ],
     ])
   })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from './support/app.js'
+import { buildTestApp, dialect, type TestApp } from './support/app.js'
 import { tableNames, tableShape, type TableShape } from './support/catalog.js'
-import { TENANT_TABLES } from './support/tenant-tables.js'
+import { ORGANIZATION_TABLES, TENANT_TABLES } from './support/tenant-tables.js'
 
 // The schema as Citus needs it to distribute orgspace by organization (docs/scaling.md), checked against the
 // database's own catalog. Citus co-locates the rows of one organization on one shard only when every
@@ -18,7 +18,16 @@ const ORGANIZATIONS = 'organizations'
  * it is looked up by id alone on every request and most tokens belong to no organization: a reference table
  * like `users`, not a distributed one.
  */
-const REFERENCE_TABLES = ['users', 'tokens', 'deletions', 'purge_tasks']
+const REFERENCE_TABLES = [
+  'users',
+  'tokens',
+  'deletions',
+  'purge_tasks',
+  'controls',
+  // The storage outbox is keyed by organization, but workers claim from it across organizations (FOR UPDATE SKIP
+  // LOCKED), which Citus runs on a reference table and not across shards.
+  'object_removals',
+]
 /** Distributed by `organization_id`: the tenant tables, less the reference ones among them. */
 const DISTRIBUTED = TENANT_TABLES.filter((t) => !REFERENCE_TABLES.includes(t))
 /**
@@ -48,6 +57,14 @@ describe('ready to shard by organization', () => {
     for (const table of DISTRIBUTED)
       expect(shapes[table]?.primaryKey, table).toEqual(['organization_id', 'id'])
     expect(shapes[ORGANIZATIONS]?.primaryKey).toEqual(['id'])
+  })
+
+  it('stores every table of organization rows in key order, tokens aside', () => {
+    // tokens: looked up by id alone, most of them unscoped (see REFERENCE_TABLES).
+    for (const table of ORGANIZATION_TABLES.filter((t) => t !== 'tokens')) {
+      expect(shapes[table]?.primaryKey, table).toEqual(['organization_id', 'id'])
+      if (dialect === 'sqlite') expect(shapes[table]?.withoutRowid, table).toBe(true)
+    }
   })
 
   it('has the distribution column in every unique key of a distributed table', () => {

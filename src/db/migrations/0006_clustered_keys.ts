@@ -21,10 +21,18 @@ import { sql, SqliteAdapter, type Kysely } from 'kysely'
 // The new definition is derived from the table's current one, so columns and constraints that earlier
 // migrations gave these tables are carried over; a definition that does not look as expected stops the
 // migration rather than guess.
+//
+// The tables of 0003 (builds, app_tokens, and object_removals, the storage outbox) were created with the key
+// (organization_id, id) already; on SQLite they are rebuilt WITHOUT ROWID like the others, so that every table
+// holding an organization's rows is stored in key order and the purge addresses all of them the same way.
+// Tenant tables created after this migration are created with the key, and WITHOUT ROWID on SQLite.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** Keyed by id until now. */
 const CLUSTERED = ['apps', 'audit_events', 'collaborators', 'devices', 'subscriptions'] as const
+/** Keyed by (organization_id, id) since 0003: on SQLite they still have a rowid. */
+const KEYED = ['app_tokens', 'builds', 'object_removals'] as const
 
 export async function up(db: Kysely<any>): Promise<void> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) await rebuildSqlite(db)
@@ -49,11 +57,17 @@ async function alterPostgres(db: Kysely<any>): Promise<void> {
   for (const { name } of rows) await sql`alter table tokens drop constraint ${sql.id(name)}`.execute(db)
 }
 
+/** Where `text` is in `ddl`; refuses a definition where it is not there exactly once. */
+function findOnce(ddl: string, text: string, table: string): number {
+  const at = ddl.indexOf(text)
+  if (at < 0 || ddl.indexOf(text, at + 1) >= 0)
+    throw new Error(`0006: the definition of ${table} does not have ${text} exactly once: ${ddl}`)
+  return at
+}
+
 /** Replaces `from` in `ddl` with `to`, and refuses a definition where `from` is not there exactly once. */
 function replaceOnce(ddl: string, from: string, to: string, table: string): string {
-  const at = ddl.indexOf(from)
-  if (at < 0 || ddl.indexOf(from, at + 1) >= 0)
-    throw new Error(`0006: the definition of ${table} does not have ${from} exactly once: ${ddl}`)
+  const at = findOnce(ddl, from, table)
   return ddl.slice(0, at) + to + ddl.slice(at + from.length)
 }
 
@@ -68,6 +82,10 @@ function newDefinition(table: string, ddl: string): string | undefined {
   }
   if (/\)\s*without\s+rowid\s*$/i.test(ddl)) return undefined
   if (!renamed.endsWith(')')) throw new Error(`0006: unexpected definition of ${table}: ${ddl}`)
+  if ((KEYED as readonly string[]).includes(table)) {
+    findOnce(renamed, 'primary key ("organization_id", "id")', table)
+    return `${renamed} without rowid`
+  }
   const keyed = replaceOnce(renamed, '"id" text primary key', '"id" text not null', table)
   return `${keyed.slice(0, -1)}, constraint "${table}_pkey" primary key ("organization_id", "id")) without rowid`
 }
@@ -76,7 +94,7 @@ async function rebuildSqlite(db: Kysely<any>): Promise<void> {
   await sql`pragma foreign_keys = off`.execute(db)
   try {
     await db.transaction().execute(async (trx) => {
-      for (const table of [...CLUSTERED, 'tokens']) await rebuildTable(trx, table)
+      for (const table of [...CLUSTERED, ...KEYED, 'tokens']) await rebuildTable(trx, table)
       const broken = await sql`pragma foreign_key_check`.execute(trx)
       if (broken.rows.length > 0)
         throw new Error(
