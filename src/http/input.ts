@@ -55,7 +55,7 @@ function unexpectedBody(request: FastifyRequest): FieldError[] {
 function unreadableType(request: FastifyRequest): boolean {
   const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes
   if (consumes === undefined || request.body === undefined) return false
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  const type = (request.headers['content-type'] ?? '').split(';', 1).join('').trim().toLowerCase()
   return !consumes.includes(type)
 }
 
