@@ -111,8 +111,9 @@ describe('the purge fails closed', () => {
   })
 
   it('purges a tenant table it has never heard of, and reports a failure it cannot get past, then retries', async () => {
-    // A table added later, whose rows reference devices: the purge deletes them before devices.
-    await sql`create table widgets (id text primary key, organization_id text not null references organizations(id), device_id text not null references devices(id))`.execute(
+    // A table added later, whose rows reference devices: the purge deletes them before devices. It is keyed by id
+    // alone, as tenant tables were before 0006: the purge addresses its rows all the same.
+    await sql`create table widgets (id text primary key, organization_id text not null references organizations(id), device_id text not null, foreign key (organization_id, device_id) references devices(organization_id, id))`.execute(
       t.db,
     )
     // And one that is no tenant table (no organization_id), whose rows block deleting widgets.
