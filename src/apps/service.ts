@@ -139,7 +139,7 @@ export async function updateAppByRef(
         : {}),
       updated_at: nowIso(),
     }
-    await updateApp(trx, app.id, patch)
+    await updateApp(trx, org.id, app.id, patch)
     await audit('app.update', 'app', app.id)
     return { ...app, ...patch }
   })
@@ -150,7 +150,7 @@ export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: 
   await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit }) => {
     const app = await existingApp(trx, org.id, appRef)
     await removeAppBuilds(trx, org.id, app.id)
-    await deleteApp(trx, app.id)
+    await deleteApp(trx, org.id, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
     await audit('app.remove', 'app', app.id)
   })

@@ -112,7 +112,7 @@ export async function changeCollaboratorRole(
     async ({ trx, org, audit }) => {
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
-      await setCollaboratorRole(trx, row.id, role, nowIso())
+      await setCollaboratorRole(trx, org.id, row.id, role, nowIso())
       await audit('collaborator.update', 'collaborator', row.id)
       return { ...row, role }
     },
@@ -124,7 +124,7 @@ export async function removeCollaborator(db: Db, auth: AuthContext, ref: string,
   await changeOrganization(db, auth, ref, Permission.CollaboratorRemove, async ({ trx, org, audit }) => {
     const row = await existingCollaborator(trx, org.id, collaboratorId)
     if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
-    await deleteCollaborator(trx, row.id)
+    await deleteCollaborator(trx, org.id, row.id)
     await deleteScopedTokens(trx, row.user_id, org.id)
     await adjustCounter(trx, org.id, 'collaborators_count', -1)
     await audit('collaborator.remove', 'collaborator', row.id)

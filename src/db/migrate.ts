@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_initial.js'
 import * as m0002 from './migrations/0002_erasure.js'
 import * as m0003 from './migrations/0003_builds.js'
 import * as m0005 from './migrations/0005_lifecycle.js'
+import * as m0006 from './migrations/0006_clustered_keys.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 import * as m0008 from './migrations/0008_exports.js'
 
@@ -13,9 +14,13 @@ const migrations: Record<string, Migration> = {
   '0002_erasure': m0002,
   '0003_builds': m0003,
   '0005_lifecycle': m0005,
+  '0006_clustered_keys': m0006,
   '0007_orphan_scoped_tokens': m0007,
   '0008_exports': m0008,
 }
+
+/** The migrations in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations)
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
@@ -28,6 +33,13 @@ export class MigrationError extends Error {
     super(`migration ${migration} failed`, options)
     this.name = 'MigrationError'
   }
+}
+
+/** Applies the pending migrations up to and including `name` (tests build databases of an older schema). */
+export async function migrateTo(db: Db, name: string): Promise<MigrationResultSet> {
+  const result = await new Migrator({ db, provider }).migrateTo(name)
+  if (result.error) throw result.error
+  return result
 }
 
 /**

@@ -127,7 +127,7 @@ async function discard(db: Db, auth: AuthContext, organizationId: string): Promi
   // Subscriptions copied from the archive would block the DELETE; they were never billed here.
   await writeInOrganization(db, organizationId, async (trx) => {
     for (const subscription of await blockingSubscriptions(trx, organizationId))
-      await cancelSubscription(trx, subscription.id, nowIso())
+      await cancelSubscription(trx, organizationId, subscription.id, nowIso())
   })
   await requestDeletion(db, auth, organizationId, { graceSeconds: 0, quarantineSeconds: 0 })
 }

@@ -84,7 +84,7 @@ export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: str
       if (!row) throw AppError.notFound()
       if (row.status === 'canceled') throw AppError.conflict('already canceled')
       const now = nowIso()
-      await cancelSubscription(trx, row.id, now)
+      await cancelSubscription(trx, org.id, row.id, now)
       await audit('subscription.cancel', 'subscription', row.id)
       return { ...row, status: 'canceled' as const, canceled_at: now }
     },

@@ -170,6 +170,7 @@ export const api = {
   deleteOrganization: (ref: string) => request<DeleteResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
+  restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),
   deletions: (p: ListParams) =>
     request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,

@@ -1,11 +1,13 @@
-import type { Kysely } from 'kysely'
+import { sql, SqliteAdapter, type Kysely } from 'kysely'
 
 // Exports of an organization (CONTRACT §10): one row per archive requested through the API. The archive itself is
 // an object in storage under the organization's prefix, so the organization's purge removes it with its builds.
-// A tenant table: primary key (organization_id, id), purged with the organization's other rows.
+// A tenant table: primary key (organization_id, id), purged with the organization's other rows; WITHOUT ROWID on
+// SQLite like every tenant table since 0006, so it is stored in key order and the purge addresses it the same way.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export async function up(db: Kysely<any>): Promise<void> {
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
   await db.schema
     .createTable('exports')
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
@@ -27,6 +29,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('completed_at', 'text')
     .addColumn('expires_at', 'text')
     .addPrimaryKeyConstraint('exports_pk', ['organization_id', 'id'])
+    .$call((table) => (sqlite ? table.modifyEnd(sql`without rowid`) : table))
     .execute()
   await db.schema
     .createIndex('exports_org_created_idx')
