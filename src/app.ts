@@ -19,6 +19,9 @@ import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
+import { eventsPlugin } from './events/plugin.js'
+import type { Resolver } from './webhooks/address-policy.js'
+import { webhookRoutes } from './webhooks/routes.js'
 import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
@@ -31,12 +34,19 @@ export interface BuildOptions {
   database?: DatabaseHandle
   /** Where log lines go (stdout by default); tests pass a stream to read what was logged. */
   logStream?: { write(line: string): void }
+  /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
+  resolveHost?: Resolver
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** The whole service as one Fastify instance. Production and tests build it through this same function. */
-export async function buildApp({ config, database, logStream }: BuildOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  database,
+  logStream,
+  resolveHost,
+}: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
@@ -86,6 +96,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
   await app.register(rateLimitPlugin, { config })
   await app.register(authPlugin)
   await app.register(purgeWorkerPlugin, { config })
+  await app.register(eventsPlugin, { config, resolve: resolveHost })
 
   await app.register(swagger, {
     openapi: {
@@ -116,6 +127,7 @@ export async function buildApp({ config, database, logStream }: BuildOptions): P
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
+        await authed.register(webhookRoutes)
       })
     },
     { prefix: '/v1' },

@@ -85,3 +85,18 @@ export async function setCollaboratorRole(trx: Trx, id: string, role: Role, now:
 export async function deleteCollaborator(trx: Trx, id: string): Promise<void> {
   await trx.deleteFrom('collaborators').where('id', '=', id).execute()
 }
+
+/** The email addresses of the organization's owner and admins, owner first. */
+export async function managerEmails(db: Db, organizationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('collaborators')
+    .innerJoin('users', 'users.id', 'collaborators.user_id')
+    .select(['users.email', 'collaborators.role'])
+    .where('collaborators.organization_id', '=', organizationId)
+    .where('collaborators.role', 'in', ['owner', 'admin'])
+    .orderBy('collaborators.created_at')
+    .execute()
+  return [...rows.filter((r) => r.role === 'owner'), ...rows.filter((r) => r.role !== 'owner')].map(
+    (r) => r.email,
+  )
+}

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
+import { deletionRequested } from '../events/lifecycle.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
@@ -16,7 +17,8 @@ import { tenantTables } from './tables.js'
  *  2. refuse while any subscription is active, trialing or past due (5111) — writes into the organization take
  *     the same row lock first (see organizations/write.ts), so no subscription can appear after this check;
  *  3. mark it `deleting` and free its slug: from the commit on, every read and write of it answers 3001;
- *  4. write the receipt and one purge task per tenant table; the purge worker does the rest.
+ *  4. write the receipt and one purge task per tenant table; the purge worker does the rest;
+ *  5. emit `organization.deleted` (events/lifecycle.ts), which may hold the purge of webhooks for a while.
  */
 export async function requestDeletion(
   db: Db,
@@ -52,6 +54,13 @@ export async function requestDeletion(
       },
       await tenantTables(trx),
     )
+    await deletionRequested(trx, {
+      organization: org,
+      deletionId,
+      requestedBy: { id: auth.userId, email: auth.email },
+      requestedAt: now,
+      restoreDeadline: null,
+    })
     return { deletionId }
   })
 }

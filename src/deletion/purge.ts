@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { deletionCompleted } from '../events/lifecycle.js'
 import {
   lockFinishedDeletion,
   recordBatch,
@@ -146,6 +147,8 @@ async function completeOne(
       .select(['table_name', 'deleted'])
       .where('deletion_id', '=', deletion.id)
       .execute()
+    const counts = tally(tasks)
+    const completedAt = nowIso()
     await trx
       .deleteFrom('organizations')
       .where('id', '=', deletion.organization_id)
@@ -155,14 +158,15 @@ async function completeOne(
       .updateTable('deletions')
       .set({
         status: 'completed',
-        counts: JSON.stringify(tally(tasks)),
-        completed_at: nowIso(),
+        counts: JSON.stringify(counts),
+        completed_at: completedAt,
         error: null,
         retry_at: null,
       })
       .where('id', '=', deletion.id)
       .execute()
     await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletion.id).execute()
+    await deletionCompleted(trx, deletion, counts, completedAt)
     return true
   })
 }

@@ -24,6 +24,16 @@ export const DeletionReceipt = Type.Object({
   error: Type.Union([Type.String(), Type.Null()], {
     description: 'Why the last purge attempt failed; it is retried',
   }),
+  waitingFor: Type.Union(
+    [
+      Type.Object({
+        reason: Type.String(),
+        until: Type.String({ description: 'The wait ends by then at the latest' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'What the purge waits for before it goes on, if anything' },
+  ),
 })
 
 export const DeletionPage = Paginated(DeletionReceipt)

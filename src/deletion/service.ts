@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
@@ -14,6 +15,7 @@ import {
   type DeletionRow,
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
+import { waitingFor } from './holds.js'
 
 /** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
@@ -24,10 +26,11 @@ export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
 
 /** Receipts in the API shape; a purge in progress reports the rows deleted so far. */
 async function receiptViews(db: Db, rows: DeletionRow[]) {
-  const progress = await taskProgress(
-    db,
-    rows.filter((r) => r.status !== 'completed').map((r) => r.id),
-  )
+  const unfinished = rows.filter((r) => r.status !== 'completed').map((r) => r.id)
+  const [progress, waiting] = await Promise.all([
+    taskProgress(db, unfinished),
+    waitingFor(db, unfinished, nowIso()),
+  ])
   return rows.map((row) => ({
     id: row.id,
     organization: { id: row.organization_id, slug: row.organization_slug, name: row.organization_name },
@@ -40,6 +43,7 @@ async function receiptViews(db: Db, rows: DeletionRow[]) {
         : tally(progress.filter((p) => p.deletion_id === row.id)),
     completedAt: row.completed_at,
     error: row.status === 'completed' ? null : row.error,
+    waitingFor: waiting.get(row.id) ?? null,
   }))
 }
 

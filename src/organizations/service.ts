@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
 import type { Organization, Role } from '../db/types.js'
 import { recordAudit } from '../audit/repository.js'
+import { emitEvent } from '../events/emit.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
@@ -43,6 +44,18 @@ async function organizationViews(db: Db, memberships: Membership[]) {
       updatedAt: org.updated_at,
     }
   })
+}
+
+/** The organization as `organization.created|updated` events carry it. */
+function eventView(org: Organization) {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug ?? '',
+    webSiteUrl: org.web_site_url,
+    createdAt: org.created_at,
+    updatedAt: org.updated_at,
+  }
 }
 
 export type OrganizationView = Awaited<ReturnType<typeof organizationViews>>[number]
@@ -161,6 +174,12 @@ export async function createOrganization(
       entityId: org.id,
       actorId: auth.userId,
     })
+    await emitEvent(trx, {
+      type: 'organization.created',
+      organization: eventView(org),
+      actor: { id: auth.userId, email: auth.email },
+      data: {},
+    })
   })
   return organizationView(db, { org, role: 'owner' })
 }
@@ -177,7 +196,7 @@ export async function updateOrganizationById(
     auth,
     ref,
     Permission.OrganizationUpdate,
-    async ({ trx, org, role, audit }) => {
+    async ({ trx, org, role, audit, emit }) => {
       const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
         updated_at: nowIso(),
       }
@@ -187,6 +206,7 @@ export async function updateOrganizationById(
         patch.slug = await claimableSlug(trx, input.slug, org.id)
       await updateOrganization(trx, org.id, patch)
       await audit('organization.update', 'organization', org.id)
+      await emit('organization.updated', { organization: eventView({ ...org, ...patch }) })
       return { org, role, patch }
     },
   )
@@ -201,30 +221,41 @@ export async function updateOrganizationById(
 }
 
 export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
-  await changeOrganization(db, auth, ref, Permission.OrganizationOwnerChange, async ({ trx, org, audit }) => {
-    const target = await trx
-      .selectFrom('collaborators')
-      .innerJoin('users', 'users.id', 'collaborators.user_id')
-      .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
-      .where('collaborators.organization_id', '=', org.id)
-      .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
-      .executeTakeFirst()
-    if (!target) throw AppError.notFound()
-    if (target.role === 'owner') throw AppError.conflict('already the owner')
-    const now = nowIso()
-    // Demote first: the one-owner index must never see two owners, even inside the transaction.
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'admin' satisfies Role, updated_at: now })
-      .where('organization_id', '=', org.id)
-      .where('role', '=', 'owner')
-      .execute()
-    await trx
-      .updateTable('collaborators')
-      .set({ role: 'owner', updated_at: now })
-      .where('id', '=', target.id)
-      .execute()
-    await audit('organization.ownerChange', 'organization', org.id)
-  })
+  await changeOrganization(
+    db,
+    auth,
+    ref,
+    Permission.OrganizationOwnerChange,
+    async ({ trx, org, audit, emit }) => {
+      const target = await trx
+        .selectFrom('collaborators')
+        .innerJoin('users', 'users.id', 'collaborators.user_id')
+        .select(['collaborators.id', 'collaborators.role', 'users.id as userId', 'users.email'])
+        .where('collaborators.organization_id', '=', org.id)
+        .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
+        .executeTakeFirst()
+      if (!target) throw AppError.notFound()
+      if (target.role === 'owner') throw AppError.conflict('already the owner')
+      const now = nowIso()
+      // Demote first: the one-owner index must never see two owners, even inside the transaction.
+      await trx
+        .updateTable('collaborators')
+        .set({ role: 'admin' satisfies Role, updated_at: now })
+        .where('organization_id', '=', org.id)
+        .where('role', '=', 'owner')
+        .execute()
+      await trx
+        .updateTable('collaborators')
+        .set({ role: 'owner', updated_at: now })
+        .where('id', '=', target.id)
+        .execute()
+      await audit('organization.ownerChange', 'organization', org.id)
+      // Only the owner may change owners, so the previous owner is the caller.
+      await emit('organization.owner_changed', {
+        previousOwner: { id: auth.userId, email: auth.email },
+        newOwner: { id: target.userId, email: target.email },
+      })
+    },
+  )
   return { changed: true }
 }
