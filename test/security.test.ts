@@ -27,6 +27,8 @@ interface Fixture {
   subscriptionId: string
   tokenId: string
   deletionId: string
+  webhookId: string
+  deliveryId: string
 }
 
 interface RouteCase {
@@ -196,6 +198,57 @@ const ROUTES: RouteCase[] = [
     org: true,
     deniedTo: 'editor',
   },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/webhooks',
+    url: (f) => `${o(f)}/webhooks`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks',
+    url: (f) => `${o(f)}/webhooks`,
+    body: { url: 'https://93.184.215.14/hook', events: ['*'] },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+    body: { description: 'x' },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/test',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/test`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/deliveries',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/deliveries`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/deliveries/:deliveryId/retry',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/retry`,
+    org: true,
+    deniedTo: 'editor',
+  },
 ]
 
 let t: TestApp
@@ -222,7 +275,14 @@ beforeAll(async () => {
   const tokenId = (await api.post('/v1/users/me/tokens', { name: 'spare' })).body.data.id
   const doomed = await createOrg(t, owner)
   const deletionId = (await api.delete(`/v1/organizations/${doomed.id}`)).body.data.deletionId
-  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId }
+  const webhookId = (
+    await api.post(`/v1/organizations/${org.id}/webhooks`, {
+      url: 'https://93.184.215.14/hook',
+      events: ['*'],
+    })
+  ).body.data.id
+  const deliveryId = (await api.post(`/v1/organizations/${org.id}/webhooks/${webhookId}/test`)).body.data.id
+  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId, webhookId, deliveryId }
   stranger = await createUser(t, 'stranger')
   const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })
   await t.db
