@@ -54,7 +54,8 @@ export async function sendEndpointDeliveries(a: Attempts, limit: number): Promis
   return claimed.map((delivery) => attemptEndpoint(a, delivery))
 }
 
-async function attemptEndpoint(a: Attempts, delivery: ClaimedEndpointDelivery): Promise<void> {
+/** Sends one claimed endpoint delivery and records the outcome. */
+export async function attemptEndpoint(a: Attempts, delivery: ClaimedEndpointDelivery): Promise<void> {
   const log = { event: delivery.event_id, endpoint: delivery.endpoint_id, attempt: delivery.attempt }
   try {
     const result = await postSigned(a.sender, delivery.url, delivery.secret, delivery.event_id, delivery.body)
@@ -108,7 +109,8 @@ export async function sendInstanceDeliveries(a: Attempts, limit: number): Promis
   return claimed.map((delivery) => attemptInstance(a, delivery))
 }
 
-async function attemptInstance(a: Attempts, delivery: ClaimedInstanceDelivery): Promise<void> {
+/** Sends one claimed instance delivery (webhook or email) and records the outcome. */
+export async function attemptInstance(a: Attempts, delivery: ClaimedInstanceDelivery): Promise<void> {
   const queue: Queue = delivery.channel
   const log = { event: delivery.event_id, type: delivery.event_type, queue, attempt: delivery.attempt }
   try {

@@ -8,10 +8,18 @@ import {
   type DeletionCompleted,
   type DeletionRequested,
 } from '../mail/messages.js'
+import type { ClaimedEndpointDelivery } from '../webhooks/queue.js'
 import { enabledEndpointsOf, insertDeliveries } from '../webhooks/repository.js'
-import { insertInstanceDeliveries } from './instance-queue.js'
-import { deleteEvents, deleteNotice, findNotice, lockEventBatch, type EventRow } from './repository.js'
-import type { EventBody } from './types.js'
+import { insertInstanceDeliveries, type ClaimedInstanceDelivery } from './instance-queue.js'
+import {
+  deleteEvents,
+  deleteNotice,
+  findNotice,
+  hasEvents,
+  lockEventBatch,
+  type EventRow,
+} from './repository.js'
+import { AFTER_PURGE, type EventBody } from './types.js'
 
 // Dispatch turns events of the outbox into deliveries: one per enabled endpoint of the organization that
 // subscribes to the type, one for the instance endpoint, and emails for the deletion events — then deletes the
@@ -26,10 +34,21 @@ export interface Channels {
   email: boolean
 }
 
-/** Whether an endpoint's `events` (JSON: types or `["*"]`) include `type`. */
+/**
+ * Whether an organization's endpoint with these `events` (JSON: types or `["*"]`) is sent `type`. What follows
+ * the purge is for the instance endpoint only, even while an endpoint is still there (a purge being retried).
+ */
 export function subscribes(events: string, type: string): boolean {
+  if (AFTER_PURGE.has(type)) return false
   const list = JSON.parse(events) as string[]
   return list.includes('*') || list.includes(type)
+}
+
+/** Without mail, a deletion's notice is still dropped when its last email would have gone. */
+async function forgetNotice(trx: Trx, event: EventRow): Promise<void> {
+  if (event.type !== 'organization.deletion.completed') return
+  const { deletionId } = (JSON.parse(event.body) as EventBody).data as { deletionId: string }
+  await deleteNotice(trx, deletionId)
 }
 
 async function mails(trx: Trx, event: EventRow, body: EventBody) {
@@ -48,19 +67,47 @@ async function mails(trx: Trx, event: EventRow, body: EventBody) {
   return []
 }
 
-/** Dispatches up to `limit` of the oldest events; returns how many. `now` is when the deliveries are due. */
+/**
+ * The dispatching worker's claim on what it fans out: as many new deliveries as it has free slots are written
+ * already claimed by it (the attempt counted, `next_attempt_at` at the end of the lease, as a claim would) and
+ * handed back to be sent at once — no second transaction to claim them.
+ */
+export interface DispatchClaim {
+  owner: string
+  leaseUntil: string
+  slots: number
+}
+
+export interface Dispatched {
+  events: number
+  endpoint: ClaimedEndpointDelivery[]
+  instance: ClaimedInstanceDelivery[]
+}
+
+/** Dispatches up to `limit` of the oldest events. `now` is when their deliveries are due. */
 export async function dispatchEvents(
   db: Db,
   channels: Channels,
   now: string,
   limit: number,
-): Promise<number> {
+  claim: DispatchClaim,
+): Promise<Dispatched> {
+  const none: Dispatched = { events: 0, endpoint: [], instance: [] }
+  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
   return db.transaction().execute(async (trx) => {
     const events = await lockEventBatch(trx, limit)
-    if (events.length === 0) return 0
+    if (events.length === 0) return none
     const endpoints = await enabledEndpointsOf(trx, [...new Set(events.map((e) => e.source_organization_id))])
     const deliveries: Insertable<WebhookDeliveriesTable>[] = []
     const instance: Insertable<InstanceDeliveriesTable>[] = []
+    const claimed: Dispatched = { events: events.length, endpoint: [], instance: [] }
+    let slots = claim.slots
+    // Claimed rows: attempt 1 in flight, due again only if this worker's attempt is lost.
+    // Every row names every column: a multi-row insert fills a missing one with NULL, not with its default.
+    const take = () =>
+      slots-- > 0
+        ? { attempt: 1, lease_owner: claim.owner, next_attempt_at: claim.leaseUntil }
+        : { attempt: 0, lease_owner: null, next_attempt_at: now }
     for (const event of events) {
       const common = { event_id: event.id, event_type: event.type, body: event.body, created_at: now }
       for (const endpoint of endpoints) {
@@ -71,28 +118,42 @@ export async function dispatchEvents(
           !subscribes(endpoint.events, event.type)
         )
           continue
+        const id = newId()
+        const lease = take()
         deliveries.push({
           ...common,
           organization_id: endpoint.organization_id,
-          id: newId(),
+          id,
           endpoint_id: endpoint.id,
           status: 'pending',
-          next_attempt_at: now,
           updated_at: now,
+          ...lease,
         })
-      }
-      if (channels.instance)
-        instance.push({ ...common, id: newId(), channel: 'webhook', next_attempt_at: now })
-      for (const mail of await mails(trx, event, JSON.parse(event.body) as EventBody)) {
-        if (channels.email)
-          instance.push({
-            ...common,
-            id: newId(),
-            channel: 'email',
-            body: JSON.stringify(mail),
-            next_attempt_at: now,
+        if (lease.lease_owner)
+          claimed.endpoint.push({
+            organization_id: endpoint.organization_id,
+            id,
+            endpoint_id: endpoint.id,
+            event_id: event.id,
+            body: event.body,
+            attempt: 1,
+            url: endpoint.url,
+            secret: endpoint.secret,
           })
       }
+      const mailed = channels.email ? await mails(trx, event, JSON.parse(event.body) as EventBody) : []
+      const messages = [
+        ...(channels.instance ? [{ channel: 'webhook' as const, body: event.body }] : []),
+        ...mailed.map((mail) => ({ channel: 'email' as const, body: JSON.stringify(mail) })),
+      ]
+      for (const message of messages) {
+        const id = newId()
+        const lease = take()
+        instance.push({ ...common, ...message, id, ...lease })
+        if (lease.lease_owner)
+          claimed.instance.push({ ...message, id, event_id: event.id, event_type: event.type, attempt: 1 })
+      }
+      if (!channels.email) await forgetNotice(trx, event)
     }
     await insertDeliveries(trx, deliveries)
     await insertInstanceDeliveries(trx, instance)
@@ -100,6 +161,6 @@ export async function dispatchEvents(
       trx,
       events.map((e) => e.id),
     )
-    return events.length
+    return claimed
   })
 }

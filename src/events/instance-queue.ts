@@ -31,6 +31,14 @@ export async function claimInstanceDeliveries(
   limit: number,
 ): Promise<ClaimedInstanceDelivery[]> {
   if (channels.length === 0) return []
+  const any = await db
+    .selectFrom('instance_deliveries')
+    .select('id')
+    .where('channel', 'in', channels)
+    .where('next_attempt_at', '<=', now)
+    .limit(1)
+    .executeTakeFirst()
+  if (!any) return [] // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
   return db.transaction().execute(async (trx) => {
     const due = await trx
       .selectFrom('instance_deliveries')

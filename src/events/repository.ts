@@ -29,6 +29,10 @@ export async function deleteEvents(trx: Trx, ids: string[]): Promise<void> {
   if (ids.length > 0) await trx.deleteFrom('events').where('id', 'in', ids).execute()
 }
 
+export async function hasEvents(db: Db): Promise<boolean> {
+  return (await db.selectFrom('events').select('id').limit(1).executeTakeFirst()) !== undefined
+}
+
 export async function hasEventsOf(db: Db, organizationId: string): Promise<boolean> {
   const row = await db
     .selectFrom('events')

@@ -31,7 +31,7 @@ export const TEST_EVENT = 'webhook.test'
  * What happens after an organization is gone. Its own endpoints are purged with it, so only the instance
  * endpoint (WEBHOOK_URL) can receive these; an organization's endpoint cannot subscribe to them.
  */
-export const AFTER_PURGE: ReadonlySet<EventType> = new Set([
+export const AFTER_PURGE: ReadonlySet<string> = new Set<EventType>([
   'organization.deletion.completed',
   'organization.deletion.failed',
 ])

@@ -11,6 +11,8 @@ import { dispatchEvents } from './dispatch.js'
 import { expireInstanceDeliveries } from './instance-queue.js'
 import { hasEventsOf } from './repository.js'
 import {
+  attemptEndpoint,
+  attemptInstance,
   sendEndpointDeliveries,
   sendInstanceDeliveries,
   type Attempts,
@@ -59,6 +61,8 @@ export class DeliveryWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly inFlight = new Set<Promise<void>>()
+  /** Every slot was taken at the last round: an attempt ending may let a waiting delivery go. */
+  private saturated = false
   private holdsCheckedAt = 0
   private prunedAt = 0
   private readonly attempts: Attempts
@@ -73,7 +77,9 @@ export class DeliveryWorker {
       owner: this.id,
       clock,
       random: options.random ?? Math.random,
-      leaseMs: options.timeoutMs + 30_000,
+      // Long enough for an attempt and its record, even on a busy database; a process that dies holding a
+      // claim delays that delivery by this much.
+      leaseMs: options.timeoutMs * 2 + 5_000,
       sender: options.sender,
       instance: options.instance,
       mailer: options.mailer,
@@ -106,7 +112,7 @@ export class DeliveryWorker {
   /** Works until nothing is due now and nothing is in flight (tests, one-shot runs). */
   async drain(): Promise<void> {
     for (;;) {
-      const worked = await this.step()
+      const { worked } = await this.step()
       await Promise.all([...this.inFlight])
       if (!worked) break
     }
@@ -116,15 +122,15 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     let failures = 0
     while (!this.stopping) {
-      let worked = false
+      let more = false
       try {
-        worked = await this.step()
+        ;({ more } = await this.step())
         failures = 0
       } catch (error) {
         failures++
         this.options.logger.warn({ err: error, worker: this.id }, 'delivery worker step failed; will retry')
       }
-      if (!worked && !this.stopping) await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))
+      if (!more && !this.stopping) await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))
     }
   }
 
@@ -148,18 +154,36 @@ export class DeliveryWorker {
     })
   }
 
-  /** One round: dispatch a batch, start as many due deliveries as there are free slots. False when idle. */
-  private async step(): Promise<boolean> {
-    const now = new Date(this.attempts.clock()).toISOString()
+  /**
+   * One round: dispatch a batch, start as many due deliveries as there are free slots. `worked`: it did
+   * something; `more`: there may be more to do at once. Otherwise the loop sleeps until a write in this process
+   * or an attempt ending wakes it, or the next poll: an idle round costs reads, never a write transaction.
+   */
+  private async step(): Promise<{ worked: boolean; more: boolean }> {
+    const now = this.attempts.clock()
     const channels = { instance: this.options.instance !== null, email: this.options.mailer !== null }
-    const dispatched = await dispatchEvents(this.db, channels, now, DISPATCH_BATCH)
-    let started = 0
     const free = () => this.options.concurrency - this.inFlight.size
-    if (free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, free()))
+    const dispatched = await dispatchEvents(this.db, channels, new Date(now).toISOString(), DISPATCH_BATCH, {
+      owner: this.id,
+      leaseUntil: new Date(now + this.attempts.leaseMs).toISOString(),
+      slots: free(),
+    })
+    let started = this.track([
+      ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
+      ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
+    ])
+    // The free slots are shared, so that a backlog in one queue does not starve the other.
+    if (free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2)))
     if (free() > 0) started += this.track(await sendInstanceDeliveries(this.attempts, free()))
+    if (free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, free()))
     await this.releaseHolds(false)
     await this.prune()
-    return dispatched > 0 || started > 0
+    // Free slots left after claiming mean nothing else is due; none left, and an attempt ending wakes the loop.
+    this.saturated = free() <= 0
+    return {
+      worked: dispatched.events > 0 || started > 0,
+      more: dispatched.events === DISPATCH_BATCH,
+    }
   }
 
   /** Follows attempts in flight; each one that ends frees a slot and wakes the loop. */
@@ -167,7 +191,7 @@ export class DeliveryWorker {
     for (const send of sends) {
       const tracked = send.finally(() => {
         this.inFlight.delete(tracked)
-        this.kick()
+        if (this.saturated) this.kick()
       })
       this.inFlight.add(tracked)
     }

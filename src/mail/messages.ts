@@ -50,6 +50,24 @@ function compose(to: string, subject: string, paragraphs: string[]): MailMessage
   }
 }
 
+/** How a receipt's counts read in a sentence: "1 app", "3 audit events"; a resource not named here as is. */
+const RESOURCES: Record<string, [string, string]> = {
+  apps: ['app', 'apps'],
+  devices: ['device', 'devices'],
+  collaborators: ['collaborator', 'collaborators'],
+  subscriptions: ['subscription', 'subscriptions'],
+  auditEvents: ['audit event', 'audit events'],
+  tokens: ['API token', 'API tokens'],
+  builds: ['build', 'builds'],
+  webhooks: ['webhook endpoint', 'webhook endpoints'],
+  webhookDeliveries: ['webhook delivery', 'webhook deliveries'],
+}
+
+function counted(resource: string, n: number): string {
+  const [one, many] = RESOURCES[resource] ?? [resource, resource]
+  return `${n} ${n === 1 ? one : many}`
+}
+
 const named = (org: Organization) => (org.slug ? `"${org.name}" (${org.slug})` : `"${org.name}"`)
 
 export function deletionRequestedMail(to: string, d: DeletionRequested): MailMessage {
@@ -66,7 +84,7 @@ export function deletionRequestedMail(to: string, d: DeletionRequested): MailMes
 export function deletionCompletedMail(to: string, d: DeletionCompleted): MailMessage {
   const removed = Object.entries(d.counts)
     .filter(([, n]) => n > 0)
-    .map(([resource, n]) => `${n} ${resource}`)
+    .map(([resource, n]) => counted(resource, n))
   return compose(to, `Workspace "${d.organization.name}" has been permanently deleted`, [
     `The deletion of the workspace ${named(d.organization)}, requested by ${d.requestedBy.email} on ${when(d.requestedAt)}, completed on ${when(d.completedAt)}.`,
     removed.length > 0

@@ -25,6 +25,16 @@ export async function claimEndpointDeliveries(
   leaseUntil: string,
   limit: number,
 ): Promise<ClaimedEndpointDelivery[]> {
+  // Looked for first without a transaction: an idle worker's poll is then a read (on SQLite, on the reader
+  // connection), not a write transaction that takes the database's one write lock.
+  const any = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .limit(1)
+    .executeTakeFirst()
+  if (!any) return []
   return db.transaction().execute(async (trx) => {
     const due = await trx
       .selectFrom('webhook_deliveries as d')

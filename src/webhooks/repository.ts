@@ -74,12 +74,12 @@ export async function hasEnabledEndpoint(db: Db, organizationId: string): Promis
   return row !== undefined
 }
 
-/** The enabled endpoints of these organizations, with what they subscribe to. */
+/** The enabled endpoints of these organizations, with what they subscribe to and how to reach them. */
 export function enabledEndpointsOf(db: Db, organizationIds: string[]) {
   if (organizationIds.length === 0) return Promise.resolve([])
   return db
     .selectFrom('webhook_endpoints')
-    .select(['organization_id', 'id', 'events', 'created_at'])
+    .select(['organization_id', 'id', 'url', 'secret', 'events', 'created_at'])
     .where('organization_id', 'in', organizationIds)
     .where('disabled_at', 'is', null)
     .execute()
