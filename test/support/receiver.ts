@@ -10,6 +10,8 @@ export interface Received {
   body: string
   /** The body, parsed. */
   event: { type: string; timestamp: string; data: Record<string, any> }
+  /** When it arrived (Date.now()). */
+  at: number
 }
 
 export interface Receiver {
@@ -43,7 +45,7 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      const request: Received = { headers: req.headers, body, event: JSON.parse(body) }
+      const request: Received = { headers: req.headers, body, event: JSON.parse(body), at: Date.now() }
       const index = receiver.received.length
       receiver.received.push(request)
       res.statusCode = await receiver.respond(request, index)

@@ -27,6 +27,20 @@ function decodeQuotedPrintable(text: string): string {
   return decodeURIComponent(bytes.replace(/%(?![0-9A-F]{2})/g, '%25'))
 }
 
+/** Undoes RFC 2047 encoded words (=?UTF-8?Q?…?= and =?UTF-8?B?…?=) in a header value. */
+function decodeHeader(value: string): string {
+  return (
+    value
+      // Adjacent words are one text, which may be split anywhere, even inside an escape.
+      .replace(/\?=\s+=\?UTF-8\?Q\?/gi, '')
+      .replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_m, encoding: string, text: string) =>
+        encoding.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64').toString('utf8')
+          : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+      )
+  )
+}
+
 function textPart(raw: string): string {
   const match =
     /Content-Type: text\/plain[^\r\n]*\r\n(?:[^\r\n]+\r\n)*?Content-Transfer-Encoding: ([\w-]+)\r\n\r\n([\s\S]*?)\r\n(?:--|$)/i.exec(
@@ -56,7 +70,10 @@ export async function startMailServer(port = 0): Promise<MailServer> {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw,
-          header: (name) => new RegExp(`^${name}: (.*)$`, 'im').exec(unfolded)?.[1]?.trim(),
+          header: (name) => {
+            const value = new RegExp(`^${name}: (.*)$`, 'im').exec(unfolded)?.[1]?.trim()
+            return value === undefined ? undefined : decodeHeader(value)
+          },
           text: textPart(raw),
         })
         callback()
