@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js'
 import type { WorkerLogger } from '../deletion/worker.js'
 import type { MailMessage } from '../mail/messages.js'
 import type { Mailer } from '../mail/transport.js'
+import type { Recorder } from './recorder.js'
 import {
   claimEndpointDeliveries,
   recordEndpointAttempt,
@@ -26,6 +27,7 @@ export type Outcome = 'delivered' | 'retrying' | 'failed' | 'disabled'
 
 export interface Attempts {
   db: Db
+  recorder: Recorder
   owner: string
   clock(): number
   random(): number
@@ -69,19 +71,21 @@ export async function attemptEndpoint(a: Attempts, delivery: ClaimedEndpointDeli
         : delay === null
           ? 'failed'
           : 'retrying'
-    const recorded = await recordEndpointAttempt(
-      a.db,
-      delivery,
-      a.owner,
-      {
-        status: outcome === 'delivered' ? 'delivered' : outcome === 'retrying' ? 'pending' : 'failed',
-        responseStatus: result.status,
-        durationMs: result.durationMs,
-        error: result.error,
-        nextAttemptAt: delay === null ? null : iso(now + delay),
-      },
-      iso(now),
-      gone ? 'the endpoint answered 410 Gone' : null,
+    const recorded = await a.recorder.record((trx) =>
+      recordEndpointAttempt(
+        trx,
+        delivery,
+        a.owner,
+        {
+          status: outcome === 'delivered' ? 'delivered' : outcome === 'retrying' ? 'pending' : 'failed',
+          responseStatus: result.status,
+          durationMs: result.durationMs,
+          error: result.error,
+          nextAttemptAt: delay === null ? null : iso(now + delay),
+        },
+        iso(now),
+        gone ? 'the endpoint answered 410 Gone' : null,
+      ),
     )
     if (!recorded) return
     a.onOutcome('endpoint', outcome)
@@ -121,20 +125,16 @@ export async function attemptInstance(a: Attempts, delivery: ClaimedInstanceDeli
     const gone = delivery.channel === 'webhook' && result.status === 410
     const delay = delivered(result) || gone ? null : retryDelay(delivery.attempt, a.random)
     if (delay === null) {
-      await finishInstanceDelivery(a.db, delivery, a.owner)
+      await a.recorder.record((trx) => finishInstanceDelivery(trx, delivery, a.owner))
       const outcome: Outcome = delivered(result) ? 'delivered' : 'failed'
       a.onOutcome(queue, outcome)
       if (outcome === 'failed')
         a.logger.warn({ ...log, error: result.error }, `${queue} delivery failed; giving up`)
       return
     }
-    await rescheduleInstanceDelivery(
-      a.db,
-      delivery,
-      a.owner,
-      iso(a.clock() + delay),
-      result.status,
-      result.error ?? 'failed',
+    const retryAt = iso(a.clock() + delay)
+    await a.recorder.record((trx) =>
+      rescheduleInstanceDelivery(trx, delivery, a.owner, retryAt, result.status, result.error ?? 'failed'),
     )
     a.onOutcome(queue, 'retrying')
     a.logger.info({ ...log, error: result.error }, `${queue} delivery failed; will retry`)

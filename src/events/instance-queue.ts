@@ -64,8 +64,8 @@ export async function claimInstanceDeliveries(
 }
 
 /** A finished instance delivery (sent, or given up) goes: nothing of the event stays behind. */
-export async function finishInstanceDelivery(db: Db, claimed: ClaimedInstanceDelivery, owner: string) {
-  await db
+export async function finishInstanceDelivery(trx: Trx, claimed: ClaimedInstanceDelivery, owner: string) {
+  await trx
     .deleteFrom('instance_deliveries')
     .where('id', '=', claimed.id)
     .where('lease_owner', '=', owner)
@@ -74,14 +74,14 @@ export async function finishInstanceDelivery(db: Db, claimed: ClaimedInstanceDel
 }
 
 export async function rescheduleInstanceDelivery(
-  db: Db,
+  trx: Trx,
   claimed: ClaimedInstanceDelivery,
   owner: string,
   retryAt: string,
   responseStatus: number | null,
   error: string,
 ): Promise<void> {
-  await db
+  await trx
     .updateTable('instance_deliveries')
     .set({ next_attempt_at: retryAt, lease_owner: null, response_status: responseStatus, error })
     .where('id', '=', claimed.id)

@@ -9,6 +9,7 @@ import { hasPendingDeliveriesOf, pruneDeliveryLog } from '../webhooks/queue.js'
 import type { Sender } from '../webhooks/send.js'
 import { dispatchEvents } from './dispatch.js'
 import { expireInstanceDeliveries } from './instance-queue.js'
+import { Recorder } from './recorder.js'
 import { hasEventsOf } from './repository.js'
 import {
   attemptEndpoint,
@@ -74,6 +75,7 @@ export class DeliveryWorker {
     const clock = options.clock ?? Date.now
     this.attempts = {
       db,
+      recorder: new Recorder(db),
       owner: this.id,
       clock,
       random: options.random ?? Math.random,

@@ -1,4 +1,4 @@
-import { isPostgres, type Db } from '../db/connect.js'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { DeliveryStatus } from '../db/types.js'
 
 // The queue of endpoints' deliveries (`webhook_deliveries`: tenant rows that stay as the endpoint's log) as the
@@ -92,48 +92,46 @@ export interface EndpointOutcome {
  * fails its other pending deliveries (it answered 410 Gone).
  */
 export async function recordEndpointAttempt(
-  db: Db,
+  trx: Trx,
   claimed: ClaimedEndpointDelivery,
   owner: string,
   outcome: EndpointOutcome,
   now: string,
   disable: string | null,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        status: outcome.status,
-        response_status: outcome.responseStatus,
-        duration_ms: outcome.durationMs,
-        error: outcome.error,
-        next_attempt_at: outcome.nextAttemptAt,
-        lease_owner: null,
-        updated_at: now,
-      })
+  const result = await trx
+    .updateTable('webhook_deliveries')
+    .set({
+      status: outcome.status,
+      response_status: outcome.responseStatus,
+      duration_ms: outcome.durationMs,
+      error: outcome.error,
+      next_attempt_at: outcome.nextAttemptAt,
+      lease_owner: null,
+      updated_at: now,
+    })
+    .where('organization_id', '=', claimed.organization_id)
+    .where('id', '=', claimed.id)
+    .where('lease_owner', '=', owner)
+    .where('attempt', '=', claimed.attempt)
+    .executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return false
+  if (disable !== null) {
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ disabled_at: now, disabled_reason: disable, updated_at: now })
       .where('organization_id', '=', claimed.organization_id)
-      .where('id', '=', claimed.id)
-      .where('lease_owner', '=', owner)
-      .where('attempt', '=', claimed.attempt)
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== 1) return false
-    if (disable !== null) {
-      await trx
-        .updateTable('webhook_endpoints')
-        .set({ disabled_at: now, disabled_reason: disable, updated_at: now })
-        .where('organization_id', '=', claimed.organization_id)
-        .where('id', '=', claimed.endpoint_id)
-        .execute()
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({ status: 'failed', error: disable, next_attempt_at: null, lease_owner: null, updated_at: now })
-        .where('organization_id', '=', claimed.organization_id)
-        .where('endpoint_id', '=', claimed.endpoint_id)
-        .where('status', '=', 'pending')
-        .execute()
-    }
-    return true
-  })
+      .where('id', '=', claimed.endpoint_id)
+      .execute()
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', error: disable, next_attempt_at: null, lease_owner: null, updated_at: now })
+      .where('organization_id', '=', claimed.organization_id)
+      .where('endpoint_id', '=', claimed.endpoint_id)
+      .where('status', '=', 'pending')
+      .execute()
+  }
+  return true
 }
 
 export async function hasPendingDeliveriesOf(db: Db, organizationId: string): Promise<boolean> {
