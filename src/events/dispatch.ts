@@ -11,14 +11,7 @@ import {
 import type { ClaimedEndpointDelivery } from '../webhooks/queue.js'
 import { enabledEndpointsOf, insertDeliveries } from '../webhooks/repository.js'
 import { insertInstanceDeliveries, type ClaimedInstanceDelivery } from './instance-queue.js'
-import {
-  deleteEvents,
-  deleteNotice,
-  findNotice,
-  hasEvents,
-  lockEventBatch,
-  type EventRow,
-} from './repository.js'
+import { deleteNotice, findNotice, hasEvents, takeEvents, type EventRow } from './repository.js'
 import { AFTER_PURGE, type EventBody } from './types.js'
 
 // Dispatch turns events of the outbox into deliveries: one per enabled endpoint of the organization that
@@ -95,7 +88,7 @@ export async function dispatchEvents(
   const none: Dispatched = { events: 0, endpoint: [], instance: [] }
   if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
   return db.transaction().execute(async (trx) => {
-    const events = await lockEventBatch(trx, limit)
+    const events = await takeEvents(trx, limit)
     if (events.length === 0) return none
     const endpoints = await enabledEndpointsOf(trx, [...new Set(events.map((e) => e.source_organization_id))])
     const deliveries: Insertable<WebhookDeliveriesTable>[] = []
@@ -157,10 +150,6 @@ export async function dispatchEvents(
     }
     await insertDeliveries(trx, deliveries)
     await insertInstanceDeliveries(trx, instance)
-    await deleteEvents(
-      trx,
-      events.map((e) => e.id),
-    )
     return claimed
   })
 }

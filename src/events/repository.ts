@@ -11,22 +11,26 @@ export async function insertEvent(trx: Trx, event: EventRow): Promise<void> {
 }
 
 /**
- * The oldest events not yet dispatched, locked for this transaction. On PostgreSQL, SKIP LOCKED lets several
- * workers dispatch different events at once; on SQLite the write transaction already serialises them.
+ * Takes the oldest events out of the outbox, in the transaction that dispatches them (if it rolls back, they
+ * are back). On PostgreSQL, SKIP LOCKED lets several workers take different events at once; on SQLite the write
+ * transaction already serialises them. One statement: deleting is how an event is marked dispatched.
  */
-export function lockEventBatch(trx: Trx, limit: number): Promise<EventRow[]> {
-  return trx
-    .selectFrom('events')
-    .selectAll()
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(limit)
-    .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+export async function takeEvents(trx: Trx, limit: number): Promise<EventRow[]> {
+  const rows = await trx
+    .deleteFrom('events')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('events')
+        .select('id')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked()),
+    )
+    .returningAll()
     .execute()
-}
-
-export async function deleteEvents(trx: Trx, ids: string[]): Promise<void> {
-  if (ids.length > 0) await trx.deleteFrom('events').where('id', 'in', ids).execute()
+  // RETURNING keeps no order.
+  return rows.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
 }
 
 export async function hasEvents(db: Db): Promise<boolean> {

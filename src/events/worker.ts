@@ -41,6 +41,8 @@ export interface DeliveryWorkerOptions {
 }
 
 const DISPATCH_BATCH = 100
+/** How long a write's kick waits for others to join it (see kick()). */
+const COALESCE_MS = 25
 const HOLD_CHECK_MS = 200
 const PRUNE_EVERY_MS = 10 * 60_000
 /** Finished deliveries stay in an endpoint's log (bodies too, so they can be retried) for this long. */
@@ -64,6 +66,9 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>()
   /** Every slot was taken at the last round: an attempt ending may let a waiting delivery go. */
   private saturated = false
+  /** The next round also claims due deliveries (not only those it dispatches itself). */
+  private claimDue = true
+  private coalescing: NodeJS.Timeout | undefined
   private holdsCheckedAt = 0
   private prunedAt = 0
   private readonly attempts: Attempts
@@ -97,8 +102,21 @@ export class DeliveryWorker {
     this.running = this.loop().finally(() => (this.looping = false))
   }
 
-  /** Something may be waiting: look now rather than at the next poll. */
+  /**
+   * A write in this process committed an event: dispatch it soon rather than at the next poll. Kicks are
+   * gathered for COALESCE_MS, so that under load one dispatch takes the events of many writes — on PostgreSQL
+   * every transaction is a commit to flush, and the writes' own commits should not have to queue behind ours.
+   */
   kick(): void {
+    if (this.coalescing) return
+    this.coalescing = setTimeout(() => {
+      this.coalescing = undefined
+      this.wakeUp()
+    }, COALESCE_MS)
+    this.coalescing.unref()
+  }
+
+  private wakeUp(): void {
     this.kicked = true
     this.wake?.()
   }
@@ -106,6 +124,7 @@ export class DeliveryWorker {
   /** Stops claiming; resolves once the attempts in flight have been recorded. */
   async stop(): Promise<void> {
     this.stopping = true
+    clearTimeout(this.coalescing)
     this.wake?.()
     await this.running
     await Promise.all([...this.inFlight])
@@ -114,7 +133,7 @@ export class DeliveryWorker {
   /** Works until nothing is due now and nothing is in flight (tests, one-shot runs). */
   async drain(): Promise<void> {
     for (;;) {
-      const { worked } = await this.step()
+      const { worked } = await this.step(true)
       await Promise.all([...this.inFlight])
       if (!worked) break
     }
@@ -125,43 +144,51 @@ export class DeliveryWorker {
     let failures = 0
     while (!this.stopping) {
       let more = false
+      const claim = this.claimDue
+      this.claimDue = false
       try {
-        ;({ more } = await this.step())
+        ;({ more } = await this.step(claim))
         failures = 0
       } catch (error) {
         failures++
+        this.claimDue = true
         this.options.logger.warn({ err: error, worker: this.id }, 'delivery worker step failed; will retry')
       }
-      if (!more && !this.stopping) await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))
+      if (more || this.stopping) continue
+      // A poll (the sleep running out) also looks for deliveries that have fallen due: retries, and what a
+      // dead process had claimed.
+      if (await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))) this.claimDue = true
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when it ran out, false when something woke it. */
+  private sleep(ms: number): Promise<boolean> {
     if (this.kicked) {
       this.kicked = false
-      return Promise.resolve()
+      return Promise.resolve(false)
     }
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (timedOut: boolean) => {
         clearTimeout(timer)
         this.wake = undefined
-        resolve()
+        resolve(timedOut)
       }
-      const timer = setTimeout(done, ms)
+      const timer = setTimeout(() => done(true), ms)
       timer.unref()
       this.wake = () => {
         this.kicked = false
-        done()
+        done(false)
       }
     })
   }
 
   /**
-   * One round: dispatch a batch, start as many due deliveries as there are free slots. `worked`: it did
-   * something; `more`: there may be more to do at once. Otherwise the loop sleeps until a write in this process
-   * or an attempt ending wakes it, or the next poll: an idle round costs reads, never a write transaction.
+   * One round: dispatch a batch, sending at once what it has free slots for, and with `claim` also start due
+   * deliveries for the slots still free. `worked`: it did something; `more`: there may be more to do at once.
+   * Otherwise the loop sleeps until a write in this process or a freed slot wakes it, or the next poll. An idle
+   * round costs reads, never a write transaction.
    */
-  private async step(): Promise<{ worked: boolean; more: boolean }> {
+  private async step(claim: boolean): Promise<{ worked: boolean; more: boolean }> {
     const now = this.attempts.clock()
     const channels = { instance: this.options.instance !== null, email: this.options.mailer !== null }
     const free = () => this.options.concurrency - this.inFlight.size
@@ -175,12 +202,13 @@ export class DeliveryWorker {
       ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
     ])
     // The free slots are shared, so that a backlog in one queue does not starve the other.
-    if (free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2)))
-    if (free() > 0) started += this.track(await sendInstanceDeliveries(this.attempts, free()))
-    if (free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, free()))
+    if (claim && free() > 0)
+      started += this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2)))
+    if (claim && free() > 0) started += this.track(await sendInstanceDeliveries(this.attempts, free()))
+    if (claim && free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, free()))
     await this.releaseHolds(false)
     await this.prune()
-    // Free slots left after claiming mean nothing else is due; none left, and an attempt ending wakes the loop.
+    // Every slot taken: deliveries may be waiting for one, so the next to free up wakes the loop to claim.
     this.saturated = free() <= 0
     return {
       worked: dispatched.events > 0 || started > 0,
@@ -193,7 +221,10 @@ export class DeliveryWorker {
     for (const send of sends) {
       const tracked = send.finally(() => {
         this.inFlight.delete(tracked)
-        if (this.saturated) this.kick()
+        if (!this.saturated) return
+        this.saturated = false
+        this.claimDue = true
+        this.wakeUp()
       })
       this.inFlight.add(tracked)
     }
