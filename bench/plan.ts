@@ -37,6 +37,10 @@ export interface BenchPlan {
    * the more often they alternate, the less a server still warming up or a machine getting busier favours either.
    */
   throughput: { connections: number; seconds: number; warmupSeconds: number; rounds: number }
+  /** Rounds of scenario 6 (each starts the server and runs each command once). */
+  startupSamples: number
+  /** Scenario 7: one upload of `uploadBytes` (median of `uploadRuns`), and the purge of `builds` builds. */
+  storage: { uploadBytes: number; uploadRuns: number; builds: number }
 }
 
 const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
@@ -56,6 +60,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
       maxWaitMs: 900_000,
     },
     throughput: { connections: 10, seconds: 10, warmupSeconds: 2, rounds: 5 },
+    startupSamples: 10,
+    storage: { uploadBytes: 256 * 1024 * 1024, uploadRuns: 3, builds: 10_000 },
   },
   quick: {
     mode: 'quick',
@@ -71,6 +77,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
       maxWaitMs: 120_000,
     },
     throughput: { connections: 10, seconds: 3, warmupSeconds: 1.5, rounds: 3 },
+    startupSamples: 3,
+    storage: { uploadBytes: 64 * 1024 * 1024, uploadRuns: 3, builds: 2_000 },
   },
   smoke: {
     mode: 'smoke',
@@ -80,6 +88,8 @@ export const PLANS: Record<Mode, BenchPlan> = {
     neighbours: { orgs: 2, apps: 2, devices: 5, collaborators: 1 },
     load: { ratePerSecond: 40, warmupMs: 100, idleMs: 400, leadMs: 200, tailMs: 200, maxWaitMs: 20_000 },
     throughput: { connections: 2, seconds: 0.4, warmupSeconds: 0.1, rounds: 1 },
+    startupSamples: 1,
+    storage: { uploadBytes: 1024 * 1024, uploadRuns: 1, builds: 50 },
   },
 }
 

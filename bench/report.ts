@@ -1,6 +1,7 @@
 import { int, mb, ms, percent, ratio } from './format.js'
 import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
+import { startupSection } from './scenarios/startup.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
 
@@ -20,7 +21,10 @@ function verdict(line: TargetLine | undefined): string {
 }
 
 function targetsTable(results: BenchResults): string {
-  const dialects = results.dialects.map((d) => d.dialect)
+  // Scenario 7 runs on SQLite alone, so a run of it alone has a SQLite column and no per-database results.
+  const dialects = (['sqlite', 'postgres'] as const).filter(
+    (d) => results.dialects.some((r) => r.dialect === d) || results.targets.some((t) => t.dialect === d),
+  )
   const ids = [...new Set(results.targets.map((t) => t.id))]
   return table(
     ['#', 'target', ...dialects.map((d) => NAMES[d])],
@@ -157,6 +161,89 @@ function seedingSection(ds: DialectResults[]): string {
   )}`
 }
 
+function storageSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const s = d.storage
+    if (!s) return [[NAMES[d.dialect], d.errors['7'] ?? 'not run', '', '', '', '', '', '']]
+    return [
+      ...s.backends.map((b) => [
+        NAMES[d.dialect],
+        b.backend === 'file' ? 'filesystem' : 'S3 (s3rver)',
+        `${b.upload.mbPerSecond} MB/s (${mb(b.upload.bytes)})`,
+        `${b.upload.copy.mbPerSecond} MB/s`,
+        percent(b.upload.ratio),
+        `${int(b.purge.objectsPerSecond)} objects/s (${int(b.purge.objects)} in ${b.purge.seconds.toFixed(2)} s)`,
+        `${int(b.purge.direct.objectsPerSecond)} objects/s`,
+        percent(b.purge.ratio),
+      ]),
+      ...Object.entries(s.skipped).map(([backend, why]) => [
+        NAMES[d.dialect],
+        backend,
+        `skipped: ${why}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]),
+    ]
+  })
+  return `## 7. Builds in storage: upload and purge\n\n${table(
+    [
+      'database',
+      'storage',
+      'upload',
+      'copy + flush, same disk',
+      'vs copy',
+      'purge (DELETE → completed)',
+      'removing the objects directly',
+      'vs direct',
+    ],
+    rows,
+  )}`
+}
+
+function erasureSection(ds: DialectResults[]): string {
+  const sqlite = ds.find((d) => d.dialect === 'sqlite')
+  if (!sqlite) return '## 8. Erasure at rest (SQLite)\n\nnot run'
+  const erasure = sqlite.erasure
+  if (!erasure) return `## 8. Erasure at rest (SQLite)\n\n${sqlite.errors['8'] ?? 'not run'}`
+  const off = erasure.rowsPerSecond.OFF
+  const files = (f: { dbBytes: number; walBytes: number }) => `${mb(f.dbBytes)} + ${mb(f.walBytes)}`
+  const rows = erasure.runs.map((r) => [
+    r.secureDelete,
+    int(r.rows),
+    `${r.purgeSeconds.toFixed(2)} s`,
+    int(r.rowsPerSecond),
+    percent(r.rowsPerSecond / off),
+    mb(r.writtenBytes),
+    files(r.before),
+    files(r.atCompletion),
+    `${files(r.afterReclaim)}${r.reclaimSeconds === null ? '' : ` (${r.reclaimSeconds.toFixed(1)} s)`}`,
+    `${files(r.afterStop)} (${r.stopSeconds.toFixed(1)} s)`,
+  ])
+  const modes = (['OFF', 'FAST', 'ON'] as const)
+    .map((m) => `${m} ${int(erasure.rowsPerSecond[m])} rows/s (${percent(erasure.rowsPerSecond[m] / off)})`)
+    .join(', ')
+  const small = erasure.smallPurge
+  const stop = `A small organization (${int(small.rows)} rows) purged from the same file: its clean stop rewrote ${mb(small.afterReclaim.dbBytes)} (VACUUM) in ${small.stopSeconds.toFixed(1)} s, leaving ${files(small.afterStop)}.`
+  return `## 8. Erasure at rest (SQLite): secure_delete and file sizes\n\nPurge throughput over both runs of each mode: ${modes}. ${stop}\n\n${table(
+    [
+      'secure_delete',
+      'rows purged',
+      'purge',
+      'rows/s',
+      'vs OFF (both runs)',
+      'written during purge',
+      'file + WAL before',
+      'at completion',
+      'after reclaim',
+      'after clean stop',
+    ],
+    rows,
+  )}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -184,6 +271,9 @@ export function renderMarkdown(results: BenchResults): string {
       neighbourSection(results.dialects),
       throughputSection(results.dialects),
       seedingSection(results.dialects),
+      storageSection(results.dialects),
+      ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
+      erasureSection(results.dialects),
     ].join('\n\n') + '\n'
   )
 }

@@ -2,9 +2,12 @@ import type { Dialect } from '../src/db/connect.js'
 import type { BenchPlan, Mode } from './plan.js'
 import type { ApiThroughputResult } from './scenarios/api-throughput.js'
 import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
+import type { ErasureResult } from './scenarios/erasure.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
 import type { SeedingRow } from './scenarios/seeding.js'
+import type { StartupResult } from './scenarios/startup.js'
+import type { StorageResult } from './scenarios/storage.js'
 
 // The shape of bench/results/latest.json.
 
@@ -25,6 +28,9 @@ export interface DialectResults {
   purge?: PurgeThroughputResult
   neighbours?: NeighbourLatencyResult
   throughput?: ApiThroughputResult
+  storage?: StorageResult
+  /** Scenario 8, SQLite only. */
+  erasure?: ErasureResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */
   errors: Record<string, string>
@@ -50,4 +56,6 @@ export interface BenchResults {
   targets: TargetLine[]
   /** Dialects that were not run, and why. */
   skipped: Record<string, string>
+  /** Scenario 6, run once (on SQLite) rather than per database; absent when not asked for. */
+  startup?: { result?: StartupResult; error?: string }
 }

@@ -9,17 +9,22 @@ import { PLANS } from './plan.js'
 import { formatMarkdown, updateBenchmarksDoc } from './docs.js'
 import { renderMarkdown } from './report.js'
 import type { BenchResults, DialectResults, Machine } from './results.js'
-import { runDialect, type ScenarioNumber } from './suite.js'
+import { runStartup, startupTargets, type StartupResult } from './scenarios/startup.js'
+import { PER_DATABASE, runDialect, type ScenarioNumber } from './suite.js'
 import { REPO_ROOT } from './server-process.js'
 import { postgresStore, sqliteStore, type Store } from './store.js'
 import { renderNeighbourSvg } from './svg.js'
 import { evaluateTargets } from './targets.js'
 
-// npm run bench [-- --quick] [--dialect sqlite|postgres] [--only 1,3] [--out dir]
-// Runs every scenario on SQLite and, when PostgreSQL's binaries are installed, on a throwaway PostgreSQL
-// cluster; writes bench/results/latest.{json,md} and neighbour-latency.svg.
+// npm run bench [-- --quick] [--dialect sqlite|postgres] [--only 1,3,7] [--out dir]
+// Runs the per-database scenarios on SQLite and, when PostgreSQL's binaries are installed, on a throwaway
+// PostgreSQL cluster, then scenario 6 (start-up) once; writes bench/results/latest.{json,md} and
+// neighbour-latency.svg.
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench/results')
+
+/** Every scenario: those run per database (suite.ts), and 6, start-up, run once. */
+const SCENARIOS: ReadonlyArray<ScenarioNumber | 6> = [...PER_DATABASE, 6]
 
 function machine(loadAtStart: number): Machine {
   return {
@@ -51,11 +56,11 @@ function parseCli() {
         return d
       }),
   )
-  const only = new Set<ScenarioNumber>(
-    (values.only ?? '1,2,3,4').split(',').map((n) => {
-      const number = Number(n)
-      if (number !== 1 && number !== 2 && number !== 3 && number !== 4)
-        throw new Error(`--only takes scenario numbers 1–4, got ${n}`)
+  const only = new Set<ScenarioNumber | 6>(
+    (values.only ?? SCENARIOS.join(',')).split(',').map((n) => {
+      const number = SCENARIOS.find((s) => s === Number(n))
+      if (number === undefined)
+        throw new Error(`--only takes scenario numbers ${SCENARIOS.join(', ')}, got ${n}`)
       return number
     }),
   )
@@ -82,8 +87,9 @@ async function main(): Promise<number> {
   process.once('SIGINT', abort)
   process.once('SIGTERM', abort)
 
+  const perDialect = new Set([...only].filter((n): n is ScenarioNumber => n !== 6))
   for (const dialect of ['sqlite', 'postgres'] as const) {
-    if (!dialects.has(dialect)) continue
+    if (!dialects.has(dialect) || perDialect.size === 0) continue
     if (dialect === 'postgres' && !findPostgresBin()) {
       skipped.postgres = 'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin or $PG_BIN)'
       log(skipped.postgres)
@@ -96,10 +102,21 @@ async function main(): Promise<number> {
         : await postgresStore()
     open = store
     try {
-      results.push(await runDialect(store, plan, (m) => log(`${dialect}: ${m}`), only))
+      results.push(await runDialect(store, plan, (m) => log(`${dialect}: ${m}`), perDialect))
     } finally {
       await store.close()
       open = undefined
+    }
+  }
+
+  let startup: StartupResult | undefined
+  let startupError: string | undefined
+  if (only.has(6)) {
+    try {
+      startup = await runStartup(plan.startupSamples, log)
+    } catch (error) {
+      startupError = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+      log(`scenario 6 failed: ${startupError}`)
     }
   }
 
@@ -112,8 +129,9 @@ async function main(): Promise<number> {
     machine: machine(loadAtStart),
     plan,
     dialects: results,
-    targets: evaluateTargets(results),
+    targets: [...evaluateTargets(results), ...(only.has(6) ? startupTargets(startup, startupError) : [])],
     skipped,
+    ...(only.has(6) ? { startup: { result: startup, error: startupError } } : {}),
   }
   // --out: an exploratory run, written elsewhere, leaving bench/results and BENCHMARKS.md as they are.
   const dir = out ?? RESULTS_DIR
@@ -127,7 +145,7 @@ async function main(): Promise<number> {
   log(
     `wrote ${dir}/latest.json, latest.md, neighbour-latency.svg${documented ? ' and the figures in BENCHMARKS.md' : ''} in ${report.seconds} s`,
   )
-  return results.some((r) => Object.keys(r.errors).length > 0) ? 1 : 0
+  return results.some((r) => Object.keys(r.errors).length > 0) || startupError ? 1 : 0
 }
 
 main().then(

@@ -39,7 +39,10 @@ export function readRss(pid: number): number | null {
   }
 }
 
-/** Starts `node --import tsx <entry>` exactly as `npm start` does, on a free port, and waits until it is ready. */
+/**
+ * Starts `node --import tsx <entry>` (the source, as the tests run it: the same code as the compiled build, whose
+ * start-up scenario 6 measures) on a free port, and waits until it is ready.
+ */
 export async function startServer(kind: ServerKind, env: Record<string, string>): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,7 +1,33 @@
 #!/usr/bin/env node
-// orgspace's command line. The service is written in TypeScript and run through tsx, so no build step
-// stands between `npm ci` and a working CLI.
-import { register } from 'tsx/esm/api'
+// orgspace's command line, and `npm start` (`orgspace serve`). It runs the compiled service in dist/, which
+// `npm ci` builds and `npm run build` rebuilds; `npm run dev` runs the TypeScript source itself.
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import module from 'node:module'
 
-register()
-await import('../src/cli.ts')
+const root = new URL('../', import.meta.url)
+const entry = new URL('dist/cli.js', root)
+
+/** The newest modification time of the files under `dir` (0 when there is no such folder). */
+function newestChange(dir) {
+  if (!existsSync(dir)) return 0
+  let newest = 0
+  for (const name of readdirSync(dir, { recursive: true })) {
+    newest = Math.max(newest, statSync(new URL(name, dir)).mtimeMs)
+  }
+  return newest
+}
+
+if (!existsSync(entry)) {
+  process.stderr.write('orgspace: the compiled service (dist/) is missing: run npm run build\n')
+  process.exit(1)
+}
+// A checkout changed after the build (an edit, a pull) would otherwise run the old code without a word.
+if (newestChange(new URL('src/', root)) > statSync(entry).mtimeMs) {
+  process.stderr.write(
+    'orgspace: warning: src/ changed after dist/ was built; running the older build (npm run build updates it)\n',
+  )
+}
+// Node 22.1 and later can keep V8's compiled code of every module between runs (in the system's temporary
+// folder), which shortens every later start; Node 20 has no such cache.
+module.enableCompileCache?.()
+await import(entry.href)

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { openDatabase, type DatabaseHandle } from './db/connect.js'
 import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
-import { AppError } from './http/errors.js'
-import { nulPath } from './http/input.js'
+import { refuseUnusableInput } from './http/input.js'
+import { validatorCompiler } from './http/validation.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
 import { appRoutes } from './apps/routes.js'
 import { deviceRoutes } from './devices/routes.js'
@@ -26,12 +24,28 @@ import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
 import { rateLimitPlugin } from './http/rate-limit.js'
-import { docsPolicy, securityPlugin, serverOptions } from './http/security.js'
+import { securityPlugin, serverOptions } from './http/security.js'
+import { openApiPlugin } from './http/openapi.js'
+import { docsRoutes } from './http/docs.js'
+import { storagePlugin } from './storage/plugin.js'
+import { openStorage, storageSettings, type ObjectStorage } from './storage/storage.js'
+import { buildRoutes } from './builds/routes.js'
+import { appTokenRoutes } from './app-tokens/routes.js'
+import { integrationRoutes } from './integrations/routes.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The validated settings this app was built with. */
+    config: Config
+  }
+}
 
 export interface BuildOptions {
   config: Config
   /** An already open database (tests, CLI); otherwise DATABASE_URL is opened and closed with the app. */
   database?: DatabaseHandle
+  /** An already open object storage (tests); otherwise STORAGE_URL is opened and closed with the app. */
+  storage?: ObjectStorage
   /** Where log lines go (stdout by default); tests pass a stream to read what was logged. */
   logStream?: { write(line: string): void }
   /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
@@ -44,6 +58,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export async function buildApp({
   config,
   database,
+  storage,
   logStream,
   resolveHost,
 }: BuildOptions): Promise<FastifyInstance> {
@@ -61,10 +76,8 @@ export async function buildApp({
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     requestIdHeader: false,
-    ajv: {
-      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler())
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -79,17 +92,17 @@ export async function buildApp({
     parseJson(request, text, done)
   })
 
-  // A NUL character is storable in SQLite but not in PostgreSQL text: refuse it everywhere, as input, so both
-  // databases answer the same 3000 (after authentication, before schema validation).
-  app.addHook('preValidation', async (request) => {
-    const path = nulPath({ params: request.params, querystring: request.query, body: request.body })
-    if (path) throw AppError.validation([{ path, message: 'must not contain NUL characters' }])
-  })
+  app.addHook('preValidation', refuseUnusableInput)
 
   installErrorHandling(app)
+  app.decorate('config', config)
   await app.register(databasePlugin, {
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
+  })
+  await app.register(storagePlugin, {
+    storage: storage ?? (await openStorage(storageSettings(config))),
+    closeWithApp: storage === undefined,
   })
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
@@ -98,37 +111,34 @@ export async function buildApp({
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'orgspace',
-        version: '1.0.0',
-        description:
-          'Organization workspaces: collaborators, roles, apps, devices, subscriptions, audit history and permanent deletion.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsPolicy })
+  await app.register(openApiPlugin)
+  await app.register(docsRoutes)
   await app.register(healthRoutes)
 
   await app.register(
     async (v1) => {
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
       await v1.register(async (authed) => {
+        // Marks the routes below as authenticated, for the limits (rate-limit.ts) and nothing else.
+        authed.addHook('onRoute', (route) => {
+          route.config = { ...route.config, authenticated: true }
+        })
         authed.addHook('onRequest', authed.requireAuth)
+        authed.addHook('onRequest', authed.limitCaller)
         await authed.register(userRoutes)
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
         await authed.register(appRoutes)
+        await authed.register(buildRoutes, { config })
+        await authed.register(appTokenRoutes)
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
         await authed.register(webhookRoutes)
       })
+      // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).
+      await v1.register(integrationRoutes, { config })
     },
     { prefix: '/v1' },
   )

@@ -23,6 +23,13 @@ const EnvSchema = Type.Object({
     { default: 'info' },
   ),
   PURGE_WORKER: onOff('on'),
+  /**
+   * Seconds a deleted organization can still be restored before its purge starts. 0 is the seed's behaviour:
+   * the purge starts at once and nothing can be restored.
+   */
+  DELETION_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 0 }),
+  /** Seconds a purged organization's slug stays unusable after its purge (old links cannot be taken over). */
+  SLUG_QUARANTINE_SECONDS: Type.Integer({ minimum: 0, maximum: 315_360_000, default: 0 }),
   /** Milliseconds one purge batch may hold the database before the worker shrinks its batches. */
   PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
@@ -53,6 +60,30 @@ const EnvSchema = Type.Object({
     hint: 'a comma-separated list of origins such as https://app.example.com',
     default: '',
   }),
+  /** Where builds are kept: a folder, or an S3 bucket (and key prefix) reached through the S3_* settings. */
+  STORAGE_URL: Type.String({
+    pattern: '^(file:.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\\s]*)?)$',
+    hint: 'file:<folder> or s3://<bucket>[/<prefix>]',
+    default: 'file:./data/storage',
+  }),
+  /** An S3-compatible endpoint (MinIO, Ceph, R2, …); empty for AWS itself. */
+  S3_ENDPOINT: Type.String({
+    pattern: '^$|^https?://[^\\s]+$',
+    hint: 'an http(s):// URL, or empty for AWS',
+    default: '',
+  }),
+  /** Empty: AWS_REGION, else us-east-1. */
+  S3_REGION: Type.String({
+    pattern: '^$|^[a-z0-9-]+$',
+    hint: 'a region name such as eu-west-1',
+    default: '',
+  }),
+  /** Bucket in the path (http://host/bucket/key) rather than the host name; what most self-hosted servers need. */
+  S3_FORCE_PATH_STYLE: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
+  /** Largest accepted build, in bytes. */
+  BUILD_MAX_BYTES: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4, default: 2 * 1024 ** 3 }),
+  /** Objects one purge step lists and removes before it records its progress (S3 removes at most 1000 at once). */
+  PURGE_OBJECT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
   RATE_LIMIT: onOff('on'),
   /** Every limit below counts requests in a window of this length. */
   RATE_LIMIT_WINDOW_MS: milliseconds(1_000, 86_400_000, 60_000),
@@ -62,6 +93,8 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_AUTH_FAILURES: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 30 }),
   /** DELETE /v1/organizations/:organizationId per window per token. */
   RATE_LIMIT_ORG_DELETE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10 }),
+  /** Live (unexpired) API tokens one user may hold; creating one more answers 409 until one is revoked. */
+  TOKENS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   /** Whether the server also runs an event delivery worker (`orgspace worker` runs one too). */
   EVENT_WORKER: onOff('on'),
   /** How often an idle delivery worker looks for events and due retries (a write in the same process wakes it). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { loadConfig } from './config.js'
+import { checkSqliteWritable, listenError, reportStartupError } from './startup-error.js'
 
 // Starts the HTTP server and shuts it down gracefully; everything else lives in buildApp().
 
@@ -56,12 +57,17 @@ function handleShutdown(app: FastifyInstance, timeoutMs: number): void {
 
 async function main(): Promise<void> {
   const config = loadConfig()
+  checkSqliteWritable(config.DATABASE_URL)
   const app = await buildApp({ config })
   handleShutdown(app, config.SHUTDOWN_TIMEOUT_MS)
-  await app.listen({ port: config.PORT, host: config.HOST })
+  await app.listen({ port: config.PORT, host: config.HOST }).catch((error: unknown) => {
+    throw listenError(error, config.HOST, config.PORT)
+  })
 }
 
+// A server that cannot start says why in one line (the cause and the variable to change) and exits 1; the
+// database and the purge thread may be open, so the exit is not left to the event loop.
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error)
+  reportStartupError(error)
   process.exit(1)
 })

@@ -8,6 +8,7 @@ import type { BenchResults, DialectResults } from '../bench/results.js'
 import { createContext } from '../bench/context.js'
 import { runApiThroughput } from '../bench/scenarios/api-throughput.js'
 import { runDeleteLatency } from '../bench/scenarios/delete-latency.js'
+import { runErasure, SECURE_DELETE_MODES } from '../bench/scenarios/erasure.js'
 import { runNeighbourLatency } from '../bench/scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from '../bench/scenarios/purge-throughput.js'
 import { seedingRows } from '../bench/scenarios/seeding.js'
@@ -26,9 +27,9 @@ const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n)
 
 describe('bench harness (smoke)', () => {
   let result: DialectResults
+  const context = createContext(store, PLANS.smoke, () => undefined)
 
   it('runs every scenario on tiny sizes', { timeout: 120_000 }, async () => {
-    const context = createContext(store, PLANS.smoke, () => undefined)
     // Three lanes at once: most of the time goes into starting child servers, not into measuring anything
     // (the figures of lanes running side by side mean nothing, and nothing here asserts them).
     const [deleteLatency, neighbours, [purge, throughput]] = await Promise.all([
@@ -89,6 +90,32 @@ describe('bench harness (smoke)', () => {
       expect(run.non2xx + run.errors).toBe(0)
     }
   })
+
+  it(
+    'purges once per secure_delete mode and weighs the files at each step',
+    { timeout: 60_000 },
+    async () => {
+      // After the others: it reuses their large organization's template, and needs no child server.
+      const erasure = await runErasure(context)
+      if (result) result.erasure = erasure
+      const runs = erasure.runs
+      expect(runs.map((r) => r.secureDelete)).toEqual([
+        ...SECURE_DELETE_MODES,
+        ...[...SECURE_DELETE_MODES].reverse(),
+      ])
+      for (const mode of SECURE_DELETE_MODES) expect(erasure.rowsPerSecond[mode]).toBeGreaterThan(0)
+      expect(erasure.smallPurge.rows).toBeGreaterThan(0)
+      expect(erasure.smallPurge.afterStop.walBytes).toBe(0)
+      const { devices, audit } = PLANS.smoke.large
+      for (const run of runs) {
+        expect(run.rows).toBeGreaterThanOrEqual(devices + audit)
+        expect(finite(run.rowsPerSecond) && finite(run.stopSeconds)).toBe(true)
+        // The clean stop leaves no WAL, and the rewritten file is smaller than the one the purge started from.
+        expect(run.afterStop.walBytes).toBe(0)
+        expect(run.afterStop.dbBytes).toBeLessThan(run.before.dbBytes)
+      }
+    },
+  )
 
   it('times the seeding command', () => {
     expect(result.seeding.length).toBeGreaterThan(0)

@@ -103,7 +103,10 @@ describe.runIf(dialect === 'postgres')('two worker processes on one PostgreSQL d
       audit: AUDIT,
     })
     const auth = { userId: seeded.ownerId, email: '', name: '', tokenId: '', organizationId: null }
-    const { deletionId } = await requestDeletion(database.db, auth, seeded.organizationId)
+    const { deletionId } = await requestDeletion(database.db, auth, seeded.organizationId, {
+      graceSeconds: 0,
+      quarantineSeconds: 0,
+    })
     const env = {
       DATABASE_URL: testDb.url,
       PURGE_BATCH_TARGET_MS: '2',
@@ -111,10 +114,7 @@ describe.runIf(dialect === 'postgres')('two worker processes on one PostgreSQL d
       PURGE_LEASE_MS: '1000',
       LOG_LEVEL: 'warn',
     }
-    const workers = [
-      startNode('bin/orgspace.js', ['worker'], env),
-      startNode('bin/orgspace.js', ['worker'], env),
-    ]
+    const workers = [startNode('src/cli.ts', ['worker'], env), startNode('src/cli.ts', ['worker'], env)]
     try {
       // Both hold a lease at once: the work is shared.
       const owners = await waitFor(

@@ -114,16 +114,23 @@ describe('organizations', () => {
     expect((await as(t, owner).get(`/v1/organizations/${org.slug}`)).status).toBe(404)
   })
 
-  it('answers check-slug', async () => {
+  it('answers check-slug, in the query form the OpenAPI document lists and the path form alike', async () => {
     const owner = await createUser(t, 'owner')
     const org = await createOrg(t, owner)
-    const check = async (slug: string) =>
-      (await as(t, owner).get(`/v1/organizations/check-slug/${slug}`)).body.data
+    const check = async (slug: string) => {
+      const byQuery = await as(t, owner).get(`/v1/organizations/check-slug?slug=${encodeURIComponent(slug)}`)
+      const byPath = await as(t, owner).get(`/v1/organizations/check-slug/${slug}`)
+      expect(byQuery).toMatchObject({ status: 200, body: byPath.body })
+      return byQuery.body.data
+    }
     expect(await check(`free-${Date.now()}`)).toEqual({ valid: true, reason: '' })
     expect(await check(org.slug)).toEqual({ valid: false, reason: 'is taken' })
     expect((await check('admin')).valid).toBe(false)
     expect((await check('a'.repeat(24))).valid).toBe(false)
     expect((await check('-bad-')).valid).toBe(false)
+    const noSlug = await as(t, owner).get('/v1/organizations/check-slug')
+    expect(noSlug.status).toBe(400)
+    expect(noSlug.body.error).toMatchObject({ code: 3000, data: { errors: [{ path: '/querystring/slug' }] } })
   })
 
   it('lists the caller actions per role', async () => {

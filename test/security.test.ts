@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createToken } from '../src/tokens/service.js'
 import { buildTestApp, type TestApp } from './support/app.js'
+import { postForm, randomFile } from './support/uploads.js'
 import {
   addMember,
   as,
@@ -13,7 +14,8 @@ import {
 
 // One check over every route: no token, bad token, malformed header, expired token, revoked token; and for
 // organization routes a stranger (404, nothing leaks) and a member lacking the permission (403). The route
-// table is compared with the OpenAPI document, so a new route cannot be added without being checked here.
+// table is compared with the OpenAPI document, so a new route cannot be added without being checked here, and
+// every error code a route answers here must be one its OpenAPI entry lists.
 
 type Role = 'admin' | 'editor' | 'viewer'
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
@@ -27,6 +29,8 @@ interface Fixture {
   subscriptionId: string
   tokenId: string
   deletionId: string
+  buildId: string
+  appTokenId: string
   webhookId: string
   deliveryId: string
 }
@@ -40,9 +44,17 @@ interface RouteCase {
   org?: true
   /** The most privileged role that lacks the route's permission. */
   deniedTo?: Role
+  /** Served but left out of the OpenAPI document (an alias of a documented route). */
+  hidden?: true
+  /** Integration routes: authenticated by app tokens instead of users' tokens. */
+  appToken?: true
 }
 
 const o = (f: Fixture) => `/v1/organizations/${f.org.id}`
+const builds = (f: Fixture) => `${o(f)}/apps/${f.appId}/builds`
+const appTokens = (f: Fixture) => `${o(f)}/apps/${f.appId}/tokens`
+const BUILDS = '/v1/organizations/:organizationId/apps/:applicationId/builds'
+const APP_TOKENS = '/v1/organizations/:organizationId/apps/:applicationId/tokens'
 
 const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/users/me', url: () => '/v1/users/me' },
@@ -53,11 +65,22 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/v1/organizations', url: () => '/v1/organizations', body: { name: 'x' } },
   {
     method: 'GET',
+    path: '/v1/organizations/check-slug',
+    url: () => '/v1/organizations/check-slug?slug=some-slug',
+  },
+  {
+    method: 'GET',
     path: '/v1/organizations/check-slug/:slug',
     url: () => '/v1/organizations/check-slug/some-slug',
+    hidden: true,
   },
   { method: 'GET', path: '/v1/deletions', url: () => '/v1/deletions' },
   { method: 'GET', path: '/v1/deletions/:deletionId', url: (f) => `/v1/deletions/${f.deletionId}` },
+  {
+    method: 'POST',
+    path: '/v1/deletions/:deletionId/restore',
+    url: (f) => `/v1/deletions/${f.deletionId}/restore`,
+  },
   { method: 'GET', path: '/v1/organizations/:organizationId', url: o, org: true },
   {
     method: 'PUT',
@@ -148,6 +171,33 @@ const ROUTES: RouteCase[] = [
     org: true,
     deniedTo: 'viewer',
   },
+  { method: 'GET', path: BUILDS, url: builds, org: true },
+  { method: 'POST', path: BUILDS, url: builds, org: true, deniedTo: 'viewer' },
+  { method: 'GET', path: `${BUILDS}/:buildId`, url: (f) => `${builds(f)}/${f.buildId}`, org: true },
+  {
+    method: 'GET',
+    path: `${BUILDS}/:buildId/download`,
+    url: (f) => `${builds(f)}/${f.buildId}/download`,
+    org: true,
+  },
+  {
+    method: 'DELETE',
+    path: `${BUILDS}/:buildId`,
+    url: (f) => `${builds(f)}/${f.buildId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  { method: 'GET', path: APP_TOKENS, url: appTokens, org: true, deniedTo: 'viewer' },
+  { method: 'POST', path: APP_TOKENS, url: appTokens, body: { name: 'x' }, org: true, deniedTo: 'viewer' },
+  {
+    method: 'DELETE',
+    path: `${APP_TOKENS}/:tokenId`,
+    url: (f) => `${appTokens(f)}/${f.appTokenId}`,
+    org: true,
+    deniedTo: 'viewer',
+  },
+  { method: 'GET', path: '/v1/integrations/builds', url: () => '/v1/integrations/builds', appToken: true },
+  { method: 'POST', path: '/v1/integrations/builds', url: () => '/v1/integrations/builds', appToken: true },
   {
     method: 'GET',
     path: '/v1/organizations/:organizationId/devices',
@@ -255,6 +305,8 @@ let t: TestApp
 let f: Fixture
 let stranger: TestUser
 let expiredToken: string
+let appToken: string
+let expiredAppToken: string
 
 beforeAll(async () => {
   t = await buildTestApp()
@@ -275,6 +327,22 @@ beforeAll(async () => {
   const tokenId = (await api.post('/v1/users/me/tokens', { name: 'spare' })).body.data.id
   const doomed = await createOrg(t, owner)
   const deletionId = (await api.delete(`/v1/organizations/${doomed.id}`)).body.data.deletionId
+  const buildId = (
+    await postForm(t, `/v1/organizations/${org.id}/apps/${appId}/builds`, `Bearer ${owner.token}`, [
+      ['file', randomFile(64), 'secured.apk'],
+    ])
+  ).body.data.id
+  const newAppToken = async () =>
+    (await api.post(`/v1/organizations/${org.id}/apps/${appId}/tokens`, { name: 'ci' })).body.data
+  const appTokenId = (await newAppToken()).id
+  appToken = (await newAppToken()).token
+  const expiredApp = await newAppToken()
+  await t.db
+    .updateTable('app_tokens')
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where('id', '=', expiredApp.id)
+    .execute()
+  expiredAppToken = expiredApp.token
   const webhookId = (
     await api.post(`/v1/organizations/${org.id}/webhooks`, {
       url: 'https://93.184.215.14/hook',
@@ -282,7 +350,20 @@ beforeAll(async () => {
     })
   ).body.data.id
   const deliveryId = (await api.post(`/v1/organizations/${org.id}/webhooks/${webhookId}/test`)).body.data.id
-  f = { owner, org, members, appId, deviceId, subscriptionId, tokenId, deletionId, webhookId, deliveryId }
+  f = {
+    owner,
+    org,
+    members,
+    appId,
+    deviceId,
+    subscriptionId,
+    tokenId,
+    deletionId,
+    buildId,
+    appTokenId,
+    webhookId,
+    deliveryId,
+  }
   stranger = await createUser(t, 'stranger')
   const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })
   await t.db
@@ -294,6 +375,21 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
+interface Spec {
+  paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse> }>>
+}
+interface OpenApiResponse {
+  content?: { 'application/json'?: { examples?: Record<string, { value: { error: { code: number } } }> } }
+}
+
+/** The error codes the OpenAPI document lists for a route under one HTTP status. */
+function documentedCodes(route: RouteCase, status: number): number[] {
+  const spec = t.app.swagger() as unknown as Spec
+  const operation = spec.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]
+  const examples = operation?.responses[String(status)]?.content?.['application/json']?.examples ?? {}
+  return Object.values(examples).map((example) => example.value.error.code)
+}
+
 async function send(route: RouteCase, headers: Record<string, string>) {
   const response = await t.app.inject({
     method: route.method,
@@ -301,7 +397,11 @@ async function send(route: RouteCase, headers: Record<string, string>) {
     headers,
     ...(route.body ? { payload: route.body } : {}),
   })
-  return { status: response.statusCode, body: JSON.parse(response.body) }
+  const body = JSON.parse(response.body)
+  if (!route.hidden && body.status === false) {
+    expect(documentedCodes(route, response.statusCode), 'documented in OpenAPI').toContain(body.error.code)
+  }
+  return { status: response.statusCode, body }
 }
 
 describe('every route', () => {
@@ -313,7 +413,11 @@ describe('every route', () => {
       )
       .filter((r) => r.includes(' /v1/'))
       .sort()
-    expect(ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(documented)
+    expect(
+      ROUTES.filter((r) => !r.hidden)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(documented)
   })
 
   describe.each(ROUTES)('$method $path', (route) => {
@@ -342,9 +446,18 @@ describe('every route', () => {
     })
 
     it('answers 4005 for an expired token', async () => {
-      expect(await send(route, { authorization: `Bearer ${expiredToken}` })).toEqual({
+      const expired = route.appToken ? expiredAppToken : expiredToken
+      expect(await send(route, { authorization: `Bearer ${expired}` })).toEqual({
         status: 401,
         body: { status: false, error: { code: 4005, message: 'Token Expired' } },
+      })
+    })
+
+    it('answers 4004 to the other kind of token (an app token here, or a user token on integrations)', async () => {
+      const other = route.appToken ? f.owner.token : appToken
+      expect(await send(route, { authorization: `Bearer ${other}` })).toEqual({
+        status: 401,
+        body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
       })
     })
 

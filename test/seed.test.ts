@@ -282,9 +282,9 @@ describe('progress reporting', () => {
     expect(out).not.toContain('\r')
   })
 
-  it('redraws one line on a terminal', () => {
+  it('draws a bar redrawn in place on a terminal, then the summary on a line of its own', () => {
     let out = ''
-    const reporter = progressReporter({ isTTY: true, write: (text: string) => (out += text) })
+    const reporter = progressReporter({ isTTY: true, columns: 100, write: (text: string) => (out += text) })
     for (let done = 250; done <= 1_000; done += 250) reporter.update(at(done))
     reporter.finish({
       organizationId: 'a'.repeat(24),
@@ -294,19 +294,24 @@ describe('progress reporting', () => {
       rows: 1_000,
       elapsedMs: 1_000,
     })
-    const [progressLine, summary] = out.split('\n')
-    expect(progressLine?.startsWith('\rseed: 250/1,000 rows (25.0%)')).toBe(true)
-    expect(progressLine?.split('\r')).toHaveLength(5)
+    const [bar, summary, rest] = out.split('\n')
+    // Each drawing starts by moving to the first column (CSI 1 G) of the same line.
+    const drawings = (bar ?? '').split('\x1b[1G').slice(1)
+    expect(drawings.length).toBeGreaterThanOrEqual(2)
+    expect(drawings[0]).toContain('25% | 250/1,000 rows | devices | 1,000 rows/s')
+    expect(drawings.at(-1)).toContain('100% | 1,000/1,000 rows')
     expect(summary).toContain('1,000 devices')
+    expect(rest).toBe('')
   })
 })
 
 describe('orgspace seed (command line)', () => {
+  // From source: the compiled command line is tested in test/compiled.unit.test.ts.
   function orgspace(args: string[], databaseUrl: string) {
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['bin/orgspace.js', ...args],
+        ['--import', 'tsx', 'src/cli.ts', ...args],
         { env: { ...process.env, DATABASE_URL: databaseUrl } },
         (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       )
@@ -352,8 +357,11 @@ describe('orgspace seed (command line)', () => {
         expect(run.code, run.stderr).toBe(2)
         expect(run.stdout).toBe('')
       }
-      expect(runs[0]?.stderr).toContain('--devices must be a whole number')
-      expect(runs[2]?.stderr).toContain('--owner must be an email address')
+      expect(runs[0]?.stderr).toContain(
+        "option '--devices <N>' argument 'many' is invalid. Not a whole number.",
+      )
+      expect(runs[1]?.stderr).toContain("unknown option '--bogus'")
+      expect(runs[2]?.stderr).toContain("required option '--owner <email>' not specified")
     } finally {
       await database.drop()
     }

@@ -92,3 +92,88 @@ describe('users and tokens', () => {
     }
   })
 })
+
+describe('live tokens per user', () => {
+  it('refuses one more than TOKENS_PER_USER (5001) until one is revoked; expired ones do not count', async () => {
+    const capped = await buildTestApp({ TOKENS_PER_USER: '3' })
+    try {
+      // createUser holds one token already: two more reach the cap of three.
+      const alice = await createUser(capped, 'alice')
+      const made = []
+      for (let i = 0; i < 2; i++) {
+        const reply = await as(capped, alice).post('/v1/users/me/tokens', { name: `t${i}` })
+        expect(reply.status).toBe(200)
+        made.push(reply.body.data)
+      }
+      const refused = await as(capped, alice).post('/v1/users/me/tokens', { name: 'one too many' })
+      expect(refused.status).toBe(409)
+      expect(refused.body.error.code).toBe(5001)
+      expect(refused.body.error.data.reason).toMatch(/at most 3 live tokens/)
+      expect((await as(capped, alice).get('/v1/users/me/tokens')).body.data.totalDocs).toBe(3)
+
+      // Another user is not affected by alice's count.
+      const bob = await createUser(capped, 'bob')
+      expect((await as(capped, bob).post('/v1/users/me/tokens', { name: 'b' })).status).toBe(200)
+
+      await capped.db
+        .updateTable('tokens')
+        .set({ expires_at: '2000-01-01T00:00:00.000Z' })
+        .where('id', '=', made[0].id)
+        .execute()
+      expect((await as(capped, alice).post('/v1/users/me/tokens', { name: 'after expiry' })).status).toBe(200)
+      expect((await as(capped, alice).post('/v1/users/me/tokens', { name: 'again' })).status).toBe(409)
+      await as(capped, alice).delete(`/v1/users/me/tokens/${made[1].id}`)
+      expect((await as(capped, alice).post('/v1/users/me/tokens', { name: 'after revoke' })).status).toBe(200)
+    } finally {
+      await capped.close()
+    }
+  })
+
+  it('holds the cap under 30 concurrent creations', async () => {
+    const capped = await buildTestApp({ TOKENS_PER_USER: '10' })
+    try {
+      const alice = await createUser(capped, 'alice')
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          as(capped, alice).post('/v1/users/me/tokens', { name: `c${i}` }),
+        ),
+      )
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(9)
+      expect(replies.filter((r) => r.status === 409)).toHaveLength(21)
+      const rows = await capped.db.selectFrom('tokens').select('id').where('user_id', '=', alice.id).execute()
+      expect(rows).toHaveLength(10)
+    } finally {
+      await capped.close()
+    }
+  })
+})
+
+describe('tokens scoped to an organization', () => {
+  it('die with the membership they came from: not listed, not working, not revived by a new invitation', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = (await as(t, owner).post('/v1/organizations', { name: 'Scoped' })).body.data
+    const member = await createUser(t, 'member')
+    const added = await as(t, owner).post(`/v1/organizations/${org.id}/collaborators`, {
+      email: member.email,
+      role: 'editor',
+    })
+    const scoped = (await as(t, member).post('/v1/users/me/tokens', { name: 'ci', organizationId: org.id }))
+      .body.data
+    expect((await as(t, scoped.token).get(`/v1/organizations/${org.id}`)).status).toBe(200)
+
+    await as(t, owner).delete(`/v1/organizations/${org.id}/collaborators/${added.body.data.id}`)
+    const listed = (await as(t, member).get('/v1/users/me/tokens')).body.data.items.map(
+      (i: { id: string }) => i.id,
+    )
+    expect(listed).not.toContain(scoped.id)
+    expect((await as(t, scoped.token).get('/v1/users/me')).body.error.code).toBe(4004)
+
+    await as(t, owner).post(`/v1/organizations/${org.id}/collaborators`, {
+      email: member.email,
+      role: 'editor',
+    })
+    expect((await as(t, scoped.token).get(`/v1/organizations/${org.id}`)).body.error.code).toBe(4004)
+    // The member's own, unscoped token is untouched.
+    expect((await as(t, member).get(`/v1/organizations/${org.id}`)).status).toBe(200)
+  })
+})

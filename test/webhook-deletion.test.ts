@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { recordFailure } from '../src/deletion/repository.js'
-import { ENDPOINT_FAREWELL_MS, organizationRestored } from '../src/events/lifecycle.js'
+import { ENDPOINT_FAREWELL_MS } from '../src/events/lifecycle.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { testDeliveryWorker } from './support/events.js'
 import { as, ownerWithOrg } from './support/factories.js'
@@ -62,8 +62,9 @@ describe('deleting an organization with webhook endpoints', () => {
       await purgeNow(t.db)
       const held = await receipt(owner, deletionId)
       expect(held.status).toBe('purging')
-      expect(held.waitingFor.reason).toMatch(/webhook endpoints .* organization\.deleted/)
-      expect(Date.parse(held.waitingFor.until) - Date.parse(held.requestedAt)).toBe(ENDPOINT_FAREWELL_MS)
+      const [, until] =
+        /webhook endpoints .* organization\.deleted \(until (.+)\)$/.exec(held.waitingFor) ?? []
+      expect(Date.parse(until ?? '') - Date.parse(held.requestedAt)).toBe(ENDPOINT_FAREWELL_MS)
       expect((await rowsOf(t.db, org.id)).apps).toBe(0)
       expect((await rowsOf(t.db, org.id)).webhook_endpoints).toBe(1)
 
@@ -192,41 +193,63 @@ describe('deletion.failed and restored', () => {
     }
   })
 
-  it('organization.restored, emitted by the restore in its transaction, reaches both kinds of endpoint', async () => {
+  it('with a grace period: deleted on DELETE with its restore deadline, restored on restore, completed after the purge', async () => {
+    const GRACE = 3_600
+    const later = () => Date.now() + (GRACE + 1) * 1000
+    const graced = await buildTestApp({
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      DELETION_GRACE_SECONDS: String(GRACE),
+    })
     const hook = await receiver()
-    const w = worker()
+    const w = testDeliveryWorker(graced, { WEBHOOK_URL: instance.url, WEBHOOK_SECRET: instanceSecret })
     try {
-      const { owner, org } = await ownerWithOrg(t)
-      await as(t, owner).post(`/v1/organizations/${org.id}/webhooks`, {
+      const { owner, org } = await ownerWithOrg(graced)
+      const made = await as(graced, owner).post(`/v1/organizations/${org.id}/webhooks`, {
         url: hook.url,
-        events: ['organization.restored'],
+        events: ['*'],
       })
-      const deletionId = 'f'.repeat(24)
-      await t.db.transaction().execute((trx) =>
-        organizationRestored(trx, {
-          organization: { id: org.id, slug: org.slug, name: org.name },
-          deletionId,
-          restoredBy: { id: owner.id, email: owner.email },
-        }),
-      )
-      await t.db
-        .transaction()
-        .execute(async (trx) => {
-          await organizationRestored(trx, {
-            organization: { id: org.id, slug: org.slug, name: org.name },
-            deletionId,
-            restoredBy: { id: owner.id, email: owner.email },
-          })
-          throw new Error('restore rolled back')
-        })
-        .catch(() => undefined)
+      const secret: string = made.body.data.secret
+      const ofOrg = () => hook.verified(secret).map((r) => r.event)
+
+      const first = (await as(graced, owner).delete(`/v1/organizations/${org.id}`)).body.data
+      expect(first.purgeAt).toEqual(expect.any(String))
       await w.drain()
-      expect(hook.received.map((r) => r.event.data)).toEqual([
-        expect.objectContaining({ deletionId, actor: { id: owner.id, email: owner.email } }),
-      ])
+      expect(ofOrg().map((e) => e.type)).toEqual(['organization.deleted'])
+      expect(ofOrg()[0]?.data).toMatchObject({ deletionId: first.deletionId, restoreDeadline: first.purgeAt })
+
+      const restored = await as(graced, owner).post(`/v1/deletions/${first.deletionId}/restore`)
+      expect(restored.body.data.status).toBe('restored')
+      // A restore refused (not scheduled any more) rolls back and emits nothing.
+      expect((await as(graced, owner).post(`/v1/deletions/${first.deletionId}/restore`)).status).toBe(409)
+      await w.drain()
+      // The organization's endpoint came back with it, and hears of it.
+      expect(ofOrg().map((e) => e.type)).toEqual(['organization.deleted', 'organization.restored'])
+      expect(ofOrg()[1]?.data).toMatchObject({
+        deletionId: first.deletionId,
+        actor: { id: owner.id, email: owner.email },
+      })
       expect(atInstance(org.id, 'organization.restored')).toHaveLength(1)
+
+      const second = (await as(graced, owner).delete(`/v1/organizations/${org.id}`)).body.data
+      await purgeNow(graced.db, { clock: later }) // due now: purges all but the webhooks, held for the farewell
+      expect((await rowsOf(graced.db, org.id)).webhook_endpoints).toBe(1)
+      expect(atInstance(org.id, 'organization.deletion.completed')).toHaveLength(0)
+      await w.drain()
+      await purgeNow(graced.db, { clock: later })
+      const done = (await as(graced, owner).get(`/v1/deletions/${second.deletionId}`)).body.data
+      expect(done.status).toBe('completed')
+      await w.drain()
+      expect(ofOrg().map((e) => e.type)).toEqual([
+        'organization.deleted',
+        'organization.restored',
+        'organization.deleted',
+      ])
+      const completed = atInstance(org.id, 'organization.deletion.completed')
+      expect(completed.map((c) => c.event.data.deletionId)).toEqual([second.deletionId])
+      expect(atInstance(org.id, 'organization.deleted')).toHaveLength(2)
     } finally {
       await w.close()
+      await graced.close()
     }
   })
 })

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
-import { activeSubscriptions } from '../../src/deletion/blockers.js'
-import { resolveMembership } from '../../src/organizations/access.js'
+import { blockingSubscriptions } from '../../src/subscriptions/repository.js'
+import { lockOrganization } from '../../src/organizations/access.js'
 import { tenantTables } from '../../src/deletion/tables.js'
 import { AppError, ErrorCode } from '../../src/http/errors.js'
 import { authorize, Permission } from '../../src/http/permissions.js'
@@ -14,9 +14,10 @@ import type { AuthContext } from '../../src/tokens/service.js'
  */
 export async function cascadeDelete(db: Db, auth: AuthContext, ref: string): Promise<{ rows: number }> {
   return db.transaction().execute(async (trx) => {
-    const { org, role } = await resolveMembership(trx, auth, ref, { lock: 'delete' })
+    const { org, role } = await lockOrganization(trx, auth, ref, 'delete')
     authorize(role, Permission.OrganizationRemove)
-    if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
+    if ((await blockingSubscriptions(trx, org.id)).length > 0)
+      throw new AppError(ErrorCode.ActiveSubscriptions)
     let rows = 0
     for (const table of await tenantTables(trx)) {
       const result = await sql`delete from ${sql.table(table)} where organization_id = ${org.id}`.execute(trx)

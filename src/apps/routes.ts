@@ -1,22 +1,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
+import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { AppListQuery, AppPage, AppParams, AppSchema, CreateAppBody, UpdateAppBody } from './schemas.js'
 import { createApp, getApp, listOrganizationApps, removeApp, updateAppByRef } from './service.js'
 
 const tags = ['Apps']
 const base = '/organizations/:organizationId/apps'
+const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
 
 export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     base,
     {
+      config: { permission: Permission.AppList },
       schema: {
+        operationId: 'listApps',
         tags,
         summary: 'List applications',
         params: OrganizationParams,
         querystring: AppListQuery,
-        response: responses({ 200: Ok(AppPage) }),
+        response: { 200: Ok(AppPage, "One page of the organization's applications") },
       },
     },
     async (request) =>
@@ -26,12 +31,14 @@ export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
+      config: { permission: Permission.AppCreate, errors: [conflict('slug is taken')] },
       schema: {
+        operationId: 'createApp',
         tags,
         summary: 'Create an application',
         params: OrganizationParams,
         body: CreateAppBody,
-        response: responses({ 200: Ok(AppSchema) }),
+        response: { 200: Ok(AppSchema, 'The new application') },
       },
     },
     async (request) => ok(await createApp(app.db, request.auth, request.params.organizationId, request.body)),
@@ -40,11 +47,13 @@ export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/:applicationId`,
     {
+      config: { permission: Permission.AppGet, errors: [noSuchApp] },
       schema: {
+        operationId: 'getApp',
         tags,
         summary: 'Get an application',
         params: AppParams,
-        response: responses({ 200: Ok(AppSchema) }),
+        response: { 200: Ok(AppSchema, 'The application') },
       },
     },
     async (request) =>
@@ -54,12 +63,14 @@ export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     `${base}/:applicationId`,
     {
+      config: { permission: Permission.AppUpdate, errors: [noSuchApp, conflict('slug is taken')] },
       schema: {
+        operationId: 'updateApp',
         tags,
         summary: 'Update an application',
         params: AppParams,
         body: UpdateAppBody,
-        response: responses({ 200: Ok(AppSchema) }),
+        response: { 200: Ok(AppSchema, 'The application as updated') },
       },
     },
     async (request) =>
@@ -77,11 +88,13 @@ export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     `${base}/:applicationId`,
     {
+      config: { permission: Permission.AppRemove, errors: [noSuchApp] },
       schema: {
+        operationId: 'deleteApp',
         tags,
         summary: 'Delete an application',
         params: AppParams,
-        response: responses({ 200: Ok(DeleteResult) }),
+        response: { 200: Ok(DeleteResult, 'The application is deleted', { delete: 'OK' }) },
       },
     },
     async (request) =>

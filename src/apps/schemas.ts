@@ -1,6 +1,8 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
 import { ORGANIZATION_REF_PATTERN, OrganizationParams } from '../organizations/schemas.js'
+import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
 
 export const AppSchema = Type.Object({
   id: Type.String(),
@@ -22,25 +24,25 @@ export const AppParams = Type.Object({
   ...OrganizationParams.properties,
   applicationId: Type.String({
     pattern: ORGANIZATION_REF_PATTERN,
-    maxLength: 128,
+    maxLength: SLUG_MAX_LENGTH,
     description: 'Application unique identifier or URL-friendly slug',
   }),
 })
 
-const Name = Type.String({ minLength: 1, maxLength: 128 })
+const AppName = Name({ maxLength: 128 })
 // The form of a slug (pattern, not an id, not reserved) is checked by the service, as for organizations.
 const Slug = Type.String({
-  maxLength: 128,
+  maxLength: SLUG_MAX_LENGTH,
   description: '3–128 letters, digits and inner hyphens; unique within the organization',
 })
 const Description = Type.String({ maxLength: 2000 })
 
 export const CreateAppBody = Type.Object(
-  { name: Name, slug: Type.Optional(Slug), description: Type.Optional(Description) },
+  { name: AppName, slug: Type.Optional(Slug), description: Type.Optional(Description) },
   { additionalProperties: false },
 )
 
 export const UpdateAppBody = Type.Object(
-  { name: Type.Optional(Name), slug: Type.Optional(Slug), description: Type.Optional(Description) },
+  { name: Type.Optional(AppName), slug: Type.Optional(Slug), description: Type.Optional(Description) },
   { additionalProperties: false },
 )

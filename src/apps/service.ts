@@ -7,6 +7,7 @@ import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
 import { randomSuffix, slugify, slugProblem } from '../organizations/slug.js'
 import { changeOrganization } from '../organizations/write.js'
+import { removeAppBuilds } from '../builds/app-removal.js'
 import type { AuthContext } from '../tokens/service.js'
 import {
   countApps,
@@ -79,7 +80,7 @@ async function generatedSlug(trx: Trx, organizationId: string, name: string): Pr
 }
 
 /** The app named by `appRef` (an id or a slug) inside the organization, or 3001. */
-async function existingApp(db: Db, organizationId: string, appRef: string): Promise<AppRow> {
+export async function existingApp(db: Db, organizationId: string, appRef: string): Promise<AppRow> {
   const ref = appRef.toLowerCase()
   const row = await findApp(db, organizationId, isId(ref) ? { id: ref } : { slug: ref })
   if (!row) throw AppError.notFound()
@@ -163,6 +164,7 @@ export async function updateAppByRef(
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {
   await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit, emit }) => {
     const app = await existingApp(trx, org.id, appRef)
+    await removeAppBuilds(trx, org.id, app.id)
     await deleteApp(trx, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
     await audit('app.remove', 'app', app.id)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ok, Ok, responses } from '../http/envelope.js'
+import { ok, Ok } from '../http/envelope.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { AuditListQuery, AuditPage } from './schemas.js'
 import { listOrganizationAudit } from './service.js'
@@ -8,12 +9,14 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId/audit',
     {
+      config: { permission: Permission.AuditList },
       schema: {
+        operationId: 'listAuditEvents',
         tags: ['Audit'],
         summary: "The organization's history, newest first",
         params: OrganizationParams,
         querystring: AuditListQuery,
-        response: responses({ 200: Ok(AuditPage) }),
+        response: { 200: Ok(AuditPage, "One page of the organization's audit events") },
       },
     },
     async (request) =>

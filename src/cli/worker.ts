@@ -5,45 +5,71 @@ import { migrateToLatest } from '../db/migrate.js'
 import { PurgeWorker } from '../deletion/worker.js'
 import { deliveryOptions } from '../events/options.js'
 import { DeliveryWorker } from '../events/worker.js'
-import { parseOptions, registerCommand } from './commands.js'
+import { checkSqliteWritable } from '../startup-error.js'
+import { openStorage, storageSettings } from '../storage/storage.js'
 
-registerCommand({
-  name: 'worker',
-  summary:
-    'run the purge worker and the event delivery worker alone (no HTTP); stops between batches on SIGTERM/SIGINT',
-  usage:
-    'orgspace worker   — reads DATABASE_URL, LOG_LEVEL, PURGE_BATCH_TARGET_MS, PURGE_POLL_MS, PURGE_LEASE_MS,\n' +
-    '                    EVENT_WORKER (off: purge only), EVENT_POLL_MS, WEBHOOK_*, SMTP_URL, SMTP_FROM',
-  async run(args) {
-    parseOptions(args, {}, 'orgspace worker')
-    const config = loadConfig()
-    const logger = pino({ level: config.LOG_LEVEL, base: { component: 'purge' } })
-    const database = openDatabase(config.DATABASE_URL)
-    database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
+/**
+ * `orgspace worker`: a daemon. It runs until SIGTERM/SIGINT, then stops between batches and resolves. A database
+ * it cannot use at start rejects (exit 1), so a supervisor sees a failure to restart rather than a success.
+ */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig()
+  const logger = pino({ level: config.LOG_LEVEL, base: { component: 'purge' } })
+  checkSqliteWritable(config.DATABASE_URL)
+  const database = openDatabase(config.DATABASE_URL)
+  try {
     await migrateToLatest(database.db)
-    const worker = new PurgeWorker(database.db, {
-      batchTargetMs: config.PURGE_BATCH_TARGET_MS,
-      pollMs: config.PURGE_POLL_MS,
-      leaseMs: config.PURGE_LEASE_MS,
-      logger,
-    })
-    worker.start()
-    logger.info({ worker: worker.id }, 'purge worker started')
-    const eventLogger = logger.child({ component: 'events' })
-    const delivery = config.EVENT_WORKER === 'off' ? null : deliveryOptions(config, eventLogger)
-    const deliveries = delivery
-      ? new DeliveryWorker(database.db, { ...delivery, onRelease: () => worker.kick() })
-      : null
-    deliveries?.start()
-    if (deliveries) eventLogger.info({ worker: deliveries.id }, 'delivery worker started')
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve)
-      process.once('SIGINT', resolve)
-    })
-    logger.info({ worker: worker.id }, 'stopping between batches')
-    await Promise.all([worker.stop(), deliveries?.stop()])
-    delivery?.close()
-    await database.close()
-    return 0
-  },
-})
+  } catch (error) {
+    await database.close().catch(() => undefined)
+    throw error
+  }
+  database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
+  const storage = await openStorage(storageSettings(config))
+
+  const worker = new PurgeWorker(database.db, {
+    batchTargetMs: config.PURGE_BATCH_TARGET_MS,
+    pollMs: config.PURGE_POLL_MS,
+    leaseMs: config.PURGE_LEASE_MS,
+    slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
+    logger,
+    storage,
+    objectBatch: config.PURGE_OBJECT_BATCH,
+  })
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    const first = (signal: NodeJS.Signals) => {
+      resolve(signal)
+      const again = (second: NodeJS.Signals) => {
+        logger.warn({ signal: second }, 'second signal: exiting without waiting')
+        process.exit(1)
+      }
+      process.once('SIGTERM', again)
+      process.once('SIGINT', again)
+    }
+    process.once('SIGTERM', first)
+    process.once('SIGINT', first)
+  })
+  // The worker's own timers do not hold a process open (in the server they must not delay its exit): here
+  // nothing else would, so the daemon holds it open itself until it is told to stop.
+  const keepAlive = setInterval(() => undefined, 2 ** 30)
+  worker.start()
+  logger.info(
+    { worker: worker.id, dialect: database.dialect, pollMs: config.PURGE_POLL_MS },
+    'purge worker started',
+  )
+  const eventLogger = logger.child({ component: 'events' })
+  const delivery = config.EVENT_WORKER === 'off' ? null : deliveryOptions(config, eventLogger)
+  const deliveries = delivery
+    ? new DeliveryWorker(database.db, { ...delivery, onRelease: () => worker.kick() })
+    : null
+  deliveries?.start()
+  if (deliveries) eventLogger.info({ worker: deliveries.id }, 'delivery worker started')
+
+  const signal = await signalled
+  logger.info({ worker: worker.id, signal }, 'stopping between batches')
+  await Promise.all([worker.stop(), deliveries?.stop()])
+  delivery?.close()
+  await storage.close()
+  await database.close()
+  clearInterval(keepAlive)
+  logger.info({ worker: worker.id }, 'purge worker stopped')
+}

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ok, Ok, responses, DeleteResult } from '../http/envelope.js'
+import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import {
   AddCollaboratorBody,
@@ -18,17 +20,20 @@ import {
 
 const tags = ['Collaborators']
 const base = '/organizations/:organizationId/collaborators'
+const noSuchCollaborator = answers(ErrorCode.EntityNotFound, 'no such collaborator in the organization')
 
 export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     base,
     {
+      config: { permission: Permission.CollaboratorList },
       schema: {
+        operationId: 'listCollaborators',
         tags,
         summary: 'List collaborators',
         params: OrganizationParams,
         querystring: CollaboratorListQuery,
-        response: responses({ 200: Ok(CollaboratorPage) }),
+        response: { 200: Ok(CollaboratorPage, "One page of the organization's collaborators") },
       },
     },
     async (request) =>
@@ -45,12 +50,15 @@ export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
+      config: { permission: Permission.CollaboratorCreate, errors: [conflict('already a collaborator')] },
       schema: {
+        operationId: 'addCollaborator',
         tags,
         summary: 'Add a collaborator by email',
+        description: 'A user with that email is created when there is none.',
         params: OrganizationParams,
         body: AddCollaboratorBody,
-        response: responses({ 200: Ok(CollaboratorSchema) }),
+        response: { 200: Ok(CollaboratorSchema, 'The new collaborator') },
       },
     },
     async (request) =>
@@ -60,12 +68,17 @@ export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     `${base}/:collaboratorId`,
     {
+      config: {
+        permission: Permission.CollaboratorUpdate,
+        errors: [noSuchCollaborator, conflict("the owner's role changes only through change-owner")],
+      },
       schema: {
+        operationId: 'updateCollaborator',
         tags,
         summary: "Change a collaborator's role",
         params: CollaboratorParams,
         body: UpdateCollaboratorBody,
-        response: responses({ 200: Ok(CollaboratorSchema) }),
+        response: { 200: Ok(CollaboratorSchema, 'The collaborator with the new role') },
       },
     },
     async (request) =>
@@ -83,11 +96,16 @@ export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     `${base}/:collaboratorId`,
     {
+      config: {
+        permission: Permission.CollaboratorRemove,
+        errors: [noSuchCollaborator, conflict('the owner cannot be removed')],
+      },
       schema: {
+        operationId: 'removeCollaborator',
         tags,
         summary: 'Remove a collaborator',
         params: CollaboratorParams,
-        response: responses({ 200: Ok(DeleteResult) }),
+        response: { 200: Ok(DeleteResult, 'The collaborator is removed', { delete: 'OK' }) },
       },
     },
     async (request) =>

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
 export const AssignableRole = Type.Union(
@@ -33,7 +34,7 @@ export const AddCollaboratorBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 254 }),
     role: AssignableRole,
-    name: Type.Optional(Type.String({ maxLength: 128 })),
+    name: Type.Optional(Name({ maxLength: 128, minLength: 0, description: 'For a user new to orgspace' })),
   },
   { additionalProperties: false },
 )

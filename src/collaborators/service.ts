@@ -7,6 +7,7 @@ import { Permission } from '../http/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
+import { deleteScopedTokens } from '../tokens/repository.js'
 import type { AuthContext } from '../tokens/service.js'
 import { findOrCreateUser } from '../users/service.js'
 import {
@@ -137,6 +138,7 @@ export async function removeCollaborator(db: Db, auth: AuthContext, ref: string,
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
       await deleteCollaborator(trx, row.id)
+      await deleteScopedTokens(trx, row.user_id, org.id)
       await adjustCounter(trx, org.id, 'collaborators_count', -1)
       await audit('collaborator.remove', 'collaborator', row.id)
       await emit('collaborator.removed', { collaborator: collaboratorView(row) })

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, PostgresAdapter, PostgresDialect, type SqliteDatabase, type Transaction } from 'kysely'
-import { OrgspaceSqliteDialect } from './sqlite-driver.js'
+import { Kysely, PostgresAdapter, PostgresDialect, type Transaction } from 'kysely'
+import { OrgspaceSqliteDialect, type SqliteDatabase } from './sqlite-driver.js'
 import type { Database } from './types.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -30,6 +30,7 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
   const statements = new Map<string, SQLite.Statement>()
   return {
     close: () => database.close(),
+    exec: (sql) => void database.exec(sql),
     prepare(sql) {
       let statement = statements.get(sql)
       if (statement) statements.delete(sql)
@@ -41,6 +42,15 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
   }
 }
 
+/**
+ * What deleted content becomes on every connection that writes (CONTRACT §6.8): ON overwrites a deleted row with
+ * zeros, and a page left empty before it goes on the free list, so erasing whole pages does not wait for the
+ * reclaim (deletion/reclaim.ts) to hand them back; FAST skips the empty pages. Measured in one run (BENCHMARKS.md,
+ * scenario 6), ON purges as fast as FAST and OFF within the noise and writes no more: a page emptied by the purge's
+ * deletes is written in that transaction anyway.
+ */
+export const SECURE_DELETE = 'ON'
+
 export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '')
 }
@@ -49,6 +59,10 @@ function openSqlite(url: string): DatabaseHandle {
   const path = sqlitePath(url)
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
   const writer = new SQLite(path)
+  // A new file gets incremental auto-vacuum, so that the purge can give the space of a deleted organization back
+  // (see deletion/reclaim.ts). It only takes effect before the first table, and before WAL mode is set; on an
+  // existing file it does nothing, and migration 0002 converts the file instead.
+  writer.pragma('auto_vacuum = INCREMENTAL')
   writer.pragma('journal_mode = WAL')
   writer.pragma('synchronous = NORMAL')
   writer.pragma('foreign_keys = ON')
@@ -56,6 +70,7 @@ function openSqlite(url: string): DatabaseHandle {
   writer.pragma('busy_timeout = 0')
   // After a checkpoint, the WAL file is cut back to this size rather than keeping its largest.
   writer.pragma('journal_size_limit = 67108864')
+  writer.pragma(`secure_delete = ${SECURE_DELETE}`)
   // A database file gets a second connection for reads, which in WAL mode never wait for writers.
   const reader = path === ':memory:' ? null : new SQLite(path)
   reader?.pragma('query_only = ON')
@@ -82,6 +97,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   if (url.startsWith('sqlite:')) return openSqlite(url)
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10)
   throw new Error(`DATABASE_URL must start with sqlite: or postgres://`)
+}
+
+/** Runs `work` in `db`'s transaction when it is one, otherwise in a new transaction. */
+export function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Trx) : db.transaction().execute(work)
 }
 
 /** Row locks (FOR UPDATE …) exist only on PostgreSQL; on SQLite BEGIN IMMEDIATE already serialises writers. */

@@ -17,8 +17,6 @@ export function newId(now: number = Date.now()): string {
   return id
 }
 
-export const ID_PATTERN = '^[a-f0-9]{24}$'
-
 export function isId(value: string): boolean {
   return /^[a-fA-F0-9]{24}$/.test(value)
 }

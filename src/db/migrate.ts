@@ -1,19 +1,46 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import type { Db } from './connect.js'
 import * as m0001 from './migrations/0001_initial.js'
+import * as m0002 from './migrations/0002_erasure.js'
+import * as m0003 from './migrations/0003_builds.js'
 import * as m0004 from './migrations/0004_events.js'
+import * as m0005 from './migrations/0005_lifecycle.js'
+import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_erasure': m0002,
+  '0003_builds': m0003,
   '0004_events': m0004,
+  '0005_lifecycle': m0005,
+  '0007_orphan_scoped_tokens': m0007,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
-/** Applies every pending migration; safe to run again and from several processes at once (Kysely locks). */
+/** A migration that failed, by name; its error is the cause. */
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string,
+    options: ErrorOptions,
+  ) {
+    super(`migration ${migration} failed`, options)
+    this.name = 'MigrationError'
+  }
+}
+
+/**
+ * Applies every pending migration; safe to run again and from several processes at once (Kysely locks).
+ * A migration that fails throws MigrationError; not reaching the database at all throws the driver's error.
+ */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
-  const result = await new Migrator({ db, provider }).migrateToLatest()
-  if (result.error) throw result.error
+  // Unordered: a database may have a later migration than one added since (0004 came after 0005); each is
+  // independent of those numbered after it, and every one is still applied once.
+  const result = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest()
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')
+    throw failed ? new MigrationError(failed.migrationName, { cause: result.error }) : result.error
+  }
   return result
 }

@@ -10,7 +10,7 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
-  type SqliteDatabase,
+  type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely'
 
 // orgspace's SQLite driver for Kysely. Kysely's own serialises every query on one connection, so a reader waits
@@ -44,9 +44,20 @@ function isRead(query: CompiledQuery): boolean {
   )
 }
 
+/** A better-sqlite3 connection as Kysely needs it, plus `exec`, which steps a statement to its end. */
+export interface SqliteDatabase extends KyselySqliteDatabase {
+  exec(sql: string): void
+}
+
 function run(database: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
   const statement = database.prepare(query.sql)
   if (statement.reader) return { rows: statement.all(query.parameters) }
+  // run() steps a statement once, which is all a statement without result columns needs — except a few pragmas
+  // that work one step at a time (`incremental_vacuum(n)` frees one page per step): those run to their end.
+  if (/^\s*pragma\b/i.test(query.sql) && query.parameters.length === 0) {
+    database.exec(query.sql)
+    return { rows: [] }
+  }
   const { changes, lastInsertRowid } = statement.run(query.parameters)
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) }
 }

@@ -32,9 +32,14 @@ export interface OrganizationsTable {
   apps_count: Generated<number>
   devices_count: Generated<number>
   collaborators_count: Generated<number>
+  /** Bytes of the organization's builds in storage. */
+  builds_bytes: Generated<number>
   created_at: string
   updated_at: string
   deleted_at: string | null
+  /** Set by an operator (CLI only): while set, the organization cannot be deleted nor its deletion purged. */
+  legal_hold_reason: string | null
+  legal_hold_at: string | null
 }
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
@@ -91,7 +96,7 @@ export interface AuditEventsTable {
   created_at: string
 }
 
-export type DeletionStatus = 'purging' | 'completed' | 'failed'
+export type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
 
 export interface DeletionsTable {
   id: string
@@ -109,6 +114,20 @@ export interface DeletionsTable {
   attempts: Generated<number>
   /** A failed purge is retried after this instant. */
   retry_at: string | null
+  /** When a scheduled deletion's purge may start (DELETION_GRACE_SECONDS after the request). */
+  purge_at: string | null
+  /** JSON object: resource name → rows the organization held when it was deleted; set before the purge starts. */
+  expected: string | null
+  restored_at: string | null
+  /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
+  slug_held_until: string | null
+}
+
+/** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
+export interface ControlsTable {
+  name: string
+  value: string
+  updated_at: string
 }
 
 export type PurgeTaskStatus = 'pending' | 'done'
@@ -121,6 +140,55 @@ export interface PurgeTasksTable {
   deleted: Generated<number>
   lease_owner: string | null
   lease_expires_at: string | null
+}
+
+export interface BuildsTable {
+  organization_id: string
+  id: string
+  app_id: string
+  file_name: string
+  content_type: string
+  size: number
+  sha256: string
+  version_name: string | null
+  version_code: string | null
+  changelog: string | null
+  /** JSON array of strings. */
+  tags: string
+  /** JSON `{name, info}` of the CI that uploaded it, or null. */
+  deployer: string | null
+  uploaded_by: string
+  app_token_id: string | null
+  created_at: string
+}
+
+export interface AppTokensTable {
+  organization_id: string
+  id: string
+  app_id: string
+  name: string
+  secret_hash: string
+  created_by: string
+  created_at: string
+  expires_at: string | null
+}
+
+/** `object`: one key; `prefix`: every key under it; `upload`: the key an upload in flight may leave behind. */
+export type ObjectRemovalKind = 'object' | 'prefix' | 'upload'
+
+export interface ObjectRemovalsTable {
+  organization_id: string
+  id: string
+  kind: ObjectRemovalKind
+  object_key: string
+  deletion_id: string | null
+  available_at: string
+  attempts: Generated<number>
+  removed: Generated<number>
+  lease_owner: string | null
+  lease_expires_at: string | null
+  error: string | null
+  created_at: string
 }
 
 /** The outbox: one row per change, deleted once dispatched (see migration 0004). */
@@ -208,6 +276,10 @@ export interface Database {
   audit_events: AuditEventsTable
   deletions: DeletionsTable
   purge_tasks: PurgeTasksTable
+  controls: ControlsTable
+  builds: BuildsTable
+  app_tokens: AppTokensTable
+  object_removals: ObjectRemovalsTable
   events: EventsTable
   deletion_notices: DeletionNoticesTable
   webhook_endpoints: WebhookEndpointsTable

@@ -1,42 +1,58 @@
 import type { Db } from '../db/connect.js'
-import { newId, nowIso } from '../db/ids.js'
+import { newId } from '../db/ids.js'
 import { deletionRequested } from '../events/lifecycle.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { resolveMembership } from '../organizations/access.js'
-import { activeSubscriptions } from './blockers.js'
+import { lockOrganization } from '../organizations/access.js'
+import { markDeleting } from '../organizations/repository.js'
+import { blockingSubscriptions } from '../subscriptions/repository.js'
+import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
+
+/** How this instance deletes (CONTRACT §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
+export interface DeletionPolicy {
+  graceSeconds: number
+  quarantineSeconds: number
+}
 
 /**
  * DELETE /v1/organizations/:organizationId — the answer is one short transaction whose cost does not depend on
  * the organization's size:
  *  1. lock the organization row (FOR UPDATE; on SQLite the transaction is BEGIN IMMEDIATE) and re-check, under
  *     the lock, that it is live, that the caller is a member (3001) and the owner (4003);
- *  2. refuse while any subscription is active, trialing or past due (5111) — writes into the organization take
- *     the same row lock first (see organizations/write.ts), so no subscription can appear after this check;
- *  3. mark it `deleting` and free its slug: from the commit on, every read and write of it answers 3001;
- *  4. write the receipt and one purge task per tenant table; the purge worker does the rest;
+ *  2. refuse while it is under legal hold (5112), or while any subscription is active, trialing or past due
+ *     (5111) — writes into the organization take the same row lock first (see organizations/write.ts), so no
+ *     subscription can appear after this check;
+ *  3. mark it `deleting`: from the commit on, every read and write of it answers 3001. Its slug is freed, unless
+ *     a grace period or a quarantine holds it;
+ *  4. write the receipt — `purging`, or `scheduled` until `purgeAt` with a grace period — and one purge task per
+ *     tenant table; a purge that starts now also queues the removal of the organization's objects from storage
+ *     (a scheduled one does when it starts: its objects stay until then, for a restore). The worker does the rest.
  *  5. emit `organization.deleted` (events/lifecycle.ts), which may hold the purge of webhooks for a while.
  */
 export async function requestDeletion(
   db: Db,
   auth: AuthContext,
   ref: string,
-): Promise<{ deletionId: string }> {
+  policy: DeletionPolicy,
+): Promise<{ deletionId: string; purgeAt: string | null }> {
   return db.transaction().execute(async (trx) => {
-    const { org, role } = await resolveMembership(trx, auth, ref, { lock: 'delete' })
+    const { org, role } = await lockOrganization(trx, auth, ref, 'delete')
     authorize(role, Permission.OrganizationRemove)
-    if ((await activeSubscriptions(trx, org.id)).length > 0) throw new AppError(ErrorCode.ActiveSubscriptions)
+    if (org.legal_hold_reason !== null) throw new AppError(ErrorCode.LegalHold)
+    if ((await blockingSubscriptions(trx, org.id)).length > 0)
+      throw new AppError(ErrorCode.ActiveSubscriptions)
 
-    const now = nowIso()
-    await trx
-      .updateTable('organizations')
-      .set({ status: 'deleting', slug: null, deleted_at: now, updated_at: now })
-      .where('id', '=', org.id)
-      .execute()
+    const requested = new Date()
+    const now = requested.toISOString()
+    const scheduled = policy.graceSeconds > 0
+    await markDeleting(trx, org.id, now, scheduled || policy.quarantineSeconds > 0)
     const deletionId = newId()
+    const purgeAt = scheduled
+      ? new Date(requested.getTime() + policy.graceSeconds * 1000).toISOString()
+      : null
     await insertDeletion(
       trx,
       {
@@ -46,21 +62,26 @@ export async function requestDeletion(
         organization_name: org.name,
         requested_by: auth.userId,
         requested_at: now,
-        status: 'purging',
+        status: scheduled ? 'scheduled' : 'purging',
         counts: '{}',
         completed_at: null,
         error: null,
         retry_at: null,
+        purge_at: purgeAt,
+        expected: null,
+        restored_at: null,
+        slug_held_until: null,
       },
       await tenantTables(trx),
     )
+    if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
     await deletionRequested(trx, {
       organization: org,
       deletionId,
       requestedBy: { id: auth.userId, email: auth.email },
       requestedAt: now,
-      restoreDeadline: null,
+      restoreDeadline: purgeAt,
     })
-    return { deletionId }
+    return { deletionId, purgeAt }
   })
 }

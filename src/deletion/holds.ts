@@ -63,15 +63,13 @@ const REASONS: Record<string, string> = {
   [WEBHOOK_HOLD]: "the organization's webhook endpoints to be sent organization.deleted",
 }
 
-export interface Waiting {
-  reason: string
-  until: string
-}
-
-/** What each of these deletions' purges is held for, if anything: the receipt's `waitingFor`. */
-export async function waitingFor(db: Db, deletionIds: string[], now: string): Promise<Map<string, Waiting>> {
-  const waiting = new Map<string, Waiting>()
-  if (deletionIds.length === 0) return waiting
+/**
+ * What each of these deletions' purges is held for, if anything, with the deadline: part of the receipt's
+ * `waitingFor`.
+ */
+export async function heldFor(db: Db, deletionIds: string[], now: string): Promise<Map<string, string>> {
+  const held = new Map<string, string>()
+  if (deletionIds.length === 0) return held
   const rows = await db
     .selectFrom('purge_tasks')
     .select(['deletion_id', 'lease_owner', 'lease_expires_at'])
@@ -81,8 +79,7 @@ export async function waitingFor(db: Db, deletionIds: string[], now: string): Pr
     .execute()
   for (const row of rows) {
     const reason = REASONS[row.lease_owner ?? '']
-    const until = row.lease_expires_at
-    if (reason && until) waiting.set(row.deletion_id, { reason, until })
+    if (reason && row.lease_expires_at) held.set(row.deletion_id, `${reason} (until ${row.lease_expires_at})`)
   }
-  return waiting
+  return held
 }

@@ -53,12 +53,21 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       },
     })
 
+    const objectsRemoved = new Counter({
+      name: 'orgspace_purge_objects_removed_total',
+      help: 'Objects removed from storage by this process (deleted builds, apps and organizations)',
+      registers,
+    })
     const options: PurgeWorkerOptions = {
       batchTargetMs: config.PURGE_BATCH_TARGET_MS,
       pollMs: config.PURGE_POLL_MS,
       leaseMs: config.PURGE_LEASE_MS,
+      slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
       logger: app.log.child({ component: 'purge' }),
       onBatch: (table, rows) => rowsDeleted.inc({ table }, rows),
+      storage: app.storage,
+      objectBatch: config.PURGE_OBJECT_BATCH,
+      onObjects: (count) => objectsRemoved.inc(count),
     }
     // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts); an
     // in-memory database cannot be shared with a thread, and PostgreSQL's driver never blocks the event loop.
@@ -81,5 +90,5 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       if (threaded) await sql`pragma wal_autocheckpoint = 1000`.execute(app.db)
     })
   },
-  { name: 'purge-worker', dependencies: ['database', 'metrics'] },
+  { name: 'purge-worker', dependencies: ['database', 'metrics', 'storage'] },
 )

@@ -2,15 +2,20 @@ import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { deletionCompleted } from '../events/lifecycle.js'
+import { buildBytesOf, deleteDeletedOrganization } from '../organizations/repository.js'
 import {
+  completeDeletion,
   lockFinishedDeletion,
+  lockUnmeasuredDeletion,
+  recordExpected,
   recordBatch,
   recordFailure,
   releaseTask,
   reopenTasks,
+  taskProgress,
   type PurgeTask,
 } from './repository.js'
-import { deleteBatch, resourceName, tablesStillHolding } from './tables.js'
+import { countOwnedRows, deleteBatch, resourceName, tablesStillHolding } from './tables.js'
 
 // The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
 // batches, each batch its own short transaction that deletes rows *and* records the count in the task, so a
@@ -92,16 +97,23 @@ export async function runTask(
   }
 }
 
+export interface FinalizeOptions {
+  /** SLUG_QUARANTINE_SECONDS: how long the purged organization's slug stays unusable. */
+  slugQuarantineSeconds?: number
+  /** Told, after the commit, which tables lost rows (for the reclaim that follows, reclaim.ts). */
+  onCompleted?: (tables: string[]) => void
+}
+
 /**
  * Completes one deletion whose tasks are all done, if there is one. Fails closed: it first checks every tenant
  * table for rows of the organization, and if any remain it reopens their tasks instead of completing. Only then
  * does it delete the organization row, write the final counts into the receipt and drop the tasks — all in one
  * transaction.
  */
-export async function finalizeOne(db: Db): Promise<boolean> {
+export async function finalizeOne(db: Db, options: FinalizeOptions = {}): Promise<boolean> {
   let current: { id: string; attempts: number } | undefined
   try {
-    return await completeOne(db, (deletion) => (current = deletion))
+    return await completeOne(db, options, (deletion) => (current = deletion))
   } catch (error) {
     // A deletion that cannot be completed must not hold up the others: it waits out a backoff, says why.
     if (current)
@@ -131,6 +143,7 @@ export function failureReason(what: string, error: unknown): string {
 
 async function completeOne(
   db: Db,
+  { slugQuarantineSeconds = 0, onCompleted }: FinalizeOptions,
   onLocked: (deletion: { id: string; attempts: number }) => void,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -142,31 +155,36 @@ async function completeOne(
       await reopenTasks(trx, deletion.id, remaining)
       return true
     }
-    const tasks = await trx
-      .selectFrom('purge_tasks')
-      .select(['table_name', 'deleted'])
-      .where('deletion_id', '=', deletion.id)
-      .execute()
-    const counts = tally(tasks)
-    const completedAt = nowIso()
-    await trx
-      .deleteFrom('organizations')
-      .where('id', '=', deletion.organization_id)
-      .where('status', '=', 'deleting')
-      .execute()
-    await trx
-      .updateTable('deletions')
-      .set({
-        status: 'completed',
-        counts: JSON.stringify(counts),
-        completed_at: completedAt,
-        error: null,
-        retry_at: null,
-      })
-      .where('id', '=', deletion.id)
-      .execute()
-    await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletion.id).execute()
+    const tasks = await taskProgress(trx, [deletion.id])
+    // Rows per resource, and the bytes its builds held in storage (read before the organization row goes).
+    const counts = { ...tally(tasks), bytes: await buildBytesOf(trx, deletion.organization_id) }
+    await deleteDeletedOrganization(trx, deletion.organization_id)
+    const now = Date.now()
+    const heldUntil =
+      slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
+    const completedAt = new Date(now).toISOString()
+    await completeDeletion(trx, deletion.id, counts, completedAt, heldUntil)
     await deletionCompleted(trx, deletion, counts, completedAt)
+    // The tables that lost rows, for the reclaim that follows the commit (reclaim.ts).
+    onCompleted?.(['organizations', ...tasks.filter((t) => Number(t.deleted) > 0).map((t) => t.table_name)])
+    return true
+  })
+}
+
+/**
+ * Takes the expected counts of one deletion whose purge is about to start: what the organization held when it
+ * was deleted (nothing can be written into it since), for the receipt's progress. Its tasks cannot be claimed
+ * before, so no row is gone yet. Counting is the worker's job, not DELETE's: the answer must not grow with size.
+ */
+export async function measureOne(db: Db): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const deletion = await lockUnmeasuredDeletion(trx)
+    if (!deletion) return false
+    const rows = await countOwnedRows(trx, deletion.organization_id)
+    await recordExpected(trx, deletion.id, {
+      ...rows,
+      bytes: await buildBytesOf(trx, deletion.organization_id),
+    })
     return true
   })
 }

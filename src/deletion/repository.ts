@@ -1,8 +1,11 @@
 import { sql, type Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
-import type { Deletion, PurgeTasksTable } from '../db/types.js'
+import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { deletionFailed } from '../events/lifecycle.js'
+import { legalHoldOf } from '../organizations/repository.js'
+import { enqueueOrganizationRemoval, objectsGone } from '../storage/removals.js'
+import { tenantReferences } from './tables.js'
 
 export type PurgeTask = Selectable<PurgeTasksTable>
 
@@ -34,29 +37,31 @@ export interface Requester {
   organizationId: string | null
 }
 
-/** The receipts `requester` may read, with the requester's email. */
-function receiptsOf(db: Db, requester: Requester) {
+/** The receipts `requester` may read (every receipt for an operator: null), with the requester's email. */
+function receiptsOf(db: Db, requester: Requester | null) {
   return db
     .selectFrom('deletions')
     .innerJoin('users', 'users.id', 'deletions.requested_by')
-    .where('deletions.requested_by', '=', requester.userId)
-    .$if(requester.organizationId !== null, (q) =>
-      q.where('deletions.organization_id', '=', requester.organizationId ?? ''),
+    .$if(requester !== null, (q) => q.where('deletions.requested_by', '=', requester?.userId ?? ''))
+    .$if(requester?.organizationId != null, (q) =>
+      q.where('deletions.organization_id', '=', requester?.organizationId ?? ''),
     )
 }
 
-export function findDeletionOfRequester(db: Db, deletionId: string, requester: Requester) {
+/** A receipt's own row, the requester's email, and the organization's legal hold while it still exists. */
+function receiptRows(db: Db, requester: Requester | null) {
   return receiptsOf(db, requester)
+    .leftJoin('organizations', 'organizations.id', 'deletions.organization_id')
     .selectAll('deletions')
-    .select('users.email as requester_email')
-    .where('deletions.id', '=', deletionId)
-    .executeTakeFirst()
+    .select(['users.email as requester_email', 'organizations.legal_hold_reason'])
+}
+
+export function findDeletionOfRequester(db: Db, deletionId: string, requester: Requester) {
+  return receiptRows(db, requester).where('deletions.id', '=', deletionId).executeTakeFirst()
 }
 
 export function listDeletionsOfRequester(db: Db, requester: Requester, offset: number, limit: number) {
-  return receiptsOf(db, requester)
-    .selectAll('deletions')
-    .select('users.email as requester_email')
+  return receiptRows(db, requester)
     .orderBy('deletions.requested_at', 'desc')
     .orderBy('deletions.id', 'desc')
     .offset(offset)
@@ -65,6 +70,43 @@ export function listDeletionsOfRequester(db: Db, requester: Requester, offset: n
 }
 
 export type DeletionRow = Awaited<ReturnType<typeof listDeletionsOfRequester>>[number]
+
+/** Every deletion, newest first, optionally of one status (operators, `orgspace deletions list`). */
+export function listAllDeletions(db: Db, status: DeletionStatus | undefined, limit: number) {
+  return receiptRows(db, null)
+    .$if(status !== undefined, (q) => q.where('deletions.status', '=', status ?? 'purging'))
+    .orderBy('deletions.requested_at', 'desc')
+    .orderBy('deletions.id', 'desc')
+    .limit(limit)
+    .execute()
+}
+
+export function findAnyDeletion(db: Db, deletionId: string) {
+  return receiptRows(db, null).where('deletions.id', '=', deletionId).executeTakeFirst()
+}
+
+/**
+ * Makes a failed deletion's next attempt due now: its backoff is dropped, and so is the delay on the tasks it
+ * released. True when the deletion was failed.
+ */
+export async function retryNow(db: Db, deletionId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('deletions')
+      .set({ retry_at: null })
+      .where('id', '=', deletionId)
+      .where('status', '=', 'failed')
+      .executeTakeFirst()
+    if (Number(result.numUpdatedRows) !== 1) return false
+    await trx
+      .updateTable('purge_tasks')
+      .set({ lease_expires_at: null })
+      .where('deletion_id', '=', deletionId)
+      .where('lease_owner', 'is', null)
+      .execute()
+    return true
+  })
+}
 
 export async function countDeletionsOfRequester(db: Db, requester: Requester): Promise<number> {
   return countRows(receiptsOf(db, requester))
@@ -84,6 +126,8 @@ export function taskProgress(db: Db, deletionIds: string[]) {
  * Claims one pending task whose lease is free or expired, for `owner`, until `leaseUntil`. On PostgreSQL,
  * FOR UPDATE SKIP LOCKED lets several workers claim different tasks at once without waiting on each other.
  * A failed deletion keeps saying `failed` (with its reason) while it is retried, until it completes.
+ * A table that other tenant tables reference (apps, referenced by builds) waits until their tasks are done, so
+ * no batch ever deletes a row that is still referenced.
  */
 export async function claimTask(
   db: Db,
@@ -91,12 +135,39 @@ export async function claimTask(
   now: string,
   leaseUntil: string,
 ): Promise<PurgeTask | undefined> {
+  const references = [...(await tenantReferences(db))]
   return db.transaction().execute(async (trx) => {
     const candidate = await trx
       .selectFrom('purge_tasks')
       .innerJoin('deletions', 'deletions.id', 'purge_tasks.deletion_id')
       .select(['purge_tasks.id', 'purge_tasks.deletion_id'])
       .where('purge_tasks.status', '=', 'pending')
+      // A scheduled (or restored) deletion's tasks wait; so do a deletion's until its expected counts are taken.
+      .where('deletions.status', 'in', ['purging', 'failed'])
+      .where('deletions.expected', 'is not', null)
+      .$if(references.length > 0, (q) =>
+        q.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('purge_tasks as referencing')
+                .select(sql`1`.as('one'))
+                .whereRef('referencing.deletion_id', '=', 'purge_tasks.deletion_id')
+                .where('referencing.status', '=', 'pending')
+                .where((inner) =>
+                  inner.or(
+                    references.map(([table, children]) =>
+                      inner.and([
+                        inner('purge_tasks.table_name', '=', table),
+                        inner('referencing.table_name', 'in', children),
+                      ]),
+                    ),
+                  ),
+                ),
+            ),
+          ),
+        ),
+      )
       .where((eb) =>
         eb.or([eb('purge_tasks.lease_expires_at', 'is', null), eb('purge_tasks.lease_expires_at', '<', now)]),
       )
@@ -156,7 +227,10 @@ export async function releaseTask(
     .execute()
 }
 
-/** A deletion being purged whose tasks are all done: ready for the final check. Locked on PostgreSQL. */
+/**
+ * A deletion being purged whose tasks are all done and whose objects have left storage: ready for the final check.
+ * Locked on PostgreSQL.
+ */
 export function lockFinishedDeletion(trx: Trx, now: string) {
   return trx
     .selectFrom('deletions')
@@ -173,6 +247,7 @@ export function lockFinishedDeletion(trx: Trx, now: string) {
         ),
       ),
     )
+    .where(objectsGone)
     .orderBy('requested_at')
     .limit(1)
     .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
@@ -197,6 +272,161 @@ export async function reopenTasks(trx: Trx, deletionId: string, tables: string[]
       )
       .execute()
   }
+}
+
+/** Marks the receipt completed with its final counts and drops its tasks, in the purge's final transaction. */
+export async function completeDeletion(
+  trx: Trx,
+  deletionId: string,
+  counts: Record<string, number>,
+  now: string,
+  slugHeldUntil: string | null,
+): Promise<void> {
+  await trx
+    .updateTable('deletions')
+    .set({
+      status: 'completed',
+      counts: JSON.stringify(counts),
+      completed_at: now,
+      error: null,
+      retry_at: null,
+      slug_held_until: slugHeldUntil,
+    })
+    .where('id', '=', deletionId)
+    .execute()
+  await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletionId).execute()
+}
+
+/**
+ * Starts the purge of one scheduled deletion whose `purge_at` has come and whose organization is not under legal
+ * hold: `scheduled` → `purging`. The update is conditional on the receipt still being `scheduled`, and a
+ * restore changes the same row: of the two, whichever commits first wins and the other changes nothing.
+ */
+export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('deletions')
+      .innerJoin('organizations', 'organizations.id', 'deletions.organization_id')
+      .select(['deletions.id', 'deletions.organization_id'])
+      .where('deletions.status', '=', 'scheduled')
+      .where('deletions.purge_at', '<=', now)
+      .where('organizations.legal_hold_reason', 'is', null)
+      .orderBy('deletions.purge_at')
+      .limit(1)
+      .$if(isPostgres(trx), (q) => q.forUpdate(['deletions']).skipLocked())
+      .executeTakeFirst()
+    if (!due) return false
+    // A hold placed while this statement waited for the receipt's lock is not in its snapshot of the join: the
+    // hold is read again, under the lock (placing a hold locks the same receipt; see organizations/holds.ts).
+    if ((await legalHoldOf(trx, due.organization_id)) !== null) return false
+    const started = await trx
+      .updateTable('deletions')
+      .set({ status: 'purging' })
+      .where('id', '=', due.id)
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst()
+    if (Number(started.numUpdatedRows) !== 1) return false
+    // Its objects stayed in storage while it could be restored; now they go, like the rows.
+    await enqueueOrganizationRemoval(trx, due.organization_id, due.id)
+    return true
+  })
+}
+
+/** A purging deletion whose expected counts have not been taken yet (its tasks wait for them). Locked. */
+export function lockUnmeasuredDeletion(trx: Trx) {
+  return trx
+    .selectFrom('deletions')
+    .select(['id', 'organization_id'])
+    .where('status', 'in', ['purging', 'failed'])
+    .where('expected', 'is', null)
+    .orderBy('requested_at')
+    .limit(1)
+    .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+    .executeTakeFirst()
+}
+
+export async function recordExpected(trx: Trx, deletionId: string, counts: Record<string, number>) {
+  await trx
+    .updateTable('deletions')
+    .set({ expected: JSON.stringify(counts) })
+    .where('id', '=', deletionId)
+    .where('expected', 'is', null)
+    .execute()
+}
+
+/** The requester's deletion, locked for a restore (PostgreSQL; SQLite's write transaction is exclusive). */
+export function lockDeletionOfRequester(trx: Trx, deletionId: string, requester: Requester) {
+  return receiptsOf(trx, requester)
+    .selectAll('deletions')
+    .where('deletions.id', '=', deletionId)
+    .$if(isPostgres(trx), (q) => q.forUpdate(['deletions']))
+    .executeTakeFirst()
+}
+
+/** The receipt says `restored`; the purge tasks it would have run go. */
+export async function markRestored(trx: Trx, deletionId: string, now: string): Promise<void> {
+  await trx
+    .updateTable('deletions')
+    .set({ status: 'restored', restored_at: now, error: null, retry_at: null })
+    .where('id', '=', deletionId)
+    .execute()
+  await trx.deleteFrom('purge_tasks').where('deletion_id', '=', deletionId).execute()
+}
+
+const PAUSED = 'deletions.paused'
+
+/** Whether an operator has paused every purge (`orgspace deletions pause`). */
+export async function deletionsPaused(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('controls').select('value').where('name', '=', PAUSED).executeTakeFirst()
+  return row?.value === 'true'
+}
+
+export async function setDeletionsPaused(db: Db, paused: boolean, now: string): Promise<void> {
+  await db
+    .insertInto('controls')
+    .values({ name: PAUSED, value: String(paused), updated_at: now })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value: String(paused), updated_at: now }))
+    .execute()
+}
+
+/** What a worker needs to know of the deletion a claimed task belongs to. */
+export function findDeletionOfTask(db: Db, task: PurgeTask) {
+  return db
+    .selectFrom('deletions')
+    .select(['organization_id', 'attempts'])
+    .where('id', '=', task.deletion_id)
+    .executeTakeFirstOrThrow()
+}
+
+function openDeletionOf(db: Db, organizationId: string) {
+  return db
+    .selectFrom('deletions')
+    .select(['id', 'status', 'purge_at'])
+    .where('organization_id', '=', organizationId)
+    .where('status', 'in', ['scheduled', 'purging', 'failed'])
+}
+
+/** The deletion of this organization that has not completed (nor been restored), if any. */
+export function findOpenDeletionOf(db: Db, organizationId: string) {
+  return openDeletionOf(db, organizationId).executeTakeFirst()
+}
+
+/** `findOpenDeletionOf`, locking the receipt against a concurrent start of its purge (PostgreSQL). */
+export function lockOpenDeletionOf(trx: Trx, organizationId: string) {
+  return openDeletionOf(trx, organizationId)
+    .$if(isPostgres(trx), (q) => q.forUpdate())
+    .executeTakeFirst()
+}
+
+/** A completed deletion whose organization's slug is still quarantined at `now`. */
+export function findSlugQuarantine(db: Db, slug: string, now: string) {
+  return db
+    .selectFrom('deletions')
+    .select('slug_held_until')
+    .where('organization_slug', '=', slug)
+    .where('slug_held_until', '>', now)
+    .orderBy('slug_held_until', 'desc')
+    .executeTakeFirst()
 }
 
 export async function recordFailure(
@@ -225,11 +455,12 @@ export async function recordFailure(
   })
 }
 
+/** Deletions whose purge is due or running and has not completed, and when the oldest of them was requested. */
 export async function backlog(db: Db): Promise<{ pending: number; oldestRequestedAt: string | null }> {
   const row = await db
     .selectFrom('deletions')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('requested_at').as('oldest')])
-    .where('status', '!=', 'completed')
+    .where('status', 'in', ['purging', 'failed'])
     .executeTakeFirstOrThrow()
   return { pending: Number(row.n), oldestRequestedAt: row.oldest ?? null }
 }

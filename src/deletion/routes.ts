@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ok, Ok, responses } from '../http/envelope.js'
+import { answers, conflict, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { requestDeletion } from './command.js'
 import {
@@ -10,36 +12,61 @@ import {
   DeletionPreview,
   DeletionReceipt,
 } from './schemas.js'
+import { restoreDeletion } from './restore.js'
 import { deletionPreview, getReceipt, listReceipts } from './service.js'
 
 export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/organizations/:organizationId',
     {
+      config: {
+        limit: 'organization-delete',
+        permission: Permission.OrganizationRemove,
+        errors: [ErrorCode.ActiveSubscriptions, ErrorCode.LegalHold],
+      },
       schema: {
+        operationId: 'deleteOrganization',
         tags: ['Organization'],
         summary: 'Delete organization workspace permanently',
         description:
-          'Required Permission: base.organization.management.remove. Permanently deletes organization workspace and all associated resources including applications, device enrollments, user assignments, and historical data requiring subscription cancellation.',
+          'Permanently deletes organization workspace and all associated resources including applications, device enrollments, user assignments, and historical data requiring subscription cancellation.',
         params: OrganizationParams,
-        response: responses({ 200: Ok(DeleteOrganizationResult) }),
+        response: {
+          200: Ok(
+            DeleteOrganizationResult,
+            'The organization is gone for every reader; its data is purged in the background (see `deletionId`)',
+            { delete: 'OK' },
+          ),
+        },
       },
     },
     async (request) => {
-      const { deletionId } = await requestDeletion(app.db, request.auth, request.params.organizationId)
+      const { deletionId, purgeAt } = await requestDeletion(
+        app.db,
+        request.auth,
+        request.params.organizationId,
+        {
+          graceSeconds: app.config.DELETION_GRACE_SECONDS,
+          quarantineSeconds: app.config.SLUG_QUARANTINE_SECONDS,
+        },
+      )
       app.purgeWorker?.kick()
-      return ok({ delete: 'OK', deletionId })
+      return ok({ delete: 'OK', deletionId, ...(purgeAt ? { purgeAt } : {}) })
     },
   )
 
   app.get(
     '/organizations/:organizationId/deletion-preview',
     {
+      config: { permission: Permission.OrganizationRemove },
       schema: {
+        operationId: 'getDeletionPreview',
         tags: ['Organization'],
         summary: 'What deleting the organization would do now',
         params: OrganizationParams,
-        response: responses({ 200: Ok(DeletionPreview) }),
+        response: {
+          200: Ok(DeletionPreview, 'What would block a DELETE now, and how much it would remove'),
+        },
       },
     },
     async (request) => ok(await deletionPreview(app.db, request.auth, request.params.organizationId)),
@@ -49,10 +76,11 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/deletions',
     {
       schema: {
+        operationId: 'listDeletions',
         tags: ['Deletions'],
         summary: 'Receipts of the deletions you requested',
         querystring: DeletionListQuery,
-        response: responses({ 200: Ok(DeletionPage) }),
+        response: { 200: Ok(DeletionPage, 'One page of your deletion receipts, newest first') },
       },
     },
     async (request) => ok(await listReceipts(app.db, request.auth, request.query)),
@@ -61,13 +89,46 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/deletions/:deletionId',
     {
+      config: {
+        errors: [answers(ErrorCode.EntityNotFound, 'no such receipt among those you may read')],
+      },
       schema: {
+        operationId: 'getDeletion',
         tags: ['Deletions'],
         summary: 'A deletion receipt',
         params: DeletionParams,
-        response: responses({ 200: Ok(DeletionReceipt) }),
+        response: {
+          200: Ok(DeletionReceipt, 'The receipt: what was deleted, by whom, and how far the purge is'),
+        },
       },
     },
     async (request) => ok(await getReceipt(app.db, request.auth, request.params.deletionId)),
+  )
+
+  app.post(
+    '/deletions/:deletionId/restore',
+    {
+      config: {
+        errors: [
+          answers(
+            ErrorCode.EntityNotFound,
+            'no such receipt, or you neither requested it nor owned the organization',
+          ),
+          conflict('the purge has started; the organization can no longer be restored'),
+          conflict('the organization has been purged'),
+          conflict('the organization has already been restored'),
+        ],
+      },
+      schema: {
+        operationId: 'restoreDeletion',
+        tags: ['Deletions'],
+        summary: 'Restore an organization whose deletion is still scheduled',
+        params: DeletionParams,
+        response: {
+          200: Ok(DeletionReceipt, 'The receipt, now `restored`; the organization is back as it was'),
+        },
+      },
+    },
+    async (request) => ok(await restoreDeletion(app.db, request.auth, request.params.deletionId)),
   )
 }

@@ -3,13 +3,27 @@ import { Paginated, PageQuery } from '../http/pagination-schemas.js'
 
 export const DeleteOrganizationResult = Type.Object({
   delete: Type.String(),
-  deletionId: Type.String({ description: 'The receipt: GET /v1/deletions/{deletionId}' }),
+  // Optional in the contract ("may carry"), so the reference page's body is a valid example.
+  deletionId: Type.Optional(Type.String({ description: 'The receipt: GET /v1/deletions/{deletionId}' })),
+  purgeAt: Type.Optional(
+    Type.String({
+      description:
+        'With a grace period (DELETION_GRACE_SECONDS): when the purge starts; until then it can be restored',
+    }),
+  ),
 })
 
 const Counts = Type.Record(Type.String(), Type.Integer())
 
 export const DeletionPreview = Type.Object({
-  blockers: Type.Array(Type.Object({ type: Type.String(), id: Type.String(), status: Type.String() })),
+  blockers: Type.Array(
+    Type.Object({
+      type: Type.String({ description: '`subscription` (id, status) or `legal_hold` (reason)' }),
+      id: Type.Optional(Type.String()),
+      status: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
   counts: Counts,
 })
 
@@ -18,22 +32,29 @@ export const DeletionReceipt = Type.Object({
   organization: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() }),
   requestedBy: Type.Object({ id: Type.String(), email: Type.String() }),
   requestedAt: Type.String(),
-  status: Type.Union([Type.Literal('purging'), Type.Literal('completed'), Type.Literal('failed')]),
+  status: Type.Union([
+    Type.Literal('scheduled'),
+    Type.Literal('purging'),
+    Type.Literal('completed'),
+    Type.Literal('failed'),
+    Type.Literal('restored'),
+  ]),
+  purgeAt: Type.Union([Type.String(), Type.Null()], {
+    description: 'When a scheduled deletion starts its purge; it can be restored until then',
+  }),
   counts: Counts,
+  expected: Type.Union([Counts, Type.Null()], {
+    description: 'What the organization held when it was deleted; with `counts`, the purge progress',
+  }),
   completedAt: Type.Union([Type.String(), Type.Null()]),
+  restoredAt: Type.Union([Type.String(), Type.Null()]),
+  waitingFor: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Why a deletion that is not done is not progressing: a legal hold, a pause by an operator, or (for a bounded time) its webhook endpoints being sent organization.deleted',
+  }),
   error: Type.Union([Type.String(), Type.Null()], {
     description: 'Why the last purge attempt failed; it is retried',
   }),
-  waitingFor: Type.Union(
-    [
-      Type.Object({
-        reason: Type.String(),
-        until: Type.String({ description: 'The wait ends by then at the latest' }),
-      }),
-      Type.Null(),
-    ],
-    { description: 'What the purge waits for before it goes on, if anything' },
-  ),
 })
 
 export const DeletionPage = Paginated(DeletionReceipt)

@@ -5,31 +5,62 @@ import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
-import { activeSubscriptions } from './blockers.js'
+import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { tally } from './purge.js'
+import type { DeletionStatus } from '../db/types.js'
 import {
   countDeletionsOfRequester,
+  deletionsPaused,
   findDeletionOfRequester,
   listDeletionsOfRequester,
   taskProgress,
   type DeletionRow,
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
-import { waitingFor } from './holds.js'
+import { heldFor } from './holds.js'
 
-/** What DELETE would do right now: what blocks it, and how many rows of each resource it would remove. */
+/**
+ * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, and how many
+ * bytes of builds it would remove from storage.
+ */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
-  const [blocking, counts] = await Promise.all([activeSubscriptions(db, org.id), countOwnedRows(db, org.id)])
-  return { blockers: blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status })), counts }
+  const [blocking, counts] = await Promise.all([
+    blockingSubscriptions(db, org.id),
+    countOwnedRows(db, org.id),
+  ])
+  const hold = org.legal_hold_reason === null ? [] : [{ type: 'legal_hold', reason: org.legal_hold_reason }]
+  return {
+    blockers: [...hold, ...blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status }))],
+    counts: { ...counts, bytes: Number(org.builds_bytes) },
+  }
+}
+
+const DONE: ReadonlySet<DeletionStatus> = new Set(['completed', 'restored'])
+
+/** Why a deletion that is not done does not progress: an operator's pause, or (scheduled) a legal hold. */
+function waitingFor(row: DeletionRow, paused: boolean): string | null {
+  if (DONE.has(row.status)) return null
+  if (paused) return 'deletions are paused by an operator'
+  if (row.status === 'scheduled' && row.legal_hold_reason !== null)
+    return `legal hold: ${row.legal_hold_reason}`
+  return null
 }
 
 /** Receipts in the API shape; a purge in progress reports the rows deleted so far. */
-async function receiptViews(db: Db, rows: DeletionRow[]) {
-  const unfinished = rows.filter((r) => r.status !== 'completed').map((r) => r.id)
-  const [progress, waiting] = await Promise.all([
-    taskProgress(db, unfinished),
-    waitingFor(db, unfinished, nowIso()),
+export async function receiptViews(db: Db, rows: DeletionRow[]) {
+  const open = rows.filter((r) => !DONE.has(r.status))
+  const [progress, paused, held] = await Promise.all([
+    taskProgress(
+      db,
+      open.map((r) => r.id),
+    ),
+    open.length > 0 ? deletionsPaused(db) : false,
+    heldFor(
+      db,
+      open.map((r) => r.id),
+      nowIso(),
+    ),
   ])
   return rows.map((row) => ({
     id: row.id,
@@ -37,13 +68,17 @@ async function receiptViews(db: Db, rows: DeletionRow[]) {
     requestedBy: { id: row.requested_by, email: row.requester_email },
     requestedAt: row.requested_at,
     status: row.status,
+    purgeAt: row.purge_at,
     counts:
       row.status === 'completed'
         ? (JSON.parse(row.counts) as Record<string, number>)
         : tally(progress.filter((p) => p.deletion_id === row.id)),
+    expected: row.expected === null ? null : (JSON.parse(row.expected) as Record<string, number>),
     completedAt: row.completed_at,
+    restoredAt: row.restored_at,
     error: row.status === 'completed' ? null : row.error,
-    waitingFor: waiting.get(row.id) ?? null,
+    // A scheduled purge waits for `purgeAt` first; a webhook hold matters once it could start.
+    waitingFor: waitingFor(row, paused) ?? (row.status === 'scheduled' ? null : held.get(row.id)) ?? null,
   }))
 }
 

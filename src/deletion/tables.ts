@@ -3,14 +3,17 @@ import { isPostgres, type Db } from '../db/connect.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
 // with an `organization_id` column (the tenant key of CONTRACT §6). A table added later is purged and verified
-// without touching this code. `deletions` is the one exception: it is the lasting receipt.
-const KEPT = new Set(['deletions'])
+// without touching this code. Two exceptions: `deletions`, the lasting receipt, and `object_removals`, the queue
+// of objects to remove from storage, which must outlive the rows until the objects are gone (deletion/objects.ts).
+const KEPT = new Set(['deletions', 'object_removals'])
 
 /** API names for the receipt's counts; a table without one is reported under its own name. */
 const RESOURCE_NAMES: Record<string, string> = {
   audit_events: 'auditEvents',
   collaborators: 'collaborators',
   apps: 'apps',
+  app_tokens: 'appTokens',
+  builds: 'builds',
   devices: 'devices',
   subscriptions: 'subscriptions',
   tokens: 'tokens',
@@ -22,8 +25,16 @@ export function resourceName(table: string): string {
   return RESOURCE_NAMES[table] ?? table
 }
 
-/** Every table holding organization data, sorted by name. */
+/**
+ * Every table holding organization data, sorted by name — except that a table comes before the tables it
+ * references (builds before apps), so deleting them in this order never breaks a foreign key.
+ */
 export async function tenantTables(db: Db): Promise<string[]> {
+  const [names, references] = await Promise.all([tenantTableNames(db), tenantReferences(db)])
+  return referencingFirst(names, references)
+}
+
+async function tenantTableNames(db: Db): Promise<string[]> {
   const result = isPostgres(db)
     ? // pg_catalog rather than information_schema: the latter's privilege checks make it slow, and DELETE asks.
       // A partitioned table is one table here; its partitions are reached through it.
@@ -40,6 +51,46 @@ export async function tenantTables(db: Db): Promise<string[]> {
     .map((r) => r.name)
     .filter((name) => !KEPT.has(name))
     .sort()
+}
+
+/**
+ * Foreign keys among tenant tables: each table → the tenant tables holding rows that reference it. A referenced
+ * table's rows can go only once those are gone (the purge holds its task back until then, see claimTask).
+ */
+export async function tenantReferences(db: Db): Promise<Map<string, string[]>> {
+  const result = isPostgres(db)
+    ? await sql<{ child: string; parent: string }>`
+        select child.relname as child, parent.relname as parent from pg_catalog.pg_constraint k
+        join pg_catalog.pg_class child on child.oid = k.conrelid
+        join pg_catalog.pg_class parent on parent.oid = k.confrelid
+        join pg_catalog.pg_namespace n on n.oid = child.relnamespace
+        where k.contype = 'f' and n.nspname = current_schema()`.execute(db)
+    : await sql<{ child: string; parent: string }>`
+        select m.name as child, f."table" as parent from sqlite_master m join pragma_foreign_key_list(m.name) f
+        where m.type = 'table'`.execute(db)
+  const tenant = new Set(await tenantTableNames(db))
+  const references = new Map<string, string[]>()
+  for (const { child, parent } of result.rows) {
+    if (child === parent || !tenant.has(child) || !tenant.has(parent)) continue
+    references.set(parent, [...new Set([...(references.get(parent) ?? []), child])].sort())
+  }
+  return references
+}
+
+/** Tables in name order, each placed after every table that references it. */
+function referencingFirst(names: string[], references: Map<string, string[]>): string[] {
+  const placed = new Set<string>()
+  const order: string[] = []
+  while (order.length < names.length) {
+    const next = names.find(
+      (name) => !placed.has(name) && (references.get(name) ?? []).every((child) => placed.has(child)),
+    )
+    // A cycle of foreign keys cannot be ordered: the rest keep name order (and the purge retries what fails).
+    const table = next ?? names.find((name) => !placed.has(name)) ?? ''
+    placed.add(table)
+    order.push(table)
+  }
+  return order
 }
 
 /** Deletes up to `limit` of the organization's rows from `table`; returns how many went. */

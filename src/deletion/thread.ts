@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
+import { openStorage, type StorageSettings } from '../storage/storage.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 // The body of the purge thread (see threaded-worker.ts): a PurgeWorker on a SQLite connection of its own.
@@ -8,18 +9,21 @@ import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 export interface ThreadData {
   url: string
-  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch'>
+  /** The storage is opened again in the thread, from the settings it was opened from. */
+  storage: StorageSettings
+  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch' | 'onObjects' | 'storage' | 'clock'>
 }
 
 export type ThreadMessage =
   | { type: 'batch'; table: string; rows: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg?: string }
+  | { type: 'objects'; count: number }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
 
 const port = parentPort
 if (!port) throw new Error('the purge thread must run as a worker thread')
-const { url, options } = workerData as ThreadData
+const { url, storage, options } = workerData as ThreadData
 const send = (message: ThreadMessage) => port.postMessage(message)
-const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
+const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
   send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
 
 function errorsAsObjects(_key: string, value: unknown): unknown {
@@ -27,6 +31,7 @@ function errorsAsObjects(_key: string, value: unknown): unknown {
 }
 
 const database = openDatabase(url)
+const objectStorage = await openStorage(storage)
 // This thread is the database's checkpointer while it runs: the server's connection stops checkpointing (its
 // commits would copy the WAL into the database inside a request), and this one copies it in the background —
 // after its own larger commits, and on a timer when idle. PASSIVE checkpoints never block readers or writers.
@@ -38,8 +43,10 @@ const worker = new PurgeWorker(database.db, {
   ...options,
   // The server's writers poll for the write lock every few milliseconds (sqlite-driver.ts): leave them a gap.
   pauseMs: 3,
-  logger: { info: log('info'), warn: log('warn'), error: log('error') },
+  logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
   onBatch: (table, rows) => send({ type: 'batch', table, rows }),
+  storage: objectStorage,
+  onObjects: (count) => send({ type: 'objects', count }),
 })
 worker.start()
 port.on('message', (message: unknown) => {
@@ -49,6 +56,7 @@ port.on('message', (message: unknown) => {
     void worker
       .stop()
       .then(() => database.close())
+      .then(() => objectStorage.close())
       .then(() => port.close())
   }
 })

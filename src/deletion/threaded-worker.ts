@@ -2,6 +2,14 @@ import { Worker } from 'node:worker_threads'
 import type { ThreadData, ThreadMessage } from './thread.js'
 import type { PurgeWorkerOptions } from './worker.js'
 
+// Compiled (dist/), the thread runs thread.js itself. From source (tests, `npm run dev`) the module is thread.ts,
+// which a worker thread can only load through tsx, and a thread does not inherit its parent's loaders:
+// thread-entry.js registers tsx in the thread first.
+const THREAD_ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './thread-entry.js' : './thread.js',
+  import.meta.url,
+)
+
 /**
  * The purge worker, on SQLite, in a thread of its own. better-sqlite3 is synchronous: in the server's thread every
  * purge batch (and the WAL checkpoints its commits trigger) would stop the event loop, and with it every other
@@ -21,13 +29,17 @@ export class ThreadedPurgeWorker {
   start(): void {
     if (this.thread) return
     this.stopping = false
-    const { logger, onBatch, ...rest } = this.options
-    const thread = new Worker(new URL('./thread-entry.js', import.meta.url), {
-      workerData: { url: this.url, options: rest } satisfies ThreadData,
+    // Functions cannot cross into a thread: the thread logs and counts through messages, opens the storage again
+    // from its settings, and keeps the real time.
+    const { logger, onBatch, onObjects, storage, ...rest } = this.options
+    delete rest.clock
+    const thread = new Worker(THREAD_ENTRY, {
+      workerData: { url: this.url, storage: storage.settings, options: rest } satisfies ThreadData,
       execArgv: [],
     })
     thread.on('message', (message: ThreadMessage) => {
       if (message.type === 'batch') onBatch?.(message.table, message.rows)
+      else if (message.type === 'objects') onObjects?.(message.count)
       else logger[message.level](message.obj, message.msg)
     })
     thread.on('error', (error) => logger.error({ err: error }, 'purge thread failed'))

@@ -2,19 +2,28 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { claimTask, recordFailure, releaseTask } from './repository.js'
+import type { ObjectStorage } from '../storage/storage.js'
+import { removeObjects } from './objects.js'
 import {
-  BatchSizer,
-  failureReason,
-  finalizeOne,
-  LeaseLost,
-  MAX_RETRY_DELAY_MS,
-  retryAt,
-  runTask,
-} from './purge.js'
+  claimTask,
+  deletionsPaused,
+  findDeletionOfTask,
+  recordFailure,
+  releaseTask,
+  startDueDeletion,
+} from './repository.js'
+import { BatchSizer, failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask } from './purge.js'
+import {
+  eraseOnStop,
+  markEraseOnStop,
+  reclaimAfterPurge,
+  reclaimWhenIdle,
+  type ReclaimOptions,
+} from './reclaim.js'
 import { resourceName } from './tables.js'
 
 export interface WorkerLogger {
+  debug(obj: object, msg?: string): void
   info(obj: object, msg?: string): void
   warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void
@@ -28,7 +37,24 @@ export interface PurgeWorkerOptions {
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
+  /** How often the worker says it is alive, at debug level (default 30 s). */
+  heartbeatMs?: number
+  /** SLUG_QUARANTINE_SECONDS: how long a purged organization's slug stays unusable. */
+  slugQuarantineSeconds?: number
+  /** What time it is, for starting scheduled purges (tests move it forward instead of sleeping). */
+  clock?: () => number
+  /** Where the organizations' objects are (deletion/objects.ts removes them). */
+  storage: ObjectStorage
+  /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
+  objectBatch?: number
+  onObjects?(count: number): void
 }
+
+/**
+ * The longest an idle worker waits after a failed step (the database restarting, say) before it tries again:
+ * short enough that the purge resumes soon after the database is back.
+ */
+const MAX_STEP_BACKOFF_MS = 30_000
 
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
@@ -43,12 +69,21 @@ export class PurgeWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly sizer: BatchSizer
+  private paused = false
+  private pauseCheckedAt = 0
+  private readonly reclaimOptions: ReclaimOptions
 
   constructor(
     private readonly db: Db,
     private readonly options: PurgeWorkerOptions,
   ) {
     this.sizer = new BatchSizer(options.batchTargetMs)
+    this.reclaimOptions = {
+      targetMs: options.batchTargetMs,
+      pauseMs: options.pauseMs,
+      shouldStop: () => this.stopping,
+      logger: options.logger,
+    }
   }
 
   start(): void {
@@ -69,6 +104,7 @@ export class PurgeWorker {
     this.stopping = true
     this.wake?.()
     await this.running
+    await eraseOnStop(this.db, this.options)
   }
 
   /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
@@ -80,19 +116,31 @@ export class PurgeWorker {
 
   private async loop(): Promise<void> {
     let failures = 0
+    const heartbeatMs = this.options.heartbeatMs ?? 30_000
+    let lastHeartbeat = Date.now()
+    let steps = 0
     while (!this.stopping) {
       let worked = false
       try {
         worked = await this.step()
+        if (worked) steps++
         failures = 0
       } catch (error) {
         failures++
         this.options.logger.warn({ err: error, worker: this.id }, 'purge worker step failed; will retry')
       }
+      if (Date.now() - lastHeartbeat >= heartbeatMs) {
+        this.options.logger.debug({ worker: this.id, steps, failures }, 'purge worker alive')
+        lastHeartbeat = Date.now()
+        steps = 0
+      }
       if (!worked && !this.stopping) {
         await this.sleep(
           failures > 0
-            ? Math.min(this.options.pollMs * 2 ** failures, MAX_RETRY_DELAY_MS)
+            ? Math.min(
+                this.options.pollMs * 2 ** failures,
+                Math.max(this.options.pollMs, MAX_STEP_BACKOFF_MS),
+              )
             : this.options.pollMs,
         )
       }
@@ -120,23 +168,67 @@ export class PurgeWorker {
     })
   }
 
-  /** One unit of work: complete a finished deletion, or work one table of one. False when there was nothing. */
+  /**
+   * Whether an operator paused deletions, looked up again at most once per poll while a long task runs, so a
+   * pause stops this worker between two batches within about one poll.
+   */
+  private pausedSince(): boolean {
+    if (Date.now() - this.pauseCheckedAt >= this.options.pollMs) {
+      this.pauseCheckedAt = Date.now()
+      deletionsPaused(this.db).then(
+        (paused) => (this.paused = paused),
+        () => undefined,
+      )
+    }
+    return this.paused
+  }
+
+  /**
+   * One unit of work: start a scheduled purge that is due, take a deletion's expected counts, complete a
+   * finished deletion, remove objects from storage, or work one table of a deletion. False when there was
+   * nothing to do.
+   */
   private async step(): Promise<boolean> {
-    if (await finalizeOne(this.db)) return true
+    // An operator's pause holds every step, in every process sharing the database (one query per step).
+    this.paused = await deletionsPaused(this.db)
+    this.pauseCheckedAt = Date.now()
+    if (this.paused) return false
+    const now = new Date((this.options.clock ?? Date.now)()).toISOString()
+    if (await startDueDeletion(this.db, now)) return true
+    if (await measureOne(this.db)) return true
+    let completed: string[] | undefined
+    const finalized = await finalizeOne(this.db, {
+      slugQuarantineSeconds: this.options.slugQuarantineSeconds,
+      onCompleted: (tables) => (completed = tables),
+    })
+    if (finalized) {
+      if (completed) await reclaimAfterPurge(this.db, completed, this.reclaimOptions)
+      return true
+    }
+    const objects = {
+      owner: this.id,
+      leaseMs: this.options.leaseMs,
+      storage: this.options.storage,
+      batch: this.options.objectBatch ?? 1000,
+      logger: this.options.logger,
+      shouldStop: () => this.stopping || this.pausedSince(),
+      onObjects: this.options.onObjects,
+    }
+    if (await removeObjects(this.db, objects)) return true
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
-    if (!task) return false
-    const deletion = await this.db
-      .selectFrom('deletions')
-      .select(['organization_id', 'attempts'])
-      .where('id', '=', task.deletion_id)
-      .executeTakeFirstOrThrow()
+    if (!task) {
+      await reclaimWhenIdle(this.db, this.reclaimOptions)
+      return false
+    }
+    await markEraseOnStop(this.db)
+    const deletion = await findDeletionOfTask(this.db, task)
     try {
       const outcome = await runTask(this.db, task, deletion.organization_id, {
         owner: this.id,
         leaseMs: this.options.leaseMs,
         sizer: this.sizer,
-        shouldStop: () => this.stopping,
+        shouldStop: () => this.stopping || this.pausedSince(),
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
       })

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
+import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { DeviceListQuery, DevicePage, DeviceParams, DeviceSchema, EnrollDeviceBody } from './schemas.js'
 import { enrollDevice, listOrganizationDevices, unenrollDevice } from './service.js'
@@ -11,12 +13,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     base,
     {
+      config: { permission: Permission.DeviceList },
       schema: {
+        operationId: 'listDevices',
         tags,
         summary: 'List device enrollments',
         params: OrganizationParams,
         querystring: DeviceListQuery,
-        response: responses({ 200: Ok(DevicePage) }),
+        response: { 200: Ok(DevicePage, "One page of the organization's enrolled devices") },
       },
     },
     async (request) =>
@@ -26,12 +30,17 @@ export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
+      config: {
+        permission: Permission.DeviceEnroll,
+        errors: [conflict('serial number is already enrolled')],
+      },
       schema: {
+        operationId: 'enrollDevice',
         tags,
         summary: 'Enroll a device',
         params: OrganizationParams,
         body: EnrollDeviceBody,
-        response: responses({ 200: Ok(DeviceSchema) }),
+        response: { 200: Ok(DeviceSchema, 'The enrolled device') },
       },
     },
     async (request) =>
@@ -41,11 +50,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     `${base}/:deviceId`,
     {
+      config: {
+        permission: Permission.DeviceUnenroll,
+        errors: [answers(ErrorCode.EntityNotFound, 'no such device in the organization')],
+      },
       schema: {
+        operationId: 'unenrollDevice',
         tags,
         summary: 'Unenroll a device',
         params: DeviceParams,
-        response: responses({ 200: Ok(DeleteResult) }),
+        response: { 200: Ok(DeleteResult, 'The device is unenrolled', { delete: 'OK' }) },
       },
     },
     async (request) =>

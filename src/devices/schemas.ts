@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
 export const PlatformSchema = Type.Union([
@@ -33,12 +34,8 @@ export const DeviceParams = Type.Object({
 export const EnrollDeviceBody = Type.Object(
   {
     platform: PlatformSchema,
-    serialNumber: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      description: 'Unique within the organization',
-    }),
-    name: Type.Optional(Type.String({ maxLength: 128 })),
+    serialNumber: Name({ maxLength: 128, description: 'Unique within the organization' }),
+    name: Type.Optional(Name({ maxLength: 128, minLength: 0 })),
   },
   { additionalProperties: false },
 )

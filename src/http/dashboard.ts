@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyError, FastifyPluginAsync } from 'fastify'
 
 /** Where `npm run build:web` writes the dashboard. */
 export const DASHBOARD_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url))
@@ -50,6 +50,14 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     decorateReply: !app.hasReplyDecorator('sendFile'),
     // A missing build is a normal state (the page below says what to do), not a warning.
     suppressWarning: true,
+  })
+
+  // What the file server refuses (a range past the end, a failed precondition, a path it will not serve) is a
+  // file the client cannot have: the envelope's 404, like a missing one, not a bare status or a 500.
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) return reply.callNotFound()
+    throw error
   })
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {

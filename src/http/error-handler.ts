@@ -1,28 +1,65 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
 import { AppError, ERRORS, ErrorCode, type FieldError } from './errors.js'
+import { pointerSegment } from './input.js'
 
 interface ValidationIssue {
+  keyword?: string
   instancePath: string
   message?: string
   params?: Record<string, unknown>
 }
 
+/** The field an issue is about: a missing or unknown property is named by the issue, not by its path. */
+function issuePath(context: string | undefined, issue: ValidationIssue): string {
+  const named = issue.params?.missingProperty ?? issue.params?.additionalProperty
+  const field = typeof named === 'string' ? `/${pointerSegment(named)}` : ''
+  return `/${context ?? 'request'}${issue.instancePath}${field}`
+}
+
+const shown = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value))
+
 /**
- * One error per field: a value that fails a union (e.g. "a URL or null") makes AJV report every branch and then
- * the union itself; the first, most specific message is the useful one.
+ * One message for all the issues about one field. A value that fails a union makes AJV report every branch and
+ * then the union itself: for a choice of constants (an enum) the useful message lists the allowed values, for a
+ * choice of types it names them, otherwise the first, most specific message is the useful one.
  */
-function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
-  const byPath = new Map<string, string>()
-  for (const issue of issues) {
-    const missing =
-      typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : ''
-    const extra =
-      typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : ''
-    const path = `/${context ?? 'request'}${issue.instancePath}${missing}${extra}`
-    if (!byPath.has(path)) byPath.set(path, issue.message ?? 'is invalid')
+function fieldMessage(issues: ValidationIssue[]): string {
+  const branches = issues.filter((issue) => issue.keyword !== 'anyOf' && issue.keyword !== 'oneOf')
+  const allowed = branches.flatMap((issue) => {
+    if (issue.keyword === 'const') return [issue.params?.allowedValue]
+    if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues))
+      return issue.params.allowedValues
+    if (issue.keyword === 'type' && issue.params?.type === 'null') return [null]
+    return []
+  })
+  if (branches.some((issue) => issue.keyword === 'const' || issue.keyword === 'enum')) {
+    return `must be one of: ${[...new Set(allowed)].map(shown).join(', ')}`
   }
-  return [...byPath].map(([path, message]) => ({ path, message }))
+  if (branches.length > 1 && branches.every((issue) => issue.keyword === 'type')) {
+    return `must be ${branches.map((issue) => shown(issue.params?.type)).join(' or ')}`
+  }
+  const first = branches[0] ?? issues[0]
+  switch (first?.keyword) {
+    case 'required':
+      return 'is required'
+    case 'additionalProperties':
+      return 'is not a known field'
+    case 'minLength':
+      // Names are trimmed before this check, so a name of only spaces fails it too.
+      if (first.params?.limit === 1) return 'must not be blank'
+  }
+  return first?.message ?? 'is invalid'
+}
+
+/** One error per field, in the order AJV found them. */
+function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
+  const byPath = new Map<string, ValidationIssue[]>()
+  for (const issue of issues) {
+    const path = issuePath(context, issue)
+    byPath.set(path, [...(byPath.get(path) ?? []), issue])
+  }
+  return [...byPath].map(([path, found]) => ({ path, message: fieldMessage(found) }))
 }
 
 // Both dialects' constraint violations, so "already exists" and "parent gone" need no catch in handlers.
@@ -41,6 +78,8 @@ const UNAVAILABLE = new Set([
   '08003',
   '08006',
   'SQLITE_BUSY',
+  // Object storage (storage/storage.ts): unreachable, or refusing what was asked.
+  'STORAGE_UNAVAILABLE',
 ])
 
 /** Maps any error to the envelope; the one place where errors become responses. */

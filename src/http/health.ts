@@ -1,14 +1,23 @@
 import { sql } from 'kysely'
 import type { FastifyPluginAsync } from 'fastify'
+import { backlog } from '../deletion/repository.js'
 
-/** Liveness and readiness for orchestrators; outside /v1 and without auth. */
+/**
+ * Liveness and readiness for orchestrators; outside /v1 and without auth. /readyz also shows the purge backlog
+ * as the database sees it (deletions not completed, and the age of the oldest), so an operator can tell from
+ * any server whether the purge workers, wherever they run, are keeping up.
+ */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   const hide = { hide: true }
   app.get('/healthz', { schema: hide }, async () => ({ status: 'ok' }))
   app.get('/readyz', { schema: hide }, async (_request, reply) => {
     try {
       await sql`select 1`.execute(app.db)
-      return { status: 'ok', database: app.dialect }
+      const { pending, oldestRequestedAt } = await backlog(app.db)
+      const oldestAgeSeconds = oldestRequestedAt
+        ? Math.round((Date.now() - Date.parse(oldestRequestedAt)) / 1000)
+        : 0
+      return { status: 'ok', database: app.dialect, purge: { backlog: pending, oldestAgeSeconds } }
     } catch (error) {
       app.log.warn({ err: error }, 'readiness check failed')
       return reply.status(503).send({ status: 'unavailable', database: app.dialect })

@@ -1,12 +1,63 @@
-/** The JSON-pointer-like path of the first string (or key) holding a NUL character, or null when none does. */
-export function nulPath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : null
-  if (value === null || typeof value !== 'object') return null
-  for (const [key, item] of Object.entries(value)) {
-    const at = `${path}/${key}`
-    if (key.includes('\u0000')) return at
-    const found = nulPath(item, at)
-    if (found) return found
+import type { FastifyRequest } from 'fastify'
+import { AppError, type FieldError } from './errors.js'
+
+/** A key as one segment of a JSON pointer (RFC 6901), as AJV writes the paths of its errors. */
+export function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1')
+}
+
+/**
+ * The JSON-pointer path of the first string (or key) holding a NUL character, or null when none does.
+ * Iterative: a body is client input, and nesting it a few thousand levels deep must not overflow the stack.
+ */
+export function nulPath(value: unknown): string | null {
+  const pending: [unknown, string][] = [[value, '']]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return path || '/'
+      continue
+    }
+    if (item === null || typeof item !== 'object') continue
+    // Reversed, so the first key is looked at first and the path reported is the first in document order.
+    for (const [key, child] of Object.entries(item).reverse()) {
+      const at = `${path}/${pointerSegment(key)}`
+      if (key.includes('\u0000')) return at
+      pending.push([child, at])
+    }
   }
   return null
+}
+
+const JSON_CONTENT = /^application\/json\s*(;|$)/i
+
+/**
+ * A JSON body sent to a route that takes none: every field of it is unknown. An empty object is no body
+ * (some clients always send one); a non-JSON body (an upload) belongs to routes that parse it themselves.
+ */
+function unexpectedBody(request: FastifyRequest): FieldError[] {
+  const { body } = request
+  if (body === undefined || request.routeOptions.schema?.body !== undefined) return []
+  if (!JSON_CONTENT.test(request.headers['content-type'] ?? '')) return []
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    return Object.keys(body).map((key) => ({
+      path: `/body/${pointerSegment(key)}`,
+      message: 'is not a known field',
+    }))
+  }
+  return [{ path: '/body', message: 'must be empty: this route takes no body' }]
+}
+
+/**
+ * Input no schema can refuse: a body on a route without one, and NUL characters (storable in SQLite but not in
+ * PostgreSQL text, so refused everywhere for both databases to answer the same 3000). Runs after
+ * authentication and before schema validation.
+ */
+export async function refuseUnusableInput(request: FastifyRequest): Promise<void> {
+  // An unknown route answers 1002 whatever it was sent.
+  if (request.is404) return
+  const unexpected = unexpectedBody(request)
+  if (unexpected.length > 0) throw AppError.validation(unexpected)
+  const path = nulPath({ params: request.params, querystring: request.query, body: request.body })
+  if (path) throw AppError.validation([{ path, message: 'must not contain NUL characters' }])
 }

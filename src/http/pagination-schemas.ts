@@ -2,8 +2,15 @@ import { Type, type TSchema } from 'typebox'
 
 // Query and response schemas shared by every paginated list.
 
+/**
+ * Past the last page of any collection (no list holds 2^31 items, even at limit=1): a later page is a client
+ * mistake, and the bound keeps the offset ((page - 1) × limit) an integer both databases accept, where
+ * `page=1e20` made SQLite fail.
+ */
+export const MAX_PAGE = 2 ** 31 - 1
+
 export const PageQuery = {
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   sort: Type.Optional(Type.String({ pattern: '^[\\w.]*((:asc)|(:desc))?$', maxLength: 64 })),
 }

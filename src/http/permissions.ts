@@ -23,6 +23,13 @@ export const Permission = {
   AppCreate: 'mad.application.management.create',
   AppUpdate: 'mad.application.management.update',
   AppRemove: 'mad.application.management.remove',
+  BuildList: 'mad.application.build.list',
+  BuildGet: 'mad.application.build.get',
+  BuildUpload: 'mad.application.build.upload',
+  BuildRemove: 'mad.application.build.remove',
+  AppTokenList: 'mad.application.token.list',
+  AppTokenCreate: 'mad.application.token.create',
+  AppTokenRemove: 'mad.application.token.remove',
   DeviceList: 'mdm.global.device.list',
   DeviceEnroll: 'mdm.global.device.enroll',
   DeviceUnenroll: 'mdm.global.device.unenroll',
@@ -44,6 +51,8 @@ const viewer: Permission[] = [
   P.CollaboratorList,
   P.AppList,
   P.AppGet,
+  P.BuildList,
+  P.BuildGet,
   P.DeviceList,
 ]
 const editor: Permission[] = [
@@ -51,6 +60,11 @@ const editor: Permission[] = [
   P.AppCreate,
   P.AppUpdate,
   P.AppRemove,
+  P.BuildUpload,
+  P.BuildRemove,
+  P.AppTokenList,
+  P.AppTokenCreate,
+  P.AppTokenRemove,
   P.DeviceEnroll,
   P.DeviceUnenroll,
 ]
@@ -96,5 +110,3 @@ export function authorize(role: Role, permission: Permission): void {
 export function permissionsOf(role: Role): Permission[] {
   return [...GRANTS[role]].sort()
 }
-
-export const ROLES: readonly Role[] = ['owner', 'admin', 'editor', 'viewer']

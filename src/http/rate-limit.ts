@@ -3,19 +3,29 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
-import { parseToken } from '../tokens/secret.js'
 import { AppError, ErrorCode } from './errors.js'
 
 // Abuse limits, counted per process or, with REDIS_URL, in Redis so that every process shares one budget:
-// - every request, per API token (unauthenticated ones per client address);
-// - DELETE of an organization, tighter, per token;
+// - every authenticated request, per API token — counted once the token is verified, so nobody can spend
+//   another's budget by sending its id with a made-up secret;
+// - every request to a route without authentication (and to no route at all), per client address, whatever
+//   Authorization header it carries: a made-up token gets no budget of its own there;
+// - a route's own, tighter limit (`config.limit`, e.g. DELETE of an organization), per token;
 // - failed authentications (4002/4004/4005) per client address: once over, that address is refused before its
 //   token is looked up, so guessing tokens costs the database nothing.
-// The limiter reads the token id from the header without verifying it: forged ids each get a fresh budget,
-// but every forged one fails authentication and spends the address's much smaller failure budget.
 
-/** Method and route pattern of the organization DELETE; matched as a pattern so it holds for any id or slug. */
-const ORG_DELETE = { method: 'DELETE', url: '/v1/organizations/:organizationId' } as const
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on every route that needs a token (by the authenticated scope in app.ts). */
+    authenticated?: boolean
+    /** A limit of the route's own, counted per token on top of the caller's budget. */
+    limit?: 'organization-delete'
+  }
+  interface FastifyInstance {
+    /** onRequest hook for authenticated routes, after `requireAuth`: charges the verified token's budgets. */
+    limitCaller: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+}
 
 const AUTH_FAILURES = new Set<number>([ErrorCode.NoAuthToken, ErrorCode.InvalidToken, ErrorCode.TokenExpired])
 
@@ -27,13 +37,6 @@ type Outcome = Awaited<ReturnType<Limiter>>
 
 function clientAddress(request: FastifyRequest): string {
   return `address:${normalizeIP(request.ip)}`
-}
-
-/** The token id named by `Authorization: Bearer osk_<id>_…`, else the client address. */
-function callerKey(request: FastifyRequest): string {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '')
-  const token = match?.[1] ? parseToken(match[1]) : null
-  return token ? `token:${token.id}` : clientAddress(request)
 }
 
 function refuse(reply: FastifyReply, outcome: Outcome): never {
@@ -64,7 +67,10 @@ async function connectRedis(url: string, onError: (error: unknown) => void): Pro
 
 export const rateLimitPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    if (config.RATE_LIMIT === 'off') return
+    if (config.RATE_LIMIT === 'off') {
+      app.decorate('limitCaller', async () => undefined)
+      return
+    }
 
     let redis: Redis | undefined
     if (config.REDIS_URL !== '') {
@@ -89,41 +95,54 @@ export const rateLimitPlugin = fp<{ config: Config }>(
     })
 
     const timeWindow = config.RATE_LIMIT_WINDOW_MS
-    const perCaller = app.createRateLimit({
+    const perToken = app.createRateLimit({
       max: config.RATE_LIMIT_PER_TOKEN,
       timeWindow,
-      keyGenerator: (request) => `caller:${callerKey(request)}`,
+      keyGenerator: (request) => `caller:token:${request.auth.tokenId}`,
     })
-    const orgDelete = app.createRateLimit({
-      max: config.RATE_LIMIT_ORG_DELETE,
+    const perAddress = app.createRateLimit({
+      max: config.RATE_LIMIT_PER_TOKEN,
       timeWindow,
-      keyGenerator: (request) => `org-delete:${callerKey(request)}`,
+      keyGenerator: (request) => `caller:${clientAddress(request)}`,
     })
+    const routeLimits = {
+      'organization-delete': app.createRateLimit({
+        max: config.RATE_LIMIT_ORG_DELETE,
+        timeWindow,
+        keyGenerator: (request) => `org-delete:token:${request.auth.tokenId}`,
+      }),
+    }
     const authFailures = app.createRateLimit({
       max: config.RATE_LIMIT_AUTH_FAILURES,
       timeWindow,
       keyGenerator: (request) => `auth-failure:${clientAddress(request)}`,
     })
 
+    /** Counts one request against `limiter`; over budget it is refused with 4029 and Retry-After. */
+    async function charge(limiter: Limiter, request: FastifyRequest, reply: FastifyReply, headers: boolean) {
+      const outcome = await limiter(request)
+      if (outcome.isAllowed) return
+      if (headers) {
+        reply.header('x-ratelimit-limit', String(outcome.max))
+        reply.header('x-ratelimit-remaining', String(outcome.remaining))
+        reply.header('x-ratelimit-reset', String(outcome.ttlInSeconds))
+      }
+      if (outcome.isExceeded) refuse(reply, outcome)
+    }
+
     app.addHook('onRequest', async (request, reply) => {
+      if (!request.routeOptions.config.authenticated) return charge(perAddress, request, reply, true)
       // An address over its failure budget is refused before anything reads its token.
       if (request.headers.authorization !== undefined) {
         const failures = await authFailures(request, { increment: false })
         if (!failures.isAllowed && failures.remaining === 0) refuse(reply, failures)
       }
+    })
 
-      const caller = await perCaller(request)
-      if (!caller.isAllowed) {
-        reply.header('x-ratelimit-limit', String(caller.max))
-        reply.header('x-ratelimit-remaining', String(caller.remaining))
-        reply.header('x-ratelimit-reset', String(caller.ttlInSeconds))
-        if (caller.isExceeded) refuse(reply, caller)
-      }
-
-      if (request.method === ORG_DELETE.method && request.routeOptions.url === ORG_DELETE.url) {
-        const deletes = await orgDelete(request)
-        if (!deletes.isAllowed && deletes.isExceeded) refuse(reply, deletes)
-      }
+    app.decorate('limitCaller', async (request: FastifyRequest, reply: FastifyReply) => {
+      await charge(perToken, request, reply, true)
+      const own = request.routeOptions.config.limit
+      if (own) await charge(routeLimits[own], request, reply, false)
     })
 
     app.addHook('onError', async (request, _reply, error: unknown) => {

@@ -6,9 +6,17 @@ import helmet from '@fastify/helmet'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
 import { corsOrigins, trustProxy, type Config } from '../config.js'
+import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
 import { errorBody } from './envelope.js'
 import { frameworkErrors } from './error-handler.js'
 import { ErrorCode } from './errors.js'
+
+/**
+ * The longest path parameter the router passes on (its default is 100, shorter than a slug may be). Ids are 24
+ * characters and slugs at most SLUG_MAX_LENGTH; the room above that lets a route's own schema refuse an
+ * over-long one with an error that names the parameter.
+ */
+export const PATH_PARAMETER_MAX_LENGTH = 2 * SLUG_MAX_LENGTH
 
 /**
  * The node server's limits: how big and how slow a request may be, and how long idle sockets live. They are
@@ -24,6 +32,7 @@ export function serverOptions(config: Config): FastifyHttpOptions<Server> {
       // hold a connection up to twice REQUEST_TIMEOUT_MS.
       connectionsCheckingInterval: Math.min(30_000, Math.max(500, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
     },
+    routerOptions: { maxParamLength: PATH_PARAMETER_MAX_LENGTH },
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
@@ -67,23 +76,9 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 }
 
 /**
- * Adjusts the policy swagger-ui sets on /docs: its bundle injects one inline <style> (blocked otherwise, found
- * by a browser test), and `upgrade-insecure-requests` would send a page served over plain HTTP to fetch its
- * own scripts over HTTPS, leaving the reference blank.
- */
-export function docsPolicy(policy: string): string {
-  return policy
-    .split(';')
-    .map((directive) => directive.trim())
-    .filter((directive) => directive !== '' && directive !== 'upgrade-insecure-requests')
-    .map((directive) => (directive.startsWith('style-src ') ? `${directive} 'unsafe-inline'` : directive))
-    .join('; ')
-}
-
-/**
  * Security headers on every response, and CORS when CORS_ORIGINS names origins.
  * The CSP allows only same-origin scripts, styles, images and fetches: what the dashboard at `/` needs;
- * /docs (swagger-ui) sets its own, stricter-hashed policy on its pages. `upgrade-insecure-requests` is left out
+ * /docs (docs.ts) sets its own policy on its page. `upgrade-insecure-requests` is left out
  * because orgspace is often reached over plain HTTP on a private network or localhost, where it would break
  * the dashboard; deployments behind TLS get HSTS instead.
  */

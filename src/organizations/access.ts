@@ -1,30 +1,31 @@
-import type { Db } from '../db/connect.js'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import { isId } from '../db/ids.js'
+import { findRole } from '../collaborators/repository.js'
 import { AppError } from '../http/errors.js'
 import { authorize, type Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { findMembership, type Membership, type OrganizationLock } from './repository.js'
+import {
+  findMembership,
+  lockMembership,
+  type Membership,
+  type OrganizationLock,
+  type OrganizationRef,
+} from './repository.js'
 
-/**
- * The caller's membership of the live organization named by `ref` (an id or a slug). Strangers, deleted
- * organizations and tokens scoped to another organization all get the same 3001, so nothing leaks. With
- * `lock`, the organization row is locked as well (see OrganizationLock).
- */
-export async function resolveMembership(
-  db: Db,
-  auth: AuthContext,
-  ref: string,
-  { lock }: { lock?: OrganizationLock } = {},
-): Promise<Membership> {
-  const membership = await findMembership(
-    db,
-    auth.userId,
-    isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() },
-    { lock },
-  )
+function refOf(ref: string): OrganizationRef {
+  return isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() }
+}
+
+/** Strangers, deleted organizations and tokens scoped to another organization all get the same 3001. */
+function visibleTo(auth: AuthContext, membership: Membership | undefined): Membership {
   if (!membership) throw AppError.notFound()
   if (auth.organizationId !== null && auth.organizationId !== membership.org.id) throw AppError.notFound()
   return membership
+}
+
+/** The caller's membership of the live organization named by `ref` (an id or a slug), for reading. */
+export async function resolveMembership(db: Db, auth: AuthContext, ref: string): Promise<Membership> {
+  return visibleTo(auth, await findMembership(db, auth.userId, refOf(ref)))
 }
 
 /** `resolveMembership` followed by the permission check, in the contract's order (3001, then 4003). */
@@ -32,4 +33,28 @@ export async function accessOrganization(db: Db, auth: AuthContext, ref: string,
   const membership = await resolveMembership(db, auth, ref)
   authorize(membership.role, permission)
   return membership
+}
+
+/**
+ * The caller's membership under the organization's `lock`, with the role the caller holds at commit: the one
+ * side of the lock protocol every write, owner change and DELETE goes through (see write.ts).
+ *
+ * On PostgreSQL (READ COMMITTED) a statement that waited for a row lock re-reads the locked row, but rows it
+ * joined come from the snapshot taken before the wait: a member removed or demoted by the transaction it waited
+ * for would still be seen with the old role. So the role is read again, in a statement whose snapshot is taken
+ * under the lock; every change of a collaborator row holds that same lock, so the role cannot change again
+ * before this transaction ends. On SQLite the transaction has held the database's write lock since BEGIN
+ * IMMEDIATE: the first read is already exact.
+ */
+export async function lockOrganization(
+  trx: Trx,
+  auth: AuthContext,
+  ref: string,
+  lock: OrganizationLock,
+): Promise<Membership> {
+  const membership = visibleTo(auth, await lockMembership(trx, auth.userId, refOf(ref), lock))
+  if (!isPostgres(trx)) return membership
+  const role = await findRole(trx, membership.org.id, auth.userId)
+  if (role === undefined) throw AppError.notFound()
+  return { org: membership.org, role }
 }

@@ -17,14 +17,8 @@ export type OrganizationRef = { id: string } | { slug: string }
  */
 export type OrganizationLock = 'write' | 'delete'
 
-/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
-export async function findMembership(
-  db: Db,
-  userId: string,
-  ref: OrganizationRef,
-  { lock }: { lock?: OrganizationLock } = {},
-): Promise<Membership | undefined> {
-  const row = await db
+function membershipQuery(db: Db, userId: string, ref: OrganizationRef) {
+  return db
     .selectFrom('organizations')
     .innerJoin('collaborators', 'collaborators.organization_id', 'organizations.id')
     .selectAll('organizations')
@@ -34,9 +28,34 @@ export async function findMembership(
     .where((eb) =>
       'id' in ref ? eb('organizations.id', '=', ref.id) : eb('organizations.slug', '=', ref.slug),
     )
-    // The organization row only (the lock protocol of write.ts); the collaborator row is not locked.
-    .$if(lock === 'write' && isPostgres(db), (q) => q.forNoKeyUpdate(['organizations']))
-    .$if(lock === 'delete' && isPostgres(db), (q) => q.forUpdate(['organizations']))
+}
+
+/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
+export async function findMembership(
+  db: Db,
+  userId: string,
+  ref: OrganizationRef,
+): Promise<Membership | undefined> {
+  const row = await membershipQuery(db, userId, ref).executeTakeFirst()
+  if (!row) return undefined
+  const { role, ...org } = row
+  return { org, role }
+}
+
+/**
+ * `findMembership`, taking the organization's `lock` (PostgreSQL; on SQLite the transaction already holds the
+ * database's write lock). Strangers lock nothing: the row is locked only when the join finds the user a member.
+ * The role comes from the snapshot taken before any wait for the lock: see `lockOrganization` in access.ts.
+ */
+export async function lockMembership(
+  trx: Trx,
+  userId: string,
+  ref: OrganizationRef,
+  lock: OrganizationLock,
+): Promise<Membership | undefined> {
+  const row = await membershipQuery(trx, userId, ref)
+    .$if(lock === 'write' && isPostgres(trx), (q) => q.forNoKeyUpdate(['organizations']))
+    .$if(lock === 'delete' && isPostgres(trx), (q) => q.forUpdate(['organizations']))
     .executeTakeFirst()
   if (!row) return undefined
   const { role, ...org } = row
@@ -111,16 +130,6 @@ export function findSubscriptionSummaries(db: Db, organizationIds: string[]) {
     .execute()
 }
 
-export async function isSlugTaken(db: Db, slug: string, exceptOrganizationId?: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('organizations')
-    .select('id')
-    .where('slug', '=', slug)
-    .$if(exceptOrganizationId !== undefined, (q) => q.where('id', '!=', exceptOrganizationId ?? ''))
-    .executeTakeFirst()
-  return row !== undefined
-}
-
 export async function insertOrganization(trx: Trx, org: NewOrganization): Promise<void> {
   await trx.insertInto('organizations').values(org).execute()
 }
@@ -129,7 +138,82 @@ export async function updateOrganization(trx: Trx, id: string, patch: Organizati
   await trx.updateTable('organizations').set(patch).where('id', '=', id).execute()
 }
 
-export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count'
+/**
+ * Takes the organization out of service: every lookup of it fails from the commit on. Its slug is freed at once
+ * unless `holdSlug` (a grace period or a quarantine keeps it); nothing else of the row changes, so a restore
+ * brings back exactly what was there.
+ */
+export async function markDeleting(trx: Trx, id: string, now: string, holdSlug: boolean): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set({ status: 'deleting', deleted_at: now, ...(holdSlug ? {} : { slug: null }) })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Puts a deleted organization whose purge never started back in service (its slug was held). */
+export async function reactivateOrganization(trx: Trx, id: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('organizations')
+    .set({ status: 'active', deleted_at: null })
+    .where('id', '=', id)
+    .where('status', '=', 'deleting')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/**
+ * The organization with this id or slug, live or being deleted (operators' view), locked like DELETE locks it,
+ * so a legal hold and a DELETE are serialised: DELETE sees the hold, or the hold sees the deletion.
+ */
+export function lockAnyOrganization(trx: Trx, ref: OrganizationRef) {
+  return trx
+    .selectFrom('organizations')
+    .selectAll()
+    .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
+    .$if(isPostgres(trx), (q) => q.forUpdate())
+    .executeTakeFirst()
+}
+
+/** The legal hold on an organization now, read in a statement of its own (see startDueDeletion). */
+export async function legalHoldOf(db: Db, id: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('legal_hold_reason')
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row?.legal_hold_reason ?? null
+}
+
+/** Sets (reason) or clears (null) the organization's legal hold. */
+export async function setLegalHold(trx: Trx, id: string, reason: string | null, now: string): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set({ legal_hold_reason: reason, legal_hold_at: reason === null ? null : now })
+    .where('id', '=', id)
+    .execute()
+}
+
+export function listLegalHolds(db: Db) {
+  return db
+    .selectFrom('organizations')
+    .select(['id', 'slug', 'name', 'status', 'legal_hold_reason', 'legal_hold_at'])
+    .where('legal_hold_reason', 'is not', null)
+    .orderBy('legal_hold_at')
+    .execute()
+}
+
+/** Who holds `slug` now, if anyone: a live organization, or a deleted one whose slug is held until its purge. */
+export function findSlugHolder(db: Db, slug: string) {
+  return db.selectFrom('organizations').select(['id', 'status']).where('slug', '=', slug).executeTakeFirst()
+}
+
+/** Removes the row of an organization whose purge has emptied every tenant table. */
+export async function deleteDeletedOrganization(trx: Trx, id: string): Promise<void> {
+  await trx.deleteFrom('organizations').where('id', '=', id).where('status', '=', 'deleting').execute()
+}
+
+export type CounterColumn = 'apps_count' | 'devices_count' | 'collaborators_count' | 'builds_bytes'
 
 /** Moves one of the organization's maintained counters; the caller holds the organization's write lock. */
 export async function adjustCounter(
@@ -159,4 +243,14 @@ export async function lockLiveOrganization(trx: Trx, organizationId: string): Pr
     .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
     .executeTakeFirst()
   return row !== undefined
+}
+
+/** Bytes of the organization's builds (its maintained counter), for deletion receipts. */
+export async function buildBytesOf(db: Db, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('builds_bytes')
+    .where('id', '=', organizationId)
+    .executeTakeFirst()
+  return Number(row?.builds_bytes ?? 0)
 }

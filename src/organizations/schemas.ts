@@ -1,5 +1,8 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { PATH_PARAMETER_MAX_LENGTH } from '../http/security.js'
+import { Name } from '../http/text-schemas.js'
+import { SLUG_MAX_LENGTH } from './slug.js'
 
 // organizationId / applicationId: an id or a slug, as the reference page documents.
 export const ORGANIZATION_REF_PATTERN = '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$'
@@ -7,12 +10,15 @@ export const ORGANIZATION_REF_PATTERN = '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}
 export const OrganizationParams = Type.Object({
   organizationId: Type.String({
     pattern: ORGANIZATION_REF_PATTERN,
-    maxLength: 128,
+    maxLength: SLUG_MAX_LENGTH,
     description: 'Organization unique identifier or URL-friendly slug',
   }),
 })
 
 const WebSiteUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' })
+const OrganizationName = Name({ maxLength: 128 })
+// The form of a slug (pattern, not an id, not reserved) is checked by the service, with a message saying which.
+const Slug = Type.String({ maxLength: SLUG_MAX_LENGTH })
 
 export const OrganizationSchema = Type.Object({
   id: Type.String(),
@@ -37,8 +43,8 @@ export const ListOrganizationsQuery = Type.Object({
 
 export const CreateOrganizationBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 128 }),
-    slug: Type.Optional(Type.String({ maxLength: 128 })),
+    name: OrganizationName,
+    slug: Type.Optional(Slug),
     webSiteUrl: Type.Optional(Type.Union([WebSiteUrl, Type.Null()])),
   },
   { additionalProperties: false },
@@ -46,25 +52,22 @@ export const CreateOrganizationBody = Type.Object(
 
 export const UpdateOrganizationBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    slug: Type.Optional(Type.String({ maxLength: 128 })),
+    name: Type.Optional(OrganizationName),
+    slug: Type.Optional(Slug),
     webSiteUrl: Type.Optional(Type.Union([WebSiteUrl, Type.Null()])),
   },
   { additionalProperties: false },
 )
 
-export const CheckSlugParams = Type.Object({ slug: Type.String({ maxLength: 256 }) })
+// Any length the router passes: check-slug says why a slug is unusable, a too-long one included.
+export const CheckSlugParams = Type.Object({ slug: Type.String({ maxLength: PATH_PARAMETER_MAX_LENGTH }) })
 export const CheckSlugResult = Type.Object({ valid: Type.Boolean(), reason: Type.String() })
 
 export const ActionsResult = Type.Object({ items: Type.Array(Type.String()) })
 
 export const ChangeOwnerBody = Type.Object(
   {
-    newOwner: Type.String({
-      minLength: 1,
-      maxLength: 254,
-      description: 'User id or email of a collaborator',
-    }),
+    newOwner: Name({ maxLength: 254, description: 'User id or email of a collaborator' }),
   },
   { additionalProperties: false },
 )

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import type { Organization, Role } from '../db/types.js'
+import type { Organization } from '../db/types.js'
+import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '../collaborators/repository.js'
 import { recordAudit } from '../audit/repository.js'
 import { emitEvent } from '../events/emit.js'
 import { AppError, ErrorCode } from '../http/errors.js'
@@ -12,13 +13,13 @@ import {
   findOwners,
   findSubscriptionSummaries,
   insertOrganization,
-  isSlugTaken,
   listMemberships,
   updateOrganization,
   type Membership,
   type OrganizationSortColumn,
 } from './repository.js'
 import { randomSuffix, slugify, slugProblem } from './slug.js'
+import { slugUnavailable } from './slug-availability.js'
 import { accessOrganization } from './access.js'
 import { changeOrganization } from './write.js'
 
@@ -96,24 +97,25 @@ export async function listOrganizations(
   return pageOf(await organizationViews(db, memberships), total, query)
 }
 
-/** Checks a requested slug's form and availability; returns it lower-cased. */
 /** The form of a requested slug is part of validation (3000), which comes before lookup and permission. */
 function validateSlugForm(requested: string | undefined): void {
   const problem = requested === undefined ? null : slugProblem(requested)
   if (problem) throw AppError.validation([{ path: '/body/slug', message: problem }])
 }
 
+/** Checks a requested slug's form and availability; returns it lower-cased. */
 async function claimableSlug(db: Db, requested: string, exceptOrganizationId?: string): Promise<string> {
   validateSlugForm(requested)
   const slug = requested.toLowerCase()
-  if (await isSlugTaken(db, slug, exceptOrganizationId)) throw AppError.conflict('slug is taken')
+  const reason = await slugUnavailable(db, slug, exceptOrganizationId)
+  if (reason) throw AppError.conflict(`slug ${reason}`)
   return slug
 }
 
 async function generatedSlug(db: Db, name: string): Promise<string> {
   const base = slugify(name)
   for (let candidate = base, attempt = 0; attempt < 5; attempt++, candidate = `${base}-${randomSuffix()}`) {
-    if (!(await isSlugTaken(db, candidate))) return candidate
+    if ((await slugUnavailable(db, candidate)) === null) return candidate
   }
   return `${base}-${randomSuffix()}${randomSuffix()}`
 }
@@ -121,8 +123,8 @@ async function generatedSlug(db: Db, name: string): Promise<string> {
 export async function checkSlug(db: Db, slug: string) {
   const problem = slugProblem(slug)
   if (problem) return { valid: false, reason: problem }
-  if (await isSlugTaken(db, slug.toLowerCase())) return { valid: false, reason: 'is taken' }
-  return { valid: true, reason: '' }
+  const reason = await slugUnavailable(db, slug.toLowerCase())
+  return reason ? { valid: false, reason } : { valid: true, reason: '' }
 }
 
 export interface OrganizationInput {
@@ -143,30 +145,30 @@ export async function createOrganization(
   const now = nowIso()
   const org: Organization = {
     id: newId(),
-    name: input.name.trim() || input.name,
+    name: input.name,
     slug,
     web_site_url: input.webSiteUrl ?? null,
     status: 'active',
     apps_count: 0,
     devices_count: 0,
     collaborators_count: 1,
+    builds_bytes: 0,
     created_at: now,
     updated_at: now,
     deleted_at: null,
+    legal_hold_reason: null,
+    legal_hold_at: null,
   }
   await db.transaction().execute(async (trx) => {
     await insertOrganization(trx, org)
-    await trx
-      .insertInto('collaborators')
-      .values({
-        id: newId(),
-        organization_id: org.id,
-        user_id: auth.userId,
-        role: 'owner',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute()
+    await insertCollaborator(trx, {
+      id: newId(),
+      organization_id: org.id,
+      user_id: auth.userId,
+      role: 'owner',
+      created_at: now,
+      updated_at: now,
+    })
     await recordAudit(trx, {
       organizationId: org.id,
       action: 'organization.create',
@@ -227,28 +229,11 @@ export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwn
     ref,
     Permission.OrganizationOwnerChange,
     async ({ trx, org, audit, emit }) => {
-      const target = await trx
-        .selectFrom('collaborators')
-        .innerJoin('users', 'users.id', 'collaborators.user_id')
-        .select(['collaborators.id', 'collaborators.role', 'users.id as userId', 'users.email'])
-        .where('collaborators.organization_id', '=', org.id)
-        .where(isId(newOwner) ? 'users.id' : 'users.email', '=', newOwner.trim().toLowerCase())
-        .executeTakeFirst()
+      const who = newOwner.trim().toLowerCase()
+      const target = await findCollaboratorOfUser(trx, org.id, isId(who) ? { id: who } : { email: who })
       if (!target) throw AppError.notFound()
       if (target.role === 'owner') throw AppError.conflict('already the owner')
-      const now = nowIso()
-      // Demote first: the one-owner index must never see two owners, even inside the transaction.
-      await trx
-        .updateTable('collaborators')
-        .set({ role: 'admin' satisfies Role, updated_at: now })
-        .where('organization_id', '=', org.id)
-        .where('role', '=', 'owner')
-        .execute()
-      await trx
-        .updateTable('collaborators')
-        .set({ role: 'owner', updated_at: now })
-        .where('id', '=', target.id)
-        .execute()
+      await transferOwnership(trx, org.id, target.id, nowIso())
       await audit('organization.ownerChange', 'organization', org.id)
       // Only the owner may change owners, so the previous owner is the caller.
       await emit('organization.owner_changed', {

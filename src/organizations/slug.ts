@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 
 // Slugs address organizations in URLs next to their ids, so they must never look like an id (24 hex) and
 // never shadow a route or a word the product reserves.
+/** The one limit on a slug's length: at creation, in path parameters and in check-slug. */
+export const SLUG_MAX_LENGTH = 128
+
 export const SLUG_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9-]+[a-zA-Z0-9]$'
 const SLUG_RE = new RegExp(SLUG_PATTERN)
 
@@ -50,7 +53,7 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
 
 /** Why `slug` cannot be used, or null when its form is acceptable (availability is checked separately). */
 export function slugProblem(slug: string): string | null {
-  if (slug.length < 3 || slug.length > 128) return 'must be 3 to 128 characters'
+  if (slug.length < 3 || slug.length > SLUG_MAX_LENGTH) return `must be 3 to ${SLUG_MAX_LENGTH} characters`
   if (!SLUG_RE.test(slug)) return 'may contain only letters, digits and inner hyphens'
   if (/^[a-fA-F0-9]{24}$/.test(slug)) return 'must not look like an id (24 hex characters)'
   if (RESERVED_SLUGS.has(slug.toLowerCase())) return 'is reserved'

@@ -5,7 +5,7 @@ import { emitEvent, organizationRef } from '../events/emit.js'
 import type { EventType } from '../events/types.js'
 import { authorize, type Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
-import { resolveMembership } from './access.js'
+import { lockOrganization } from './access.js'
 import { lockLiveOrganization, type Membership } from './repository.js'
 
 /**
@@ -43,8 +43,8 @@ export interface OrganizationChange extends Membership {
 /**
  * A member's write into the organization named by `ref`: one transaction that, in a single query, finds the
  * organization, checks the caller is a member (3001) and takes the write lock above; then checks `permission`
- * (4003) and runs `work`. Membership and role are read under the lock, so a member removed or demoted while
- * the request was in flight writes nothing.
+ * (4003) and runs `work`. The role checked is the one the caller holds at commit (see `lockOrganization`), so
+ * a member removed or demoted while the request was in flight writes nothing.
  */
 export async function changeOrganization<T>(
   db: Db,
@@ -54,7 +54,7 @@ export async function changeOrganization<T>(
   work: (change: OrganizationChange) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    const membership = await resolveMembership(trx, auth, ref, { lock: 'write' })
+    const membership = await lockOrganization(trx, auth, ref, 'write')
     authorize(membership.role, permission)
     const organizationId = membership.org.id
     return work({

@@ -1,46 +1,25 @@
+import { progressBar, type ProgressStream } from '../cli/progress.js'
 import type { SeedProgress, SeedResult } from './seed.js'
 
-/** Where progress goes: stderr in the CLI, a string buffer in tests. */
-export interface ProgressStream {
-  isTTY?: boolean
-  write(text: string): unknown
-}
+export type { ProgressStream }
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
-/**
- * Reports seeding progress for a human. On a terminal it redraws one line in place (at most ten times a
- * second); in a log or a pipe, where `\r` would pile up, it writes one line per tenth of the work.
- */
+/** `orgspace seed`'s progress (a bar on a terminal, lines elsewhere), then a one-line summary. */
 export function progressReporter(stream: ProgressStream) {
-  let lastDraw = -Infinity
-  let lastTenth = 0
-  let drawn = false
-
-  const line = ({ phase, done, total, elapsedMs }: SeedProgress) => {
-    const seconds = elapsedMs / 1000
-    const rate = seconds > 0 ? done / seconds : 0
-    const percent = total > 0 ? (done * 100) / total : 100
-    return `seed: ${number.format(done)}/${number.format(total)} rows (${percent.toFixed(1)}%), ${phase}, ${number.format(rate)} rows/s`
-  }
-
+  const bar = progressBar(stream, 'seed', 'rows')
   return {
     update(progress: SeedProgress): void {
-      if (stream.isTTY) {
-        if (progress.elapsedMs - lastDraw < 100 && progress.done < progress.total) return
-        lastDraw = progress.elapsedMs
-        drawn = true
-        stream.write(`\r${line(progress)}\x1b[K`)
-        return
-      }
-      const tenth = progress.total > 0 ? Math.floor((progress.done * 10) / progress.total) : 10
-      if (tenth <= lastTenth) return
-      lastTenth = tenth
-      stream.write(`${line(progress)}\n`)
+      bar.update(progress.done, progress.total, progress.phase, progress.elapsedMs)
+    },
+
+    /** Ends the bar without a summary (the seeding failed). */
+    stop(): void {
+      bar.stop()
     },
 
     finish(result: SeedResult): void {
-      if (drawn) stream.write('\n')
+      bar.stop()
       const { counts } = result
       const seconds = result.elapsedMs / 1000
       stream.write(

@@ -53,6 +53,20 @@ export function findSubscription(
     .executeTakeFirst()
 }
 
+/** Subscription states that still bill the customer and so block deletion. */
+const BLOCKING_STATUSES = ['active', 'trialing', 'past_due'] as const
+
+/** The organization's subscriptions that block its deletion, oldest first. */
+export function blockingSubscriptions(db: Db, organizationId: string) {
+  return db
+    .selectFrom('subscriptions')
+    .select(['id', 'status'])
+    .where('organization_id', '=', organizationId)
+    .where('status', 'in', [...BLOCKING_STATUSES])
+    .orderBy('created_at')
+    .execute()
+}
+
 export async function insertSubscription(trx: Trx, row: SubscriptionsTable): Promise<void> {
   await trx.insertInto('subscriptions').values(row).execute()
 }

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ok, Ok, responses } from '../http/envelope.js'
+import { answers, conflict, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import {
   CreateSubscriptionBody,
@@ -17,12 +19,14 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     base,
     {
+      config: { permission: Permission.BillingList },
       schema: {
+        operationId: 'listSubscriptions',
         tags,
         summary: 'List subscriptions',
         params: OrganizationParams,
         querystring: SubscriptionListQuery,
-        response: responses({ 200: Ok(SubscriptionPage) }),
+        response: { 200: Ok(SubscriptionPage, "One page of the organization's subscriptions") },
       },
     },
     async (request) =>
@@ -39,12 +43,14 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
+      config: { permission: Permission.BillingCreate },
       schema: {
+        operationId: 'createSubscription',
         tags,
         summary: 'Record a subscription',
         params: OrganizationParams,
         body: CreateSubscriptionBody,
-        response: responses({ 200: Ok(SubscriptionSchema) }),
+        response: { 200: Ok(SubscriptionSchema, 'The new subscription') },
       },
     },
     async (request) =>
@@ -54,11 +60,19 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/:subscriptionId/cancel`,
     {
+      config: {
+        permission: Permission.BillingCancel,
+        errors: [
+          answers(ErrorCode.EntityNotFound, 'no such subscription in the organization'),
+          conflict('already canceled'),
+        ],
+      },
       schema: {
+        operationId: 'cancelSubscription',
         tags,
         summary: 'Cancel a subscription',
         params: SubscriptionParams,
-        response: responses({ 200: Ok(SubscriptionSchema) }),
+        response: { 200: Ok(SubscriptionSchema, 'The subscription, canceled') },
       },
     },
     async (request) =>

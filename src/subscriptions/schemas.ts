@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
 const LiveStatus = Type.Union([Type.Literal('active'), Type.Literal('trialing'), Type.Literal('past_due')])
@@ -26,7 +27,7 @@ export const SubscriptionParams = Type.Object({
 
 export const CreateSubscriptionBody = Type.Object(
   {
-    plan: Type.String({ minLength: 1, maxLength: 64 }),
+    plan: Name({ maxLength: 64 }),
     status: Type.Optional(
       Type.Union(LiveStatus.anyOf, { description: 'As the billing provider reports it; default active' }),
     ),

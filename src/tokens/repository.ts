@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { Db } from '../db/connect.js'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { TokensTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 
@@ -21,6 +21,30 @@ export function findTokenWithUser(db: Db, tokenId: string) {
     ])
     .where('tokens.id', '=', tokenId)
     .executeTakeFirst()
+}
+
+/**
+ * How many unexpired tokens the user holds, with the user's row locked (PostgreSQL) so that two concurrent
+ * creations cannot both pass a cap; on SQLite the write transaction already serialises them.
+ */
+export async function countLiveTokensLocked(trx: Trx, userId: string, now: string): Promise<number> {
+  if (isPostgres(trx))
+    await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute()
+  return countRows(
+    trx
+      .selectFrom('tokens')
+      .where('user_id', '=', userId)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])),
+  )
+}
+
+/** Tokens the user holds for one organization die with the membership they came from. */
+export async function deleteScopedTokens(trx: Trx, userId: string, organizationId: string): Promise<void> {
+  await trx
+    .deleteFrom('tokens')
+    .where('user_id', '=', userId)
+    .where('organization_id', '=', organizationId)
+    .execute()
 }
 
 export async function insertToken(db: Db, token: TokenRow): Promise<void> {

@@ -1,5 +1,8 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
+import { ORGANIZATION_REF_PATTERN } from '../organizations/schemas.js'
+import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
 
 const TokenFields = {
   id: Type.String(),
@@ -20,10 +23,10 @@ export const TokenPage = Paginated(TokenSchema)
 
 export const CreateTokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 128 }),
+    name: Name({ maxLength: 128 }),
     expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     organizationId: Type.Optional(
-      Type.String({ pattern: '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$', maxLength: 128 }),
+      Type.String({ pattern: ORGANIZATION_REF_PATTERN, maxLength: SLUG_MAX_LENGTH }),
     ),
   },
   { additionalProperties: false },

@@ -1,8 +1,9 @@
-import type { Db } from '../db/connect.js'
+import { inTransaction, type Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import {
+  countLiveTokensLocked,
   countTokensOfUser,
   deleteTokenOfUser,
   findTokenWithUser,
@@ -67,8 +68,16 @@ export function tokenView(row: {
   }
 }
 
-/** Creates a token for `userId` and returns it with its value, which is never retrievable again. */
-export async function createToken(db: Db, userId: string, input: NewToken) {
+/**
+ * Creates a token for `userId` and returns it with its value, which is never retrievable again. With
+ * `maxLive`, refuses (5001) once the user holds that many unexpired tokens.
+ */
+export async function createToken(
+  db: Db,
+  userId: string,
+  input: NewToken,
+  { maxLive }: { maxLive?: number } = {},
+) {
   const id = newId()
   const { token, secretHash } = issueSecret(id)
   const createdAt = new Date()
@@ -84,7 +93,11 @@ export async function createToken(db: Db, userId: string, input: NewToken) {
         ? null
         : new Date(createdAt.getTime() + input.expiresInDays * DAY_MS).toISOString(),
   }
-  await insertToken(db, row)
+  await inTransaction(db, async (trx) => {
+    if (maxLive !== undefined && (await countLiveTokensLocked(trx, userId, row.created_at)) >= maxLive)
+      throw AppError.conflict(`a user holds at most ${maxLive} live tokens; revoke one first`)
+    await insertToken(trx, row)
+  })
   return { ...tokenView(row), token }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
+import { answers, DeleteResult, ok, Ok } from '../http/envelope.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { Permission } from '../http/permissions.js'
 import { changeOrganization } from '../organizations/write.js'
@@ -8,6 +8,7 @@ import { createToken, listTokens, revokeToken, type AuthContext } from '../token
 import { UserSchema } from './schemas.js'
 
 const tags = ['Users']
+const scopedToken = answers(ErrorCode.Forbidden, 'the token is scoped to one organization')
 
 /** Token management needs a full token: a token scoped to one organization must not mint broader ones. */
 function requireUnscoped(auth: AuthContext): void {
@@ -17,34 +18,50 @@ function requireUnscoped(auth: AuthContext): void {
 export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/users/me',
-    { schema: { tags, summary: 'The calling user', response: responses({ 200: Ok(UserSchema) }) } },
+    {
+      schema: {
+        operationId: 'getCurrentUser',
+        tags,
+        summary: 'The calling user',
+        response: { 200: Ok(UserSchema, 'The user the token belongs to') },
+      },
+    },
     async (request) => ok({ id: request.auth.userId, email: request.auth.email, name: request.auth.name }),
   )
 
   app.post(
     '/users/me/tokens',
     {
+      config: {
+        errors: [
+          scopedToken,
+          answers(ErrorCode.EntityNotFound, '`organizationId` names no organization you belong to'),
+        ],
+      },
       schema: {
+        operationId: 'createToken',
         tags,
         summary: 'Create an API token',
+        description: 'With `organizationId`, the token reaches only that organization.',
         body: CreateTokenBody,
-        response: responses({ 200: Ok(NewTokenSchema) }),
+        response: { 200: Ok(NewTokenSchema, 'The new token; `token` is shown this once') },
       },
     },
     async (request) => {
       requireUnscoped(request.auth)
       const { organizationId, ...rest } = request.body
       const { userId } = request.auth
+      const limit = { maxLive: app.config.TOKENS_PER_USER }
       const token =
         organizationId === undefined
-          ? await createToken(app.db, userId, { ...rest, organizationId: null })
+          ? await createToken(app.db, userId, { ...rest, organizationId: null }, limit)
           : // A scoped token is a row of its organization: created under its lock, like any write into it.
             await changeOrganization(
               app.db,
               request.auth,
               organizationId,
               Permission.OrganizationGet,
-              ({ trx, org }) => createToken(trx, userId, { ...rest, organizationId: org.id }),
+              ({ trx, org }) => createToken(trx, userId, { ...rest, organizationId: org.id }, limit),
             )
       return ok(token)
     },
@@ -53,11 +70,13 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/users/me/tokens',
     {
+      config: { errors: [scopedToken] },
       schema: {
+        operationId: 'listTokens',
         tags,
         summary: 'List your API tokens',
         querystring: TokenListQuery,
-        response: responses({ 200: Ok(TokenPage) }),
+        response: { 200: Ok(TokenPage, 'One page of your tokens, without their secrets') },
       },
     },
     async (request) => {
@@ -69,11 +88,13 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/users/me/tokens/:tokenId',
     {
+      config: { errors: [scopedToken, answers(ErrorCode.EntityNotFound, 'no such token of yours')] },
       schema: {
+        operationId: 'revokeToken',
         tags,
         summary: 'Revoke an API token',
         params: TokenParams,
-        response: responses({ 200: Ok(DeleteResult) }),
+        response: { 200: Ok(DeleteResult, 'The token no longer works', { delete: 'OK' }) },
       },
     },
     async (request) => {

@@ -1,11 +1,7 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { User } from '../db/types.js'
-import { findUserByEmail } from './repository.js'
-
-export function userView(user: Pick<User, 'id' | 'email' | 'name'>) {
-  return { id: user.id, email: user.email, name: user.name }
-}
+import { findUserByEmail, insertUserUnlessTaken } from './repository.js'
 
 /**
  * Finds the user with this email or creates it. Emails are stored lower-case. Two callers racing on one new
@@ -20,12 +16,7 @@ export async function findOrCreateUser(
   const existing = await findUserByEmail(db, normalized)
   if (existing) return { user: existing, created: false }
   const user: User = { id: newId(), email: normalized, name: name ?? '', created_at: nowIso() }
-  const inserted = await db
-    .insertInto('users')
-    .values(user)
-    .onConflict((oc) => oc.column('email').doNothing())
-    .executeTakeFirst()
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { user, created: true }
+  if (await insertUserUnlessTaken(db, user)) return { user, created: true }
   const winner = await findUserByEmail(db, normalized)
   if (!winner) throw new Error('user vanished after a conflicting insert')
   return { user: winner, created: false }

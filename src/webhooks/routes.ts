@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DeleteResult, ok, Ok, responses } from '../http/envelope.js'
+import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
+import { ErrorCode } from '../http/errors.js'
+import { Permission } from '../http/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import {
   CreatedWebhookSchema,
@@ -25,19 +27,22 @@ import {
 
 const tags = ['Webhooks']
 const base = '/organizations/:organizationId/webhooks'
-const who = 'Required Permission: base.organization.webhook.* (owner, admin).'
+const noSuchWebhook = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint in the organization')
+const noSuchDelivery = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint or delivery')
+const disabled = conflict('the endpoint is disabled; enable it first')
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     base,
     {
+      config: { permission: Permission.WebhookList },
       schema: {
+        operationId: 'listWebhooks',
         tags,
         summary: "List the organization's webhook endpoints",
-        description: who,
         params: OrganizationParams,
         querystring: WebhookListQuery,
-        response: responses({ 200: Ok(WebhookPage) }),
+        response: { 200: Ok(WebhookPage, "One page of the organization's webhook endpoints") },
       },
     },
     async (request) =>
@@ -47,13 +52,19 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
+      config: {
+        permission: Permission.WebhookCreate,
+        errors: [conflict('an organization has at most 20 webhook endpoints')],
+      },
       schema: {
+        operationId: 'createWebhook',
         tags,
         summary: 'Add a webhook endpoint',
-        description: `${who} The answer holds the endpoint's signing secret, shown this once.`,
         params: OrganizationParams,
         body: CreateWebhookBody,
-        response: responses({ 200: Ok(CreatedWebhookSchema) }),
+        response: {
+          200: Ok(CreatedWebhookSchema, 'The new endpoint, with its signing secret (shown this once)'),
+        },
       },
     },
     async (request) =>
@@ -71,13 +82,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     `${base}/:webhookId`,
     {
+      config: { permission: Permission.WebhookUpdate, errors: [noSuchWebhook] },
       schema: {
+        operationId: 'updateWebhook',
         tags,
         summary: 'Change a webhook endpoint',
-        description: `${who} Disabling it gives up what is pending for it.`,
         params: WebhookParams,
         body: UpdateWebhookBody,
-        response: responses({ 200: Ok(WebhookSchema) }),
+        response: { 200: Ok(WebhookSchema, 'The endpoint as changed') },
       },
     },
     async (request) =>
@@ -96,12 +108,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     `${base}/:webhookId`,
     {
+      config: { permission: Permission.WebhookRemove, errors: [noSuchWebhook] },
       schema: {
+        operationId: 'deleteWebhook',
         tags,
         summary: 'Remove a webhook endpoint and its delivery log',
-        description: who,
         params: WebhookParams,
-        response: responses({ 200: Ok(DeleteResult) }),
+        response: { 200: Ok(DeleteResult, 'The endpoint is removed', { delete: 'OK' }) },
       },
     },
     async (request) =>
@@ -111,12 +124,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/:webhookId/test`,
     {
+      config: { permission: Permission.WebhookUpdate, errors: [noSuchWebhook, disabled] },
       schema: {
+        operationId: 'testWebhook',
         tags,
         summary: 'Send the endpoint a webhook.test event',
-        description: `${who} Answers with the delivery, pending; follow it in the delivery log.`,
         params: WebhookParams,
-        response: responses({ 200: Ok(DeliverySchema) }),
+        response: { 200: Ok(DeliverySchema, 'The test delivery, pending; follow it in the delivery log') },
       },
     },
     async (request) =>
@@ -126,13 +140,19 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/:webhookId/deliveries`,
     {
+      config: { permission: Permission.WebhookList, errors: [noSuchWebhook] },
       schema: {
+        operationId: 'listWebhookDeliveries',
         tags,
         summary: "The endpoint's delivery log, newest first",
-        description: `${who} Finished deliveries are kept for 7 days.`,
         params: WebhookParams,
         querystring: WebhookListQuery,
-        response: responses({ 200: Ok(DeliveryPage) }),
+        response: {
+          200: Ok(
+            DeliveryPage,
+            "One page of the endpoint's deliveries, newest first (finished ones are kept 7 days)",
+          ),
+        },
       },
     },
     async (request) =>
@@ -150,12 +170,16 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/:webhookId/deliveries/:deliveryId/retry`,
     {
+      config: {
+        permission: Permission.WebhookUpdate,
+        errors: [noSuchDelivery, disabled, conflict('the delivery is already pending')],
+      },
       schema: {
+        operationId: 'retryWebhookDelivery',
         tags,
         summary: 'Send a delivered or failed delivery again, now',
-        description: `${who} Same webhook-id and body as before.`,
         params: DeliveryParams,
-        response: responses({ 200: Ok(DeliverySchema) }),
+        response: { 200: Ok(DeliverySchema, 'The delivery, pending again (same webhook-id and body)') },
       },
     },
     async (request) =>

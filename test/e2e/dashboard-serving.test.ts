@@ -58,6 +58,29 @@ describe('dashboard files', () => {
     await app.close()
   })
 
+  it('answers what the file server refuses (ranges, preconditions) with the envelope 404, never a 500', async () => {
+    const app = await serve(join(dir, 'dist'))
+    const refused = [
+      { range: 'bytes=999999-' },
+      { 'if-match': '"not-this-one"' },
+      { 'if-unmodified-since': 'Thu, 01 Jan 1970 00:00:00 GMT' },
+    ]
+    for (const url of ['/assets/app-1a2b3c.js', '/index.html', '/workspaces/acme']) {
+      for (const headers of refused) {
+        const reply = await app.inject({ url, headers })
+        const label = `${url} ${JSON.stringify(headers)}`
+        expect(reply.statusCode, label).toBe(404)
+        expect(reply.json(), label).toEqual({
+          status: false,
+          error: { code: 1002, message: 'Route not found' },
+        })
+      }
+      // A range the file can satisfy is still served.
+      expect((await app.inject({ url, headers: { range: 'bytes=0-1' } })).statusCode, url).toBe(206)
+    }
+    await app.close()
+  })
+
   it('says how to build the dashboard when it has not been built', async () => {
     const app = await serve(join(dir, 'empty'))
     const reply = await app.inject({ url: '/' })

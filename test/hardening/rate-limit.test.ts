@@ -42,7 +42,7 @@ function expect429(reply: Awaited<ReturnType<typeof send>>) {
   expect(reply.headers['x-request-id']).toBeTruthy()
 }
 
-/** A forged token of the right form: the limiter keys on its id without verifying it. */
+/** A forged token of the right form: a real token's id (or a made-up one) with a made-up secret. */
 const forged = (id: string) => `osk_${id}_${'A'.repeat(43)}`
 
 describe('per-token limit', () => {
@@ -81,6 +81,38 @@ describe('per-token limit', () => {
     expect429(await send(t, { address, url: '/healthz' }))
     expect429(await send(t, { address, url: '/v1/no-such-route' }))
     expect((await send(t, { address: freshAddress(), url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('counts routes without authentication per address, whatever Bearer header comes with them', async () => {
+    const address = freshAddress()
+    const urls = ['/v1/openapi.json', '/readyz', '/healthz', '/metrics', '/v1/openapi.json']
+    // A fresh made-up token id on every request: each would have had a budget of its own if it counted.
+    for (const [i, url] of urls.entries()) {
+      const token = forged(i.toString(16).padStart(24, 'c'))
+      expect((await send(t, { token, address, url })).statusCode, url).toBe(200)
+    }
+    expect429(await send(t, { token: forged('d'.repeat(24)), address, url: '/readyz' }))
+  })
+})
+
+describe('a token id with a made-up secret', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp({ ...LIMITS, RATE_LIMIT_AUTH_FAILURES: '1000' })
+  })
+  afterAll(async () => t.close())
+
+  it("spends the sender's failure budget, never the token's own", async () => {
+    const alice = await createUser(t, 'alice')
+    const id = /^osk_([a-f0-9]{24})_/.exec(alice.token)?.[1] ?? ''
+    const attacker = freshAddress()
+    for (let i = 0; i < 20; i++) {
+      const reply = await send(t, { token: forged(id), address: attacker })
+      expect(reply.json().error.code).toBe(4004)
+    }
+    const first = await send(t, { token: alice.token, address: freshAddress() })
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['x-ratelimit-remaining']).toBe('4')
   })
 })
 

@@ -9,7 +9,9 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
 import type { Resolver } from '../../src/webhooks/address-policy.js'
+import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
 import { databaseUrl } from './pg-cluster.js'
+import { useStorage } from './purge.js'
 
 export const dialect: Dialect = process.env.ORGSPACE_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite'
 
@@ -18,8 +20,11 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** A fresh, empty database of the dialect under test: a SQLite file, or a clone of the migrated PG template. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database of the dialect under test: a SQLite file, or a clone of the migrated PG template — or, with
+ * `unmigrated`, an empty PostgreSQL database (for tests of the migrations themselves).
+ */
+export async function createTestDatabase({ unmigrated = false } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'orgspace-test-'))
     return {
@@ -31,7 +36,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `orgspace_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: server })
   await admin.connect()
-  await admin.query(`create database ${name} template orgspace_template`)
+  await admin.query(`create database ${name}${unmigrated ? '' : ' template orgspace_template'}`)
   await admin.end()
   return {
     url: databaseUrl(server, name),
@@ -48,10 +53,15 @@ export interface TestApp {
   app: FastifyInstance
   db: Db
   database: DatabaseHandle
+  /** Where the app keeps builds: a folder of its own unless the test passed STORAGE_URL (an S3 server). */
+  storage: ObjectStorage
   config: Config
   url: string
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
   logs: Record<string, unknown>[]
+  /** Stops the app and closes the database as a clean shutdown does, keeping the database for inspection. */
+  stop(): Promise<void>
+  /** Stops (unless stopped) and drops the database. */
   close(): Promise<void>
 }
 
@@ -68,35 +78,48 @@ export async function buildTestApp(
   { rewriteUrl = (url) => url, resolveHost }: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
+  const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
   // Test files make hundreds of requests from one address and token; the limits' own tests turn them on.
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     PURGE_WORKER: 'off',
     EVENT_WORKER: 'off',
     RATE_LIMIT: 'off',
+    STORAGE_URL: `file:${storageDir}`,
     ...env,
     DATABASE_URL: rewriteUrl(testDb.url),
   })
   const database = openDatabase(config.DATABASE_URL)
+  const storage = await openStorage(storageSettings(config))
+  useStorage(database.db, storage)
   const logs: Record<string, unknown>[] = []
   const app = await buildApp({
     config,
     database,
+    storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     resolveHost,
   })
   await app.ready()
+  let stopped: Promise<void> | undefined
+  const stop = async () => {
+    stopped ??= app.close().then(() => database.close())
+    await stopped
+  }
   return {
     app,
     db: database.db,
     database,
+    storage,
     config,
     url: testDb.url,
     logs,
+    stop,
     async close() {
-      await app.close()
-      await database.close()
+      await stop()
+      await storage.close()
       await testDb.drop()
+      rmSync(storageDir, { recursive: true, force: true })
     },
   }
 }

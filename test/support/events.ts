@@ -7,7 +7,12 @@ import type { TestApp } from './app.js'
 
 // A delivery worker for tests, wired from configuration exactly as the server's, with a clock the test moves.
 
-export const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
+export const silent = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+}
 
 export interface ManualClock {
   now(): number

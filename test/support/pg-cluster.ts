@@ -33,6 +33,8 @@ export function freePort(): Promise<number> {
 
 export interface Cluster {
   url: string
+  /** Stops the server (as a crash or an operator would: connections cut), waits `downMs`, starts it again. */
+  restart(downMs: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -64,9 +66,16 @@ export async function startCluster({ durable = false } = {}): Promise<Cluster> {
     '-c max_connections=300',
     ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ')
-  await exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start'])
+  const start = () =>
+    exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start'])
+  await start()
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async restart(downMs) {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      await start()
+    },
     async stop() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined)
       rmSync(dir, { recursive: true, force: true })

@@ -4,6 +4,15 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
+export interface RunOptions {
+  /** Before the script; tsx by default, to run TypeScript. */
+  nodeArgs?: string[]
+  /** The repository root by default. */
+  cwd?: string
+  /** A command that runs node, e.g. ['setpriv', …]. */
+  prefix?: string[]
+}
+
 export interface Child {
   process: ChildProcess
   output(): string
@@ -18,10 +27,18 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
 
-/** Starts `node --import tsx <script> …args` from the repository root with `env` added to this process's. */
-export function startNode(script: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
+/**
+ * Starts `node --import tsx <script> …args` from the repository root with `env` added to this process's
+ * (other node arguments and folder with `options`).
+ */
+export function startNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  { nodeArgs = ['--import', 'tsx'], cwd = ROOT }: Pick<RunOptions, 'nodeArgs' | 'cwd'> = {},
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -31,6 +48,36 @@ export function startNode(script: string, args: string[], env: Record<string, st
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   return { process: child, output: () => output, exited: once(child, 'exit') }
+}
+
+export interface Run {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node [nodeArgs…] <script> …args` to its end, stdout and stderr apart. */
+export async function runNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  { nodeArgs = ['--import', 'tsx'], cwd = ROOT, prefix = [] }: RunOptions = {},
+): Promise<Run> {
+  const [command = process.execPath, ...before] = [...prefix, process.execPath]
+  const child = spawn(command, [...before, ...nodeArgs, script, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  live.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
+  live.delete(child)
+  return { code, signal, stdout, stderr }
 }
 
 /** Starts the real server (`src/server.ts`) on a free port and resolves with its base URL once it listens. */

@@ -1,28 +1,64 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/connect.js'
-import { tenantTables } from '../../src/deletion/tables.js'
+import { ORGANIZATION_TABLES } from './tenant-tables.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
+import type { ObjectStorage } from '../../src/storage/storage.js'
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined }
+const silent = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+}
 
-export function testWorker(db: Db, options: { batchTargetMs?: number; leaseMs?: number } = {}): PurgeWorker {
+// The storage each test app keeps its builds in, so a worker purging its database removes objects from the same.
+const storages = new WeakMap<Db, ObjectStorage>()
+
+export function useStorage(db: Db, storage: ObjectStorage): void {
+  storages.set(db, storage)
+}
+
+export interface TestWorkerOptions {
+  batchTargetMs?: number
+  leaseMs?: number
+  objectBatch?: number
+  storage?: ObjectStorage
+  /** A clock moved forward instead of sleeping, for scheduled deletions. */
+  clock?: () => number
+  slugQuarantineSeconds?: number
+}
+
+export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker {
+  const storage = options.storage ?? storages.get(db)
+  if (!storage) throw new Error('no storage for this database: build the app with buildTestApp, or pass one')
   return new PurgeWorker(db, {
     batchTargetMs: options.batchTargetMs ?? 5,
     pollMs: 20,
     leaseMs: options.leaseMs ?? 30_000,
     logger: silent,
+    clock: options.clock,
+    slugQuarantineSeconds: options.slugQuarantineSeconds,
+    storage,
+    objectBatch: options.objectBatch,
   })
 }
 
-/** Purges everything that is waiting, in this process, and returns when nothing is left to do. */
-export async function purgeNow(db: Db): Promise<void> {
-  await testWorker(db).drain()
+/** Purges everything that is waiting (and due by `options.clock`), in this process, until nothing is left. */
+export async function purgeNow(db: Db, options: TestWorkerOptions = {}): Promise<void> {
+  await testWorker(db, options).drain()
 }
 
-/** Rows per tenant table that still carry `organizationId` (plus the organizations row itself). */
-export async function rowsOf(db: Db, organizationId: string): Promise<Record<string, number>> {
+/**
+ * Rows per tenant table that still carry `organizationId` (plus the organizations row itself), over the
+ * hand-written list of tenant tables and the `extra` ones a test created itself.
+ */
+export async function rowsOf(
+  db: Db,
+  organizationId: string,
+  extra: string[] = [],
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
-  for (const table of [...(await tenantTables(db)), 'deletions']) {
+  for (const table of [...ORGANIZATION_TABLES, ...extra, 'deletions']) {
     const r = await sql<{
       n: number
     }>`select count(*) as n from ${sql.table(table)} where organization_id = ${organizationId}`.execute(db)

@@ -1,0 +1,299 @@
+import { randomBytes } from 'node:crypto'
+import { openAsBlob } from 'node:fs'
+import { copyFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { Readable } from 'node:stream'
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { loadConfig } from '../../src/config.js'
+import { openDatabase } from '../../src/db/connect.js'
+import { newId, nowIso } from '../../src/db/ids.js'
+import { seedOrganization } from '../../src/seed/seed.js'
+import { buildKey } from '../../src/storage/keys.js'
+import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
+import { createToken } from '../../src/tokens/service.js'
+import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s3.js'
+import type { DialectContext } from '../context.js'
+import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
+import { round } from '../stats.js'
+
+// Scenario 7 — builds in storage, on each backend, each figure beside the same work done without orgspace:
+// - upload: POST …/builds of one file (multipart, streamed, hashed, flushed to storage, committed) in MB/s, against
+//   copying the same file on the same disk and flushing it;
+// - purge: DELETE of an organization with N builds until its receipt is completed (rows and objects), in objects/s,
+//   against removing the same number of objects directly (the folder with rm -r; the S3 keys with DeleteObjects).
+
+export type StorageBackend = 'file' | 's3'
+
+export interface StorageBackendResult {
+  backend: StorageBackend
+  upload: {
+    bytes: number
+    seconds: number
+    mbPerSecond: number
+    copy: { seconds: number; mbPerSecond: number }
+    ratio: number
+  }
+  purge: {
+    objects: number
+    seconds: number
+    objectsPerSecond: number
+    direct: { seconds: number; objectsPerSecond: number }
+    ratio: number
+  }
+}
+
+export interface StorageResult {
+  backends: StorageBackendResult[]
+  /** Backends not measured, and why. */
+  skipped: Record<string, string>
+}
+
+const MB = 1024 * 1024
+const OBJECT_BYTES = 1024
+const PARALLEL_PUTS = 16
+
+/** Median of a few runs: one slow run on a shared machine should not be the figure. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now()
+  await work()
+  return (performance.now() - started) / 1000
+}
+
+async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += PARALLEL_PUTS)
+    await Promise.all(
+      keys
+        .slice(i, i + PARALLEL_PUTS)
+        .map((key) =>
+          storage.put(key, Readable.from([randomBytes(OBJECT_BYTES)]), 'application/octet-stream'),
+        ),
+    )
+}
+
+interface Bench {
+  url: string
+  server: ServerProcess
+  storage: ObjectStorage
+}
+
+/** An organization with one app, `builds` builds written straight into storage and the table. */
+async function organizationWithBuilds(bench: Bench, builds: number) {
+  const handle = openDatabase(bench.url, { poolSize: 2 })
+  try {
+    const { db } = handle
+    const seeded = await seedOrganization(db, { owner: 'storage@bench.test', apps: 1 })
+    const app = await db
+      .selectFrom('apps')
+      .select('id')
+      .where('organization_id', '=', seeded.organizationId)
+      .executeTakeFirstOrThrow()
+    const ids = Array.from({ length: builds }, () => newId())
+    await putObjects(
+      bench.storage,
+      ids.map((id) => buildKey(seeded.organizationId, app.id, id)),
+    )
+    const rows = ids.map((id) => ({
+      organization_id: seeded.organizationId,
+      id,
+      app_id: app.id,
+      file_name: 'b.apk',
+      content_type: 'application/octet-stream',
+      size: OBJECT_BYTES,
+      sha256: '0'.repeat(64),
+      version_name: null,
+      version_code: null,
+      changelog: null,
+      tags: '[]',
+      deployer: null,
+      uploaded_by: seeded.ownerId,
+      app_token_id: null,
+      created_at: nowIso(),
+    }))
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto('builds')
+        .values(rows.slice(i, i + 500))
+        .execute()
+    await db
+      .updateTable('organizations')
+      .set({ builds_bytes: builds * OBJECT_BYTES })
+      .where('id', '=', seeded.organizationId)
+      .execute()
+    const { token } = await createToken(db, seeded.ownerId, { name: 'bench' })
+    return { organizationId: seeded.organizationId, appId: app.id, token }
+  } finally {
+    await handle.close()
+  }
+}
+
+async function measureUpload(bench: Bench, file: string, bytes: number, scratch: string, runs: number) {
+  const { organizationId, appId, token } = await organizationWithBuilds(bench, 0)
+  const upload = async () => {
+    const form = new FormData()
+    form.append('file', await openAsBlob(file), 'bench.apk')
+    const reply = await fetch(
+      `${bench.server.baseUrl}/v1/organizations/${organizationId}/apps/${appId}/builds`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      },
+    )
+    if (reply.status !== 200) throw new Error(`upload answered ${reply.status}: ${await reply.text()}`)
+  }
+  // The same bytes copied on the same disk and flushed, as the filesystem backend flushes every build.
+  const copy = async () => {
+    const target = join(scratch, `copy-${newId()}`)
+    await copyFile(file, target)
+    const handle = await open(target, 'r+')
+    await handle.sync()
+    await handle.close()
+    await rm(target)
+  }
+  const ours: number[] = []
+  const theirs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    ours.push(await timed(upload))
+    theirs.push(await timed(copy))
+  }
+  const seconds = median(ours)
+  const copySeconds = median(theirs)
+  return {
+    bytes,
+    seconds: round(seconds, 3),
+    mbPerSecond: round(bytes / MB / seconds, 1),
+    copy: { seconds: round(copySeconds, 3), mbPerSecond: round(bytes / MB / copySeconds, 1) },
+    ratio: round(copySeconds / seconds, 3),
+  }
+}
+
+async function measurePurge(bench: Bench, builds: number, timeoutMs: number) {
+  const { organizationId, token } = await organizationWithBuilds(bench, builds)
+  const answer = await fetch(`${bench.server.baseUrl}/v1/organizations/${organizationId}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}` },
+  })
+  if (answer.status !== 200) throw new Error(`DELETE answered ${answer.status}`)
+  const { deletionId } = ((await answer.json()) as { data: { deletionId: string } }).data
+  const deadline = Date.now() + timeoutMs
+  let receipt: { status: string; requestedAt: string; completedAt: string | null } | undefined
+  for (;;) {
+    const reply = await fetch(`${bench.server.baseUrl}/v1/deletions/${deletionId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    receipt = ((await reply.json()) as { data: typeof receipt }).data
+    if (receipt?.status === 'completed' && receipt.completedAt) break
+    if (Date.now() > deadline) throw new Error(`purge not completed after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  const seconds = (Date.parse(receipt.completedAt ?? '') - Date.parse(receipt.requestedAt)) / 1000
+
+  // The floor: the same number of objects written again, then removed without orgspace.
+  const prefix = `direct-${newId()}/`
+  await putObjects(
+    bench.storage,
+    Array.from({ length: builds }, () => `${prefix}${newId()}`),
+  )
+  const direct = await timed(() => removeDirectly(bench, prefix))
+  return {
+    objects: builds,
+    seconds: round(seconds, 3),
+    objectsPerSecond: Math.round(builds / seconds),
+    direct: { seconds: round(direct, 3), objectsPerSecond: Math.round(builds / direct) },
+    ratio: round(direct / seconds, 3),
+  }
+}
+
+/** What an operator would do by hand: rm -r of the folder, or listing the keys and deleting them 1000 at a time. */
+async function removeDirectly(bench: Bench, prefix: string): Promise<void> {
+  const settings = bench.storage.settings
+  if (settings.kind === 'file') return rm(join(settings.root, prefix), { recursive: true, force: true })
+  const client = new S3Client({
+    endpoint: settings.endpoint,
+    region: settings.region || 'us-east-1',
+    forcePathStyle: settings.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  })
+  const full = `${settings.prefix}/${prefix}`
+  try {
+    for (;;) {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: full, MaxKeys: 1000 }),
+      )
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []))
+      if (keys.length === 0) return
+      await client.send(
+        new DeleteObjectsCommand({ Bucket: settings.bucket, Delete: { Objects: keys, Quiet: true } }),
+      )
+    }
+  } finally {
+    client.destroy()
+  }
+}
+
+async function runBackend(
+  context: DialectContext,
+  backend: StorageBackend,
+  storageEnv: Record<string, string>,
+  scratch: string,
+): Promise<StorageBackendResult> {
+  const { plan } = context
+  const url = await context.store.create(`t_storage_${backend}`)
+  const storage = await openStorage(storageSettings(loadConfig(storageEnv)))
+  const env = {
+    ...storageEnv,
+    DATABASE_URL: url,
+    PURGE_WORKER: 'on',
+    BUILD_MAX_BYTES: String(plan.storage.uploadBytes + MB),
+    REQUEST_TIMEOUT_MS: '600000',
+  }
+  const server = await startServer('orgspace', env)
+  const bench: Bench = { url, server, storage }
+  try {
+    const file = join(scratch, 'build.bin')
+    await writeFile(file, randomBytes(plan.storage.uploadBytes))
+    context.log(
+      `storage (${backend}): uploading ${plan.storage.uploadBytes / MB} MB, ${plan.storage.uploadRuns} times`,
+    )
+    const upload = await measureUpload(
+      bench,
+      file,
+      plan.storage.uploadBytes,
+      scratch,
+      plan.storage.uploadRuns,
+    )
+    context.log(`storage (${backend}): purging an organization with ${plan.storage.builds} builds`)
+    const purge = await measurePurge(bench, plan.storage.builds, plan.load.maxWaitMs)
+    return { backend, upload, purge }
+  } finally {
+    await server.stop()
+    await storage.close()
+  }
+}
+
+export async function runStorage(context: DialectContext): Promise<StorageResult> {
+  const result: StorageResult = { backends: [], skipped: {} }
+  // Scratch files and the filesystem storage share the repository's disk, so the baseline copies where orgspace writes.
+  const scratch = await mkdtemp(join(REPO_ROOT, 'bench/results/tmp/storage-'))
+  let s3: S3Server | undefined
+  try {
+    result.backends.push(
+      await runBackend(context, 'file', { STORAGE_URL: `file:${join(scratch, 'objects')}` }, scratch),
+    )
+    if (!S3_AVAILABLE) result.skipped.s3 = 's3rver is not installed'
+    else {
+      s3 = await startS3Server()
+      result.backends.push(await runBackend(context, 's3', await s3.bucket(), scratch))
+    }
+  } finally {
+    await s3?.close()
+    await rm(scratch, { recursive: true, force: true })
+  }
+  return result
+}

@@ -1,0 +1,35 @@
+import { Type } from 'typebox'
+import { AppParams } from '../apps/schemas.js'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Name } from '../http/text-schemas.js'
+
+const AppTokenFields = {
+  id: Type.String(),
+  name: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+}
+
+export const AppTokenSchema = Type.Object(AppTokenFields)
+export const NewAppTokenSchema = Type.Object({
+  ...AppTokenFields,
+  token: Type.String({ description: 'Shown only once; send it as `Authorization: bearer <token>`' }),
+})
+export const AppTokenPage = Paginated(AppTokenSchema)
+
+export const CreateAppTokenBody = Type.Object(
+  {
+    name: Name({ maxLength: 128 }),
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+)
+
+export const AppTokenParams = Type.Object({
+  ...AppParams.properties,
+  tokenId: Type.String({ pattern: '^[a-fA-F0-9]{24}$' }),
+})
+export const AppTokenListQuery = Type.Object({
+  page: PageQuery.page,
+  limit: PageQuery.limit,
+})

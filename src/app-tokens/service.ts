@@ -1,0 +1,129 @@
+import type { Db, Trx } from '../db/connect.js'
+import { newId } from '../db/ids.js'
+import { existingApp } from '../apps/service.js'
+import { AppError, ErrorCode } from '../http/errors.js'
+import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
+import { Permission } from '../http/permissions.js'
+import { accessOrganization } from '../organizations/access.js'
+import { changeOrganization } from '../organizations/write.js'
+import { secretMatches } from '../tokens/secret.js'
+import type { AuthContext } from '../tokens/service.js'
+import {
+  appTokenExists,
+  countTokensOfApp,
+  deleteAppToken,
+  findAppTokenForAuth,
+  insertAppToken,
+  listTokensOfApp,
+} from './repository.js'
+import { issueAppSecret, parseAppToken } from './secret.js'
+
+// App tokens: what a CI uses to upload builds of one app (Applivery's "app tokens"). Created, listed and revoked
+// by the app's owners, admins and editors; valid only on the integration routes, and only for their app; gone
+// with the app or the organization.
+
+/** The caller of an integration route: one app, on behalf of the member who created the token. */
+export interface AppTokenAuth {
+  tokenId: string
+  organizationId: string
+  appId: string
+  createdBy: { id: string; email: string }
+}
+
+const DAY_MS = 86_400_000
+
+function tokenView(row: { id: string; name: string; created_at: string; expires_at: string | null }) {
+  return { id: row.id, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at }
+}
+
+export async function createAppToken(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  input: { name: string; expiresInDays?: number },
+) {
+  return changeOrganization(db, auth, ref, Permission.AppTokenCreate, async ({ trx, org, audit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    const id = newId()
+    const { token, secretHash } = issueAppSecret(org.id, id)
+    const createdAt = new Date()
+    const row = {
+      organization_id: org.id,
+      id,
+      app_id: app.id,
+      name: input.name,
+      secret_hash: secretHash,
+      created_by: auth.userId,
+      created_at: createdAt.toISOString(),
+      expires_at:
+        input.expiresInDays === undefined
+          ? null
+          : new Date(createdAt.getTime() + input.expiresInDays * DAY_MS).toISOString(),
+    }
+    await insertAppToken(trx, row)
+    await audit('app_token.create', 'app_token', id)
+    return { ...tokenView(row), token }
+  })
+}
+
+export async function listAppTokens(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  page: PageRequest,
+) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.AppTokenList)
+  const app = await existingApp(db, org.id, appRef)
+  const [rows, total] = await Promise.all([
+    listTokensOfApp(db, org.id, app.id, offsetOf(page), page.limit),
+    countTokensOfApp(db, org.id, app.id),
+  ])
+  return pageOf(rows.map(tokenView), total, page)
+}
+
+export async function revokeAppToken(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  tokenId: string,
+) {
+  await changeOrganization(db, auth, ref, Permission.AppTokenRemove, async ({ trx, org, audit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    if (!(await deleteAppToken(trx, org.id, app.id, tokenId.toLowerCase()))) throw AppError.notFound()
+    await audit('app_token.remove', 'app_token', tokenId.toLowerCase())
+  })
+  return { delete: 'OK' }
+}
+
+/**
+ * Resolves `Authorization: bearer <app token>` (the scheme in any case, as Applivery's uploaders send it), or
+ * throws 4002/4004/4005. A user's API token is no app token: 4004.
+ */
+export async function authenticateAppToken(
+  db: Db,
+  header: string | undefined,
+  now = Date.now(),
+): Promise<AppTokenAuth> {
+  if (header === undefined || header.trim() === '') throw new AppError(ErrorCode.NoAuthToken)
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
+  const parsed = match?.[1] ? parseAppToken(match[1]) : null
+  if (!parsed) throw new AppError(ErrorCode.InvalidToken)
+  const row = await findAppTokenForAuth(db, parsed.organizationId, parsed.id)
+  if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError(ErrorCode.InvalidToken)
+  if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new AppError(ErrorCode.TokenExpired)
+  return {
+    tokenId: row.id,
+    organizationId: row.organization_id,
+    appId: row.app_id,
+    createdBy: { id: row.created_by, email: row.creator_email },
+  }
+}
+
+/** Under the organization's write lock: a token revoked (or its app deleted) since authentication writes nothing. */
+export async function requireAppToken(trx: Trx, auth: AppTokenAuth): Promise<void> {
+  if (!(await appTokenExists(trx, auth.organizationId, auth.tokenId)))
+    throw new AppError(ErrorCode.InvalidToken)
+}

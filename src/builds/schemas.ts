@@ -1,0 +1,67 @@
+import { Type } from 'typebox'
+import { AppParams } from '../apps/schemas.js'
+import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+
+/** What a CI says about the build it uploads (Applivery's `deployer.info`). */
+export const DEPLOYER_INFO_FIELDS = [
+  'commit',
+  'commitMessage',
+  'branch',
+  'tag',
+  'buildNumber',
+  'triggerTimestamp',
+  'buildUrl',
+  'ciUrl',
+  'repositoryUrl',
+] as const
+
+export type DeployerInfoField = (typeof DEPLOYER_INFO_FIELDS)[number]
+
+export interface Deployer {
+  name: string | null
+  info: Partial<Record<DeployerInfoField, string>>
+}
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const DeployerSchema = Type.Object({
+  name: Nullable(Type.String()),
+  info: Type.Object(
+    Object.fromEntries(DEPLOYER_INFO_FIELDS.map((field) => [field, Type.Optional(Type.String())])),
+  ),
+})
+
+export const BuildSchema = Type.Object({
+  id: Type.String(),
+  applicationId: Type.String(),
+  fileName: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer({ description: 'Bytes' }),
+  sha256: Type.String({ description: 'SHA-256 of the bytes, hex; also the download ETag' }),
+  versionName: Nullable(Type.String()),
+  versionCode: Nullable(Type.String()),
+  changelog: Nullable(Type.String()),
+  tags: Type.Array(Type.String()),
+  deployer: Type.Union([DeployerSchema, Type.Null()], { description: 'The CI that uploaded it, if it said' }),
+  uploadedBy: Type.Object({ id: Type.String(), email: Type.String() }),
+  createdAt: Type.String(),
+})
+
+export const BuildPage = Paginated(BuildSchema)
+
+export const BuildListQuery = Type.Object(PageQuery)
+
+export const BuildParams = Type.Object({
+  ...AppParams.properties,
+  buildId: Type.String({ pattern: '^[a-fA-F0-9]{24}$', description: 'Build unique identifier' }),
+})
+
+/** The text parts of POST …/builds, checked as they arrive (the file part is `file`). */
+export const BuildFields = Type.Object(
+  {
+    versionName: Type.Optional(Type.String({ maxLength: 128 })),
+    versionCode: Type.Optional(Type.String({ maxLength: 64 })),
+    changelog: Type.Optional(Type.String({ maxLength: 10_000 })),
+  },
+  { additionalProperties: false },
+)

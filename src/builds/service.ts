@@ -1,0 +1,165 @@
+import { Value } from 'typebox/value'
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../db/connect.js'
+import { existingApp } from '../apps/service.js'
+import { AppError } from '../http/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
+import { Permission } from '../http/permissions.js'
+import { accessOrganization } from '../organizations/access.js'
+import { adjustCounter } from '../organizations/repository.js'
+import { changeOrganization } from '../organizations/write.js'
+import { buildKey } from '../storage/keys.js'
+import { enqueueRemoval } from '../storage/removals.js'
+import type { AuthContext } from '../tokens/service.js'
+import type { FormSpec } from './form.js'
+import { beginUpload, commitBuild, finishUpload, type BuildDetails, type Intake } from './intake.js'
+import {
+  countBuilds,
+  deleteBuild,
+  findBuild,
+  listBuilds,
+  type BuildRow,
+  type BuildSortColumn,
+  type BuildWithUploader,
+} from './repository.js'
+import { BuildFields, type Deployer } from './schemas.js'
+
+export function buildView(row: BuildWithUploader) {
+  return {
+    id: row.id,
+    applicationId: row.app_id,
+    fileName: row.file_name,
+    contentType: row.content_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    versionName: row.version_name,
+    versionCode: row.version_code,
+    changelog: row.changelog,
+    tags: JSON.parse(row.tags) as string[],
+    deployer: row.deployer === null ? null : (JSON.parse(row.deployer) as Deployer),
+    uploadedBy: { id: row.uploaded_by, email: row.uploader_email },
+    createdAt: row.created_at,
+  }
+}
+
+export type BuildView = ReturnType<typeof buildView>
+
+const SORTABLE: Record<string, BuildSortColumn> = {
+  createdAt: 'created_at',
+  size: 'size',
+  fileName: 'file_name',
+}
+
+/** An app's builds, newest first; `sort` over createdAt, size or fileName. */
+export async function listBuildsOf(
+  db: Db,
+  organizationId: string,
+  appId: string,
+  query: PageRequest & { sort?: string },
+) {
+  const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
+  const [rows, total] = await Promise.all([
+    listBuilds(db, organizationId, appId, sort, offsetOf(query), query.limit),
+    countBuilds(db, organizationId, appId),
+  ])
+  return pageOf(rows.map(buildView), total, query)
+}
+
+export async function listAppBuilds(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  query: PageRequest & { sort?: string },
+) {
+  const { org } = await accessOrganization(db, auth, ref, Permission.BuildList)
+  const app = await existingApp(db, org.id, appRef)
+  return listBuildsOf(db, org.id, app.id, query)
+}
+
+/** The build named by the path, after the membership and permission checks; 3001 when there is none. */
+export async function findVisibleBuild(
+  db: Db,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  buildId: string,
+): Promise<BuildWithUploader> {
+  const { org } = await accessOrganization(db, auth, ref, Permission.BuildGet)
+  const app = await existingApp(db, org.id, appRef)
+  const build = await findBuild(db, org.id, app.id, buildId.toLowerCase())
+  if (!build) throw AppError.notFound()
+  return build
+}
+
+export async function getBuild(db: Db, auth: AuthContext, ref: string, appRef: string, buildId: string) {
+  return buildView(await findVisibleBuild(db, auth, ref, appRef, buildId))
+}
+
+/** The row goes now; its object leaves storage through the removal queue, written in the same transaction. */
+export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef: string, buildId: string) {
+  await changeOrganization(db, auth, ref, Permission.BuildRemove, async ({ trx, org, audit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    const build = await findBuild(trx, org.id, app.id, buildId.toLowerCase())
+    if (!build) throw AppError.notFound()
+    await deleteBuild(trx, org.id, build.id)
+    await enqueueRemoval(trx, {
+      organizationId: org.id,
+      kind: 'object',
+      key: buildKey(org.id, app.id, build.id),
+    })
+    await adjustCounter(trx, org.id, 'builds_bytes', -Number(build.size))
+    await audit('build.remove', 'build', build.id)
+  })
+  return { delete: 'OK' }
+}
+
+/** The builds API's form: part `file`, and the text fields of BuildFields; anything else is refused. */
+const BUILD_FORM: FormSpec<BuildDetails> = {
+  fileField: 'file',
+  otherFiles: 'refuse',
+  accept(name) {
+    if (!Object.hasOwn(BuildFields.properties, name))
+      throw AppError.validation([{ path: `/body/${name}`, message: 'is not a known field' }])
+  },
+  parse(fields) {
+    const body = Object.fromEntries(fields)
+    const errors = [...Value.Errors(BuildFields, body)].map((error) => ({
+      path: `/body${error.instancePath}`,
+      message: error.message,
+    }))
+    if (errors.length > 0) throw AppError.validation(errors)
+    return body as BuildDetails
+  },
+}
+
+/** POST …/apps/:applicationId/builds by a member (owner, admin, editor). */
+export async function uploadBuild(
+  intake: Intake,
+  auth: AuthContext,
+  ref: string,
+  appRef: string,
+  request: FastifyRequest,
+) {
+  const target = await changeOrganization(
+    intake.db,
+    auth,
+    ref,
+    Permission.BuildUpload,
+    async ({ trx, org }) => beginUpload(trx, intake, org.id, (await existingApp(trx, org.id, appRef)).id),
+  )
+  const row: BuildRow = await finishUpload(intake, target, request, BUILD_FORM, (file, details) =>
+    changeOrganization(
+      intake.db,
+      auth,
+      target.organizationId,
+      Permission.BuildUpload,
+      async ({ trx, audit }) => {
+        const build = await commitBuild(trx, target, file, details, { userId: auth.userId, appTokenId: null })
+        await audit('build.upload', 'build', build.id)
+        return build
+      },
+    ),
+  )
+  return buildView({ ...row, uploader_email: auth.email })
+}

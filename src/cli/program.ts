@@ -1,0 +1,42 @@
+import { Command } from 'commander'
+import { deletionsCommands } from './commands/deletions.js'
+import { holdCommands } from './commands/hold.js'
+import { migrateCommand } from './commands/migrate.js'
+import { seedCommand } from './commands/seed.js'
+import { serveCommand } from './commands/serve.js'
+import { storageCommands } from './commands/storage.js'
+import { userCommands } from './commands/user.js'
+import { workerCommand } from './commands/worker.js'
+
+/**
+ * Every command, in the order `orgspace --help` lists them. A command is one file in commands/ exporting a
+ * function that adds it (and its subcommands) to the program; it imports what its action needs inside the
+ * action, so that `--help` and the other commands never load it.
+ */
+const COMMANDS: ((program: Command) => void)[] = [
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  userCommands,
+  seedCommand,
+  holdCommands,
+  deletionsCommands,
+  storageCommands,
+]
+
+/**
+ * The `orgspace` program. Commander reports usage errors itself, on stderr; exitOverride() turns its exits into
+ * exceptions, so that cli.ts alone decides exit codes. Settings made here before the commands are added are
+ * inherited by every command and subcommand.
+ */
+export function createProgram(): Command {
+  const program = new Command('orgspace')
+    .description(
+      'Organization workspaces API. Every command reads DATABASE_URL (default sqlite:./data/orgspace.db).',
+    )
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`orgspace: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError('(add --help for usage)')
+  for (const add of COMMANDS) add(program)
+  return program
+}

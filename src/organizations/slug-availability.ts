@@ -1,0 +1,28 @@
+import type { Db } from '../db/connect.js'
+import { findOpenDeletionOf, findSlugQuarantine } from '../deletion/repository.js'
+import { findSlugHolder } from './repository.js'
+
+/**
+ * Why `slug` (lower-cased, of valid form) cannot be claimed now, or null when it can. A slug is unavailable while
+ * a live organization uses it, while a deleted organization's purge has not completed and it held its slug (a
+ * grace period or a quarantine is set, CONTRACT §8), and for SLUG_QUARANTINE_SECONDS after that purge — so an
+ * old link never reaches a new owner.
+ */
+export async function slugUnavailable(
+  db: Db,
+  slug: string,
+  exceptOrganizationId?: string,
+): Promise<string | null> {
+  const holder = await findSlugHolder(db, slug)
+  if (holder && holder.id !== exceptOrganizationId) {
+    if (holder.status === 'active') return 'is taken'
+    const deletion = await findOpenDeletionOf(db, holder.id)
+    return deletion?.status === 'scheduled' && deletion.purge_at
+      ? `is held by a deleted organization that can be restored until ${deletion.purge_at}`
+      : 'is held by a deleted organization until its purge completes'
+  }
+  const quarantine = await findSlugQuarantine(db, slug, new Date().toISOString())
+  return quarantine?.slug_held_until
+    ? `belonged to a deleted organization and is free again after ${quarantine.slug_held_until}`
+    : null
+}

@@ -1,0 +1,218 @@
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import { newId, nowIso } from '../db/ids.js'
+import type { Database, ObjectRemovalKind, ObjectRemovalsTable } from '../db/types.js'
+import { organizationPrefix } from './keys.js'
+
+// The outbox of object storage. A database transaction cannot also delete a file, so whatever deletes rows that
+// own objects (a build, an app, an organization) writes here, in the same transaction, what must leave storage;
+// the purge worker then removes it (deletion/objects.ts), idempotently, under a lease, retrying with backoff.
+// An upload writes a row too before its bytes arrive: if it never commits its build, the object it may have left
+// is removed once the upload can no longer be running.
+
+export type ObjectRemoval = Selectable<ObjectRemovalsTable>
+
+export interface NewRemoval {
+  organizationId: string
+  kind: ObjectRemovalKind
+  key: string
+  deletionId?: string
+  /** Not before (an upload's deadline); now by default. */
+  availableAt?: string
+}
+
+export async function enqueueRemoval(trx: Trx, removal: NewRemoval): Promise<string> {
+  const id = newId()
+  const now = nowIso()
+  await trx
+    .insertInto('object_removals')
+    .values({
+      organization_id: removal.organizationId,
+      id,
+      kind: removal.kind,
+      object_key: removal.key,
+      deletion_id: removal.deletionId ?? null,
+      available_at: removal.availableAt ?? now,
+      lease_owner: null,
+      lease_expires_at: null,
+      error: null,
+      created_at: now,
+    })
+    .execute()
+  return id
+}
+
+/** Written by DELETE in its own transaction: everything under the organization's prefix is to go. */
+export async function enqueueOrganizationRemoval(
+  trx: Trx,
+  organizationId: string,
+  deletionId: string,
+): Promise<void> {
+  await enqueueRemoval(trx, {
+    organizationId,
+    kind: 'prefix',
+    key: organizationPrefix(organizationId),
+    deletionId,
+  })
+}
+
+/**
+ * For the purge's completion query: nothing of the deletion's organization is still queued for removal. Its own
+ * prefix leaves the queue only once a listing of it came back empty with no upload left that could still write
+ * there (deletion/objects.ts).
+ */
+export function objectsGone(eb: ExpressionBuilder<Database, 'deletions'>) {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('object_removals')
+        .select(sql`1`.as('one'))
+        .whereRef('object_removals.organization_id', '=', 'deletions.organization_id'),
+    ),
+  )
+}
+
+/**
+ * Claims one removal that is due and not leased (or whose lease expired), for `owner` until `leaseUntil`. On
+ * PostgreSQL, SKIP LOCKED lets workers claim different removals at once.
+ */
+export async function claimRemoval(
+  db: Db,
+  owner: string,
+  now: string,
+  leaseUntil: string,
+): Promise<ObjectRemoval | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const candidate = await trx
+      .selectFrom('object_removals')
+      .select(['organization_id', 'id'])
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .orderBy('available_at')
+      .orderBy('id')
+      .limit(1)
+      .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+      .executeTakeFirst()
+    if (!candidate) return undefined
+    return trx
+      .updateTable('object_removals')
+      .set({ lease_owner: owner, lease_expires_at: leaseUntil })
+      .where('organization_id', '=', candidate.organization_id)
+      .where('id', '=', candidate.id)
+      .returningAll()
+      .executeTakeFirst()
+  })
+}
+
+/** Records `removed` more objects gone and renews the lease; false when the lease was lost to another worker. */
+export async function recordRemovalProgress(
+  db: Db,
+  removal: ObjectRemoval,
+  owner: string,
+  removed: number,
+  leaseUntil: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('object_removals')
+    .set((eb) => ({ removed: eb('removed', '+', removed), lease_expires_at: leaseUntil }))
+    .where('organization_id', '=', removal.organization_id)
+    .where('id', '=', removal.id)
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** The removal is done: its row goes. */
+export async function finishRemoval(db: Db, removal: ObjectRemoval, owner: string): Promise<void> {
+  await db
+    .deleteFrom('object_removals')
+    .where('organization_id', '=', removal.organization_id)
+    .where('id', '=', removal.id)
+    .where('lease_owner', '=', owner)
+    .execute()
+}
+
+/** Gives the removal back, to be claimed again no earlier than `availableAt`. */
+export async function releaseRemoval(
+  db: Db,
+  removal: ObjectRemoval,
+  owner: string,
+  availableAt: string,
+  failure?: string,
+): Promise<void> {
+  await db
+    .updateTable('object_removals')
+    .set((eb) => ({
+      lease_owner: null,
+      lease_expires_at: null,
+      available_at: availableAt,
+      ...(failure === undefined ? {} : { error: failure, attempts: eb('attempts', '+', 1) }),
+    }))
+    .where('organization_id', '=', removal.organization_id)
+    .where('id', '=', removal.id)
+    .where('lease_owner', '=', owner)
+    .execute()
+}
+
+/** The earliest deadline of the organization's uploads that may still leave an object behind, if any. */
+export async function pendingUploadDeadline(db: Db, organizationId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('object_removals')
+    .select('available_at')
+    .where('organization_id', '=', organizationId)
+    .where('kind', '=', 'upload')
+    .orderBy('available_at')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.available_at
+}
+
+/**
+ * An upload commits: its build row is written in `trx` and its pending removal goes. False when the removal is
+ * no longer there to settle, or a worker has claimed it (the upload outlived its deadline): the upload must not
+ * commit, since its object may be removed at any moment.
+ */
+export async function settleUpload(trx: Trx, organizationId: string, removalId: string): Promise<boolean> {
+  const result = await trx
+    .deleteFrom('object_removals')
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', removalId)
+    .where('kind', '=', 'upload')
+    .where('lease_owner', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
+}
+
+/** A failed upload has removed its own object: its pending removal goes, and the organization's wait (if any) ends. */
+export async function forgetUpload(db: Db, organizationId: string, removalId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('object_removals')
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', removalId)
+      .where('kind', '=', 'upload')
+      .execute()
+    await trx
+      .updateTable('object_removals')
+      .set({ available_at: nowIso() })
+      .where('organization_id', '=', organizationId)
+      .where('kind', '=', 'prefix')
+      .where('lease_owner', 'is', null)
+      .execute()
+  })
+}
+
+/** Every removal still queued (kind and key): what `storage check` must not call a stray. */
+export function pendingRemovals(db: Db) {
+  return db.selectFrom('object_removals').select(['kind', 'object_key']).execute()
+}
+
+/** Removals queued for the organization. */
+export async function countRemovals(db: Db, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('object_removals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
