@@ -113,6 +113,19 @@ const CODES: Record<string, number[]> = {
   // App tokens: no roles, so no 4003; an app (or organization) gone since the token was made is 3001.
   'POST /v1/integrations/builds': [...BODY, 3001],
   'GET /v1/integrations/builds': [3000, 3001],
+  // CONTRACT §9: webhook endpoints are the owner's and admins' (base.organization.webhook.*).
+  'GET /v1/organizations/{organizationId}/webhooks': [3000, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks': [...BODY, 3001, 4003, 5001],
+  'PUT /v1/organizations/{organizationId}/webhooks/{webhookId}': [...BODY, 3001, 4003],
+  'DELETE /v1/organizations/{organizationId}/webhooks/{webhookId}': [...BODY, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks/{webhookId}/test': [...BODY, 3001, 4003, 5001],
+  'GET /v1/organizations/{organizationId}/webhooks/{webhookId}/deliveries': [3000, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/retry': [
+    ...BODY,
+    3001,
+    4003,
+    5001,
+  ],
 }
 
 /** The one operation whose success is not a JSON envelope: the bytes of a build, whole or a range of them. */
