@@ -14,6 +14,7 @@ import {
   type TestUser,
 } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
+import { postForm, randomFile } from './support/uploads.js'
 import { startReceiver, type Receiver } from './support/receiver.js'
 
 // Deliveries to real receivers on 127.0.0.1, every signature checked with the `standardwebhooks` package.
@@ -78,6 +79,16 @@ describe('every change', () => {
       expect((await api.delete(`${o}/collaborators/${admin.collaboratorId}`)).status).toBe(200)
       const app = (await api.post(`${o}/apps`, { name: 'Payroll' })).body.data
       expect((await api.put(`${o}/apps/${app.id}`, { description: 'pays' })).status).toBe(200)
+      const builds = `${o}/apps/${app.id}/builds`
+      const upload = async (url: string, auth: string, field: string) => {
+        const reply = await postForm(t, url, auth, [[field, randomFile(64), 'Payroll.apk']])
+        expect(reply.status, JSON.stringify(reply.body)).toBe(200)
+        return reply.body.data as { id: string }
+      }
+      const build = await upload(builds, `Bearer ${owner.token}`, 'file')
+      expect((await api.delete(`${builds}/${build.id}`)).status).toBe(200)
+      const ciToken = (await api.post(`${o}/apps/${app.id}/tokens`, { name: 'ci' })).body.data.token
+      const ciBuild = await upload('/v1/integrations/builds', `Bearer ${ciToken}`, 'build')
       expect((await api.delete(`${o}/apps/${app.id}`)).status).toBe(200)
       const device = (await api.post(`${o}/devices`, { platform: 'apple', serialNumber: 'SN-1' })).body.data
       expect((await api.delete(`${o}/devices/${device.id}`)).status).toBe(200)
@@ -98,6 +109,8 @@ describe('every change', () => {
         'app.created': 1,
         'app.updated': 1,
         'app.deleted': 1,
+        'build.uploaded': 2,
+        'build.deleted': 1,
         'device.enrolled': 1,
         'device.unenrolled': 1,
         'subscription.created': 1,
@@ -127,6 +140,15 @@ describe('every change', () => {
         actor: { id: owner.id, email: owner.email },
         app: { id: app.id, name: 'Payroll' },
       })
+      // A build uploaded by CI is told as its token's creator's.
+      const uploads = atOrg.filter((r) => r.event.type === 'build.uploaded').map((r) => r.event.data)
+      expect(uploads).toEqual([
+        expect.objectContaining({ build: expect.objectContaining({ id: build.id, applicationId: app.id }) }),
+        expect.objectContaining({
+          actor: { id: owner.id, email: owner.email },
+          build: expect.objectContaining({ id: ciBuild.id, fileName: 'Payroll.apk' }),
+        }),
+      ])
       const completed = atInstance.find((r) => r.event.type === 'organization.deletion.completed')
       expect(completed?.event.data.counts).toMatchObject({ apps: 0, devices: 0, collaborators: 2 })
       expect(completed?.event.data.requestedBy).toEqual({ id: heir.id, email: heir.email })

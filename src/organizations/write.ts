@@ -2,7 +2,7 @@ import type { Db, Trx } from '../db/connect.js'
 import { AppError } from '../http/errors.js'
 import { recordAudit } from '../audit/repository.js'
 import { emitEvent, organizationRef } from '../events/emit.js'
-import type { EventType } from '../events/types.js'
+import type { EventType, OrganizationRef } from '../events/types.js'
 import { authorize, type Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
 import { lockOrganization } from './access.js'
@@ -23,11 +23,12 @@ import { lockLiveOrganization, type Membership } from './repository.js'
 export async function writeInOrganization<T>(
   db: Db,
   organizationId: string,
-  work: (trx: Trx) => Promise<T>,
+  work: (trx: Trx, org: OrganizationRef) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    if (!(await lockLiveOrganization(trx, organizationId))) throw AppError.notFound()
-    return work(trx)
+    const org = await lockLiveOrganization(trx, organizationId)
+    if (!org) throw AppError.notFound()
+    return work(trx, organizationRef(org))
   })
 }
 
