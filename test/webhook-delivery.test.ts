@@ -22,7 +22,7 @@ import { startReceiver, type Receiver } from './support/receiver.js'
 let t: TestApp
 const receivers: Receiver[] = []
 beforeAll(async () => {
-  // The receivers are on 127.0.0.1: the address guard has its own tests (webhook-addresses.test.ts).
+  // The receivers are on 127.0.0.1: the address guard has its own tests (webhooks.test.ts, webhooks.unit.test.ts).
   t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' })
 })
 afterAll(async () => {
