@@ -3,7 +3,9 @@ import type { Command } from 'commander'
 export function workerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run the purge worker and the event delivery worker alone, without HTTP, until SIGTERM or SIGINT')
+    .description(
+      'run the purge worker and the event delivery worker alone, without HTTP, until SIGTERM or SIGINT',
+    )
     .addHelpText(
       'after',
       '\nReads DATABASE_URL, LOG_LEVEL, PURGE_BATCH_TARGET_MS, PURGE_POLL_MS, PURGE_LEASE_MS, STORAGE_URL,\n' +
