@@ -1,18 +1,20 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import type { Config } from '../config.js'
-import type { Db } from '../db/connect.js'
+import { sqlitePath, type Db } from '../db/connect.js'
 import type { AddressPolicy, Resolver } from '../webhooks/address-policy.js'
 import { endpointBacklog } from '../webhooks/queue.js'
 import { instanceBacklog } from './instance-queue.js'
 import { addressPolicy, deliveryOptions } from './options.js'
 import { outboxBacklog } from './repository.js'
+import type { Outcome, Queue } from './attempts.js'
+import { ThreadedDeliveryWorker, type Deliverer } from './threaded-worker.js'
 import { DeliveryWorker } from './worker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The server's delivery worker; null when EVENT_WORKER=off (another process delivers). */
-    deliveryWorker: DeliveryWorker | null
+    deliveryWorker: Deliverer | null
     /** The address guard organizations' webhook URLs are held to. */
     webhookPolicy: AddressPolicy
   }
@@ -70,12 +72,20 @@ export const eventsPlugin = fp<{ config: Config; resolve?: Resolver }>(
       app.decorate('deliveryWorker', null)
       return
     }
-    const options = deliveryOptions(config, app.log.child({ component: 'events' }), resolve)
-    const worker = new DeliveryWorker(app.db, {
-      ...options,
-      onOutcome: (queue, outcome) => outcomes.inc({ queue, outcome }),
+    const hooks = {
+      logger: app.log.child({ component: 'events' }),
+      onOutcome: (queue: Queue, outcome: Outcome) => outcomes.inc({ queue, outcome }),
       onRelease: () => app.purgeWorker?.kick(),
-    })
+    }
+    // On a SQLite file, in a thread of its own (see threaded-worker.ts). Not on an in-memory database, which a
+    // thread cannot share, nor with a resolver replaced by a test, which cannot be handed to a thread; PostgreSQL's
+    // driver never blocks the event loop.
+    const threaded =
+      app.dialect === 'sqlite' && sqlitePath(config.DATABASE_URL) !== ':memory:' && resolve === undefined
+    const options = threaded ? null : deliveryOptions(config, hooks.logger, resolve)
+    const worker: Deliverer = options
+      ? new DeliveryWorker(app.db, { ...options, ...hooks })
+      : new ThreadedDeliveryWorker(config, hooks)
     app.decorate('deliveryWorker', worker)
     // A write answered means its transaction committed: its event is there to dispatch now.
     app.addHook('onResponse', async (request, reply) => {
@@ -84,7 +94,7 @@ export const eventsPlugin = fp<{ config: Config; resolve?: Resolver }>(
     app.addHook('onReady', async () => worker.start())
     app.addHook('preClose', async () => {
       await worker.stop()
-      options.close()
+      options?.close()
     })
   },
   { name: 'events', dependencies: ['database', 'metrics', 'purge-worker'] },
