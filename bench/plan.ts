@@ -41,6 +41,8 @@ export interface BenchPlan {
   startupSamples: number
   /** Scenario 7: one upload of `uploadBytes` (median of `uploadRuns`), and the purge of `builds` builds. */
   storage: { uploadBytes: number; uploadRuns: number; builds: number }
+  /** Scenario 9: writes per second and seconds per phase (A B B A, `rounds` times), events in the outbox. */
+  webhooks: { ratePerSecond: number; phaseSeconds: number; rounds: number; events: number }
 }
 
 const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
@@ -62,6 +64,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     throughput: { connections: 10, seconds: 10, warmupSeconds: 2, rounds: 5 },
     startupSamples: 10,
     storage: { uploadBytes: 256 * 1024 * 1024, uploadRuns: 3, builds: 10_000 },
+    webhooks: { ratePerSecond: 50, phaseSeconds: 10, rounds: 2, events: 5_000 },
   },
   quick: {
     mode: 'quick',
@@ -79,6 +82,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     throughput: { connections: 10, seconds: 3, warmupSeconds: 1.5, rounds: 3 },
     startupSamples: 3,
     storage: { uploadBytes: 64 * 1024 * 1024, uploadRuns: 3, builds: 2_000 },
+    webhooks: { ratePerSecond: 50, phaseSeconds: 3, rounds: 1, events: 1_000 },
   },
   smoke: {
     mode: 'smoke',
@@ -90,6 +94,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     throughput: { connections: 2, seconds: 0.4, warmupSeconds: 0.1, rounds: 1 },
     startupSamples: 1,
     storage: { uploadBytes: 1024 * 1024, uploadRuns: 1, builds: 50 },
+    webhooks: { ratePerSecond: 20, phaseSeconds: 0.4, rounds: 1, events: 50 },
   },
 }
 
