@@ -14,6 +14,7 @@ import { startReceiver, type Receiver } from './support/receiver.js'
 // A real server process, killed with SIGKILL while it delivers: the one started after it delivers everything.
 
 const EVENTS = 500
+const CONCURRENCY = 16
 
 let testDb: TestDatabase
 let database: DatabaseHandle
@@ -63,7 +64,7 @@ describe('undelivered events and a SIGKILL', () => {
       WEBHOOK_URL: instanceHook.url,
       WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
       WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_CONCURRENCY: '4',
+      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
       WEBHOOK_TIMEOUT_MS: '1000',
       EVENT_POLL_MS: '50',
     }
@@ -102,7 +103,7 @@ describe('undelivered events and a SIGKILL', () => {
       const sent = [orgHook, instanceHook].flatMap((r) =>
         r.received.filter((x) => x.event.type === 'app.created'),
       )
-      expect(sent.length - 2 * EVENTS).toBeLessThanOrEqual(2 * 4)
+      expect(sent.length - 2 * EVENTS).toBeLessThanOrEqual(2 * CONCURRENCY)
     } finally {
       await kill(second, 'SIGTERM')
     }
