@@ -132,8 +132,11 @@ export async function runWebhooks(context: DialectContext): Promise<WebhooksResu
         url: receiver.url,
         events: ['*'],
       })
-      for (const org of [hooked, plain]) await writeLoad(client, org.slug, plan.ratePerSecond, 1_000) // warm-up
-      expected = Math.ceil(plan.ratePerSecond)
+      // Warm-up, one phase long: the receiver must get what it wrote into the subscribed organization.
+      for (const org of [hooked, plain]) {
+        const warm = await writeLoad(client, org.slug, plan.ratePerSecond, plan.phaseSeconds * 1000)
+        if (org === hooked) expected = warm.filter((s) => s.status === 200).length
+      }
       await until(async () => (await receiver.stats()).received >= expected, 60_000, 'the warm-up deliveries')
       for (let round = 0; round < plan.rounds; round++)
         for (const [target, org] of [
