@@ -17,6 +17,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one worker fewer than the cores: one on a two-core machine. Most test files spend their
+    // time waiting on child processes, servers and PostgreSQL rather than on the CPU, so two run side by side.
+    maxWorkers: 2,
     projects: [
       {
         extends: true as const,

@@ -17,6 +17,15 @@ async function exitCode(error: unknown): Promise<number> {
   return 1
 }
 
+// A reader that stops early (`orgspace deletions list | head`) closes the pipe: that ends the command, quietly,
+// as it does for other Unix tools, rather than with an unhandled EPIPE and its stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 try {
   await createProgram().parseAsync(process.argv)
 } catch (error) {

@@ -133,6 +133,21 @@ describe('the compiled build', SLOW, () => {
     }
   })
 
+  it('ends quietly with 0 when its reader closes the pipe early (… | head)', async () => {
+    const { spawn } = await import('node:child_process')
+    const child = spawn(process.execPath, ['bin/orgspace.js', '--help'], {
+      cwd: tree,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // The reader is gone before the first write, as `head` is once it has its lines.
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+
   it('answers a usage error with exit 2, one message on stderr and nothing on stdout', async () => {
     const runs = await Promise.all(
       [

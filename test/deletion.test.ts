@@ -239,6 +239,8 @@ describe('deletion preview', () => {
       tokens: 1,
     })
     expect(preview.body.data.counts.auditEvents).toBeGreaterThan(10)
+    // No grace period is configured here: a DELETE purges at once.
+    expect(preview.body.data.graceSeconds).toBe(0)
   })
 
   it('is for the owner only', async () => {

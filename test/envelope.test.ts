@@ -142,7 +142,8 @@ describe('unexpected errors', () => {
     try {
       const user = await createUser(broken, 'user')
       const org = await createOrg(broken, user)
-      await sql`drop table apps`.execute(broken.db)
+      // Renamed rather than dropped: builds reference it, and PostgreSQL will not drop a referenced table.
+      await sql`alter table apps rename to apps_gone`.execute(broken.db)
       const reply = await broken.app.inject({
         method: 'GET',
         url: `/v1/organizations/${org.id}/apps?name=x`,

@@ -325,6 +325,7 @@ describe('legal hold', () => {
     })
     const preview = (await as(t, owner).get(`/v1/organizations/${org.id}/deletion-preview`)).body.data
     expect(preview.blockers).toContainEqual({ type: 'legal_hold', reason: 'litigation 2026-117' })
+    expect(preview.graceSeconds).toBe(GRACE)
     expect((await as(t, owner).get(`/v1/organizations/${org.id}`)).status).toBe(200)
 
     await releaseLegalHold(t.db, org.id)

@@ -69,7 +69,15 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => ok(await deletionPreview(app.db, request.auth, request.params.organizationId)),
+    async (request) =>
+      ok(
+        await deletionPreview(
+          app.db,
+          request.auth,
+          request.params.organizationId,
+          app.config.DELETION_GRACE_SECONDS,
+        ),
+      ),
   )
 
   app.get(

@@ -25,6 +25,10 @@ export const DeletionPreview = Type.Object({
     }),
   ),
   counts: Counts,
+  graceSeconds: Type.Integer({
+    description:
+      'How long after a DELETE the organization can be restored (DELETION_GRACE_SECONDS); 0: it is purged at once',
+  }),
 })
 
 export const DeletionReceipt = Type.Object({

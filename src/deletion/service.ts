@@ -20,10 +20,10 @@ import { countOwnedRows } from './tables.js'
 import { heldFor } from './holds.js'
 
 /**
- * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, and how many
- * bytes of builds it would remove from storage.
+ * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, how many
+ * bytes of builds it would remove from storage, and how long it could be restored afterwards.
  */
-export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
+export async function deletionPreview(db: Db, auth: AuthContext, ref: string, graceSeconds: number) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
   const [blocking, counts] = await Promise.all([
     blockingSubscriptions(db, org.id),
@@ -33,6 +33,7 @@ export async function deletionPreview(db: Db, auth: AuthContext, ref: string) {
   return {
     blockers: [...hold, ...blocking.map((s) => ({ type: 'subscription', id: s.id, status: s.status }))],
     counts: { ...counts, bytes: Number(org.builds_bytes) },
+    graceSeconds,
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { AppError, type FieldError } from './errors.js'
+import { AppError, ErrorCode, type FieldError } from './errors.js'
 
 /** A key as one segment of a JSON pointer (RFC 6901), as AJV writes the paths of its errors. */
 export function pointerSegment(key: string): string {
@@ -49,6 +49,17 @@ function unexpectedBody(request: FastifyRequest): FieldError[] {
 }
 
 /**
+ * A route that names the body types it reads (`schema.consumes`, as uploads do) answers 415 / 3003 to any other,
+ * rather than treating a JSON body's fields as unknown.
+ */
+function unreadableType(request: FastifyRequest): boolean {
+  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes
+  if (consumes === undefined || request.body === undefined) return false
+  const type = (request.headers['content-type'] ?? '').split(';', 1).join('').trim().toLowerCase()
+  return !consumes.includes(type)
+}
+
+/**
  * Input no schema can refuse: a body on a route without one, and NUL characters (storable in SQLite but not in
  * PostgreSQL text, so refused everywhere for both databases to answer the same 3000). Runs after
  * authentication and before schema validation.
@@ -56,6 +67,7 @@ function unexpectedBody(request: FastifyRequest): FieldError[] {
 export async function refuseUnusableInput(request: FastifyRequest): Promise<void> {
   // An unknown route answers 1002 whatever it was sent.
   if (request.is404) return
+  if (unreadableType(request)) throw new AppError(ErrorCode.UnsupportedMediaType)
   const unexpected = unexpectedBody(request)
   if (unexpected.length > 0) throw AppError.validation(unexpected)
   const path = nulPath({ params: request.params, querystring: request.query, body: request.body })

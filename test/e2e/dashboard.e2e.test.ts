@@ -29,9 +29,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await t?.close()
   })
 
-  async function signedIn(user: TestUser, path = '/'): Promise<Page> {
+  async function signedIn(user: TestUser, path = '/', server = base): Promise<Page> {
     const page = await browser.context.newPage()
-    await page.goto(`${base}${path}`)
+    await page.goto(`${server}${path}`)
     await page.getByLabel('API token').fill(user.token)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByRole('button', { name: 'Sign out' }).waitFor()
@@ -253,6 +253,8 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     expect(await removal.locator('[data-resource="collaborators"] strong').textContent()).toBe('2')
     const blocker = page.locator(`[data-blocker="${subscriptionId}"]`)
     expect(await blocker.textContent()).toContain('The enterprise subscription is active')
+    // This instance has no grace period: the page says the deletion is final.
+    await page.getByText('This cannot be undone:').waitFor()
 
     const remove = page.getByRole('button', { name: 'Delete Doomed Devices permanently' })
     const confirm = page.getByLabel('To confirm, type the slug')
@@ -326,5 +328,46 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1')
     expect(new URL(page.url()).pathname).toBe(`/workspaces/${org.id}`)
     await page.close()
+  })
+
+  describe('on an instance with a grace period', () => {
+    let g: TestApp
+    let graceBase: string
+    beforeAll(async () => {
+      g = await buildTestApp({ PURGE_WORKER: 'on', DELETION_GRACE_SECONDS: '3600' })
+      graceBase = await g.app.listen({ port: 0, host: '127.0.0.1' })
+    })
+    afterAll(async () => {
+      await g?.close()
+    })
+
+    it('says how long a deletion can be undone, shows when the purge starts, and restores the workspace', async () => {
+      const owner = await createUser(g, 'owner')
+      const org = await createOrg(g, owner, { name: 'Second Thoughts' })
+      await as(g, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Kept App' })
+
+      const page = await signedIn(owner, `/workspaces/${org.id}/danger`, graceBase)
+      await page.getByText('For 1 hour this can be undone:').waitFor()
+      await page.getByLabel('To confirm, type the slug').fill(org.slug)
+      await page.getByRole('button', { name: 'Delete Second Thoughts permanently' }).click()
+      await page.waitForURL(/\/deletions\/[a-f0-9]{24}$/)
+      await page.getByText('It can be restored until').waitFor()
+      await page.locator('[data-status="scheduled"]').waitFor()
+      await page.getByText('Purge starts', { exact: true }).waitFor()
+      const deletionId = new URL(page.url()).pathname.split('/').at(-1)
+      const scheduled = (await as(g, owner).get(`/v1/deletions/${deletionId}`)).body.data
+      expect(scheduled.status).toBe('scheduled')
+      await page.locator(`dd time[datetime="${scheduled.purgeAt}"]`).waitFor()
+      expect((await as(g, owner).get(`/v1/organizations/${org.id}`)).status).toBe(404)
+
+      await page.getByRole('button', { name: 'Restore Second Thoughts' }).click()
+      await page.waitForURL(new RegExp(`/workspaces/${org.id}$`))
+      await page.getByRole('heading', { name: 'Second Thoughts', level: 1 }).waitFor()
+      await page.getByText('Second Thoughts was restored.').waitFor()
+      expect((await as(g, owner).get(`/v1/deletions/${deletionId}`)).body.data.status).toBe('restored')
+      const apps = await as(g, owner).get(`/v1/organizations/${org.id}/apps`)
+      expect(apps.body.data.items.map((a: { name: string }) => a.name)).toEqual(['Kept App'])
+      await page.close()
+    })
   })
 })

@@ -173,6 +173,7 @@ export const api = {
   deleteOrganization: (ref: string) => request<DeleteResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
+  restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),
   webhooks: (ref: string, p: ListParams) =>
     request<Page<Webhook>>('GET', `${org(ref)}/webhooks${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,

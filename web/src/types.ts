@@ -79,14 +79,17 @@ export interface Blocker {
 export interface DeletionPreview {
   blockers: Blocker[]
   counts: Record<string, number>
+  /** How long after a DELETE the workspace can be restored; 0: it is purged at once. */
+  graceSeconds: number
 }
 
 export interface DeleteResult {
   delete: string
   deletionId?: string
+  purgeAt?: string
 }
 
-export type DeletionStatus = 'purging' | 'completed' | 'failed'
+export type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
 
 export interface Deletion {
   id: string
@@ -94,8 +97,15 @@ export interface Deletion {
   requestedBy: { id: string; email: string }
   requestedAt: string
   status: DeletionStatus
+  /** While scheduled: when the purge starts. Until then the workspace can be restored. */
+  purgeAt: string | null
   counts: Record<string, number>
+  /** What the workspace held when it was deleted: with `counts`, the purge's progress. */
+  expected: Record<string, number> | null
   completedAt: string | null
+  restoredAt: string | null
+  /** Why a deletion that is not done does not progress (a legal hold, an operator's pause). */
+  waitingFor: string | null
   /** Why the last purge attempt failed (it is retried); null otherwise. */
   error?: string | null
 }

@@ -114,3 +114,15 @@ export function humanize(key: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
+
+/** A period in the largest whole unit that fits it: "30 days", "6 hours", "90 seconds". */
+export function period(seconds: number): string {
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ]
+  for (const [size, name] of units)
+    if (seconds >= size && seconds % size === 0) return plural(seconds / size, name)
+  return plural(seconds, 'second')
+}

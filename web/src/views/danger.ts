@@ -2,7 +2,7 @@ import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import type { Blocker, DeletionPreview } from '../types.js'
-import { errorBox, humanize, loading, whileBusy } from '../ui.js'
+import { errorBox, humanize, loading, period, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
@@ -89,7 +89,18 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
     yes.focus()
   }
 
+  // Which behaviour this instance has: an immediate purge, or a period in which the deletion can be undone.
+  const behaviour = h('p', { class: 'behaviour' })
   const showPreview = (preview: DeletionPreview) => {
+    fill(
+      behaviour,
+      preview.graceSeconds === 0
+        ? h('strong', null, 'This cannot be undone: ')
+        : h('strong', null, `For ${period(preview.graceSeconds)} this can be undone: `),
+      preview.graceSeconds === 0
+        ? 'on this instance the data is erased as soon as you confirm.'
+        : 'on this instance the data is kept until then, and the deletion receipt offers to restore the workspace; after that it is erased for good.',
+    )
     fill(
       previewBox,
       h('h3', null, 'What will be removed'),
@@ -137,7 +148,10 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
     fill(feedback)
     try {
       const result = await whileBusy(remove, () => api.deleteOrganization(org.id))
-      flash(`${org.name} was deleted. It no longer appears in your workspaces.`, 'success')
+      const until = result.purgeAt
+        ? ` It can be restored until ${new Date(result.purgeAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.`
+        : ''
+      flash(`${org.name} was deleted. It no longer appears in your workspaces.${until}`, 'success')
       navigate(result.deletionId ? paths.deletion(result.deletionId) : paths.workspaces())
     } catch (error) {
       fill(feedback, errorBox(error, 'Not deleted'))
@@ -160,9 +174,10 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
         'Permanently deletes ',
         h('strong', null, org.name),
         ' and everything in it: applications, device enrollments, user assignments and historical data. ',
-        'This cannot be undone. People keep their own accounts and their other workspaces. ',
+        'People keep their own accounts and their other workspaces. ',
         'Active subscriptions must be cancelled first.',
       ),
+      behaviour,
       previewBox,
       h(
         'form',

@@ -1,16 +1,45 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
-import { paths } from '../router.js'
+import { navigate, paths } from '../router.js'
 import type { Deletion } from '../types.js'
-import { dateTime, errorBox, loading } from '../ui.js'
-import { focusHeading, isAbort, type ViewContext } from './context.js'
+import { dateTime, errorBox, loading, whileBusy } from '../ui.js'
+import { flash, focusHeading, isAbort, type ViewContext } from './context.js'
 import { resourceLabel } from './danger.js'
 
 const STATUS_TEXT: Record<string, string> = {
+  scheduled:
+    'Scheduled: the workspace is already gone for everyone, but nothing is erased until the purge starts. Until then it can be restored.',
   purging: 'Purging: the workspace is already gone for everyone; its data is being erased.',
   completed: 'Completed: every record of the workspace has been erased.',
   failed:
     'The last purge attempt failed; it is retried automatically. The workspace stays unreachable meanwhile.',
+  restored: 'Restored: the workspace is back as it was, with its people, applications, builds and history.',
+}
+
+/** Purges that are over: restored or completed receipts do not change any more. */
+const FINAL = new Set(['completed', 'restored'])
+
+/** "12 of 40" while purging with the counts taken at deletion time; the plain count otherwise. */
+function progress(key: string, n: number, expected: Record<string, number> | null): string {
+  const total = expected?.[key]
+  return total === undefined ? String(n) : `${n} of ${total}`
+}
+
+/** Brings a scheduled deletion's workspace back, then opens it. */
+function restoreButton(d: Deletion): HTMLElement {
+  const feedback = h('div', { 'aria-live': 'polite' })
+  const button = h('button', { type: 'button', class: 'primary' }, `Restore ${d.organization.name}`)
+  button.addEventListener('click', async () => {
+    fill(feedback)
+    try {
+      await whileBusy(button, () => api.restoreDeletion(d.id))
+      flash(`${d.organization.name} was restored.`, 'success')
+      navigate(paths.workspace(d.organization.id))
+    } catch (error) {
+      fill(feedback, errorBox(error, 'Not restored'))
+    }
+  })
+  return h('div', { class: 'restore' }, feedback, h('div', { class: 'actions' }, button))
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -20,8 +49,29 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-function receipt(d: Deletion): HTMLElement {
+/** What the purge has removed so far, beside what there was to remove. */
+function removed(d: Deletion): HTMLElement[] {
   const counts = Object.entries(d.counts)
+  return [
+    h('h3', null, d.status === 'completed' ? 'Removed' : 'Removed so far'),
+    counts.length === 0
+      ? h('p', { class: 'empty' }, 'Nothing counted yet.')
+      : h(
+          'ul',
+          { class: 'removal', 'aria-label': 'Removed records' },
+          counts.map(([key, n]) =>
+            h(
+              'li',
+              { 'data-resource': key },
+              h('span', null, resourceLabel(key)),
+              h('strong', null, progress(key, n, d.status === 'completed' ? null : d.expected)),
+            ),
+          ),
+        ),
+  ]
+}
+
+function receipt(d: Deletion): HTMLElement {
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'receipt-h' },
@@ -44,31 +94,21 @@ function receipt(d: Deletion): HTMLElement {
       h('dd', null, d.requestedBy.email),
       h('dt', null, 'Requested'),
       h('dd', null, dateTime(d.requestedAt)),
-      h('dt', null, 'Completed'),
-      h('dd', null, d.completedAt ? dateTime(d.completedAt) : 'not yet'),
+      d.purgeAt ? [h('dt', null, 'Purge starts'), h('dd', null, dateTime(d.purgeAt))] : null,
+      d.restoredAt
+        ? [h('dt', null, 'Restored'), h('dd', null, dateTime(d.restoredAt))]
+        : [h('dt', null, 'Completed'), h('dd', null, d.completedAt ? dateTime(d.completedAt) : 'not yet')],
+      d.waitingFor ? [h('dt', null, 'Waiting for'), h('dd', null, d.waitingFor)] : null,
       h('dt', null, 'Receipt id'),
       h('dd', null, h('code', null, d.id)),
       d.error ? [h('dt', null, 'Last error'), h('dd', null, d.error)] : null,
     ),
-    h('h3', null, d.status === 'completed' ? 'Removed' : 'Removed so far'),
-    counts.length === 0
-      ? h('p', { class: 'empty' }, 'Nothing counted yet.')
-      : h(
-          'ul',
-          { class: 'removal', 'aria-label': 'Removed records' },
-          counts.map(([key, n]) =>
-            h(
-              'li',
-              { 'data-resource': key },
-              h('span', null, resourceLabel(key)),
-              h('strong', null, String(n)),
-            ),
-          ),
-        ),
+    d.status === 'scheduled' ? restoreButton(d) : null,
+    d.status === 'scheduled' || d.status === 'restored' ? null : removed(d),
   )
 }
 
-/** Follows a deletion receipt until the purge completes (or fails), polling gently. */
+/** Follows a deletion receipt until the purge completes or the workspace is restored, polling gently. */
 export async function renderReceipt(ctx: ViewContext, id: string): Promise<void> {
   const body = h('div')
   fill(
@@ -89,7 +129,7 @@ export async function renderReceipt(ctx: ViewContext, id: string): Promise<void>
       if (text !== shown) fill(body, receipt(deletion))
       shown = text
       // A failed purge is retried by the server, so only completion ends the watch.
-      if (deletion.status === 'completed') return
+      if (FINAL.has(deletion.status)) return
     } catch (error) {
       if (isAbort(error)) return
       fill(body, errorBox(error, 'Could not load the receipt'))
