@@ -197,19 +197,28 @@ export class DeliveryWorker {
       leaseUntil: new Date(now + this.attempts.leaseMs).toISOString(),
       slots: free(),
     })
-    let started = this.track([
-      ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
-      ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
-    ])
+    // Every slot taken: deliveries may be waiting for one, so the next to free up wakes the loop to claim. Noted
+    // as soon as it happens: an attempt may end before this round does (on PostgreSQL, its queries below take
+    // round trips), and must then find the note.
+    const noteIfFull = (n: number) => {
+      if (free() <= 0) this.saturated = true
+      return n
+    }
+    let started = noteIfFull(
+      this.track([
+        ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
+        ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
+      ]),
+    )
     // The free slots are shared, so that a backlog in one queue does not starve the other.
     if (claim && free() > 0)
-      started += this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2)))
-    if (claim && free() > 0) started += this.track(await sendInstanceDeliveries(this.attempts, free()))
-    if (claim && free() > 0) started += this.track(await sendEndpointDeliveries(this.attempts, free()))
+      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2))))
+    if (claim && free() > 0)
+      started += noteIfFull(this.track(await sendInstanceDeliveries(this.attempts, free())))
+    if (claim && free() > 0)
+      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, free())))
     await this.releaseHolds(false)
     await this.prune()
-    // Every slot taken: deliveries may be waiting for one, so the next to free up wakes the loop to claim.
-    this.saturated = free() <= 0
     return {
       worked: dispatched.events > 0 || started > 0,
       more: dispatched.events === DISPATCH_BATCH,
