@@ -137,8 +137,42 @@ function throughputSection(ds: DialectResults[]): string {
     ])
   })
   const t = ds.find((d) => d.throughput)?.throughput
-  return `## 4. API throughput: GET /v1/organizations/:slug${t ? ` (${t.connections} connections, ${t.seconds} s each)` : ''}\n\n${table(
+  const latencies = ds.flatMap((d) => {
+    const l = d.throughput?.latency
+    return l
+      ? [[NAMES[d.dialect], int(l.ratePerSecond), `${ms(l.p50Ms)} / ${ms(l.p99Ms)}`, int(l.n), `${l.errors}`]]
+      : []
+  })
+  const latency = latencies.length
+    ? `\n\nThe same GET at a steady rate, open loop, one at a time as they fall due:\n\n${table(
+        ['database', 'req/s', 'p50 / p99', 'requests', 'errors'],
+        latencies,
+      )}`
+    : ''
+  return `## 4. API throughput: GET /v1/organizations/:slug${t ? ` (${t.connections} connections, ${t.seconds} s each, taking turns with the bare route)` : ''}\n\n${table(
     ['database', 'server', 'req/s', 'p50 / p99', 'vs bare', 'errors', 'body bytes'],
+    rows,
+  )}${latency}`
+}
+
+function scaleSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) => {
+    const s = d.scale
+    if (!s) return [[NAMES[d.dialect], d.errors['11'] ?? 'not run', '', '', '', '', '']]
+    const small = s.runs.find((r) => r.database === 'small')?.requestsPerSecond
+    return s.runs.map((r) => [
+      NAMES[d.dialect],
+      `${int(r.organizations)} organizations, ${int(r.memberships)} memberships`,
+      int(r.requestsPerSecond),
+      `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`,
+      small ? ratio(r.requestsPerSecond / small) : '–',
+      `${r.errors}`,
+      int(r.bodyBytes),
+    ])
+  })
+  const s = ds.find((d) => d.scale)?.scale
+  return `## 11. Scale: GET /v1/organizations in a large database${s ? ` (${s.connections} connections, ${s.seconds} s each, taking turns)` : ''}\n\n${table(
+    ['database', 'holding', 'req/s', 'p50 / p99', 'vs small', 'errors', 'body bytes'],
     rows,
   )}`
 }
@@ -329,6 +363,7 @@ export function renderMarkdown(results: BenchResults): string {
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
       erasureSection(results.dialects),
       webhooksSection(results.dialects),
+      scaleSection(results.dialects),
     ].join('\n\n') + '\n'
   )
 }

@@ -5,6 +5,7 @@ import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
 import type { ErasureResult } from './scenarios/erasure.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
+import type { ScaleResult } from './scenarios/scale.js'
 import type { SeedingRow } from './scenarios/seeding.js'
 import type { StartupResult } from './scenarios/startup.js'
 import type { StorageResult } from './scenarios/storage.js'
@@ -33,6 +34,7 @@ export interface DialectResults {
   webhooks?: WebhooksResult
   /** Scenario 8, SQLite only. */
   erasure?: ErasureResult
+  scale?: ScaleResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */
   errors: Record<string, string>

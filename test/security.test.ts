@@ -445,6 +445,19 @@ describe('every route', () => {
       }
     })
 
+    it('answers 4004 for a token this process had cached, once another revoked it', async () => {
+      const elsewhere = await createToken(t.db, f.owner.id, { name: 'revoked elsewhere' })
+      const authorization = `Bearer ${elsewhere.token}`
+      // A read that may use the cache fills it …
+      expect((await call(t, elsewhere.token, 'GET', o(f))).status).toBe(200)
+      // … and another process revokes the token: straight in the database, nothing tells this one.
+      await t.db.deleteFrom('tokens').where('id', '=', elsewhere.id).execute()
+      expect(await send(route, { authorization })).toEqual({
+        status: 401,
+        body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
+      })
+    })
+
     it('answers 4005 for an expired token', async () => {
       const expired = route.appToken ? expiredAppToken : expiredToken
       expect(await send(route, { authorization: `Bearer ${expired}` })).toEqual({

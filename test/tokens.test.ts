@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { openDatabase } from '../src/db/connect.js'
+import { createToken } from '../src/tokens/service.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createUser } from './support/factories.js'
 
@@ -175,5 +178,83 @@ describe('tokens scoped to an organization', () => {
     expect((await as(t, scoped.token).get(`/v1/organizations/${org.id}`)).body.error.code).toBe(4004)
     // The member's own, unscoped token is untouched.
     expect((await as(t, member).get(`/v1/organizations/${org.id}`)).status).toBe(200)
+  })
+})
+
+describe('the token cache, with two processes on one database', () => {
+  // `other` is a second app on the same database, with its own connections and its own token cache: what
+  // another server process would be.
+  let other: TestApp
+  beforeAll(async () => {
+    const database = openDatabase(t.url)
+    const app = await buildApp({ config: t.config, database })
+    await app.ready()
+    other = { ...t, app, db: database.db, database, close: async () => app.close() }
+  })
+  afterAll(async () => {
+    await other.close()
+    await other.database.close()
+  })
+
+  it('stops taking a token the other revoked', async () => {
+    const alice = await createUser(t, 'alice')
+    const org = (await as(t, alice).post('/v1/organizations', { name: 'Cached' })).body.data
+    const spare = (await as(t, alice).post('/v1/users/me/tokens', { name: 'spare' })).body.data
+    expect((await as(t, spare.token).get(`/v1/organizations/${org.slug}`)).status).toBe(200)
+    expect((await as(other, alice).delete(`/v1/users/me/tokens/${spare.id}`)).status).toBe(200)
+    for (const url of [
+      `/v1/organizations/${org.slug}`,
+      `/v1/organizations/${org.id}/actions`,
+      '/v1/users/me',
+    ])
+      expect((await as(t, spare.token).get(url)).body.error.code, url).toBe(4004)
+  })
+
+  it('follows a role the other changed, and a membership the other ended', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = (await as(t, owner).post('/v1/organizations', { name: 'Roles' })).body.data
+    const member = await createUser(t, 'member')
+    const added = await as(t, owner).post(`/v1/organizations/${org.id}/collaborators`, {
+      email: member.email,
+      role: 'admin',
+    })
+    const scoped = (await as(t, member).post('/v1/users/me/tokens', { name: 'ci', organizationId: org.id }))
+      .body.data
+    const actions = async (token: string) =>
+      (await as(t, token).get(`/v1/organizations/${org.id}/actions`)).body
+    expect((await actions(member.token)).data.items).toContain('base.organization.management.update')
+    expect((await actions(scoped.token)).data.items).toContain('base.organization.management.update')
+
+    const collaborator = `/v1/organizations/${org.id}/collaborators/${added.body.data.id}`
+    expect((await as(other, owner).put(collaborator, { role: 'viewer' })).status).toBe(200)
+    expect((await actions(member.token)).data.items).not.toContain('base.organization.management.update')
+    expect((await as(t, member).get(`/v1/organizations/${org.id}`)).body.data.role).toBe('viewer')
+
+    expect((await as(other, owner).delete(collaborator)).status).toBe(200)
+    expect((await actions(member.token)).error.code).toBe(3001)
+    expect((await actions(scoped.token)).error.code).toBe(4004)
+  })
+
+  it('refuses a cached token once it expires', async () => {
+    const alice = await createUser(t, 'alice')
+    const org = (await as(t, alice).post('/v1/organizations', { name: 'Expiring' })).body.data
+    const brief = await createToken(t.db, alice.id, { name: 'brief', expiresInDays: 1 })
+    await t.db
+      .updateTable('tokens')
+      .set({ expires_at: new Date(Date.now() + 1_500).toISOString() })
+      .where('id', '=', brief.id)
+      .execute()
+    expect((await as(t, brief.token).get(`/v1/organizations/${org.id}`)).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 1_600))
+    expect((await as(t, brief.token).get(`/v1/organizations/${org.id}`)).body.error.code).toBe(4005)
+  })
+
+  it('never lets a wrong secret through, cached or not', async () => {
+    const alice = await createUser(t, 'alice')
+    const org = (await as(t, alice).post('/v1/organizations', { name: 'Secrets' })).body.data
+    expect((await as(t, alice).get(`/v1/organizations/${org.id}`)).status).toBe(200)
+    const forged = `${alice.token.slice(0, -1)}${alice.token.endsWith('A') ? 'B' : 'A'}`
+    expect((await as(t, forged).get(`/v1/organizations/${org.id}`)).body.error.code).toBe(4004)
+    expect((await as(t, alice).get(`/v1/organizations/${org.id}`)).status).toBe(200)
   })
 })

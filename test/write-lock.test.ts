@@ -57,8 +57,9 @@ describe('changes into an organization', () => {
         async ({ trx }) => {
           locked()
           await held
-          if (change === 'demoted') await setCollaboratorRole(trx, member.collaboratorId, 'viewer', nowIso())
-          else await deleteCollaborator(trx, member.collaboratorId)
+          if (change === 'demoted')
+            await setCollaboratorRole(trx, org.id, member.collaboratorId, 'viewer', nowIso())
+          else await deleteCollaborator(trx, org.id, member.collaboratorId)
         },
       )
       await lockTaken

@@ -4,12 +4,13 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import type { DialectContext } from '../context.js'
 import { HttpClient } from '../http.js'
-import { startServer } from '../server-process.js'
-import { round } from '../stats.js'
+import { startServer, type ServerProcess } from '../server-process.js'
+import { round, sleep, summarize } from '../stats.js'
 
 // Scenario 4 — requests/s of GET /v1/organizations/:slug for the large organization and for an empty one,
 // against a bare Fastify route that returns the same bytes. Both run as child processes started the same way;
-// autocannon (closed loop, `connections` at a time) drives them from this process.
+// autocannon (closed loop, `connections` at a time) drives them from this process, taking turns. Then the
+// latency of the same GET at a steady 100 requests/s, open loop.
 
 export interface ThroughputRun {
   target: 'large' | 'empty' | 'bare'
@@ -26,7 +27,12 @@ export interface ApiThroughputResult {
   connections: number
   seconds: number
   runs: ThroughputRun[]
+  /** GET organization of the large organization at a steady rate, open loop, on an otherwise idle server. */
+  latency?: { ratePerSecond: number; n: number; p50Ms: number; p99Ms: number; errors: number }
 }
+
+const TARGETS = ['large', 'empty', 'bare'] as const
+type Target = (typeof TARGETS)[number]
 
 async function cannon(
   url: string,
@@ -61,58 +67,102 @@ function aggregate(
   }
 }
 
+/** GET organization at a steady `ratePerSecond`, open loop (see load.ts): each latency counts from when it was due. */
+async function openLoop(url: string, token: string, ratePerSecond: number, seconds: number) {
+  const client = new HttpClient(new URL(url).origin, token)
+  const path = new URL(url).pathname
+  const samples: number[] = []
+  let failed = 0
+  const started = performance.now()
+  const sent: Promise<void>[] = []
+  for (let n = 0; n < ratePerSecond * seconds; n++) {
+    const due = started + (n * 1000) / ratePerSecond
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    sent.push(
+      client.request('GET', path).then(
+        (result) => {
+          samples.push(performance.now() - due)
+          if (result.status !== 200) failed++
+        },
+        () => {
+          samples.push(performance.now() - due)
+          failed++
+        },
+      ),
+    )
+  }
+  await Promise.all(sent)
+  client.close()
+  const summary = summarize(samples)
+  return {
+    ratePerSecond,
+    n: summary.n,
+    p50Ms: round(summary.p50, 3),
+    p99Ms: round(summary.p99, 3),
+    errors: failed,
+  }
+}
+
 export async function runApiThroughput(context: DialectContext): Promise<ApiThroughputResult> {
   const fixture = await context.large()
   const plan = context.plan.throughput
-  const runs: ThroughputRun[] = []
   const dir = mkdtempSync(join(tmpdir(), 'orgspace-bench-'))
   const copy = await context.store.copy(fixture.template)
   try {
-    context.log('GET /v1/organizations/:slug throughput: orgspace')
+    context.log(
+      'GET /v1/organizations/:slug throughput: orgspace and a bare Fastify route with the same bytes',
+    )
     const server = await startServer('orgspace', { DATABASE_URL: copy.url, PURGE_WORKER: 'on' })
-    let largeBody = ''
+    let bare: ServerProcess | undefined
     try {
       const client = new HttpClient(server.baseUrl, fixture.ownerToken)
-      const urls = { large: '', empty: '' }
-      const bytes = { large: 0, empty: 0 }
+      const urls = { large: '', empty: '', bare: '' }
+      const bytes = { large: 0, empty: 0, bare: 0 }
+      let largeBody = ''
       for (const target of ['large', 'empty'] as const) {
         const path = `/v1/organizations/${fixture[target].slug}`
         const { text } = await client.expectOk('GET', path)
         if (target === 'large') largeBody = text
         urls[target] = `${server.baseUrl}${path}`
         bytes[target] = Buffer.byteLength(text)
-        await cannon(urls[target], fixture.ownerToken, plan.connections, plan.warmupSeconds)
       }
       client.close()
-      // A B B A in short runs: a server still warming up, or a machine getting busier, weighs on both alike.
-      const results = { large: [] as autocannon.Result[], empty: [] as autocannon.Result[] }
+      const bodyFile = join(dir, 'body.json')
+      writeFileSync(bodyFile, largeBody)
+      bare = await startServer('bare', { BENCH_BODY_FILE: bodyFile })
+      urls.bare = `${bare.baseUrl}/v1/organizations/${fixture.large.slug}`
+      bytes.bare = Buffer.byteLength(largeBody)
+      const token = (target: Target) => (target === 'bare' ? undefined : fixture.ownerToken)
+      for (const target of TARGETS)
+        await cannon(urls[target], token(target), plan.connections, plan.warmupSeconds)
+
+      // A B C C B A in short runs: a server still warming up, or a machine getting busier or quieter, weighs on the
+      // three alike — the ratio to the bare route is taken from runs interleaved with it.
+      const results = {
+        large: [] as autocannon.Result[],
+        empty: [] as autocannon.Result[],
+        bare: [] as autocannon.Result[],
+      }
       const runSeconds = plan.seconds / (2 * plan.rounds)
       for (let round = 0; round < plan.rounds; round++)
-        for (const target of ['large', 'empty', 'empty', 'large'] as const)
-          results[target].push(await cannon(urls[target], fixture.ownerToken, plan.connections, runSeconds))
-      runs.push(
-        aggregate('large', results.large, bytes.large),
-        aggregate('empty', results.empty, bytes.empty),
-      )
-    } finally {
-      await server.stop()
-    }
+        for (const target of [...TARGETS, ...[...TARGETS].reverse()])
+          results[target].push(await cannon(urls[target], token(target), plan.connections, runSeconds))
 
-    context.log('GET /v1/organizations/:slug throughput: bare Fastify route, same bytes')
-    const bodyFile = join(dir, 'body.json')
-    writeFileSync(bodyFile, largeBody)
-    const bare = await startServer('bare', { BENCH_BODY_FILE: bodyFile })
-    try {
-      const url = `${bare.baseUrl}/v1/organizations/${fixture.large.slug}`
-      await cannon(url, undefined, plan.connections, plan.warmupSeconds)
-      const result = await cannon(url, undefined, plan.connections, plan.seconds)
-      runs.push(aggregate('bare', [result], Buffer.byteLength(largeBody)))
+      context.log(`GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop`)
+      const latency = await openLoop(urls.large, fixture.ownerToken, plan.latencyRate, plan.latencySeconds)
+      return {
+        connections: plan.connections,
+        seconds: plan.seconds,
+        runs: TARGETS.map((target) => aggregate(target, results[target], bytes[target])),
+        latency,
+      }
     } finally {
-      await bare.stop()
+      await bare?.stop()
+      await server.stop()
     }
   } finally {
     await copy.drop()
     rmSync(dir, { recursive: true, force: true })
   }
-  return { connections: plan.connections, seconds: plan.seconds, runs }
 }

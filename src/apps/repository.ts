@@ -75,12 +75,18 @@ export async function insertApp(trx: Trx, row: AppsTable): Promise<void> {
 
 export async function updateApp(
   trx: Trx,
+  organizationId: string,
   id: string,
   patch: Partial<Pick<AppsTable, 'name' | 'slug' | 'description'>> & { updated_at: string },
 ): Promise<void> {
-  await trx.updateTable('apps').set(patch).where('id', '=', id).execute()
+  await trx
+    .updateTable('apps')
+    .set(patch)
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .execute()
 }
 
-export async function deleteApp(trx: Trx, id: string): Promise<void> {
-  await trx.deleteFrom('apps').where('id', '=', id).execute()
+export async function deleteApp(trx: Trx, organizationId: string, id: string): Promise<void> {
+  await trx.deleteFrom('apps').where('organization_id', '=', organizationId).where('id', '=', id).execute()
 }

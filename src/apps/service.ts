@@ -151,7 +151,7 @@ export async function updateAppByRef(
           : {}),
         updated_at: nowIso(),
       }
-      await updateApp(trx, app.id, patch)
+      await updateApp(trx, org.id, app.id, patch)
       await audit('app.update', 'app', app.id)
       const updated = { ...app, ...patch }
       await emit('app.updated', { app: appView(updated) })
@@ -165,7 +165,7 @@ export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: 
   await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit, emit }) => {
     const app = await existingApp(trx, org.id, appRef)
     await removeAppBuilds(trx, org.id, app.id)
-    await deleteApp(trx, app.id)
+    await deleteApp(trx, org.id, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
     await audit('app.remove', 'app', app.id)
     await emit('app.deleted', { app: appView(app) })

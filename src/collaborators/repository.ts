@@ -89,8 +89,19 @@ export async function insertCollaborator(trx: Trx, row: CollaboratorsTable): Pro
   await trx.insertInto('collaborators').values(row).execute()
 }
 
-export async function setCollaboratorRole(trx: Trx, id: string, role: Role, now: string): Promise<void> {
-  await trx.updateTable('collaborators').set({ role, updated_at: now }).where('id', '=', id).execute()
+export async function setCollaboratorRole(
+  trx: Trx,
+  organizationId: string,
+  id: string,
+  role: Role,
+  now: string,
+): Promise<void> {
+  await trx
+    .updateTable('collaborators')
+    .set({ role, updated_at: now })
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .execute()
 }
 
 /** The collaborator of `organizationId` who is the user with this id or email, with its role. */
@@ -127,12 +138,17 @@ export async function transferOwnership(
   await trx
     .updateTable('collaborators')
     .set({ role: 'owner', updated_at: now })
+    .where('organization_id', '=', organizationId)
     .where('id', '=', collaboratorId)
     .execute()
 }
 
-export async function deleteCollaborator(trx: Trx, id: string): Promise<void> {
-  await trx.deleteFrom('collaborators').where('id', '=', id).execute()
+export async function deleteCollaborator(trx: Trx, organizationId: string, id: string): Promise<void> {
+  await trx
+    .deleteFrom('collaborators')
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .execute()
 }
 
 /** The email addresses of the organization's owner and admins, owner first. */

@@ -115,7 +115,7 @@ export async function changeCollaboratorRole(
     async ({ trx, org, audit, emit }) => {
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
-      await setCollaboratorRole(trx, row.id, role, nowIso())
+      await setCollaboratorRole(trx, org.id, row.id, role, nowIso())
       await audit('collaborator.update', 'collaborator', row.id)
       const changed = { ...row, role }
       await emit('collaborator.role_changed', {
@@ -137,7 +137,7 @@ export async function removeCollaborator(db: Db, auth: AuthContext, ref: string,
     async ({ trx, org, audit, emit }) => {
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
-      await deleteCollaborator(trx, row.id)
+      await deleteCollaborator(trx, org.id, row.id)
       await deleteScopedTokens(trx, row.user_id, org.id)
       await adjustCounter(trx, org.id, 'collaborators_count', -1)
       await audit('collaborator.remove', 'collaborator', row.id)

@@ -43,6 +43,25 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDa
 }
 
 /**
+ * Drops the histograms of ANALYZE (sqlite_stat4), keeping its row counts (sqlite_stat1). With histograms present,
+ * SQLite compiles a statement again on every run whenever the values bound might change its plan, so the compiled
+ * statements above would be compiled on every request: a GET of an organization cost three times as much in a
+ * database someone had analyzed. orgspace's lookups are equalities on keys, which sqlite_stat1 plans as well.
+ * Best effort: a database busy with another writer keeps them until the next start.
+ */
+function dropHistograms(database: SQLite.Database): void {
+  try {
+    const present = database
+      .prepare(`select 1 from sqlite_master where type = 'table' and name = 'sqlite_stat4'`)
+      .get()
+    if (!present || !database.prepare('select 1 from sqlite_stat4 limit 1').get()) return
+    database.exec('delete from sqlite_stat4; analyze sqlite_schema')
+  } catch {
+    // SQLITE_BUSY or a read-only file: the statistics stay as they are
+  }
+}
+
+/**
  * What deleted content becomes on every connection that writes (CONTRACT §6.8): ON overwrites a deleted row with
  * zeros, and a page left empty before it goes on the free list, so erasing whole pages does not wait for the
  * reclaim (deletion/reclaim.ts) to hand them back; FAST skips the empty pages. Measured in one run (BENCHMARKS.md,
@@ -71,6 +90,7 @@ function openSqlite(url: string): DatabaseHandle {
   // After a checkpoint, the WAL file is cut back to this size rather than keeping its largest.
   writer.pragma('journal_size_limit = 67108864')
   writer.pragma(`secure_delete = ${SECURE_DELETE}`)
+  dropHistograms(writer)
   // A database file gets a second connection for reads, which in WAL mode never wait for writers.
   const reader = path === ':memory:' ? null : new SQLite(path)
   reader?.pragma('query_only = ON')

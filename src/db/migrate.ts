@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_erasure.js'
 import * as m0003 from './migrations/0003_builds.js'
 import * as m0004 from './migrations/0004_events.js'
 import * as m0005 from './migrations/0005_lifecycle.js'
+import * as m0006 from './migrations/0006_clustered_keys.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
@@ -14,8 +15,12 @@ const migrations: Record<string, Migration> = {
   '0003_builds': m0003,
   '0004_events': m0004,
   '0005_lifecycle': m0005,
+  '0006_clustered_keys': m0006,
   '0007_orphan_scoped_tokens': m0007,
 }
+
+/** The migrations in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations)
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
@@ -28,6 +33,13 @@ export class MigrationError extends Error {
     super(`migration ${migration} failed`, options)
     this.name = 'MigrationError'
   }
+}
+
+/** Applies the pending migrations up to and including `name` (tests build databases of an older schema). */
+export async function migrateTo(db: Db, name: string): Promise<MigrationResultSet> {
+  const result = await new Migrator({ db, provider }).migrateTo(name)
+  if (result.error) throw result.error
+  return result
 }
 
 /**

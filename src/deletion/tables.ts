@@ -101,14 +101,15 @@ export async function deleteBatch(
   limit: number,
 ): Promise<number> {
   const t = sql.table(table)
-  // Address rows by their physical id (ctid / rowid): the cheapest way to delete what the index scan found. The
-  // outer filter on organization_id is not redundant: in a partitioned table every partition numbers its rows
-  // from the start, so a ctid alone could name another tenant's row in another partition.
+  // Rows are addressed by their key, (organization_id, id), in the key's order: a batch is then one run of
+  // neighbouring entries of the primary key (on SQLite, of the table itself: tenant tables are WITHOUT ROWID and
+  // have no rowid to address). The statement names one organization, so on a sharded PostgreSQL it is routed
+  // whole to the shard holding it.
   const result = isPostgres(db)
-    ? await sql`delete from ${t} where organization_id = ${organizationId} and ctid = any(array(select ctid from ${t} where organization_id = ${organizationId} limit ${limit}))`.execute(
+    ? await sql`delete from ${t} where organization_id = ${organizationId} and id = any(array(select id from ${t} where organization_id = ${organizationId} order by id limit ${limit}))`.execute(
         db,
       )
-    : await sql`delete from ${t} where organization_id = ${organizationId} and rowid in (select rowid from ${t} where organization_id = ${organizationId} limit ${limit})`.execute(
+    : await sql`delete from ${t} where organization_id = ${organizationId} and id in (select id from ${t} where organization_id = ${organizationId} order by id limit ${limit})`.execute(
         db,
       )
   return Number(result.numAffectedRows ?? 0)

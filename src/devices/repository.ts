@@ -73,6 +73,6 @@ export async function insertDevice(trx: Trx, row: DevicesTable): Promise<void> {
   await trx.insertInto('devices').values(row).execute()
 }
 
-export async function deleteDevice(trx: Trx, id: string): Promise<void> {
-  await trx.deleteFrom('devices').where('id', '=', id).execute()
+export async function deleteDevice(trx: Trx, organizationId: string, id: string): Promise<void> {
+  await trx.deleteFrom('devices').where('organization_id', '=', organizationId).where('id', '=', id).execute()
 }

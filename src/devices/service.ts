@@ -90,7 +90,7 @@ export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, dev
   await changeOrganization(db, auth, ref, Permission.DeviceUnenroll, async ({ trx, org, audit, emit }) => {
     const device = await findDevice(trx, org.id, deviceId.toLowerCase())
     if (!device) throw AppError.notFound()
-    await deleteDevice(trx, device.id)
+    await deleteDevice(trx, org.id, device.id)
     await adjustCounter(trx, org.id, 'devices_count', -1)
     await audit('device.unenroll', 'device', device.id)
     await emit('device.unenrolled', { device: deviceView(device) })

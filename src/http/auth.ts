@@ -1,11 +1,20 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { TokenCache } from '../tokens/cache.js'
 import { authenticate, type AuthContext } from '../tokens/service.js'
+import { AppError, ErrorCode } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The caller; set by `requireAuth` on every authenticated route. */
     auth: AuthContext
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route's handler starts with `resolveMembership` (organizations/access.ts), whose one query reads the
+     * token's row again: `requireAuth` may then take the token from this process's cache (tokens/cache.ts).
+     */
+    cachedToken?: boolean
   }
 }
 
@@ -15,13 +24,25 @@ declare module 'fastify' {
  */
 export const authPlugin = fp(
   async (app) => {
+    const cache = new TokenCache()
     app.decorateRequest('auth', null as unknown as AuthContext)
     app.decorate('requireAuth', async (request: FastifyRequest, _reply: FastifyReply) => {
-      request.auth = await authenticate(app.db, request.headers.authorization)
+      request.auth = await authenticate(app.db, request.headers.authorization, {
+        cache,
+        trustCache: request.routeOptions.config.cachedToken === true,
+      })
+    })
+    // A verified token that a later query found revoked or expired leaves the cache. (A refused secret never
+    // touches it: whoever knows a token's id alone cannot evict its entry.)
+    app.addHook('onError', async (request, _reply, error: unknown) => {
+      const verified = request.auth as AuthContext | null
+      if (verified && error instanceof AppError && STALE.has(error.code)) cache.forget(verified.tokenId)
     })
   },
   { name: 'auth', dependencies: ['database'] },
 )
+
+const STALE = new Set<number>([ErrorCode.InvalidToken, ErrorCode.TokenExpired])
 
 declare module 'fastify' {
   interface FastifyInstance {

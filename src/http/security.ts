@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
+import helmet from 'helmet'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
 import { corsOrigins, trustProxy, type Config } from '../config.js'
@@ -84,7 +84,9 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
  */
 export const securityPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    await app.register(helmet, {
+    // Built once: @fastify/helmet rebuilt helmet's middleware (and parsed the policy) on every request, a cost the
+    // profile of the busiest route showed. The headers do not vary between requests.
+    const secure = helmet({
       contentSecurityPolicy: {
         useDefaults: true,
         directives: {
@@ -99,6 +101,7 @@ export const securityPlugin = fp<{ config: Config }>(
       frameguard: { action: 'deny' },
       hsts: { maxAge: 31_536_000, includeSubDomains: true },
     })
+    app.addHook('onRequest', (request, reply, done) => secure(request.raw, reply.raw, () => done()))
 
     const origins = corsOrigins(config)
     if (origins.length > 0) {

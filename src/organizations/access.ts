@@ -3,10 +3,11 @@ import { isId } from '../db/ids.js'
 import { findRole } from '../collaborators/repository.js'
 import { AppError } from '../http/errors.js'
 import { authorize, type Permission } from '../http/permissions.js'
-import type { AuthContext } from '../tokens/service.js'
+import { confirmToken, type AuthContext } from '../tokens/service.js'
 import {
-  findMembership,
   lockMembership,
+  readMembership,
+  readOrganization,
   type Membership,
   type OrganizationLock,
   type OrganizationRef,
@@ -23,9 +24,25 @@ function visibleTo(auth: AuthContext, membership: Membership | undefined): Membe
   return membership
 }
 
-/** The caller's membership of the live organization named by `ref` (an id or a slug), for reading. */
+/**
+ * The caller's membership of the live organization named by `ref` (an id or a slug), for reading: one query that
+ * also reads the caller's token again, which is what lets `requireAuth` take tokens from its cache on routes
+ * starting here (`config.cachedToken`, tokens/cache.ts). A token revoked or expired since it was cached gets its
+ * 4004/4005 here.
+ */
 export async function resolveMembership(db: Db, auth: AuthContext, ref: string): Promise<Membership> {
-  return visibleTo(auth, await findMembership(db, auth.userId, refOf(ref)))
+  const read = await readMembership(db, auth.tokenId, refOf(ref))
+  confirmToken(read.token)
+  return visibleTo(auth, read.membership)
+}
+
+/** `accessOrganization` for the organization's own API view: owner and subscriptions come in the same query. */
+export async function accessOrganizationView(db: Db, auth: AuthContext, ref: string, permission: Permission) {
+  const read = await readOrganization(db, auth.tokenId, refOf(ref))
+  confirmToken(read.token)
+  const membership = visibleTo(auth, read.membership)
+  authorize(membership.role, permission)
+  return { ...membership, owner: read.owner, subscriptions: read.subscriptions }
 }
 
 /** `resolveMembership` followed by the permission check, in the contract's order (3001, then 4003). */

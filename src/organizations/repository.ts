@@ -1,6 +1,15 @@
 import { sql } from 'kysely'
+import { jsonArrayFrom as pgJsonArrayFrom } from 'kysely/helpers/postgres'
+import { jsonArrayFrom as sqliteJsonArrayFrom } from 'kysely/helpers/sqlite'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
-import type { NewOrganization, Organization, OrganizationUpdate, Role } from '../db/types.js'
+import type {
+  NewOrganization,
+  Organization,
+  OrganizationUpdate,
+  Role,
+  SubscriptionStatus,
+} from '../db/types.js'
+import { prepare } from '../db/prepared.js'
 import { containing, countRows } from '../db/query.js'
 
 export interface Membership {
@@ -30,16 +39,120 @@ function membershipQuery(db: Db, userId: string, ref: OrganizationRef) {
     )
 }
 
-/** A live organization the user belongs to, with the user's role; undefined for strangers and deleted ones. */
-export async function findMembership(
+/** What one read of an organization finds: the caller's token as it is now, and the caller's membership. */
+export interface MembershipRead {
+  /** Undefined when the token's row is gone (revoked). */
+  token?: { expiresAt: string | null }
+  /** Undefined for strangers, and for organizations that are not live or do not exist. */
+  membership?: Membership
+}
+
+export interface OrganizationRead extends MembershipRead {
+  owner?: { id: string; email: string }
+  /** The organization's subscriptions, oldest first. */
+  subscriptions: Array<{ id: string; plan: string; status: SubscriptionStatus }>
+}
+
+type ReadArgs = { tokenId: string; ref: string }
+
+/**
+ * token → user → membership → organization, in one statement, starting from the token's row so that the row is
+ * read again with the membership (see tokens/cache.ts). Strangers find the organization but no role.
+ */
+function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
+  return db
+    .selectFrom('tokens')
+    .leftJoin('organizations', (join) =>
+      join.on(`organizations.${by}`, '=', ref).on('organizations.status', '=', sql.lit('active')),
+    )
+    .leftJoin('collaborators', (join) =>
+      join
+        .onRef('collaborators.organization_id', '=', 'organizations.id')
+        .onRef('collaborators.user_id', '=', 'tokens.user_id'),
+    )
+    .selectAll('organizations')
+    .select(['tokens.expires_at as token_expires_at', 'collaborators.role'])
+    .where('tokens.id', '=', tokenId)
+}
+
+/** `readQuery` with what the organization's API view adds: its owner and its subscriptions. */
+function readViewQuery(db: Db, by: 'id' | 'slug', args: ReadArgs) {
+  const jsonArrayFrom = isPostgres(db) ? pgJsonArrayFrom : sqliteJsonArrayFrom
+  return (
+    readQuery(db, by, args)
+      // Joined through the caller's membership: nothing more is read for a stranger.
+      .leftJoin('collaborators as ownership', (join) =>
+        join
+          .onRef('ownership.organization_id', '=', 'collaborators.organization_id')
+          // A literal, not a parameter: SQLite matches it to the partial index collaborators_one_owner when it
+          // compiles the statement; with a parameter it would compile it again for every value bound.
+          .on('ownership.role', '=', sql.lit('owner')),
+      )
+      .leftJoin('users as owner', 'owner.id', 'ownership.user_id')
+      .select(['owner.id as owner_id', 'owner.email as owner_email'])
+      .select((eb) =>
+        jsonArrayFrom(
+          eb
+            .selectFrom('subscriptions')
+            .select(['subscriptions.id', 'subscriptions.plan', 'subscriptions.status'])
+            .whereRef('subscriptions.organization_id', '=', 'collaborators.organization_id')
+            .orderBy('subscriptions.created_at')
+            .orderBy('subscriptions.id'),
+        ).as('subscriptions'),
+      )
+  )
+}
+
+const ARGS = ['tokenId', 'ref'] as const
+const reads = {
+  id: prepare<ReadArgs, ReadRow>(ARGS, (db, args) => readQuery(db, 'id', args)),
+  slug: prepare<ReadArgs, ReadRow>(ARGS, (db, args) => readQuery(db, 'slug', args)),
+}
+const viewReads = {
+  id: prepare<ReadArgs, ViewRow>(ARGS, (db, args) => readViewQuery(db, 'id', args)),
+  slug: prepare<ReadArgs, ViewRow>(ARGS, (db, args) => readViewQuery(db, 'slug', args)),
+}
+type ReadRow = Awaited<ReturnType<ReturnType<typeof readQuery>['executeTakeFirstOrThrow']>>
+type ViewRow = Awaited<ReturnType<ReturnType<typeof readViewQuery>['executeTakeFirstOrThrow']>>
+
+function membershipOf(row: ReadRow | undefined): MembershipRead {
+  if (!row) return {}
+  const { token_expires_at: expiresAt, role, ...org } = row
+  const token = { expiresAt }
+  if (role === null || org.id === null) return { token }
+  // A role was found only through the organization's row: its columns are all there (the left join's nulls are
+  // for strangers and unknown organizations).
+  return { token, membership: { org: org as Organization, role } }
+}
+
+/** The caller's token and membership of the live organization `ref`, in one query (see `readQuery`). */
+export async function readMembership(db: Db, tokenId: string, ref: OrganizationRef): Promise<MembershipRead> {
+  const [row] = await ('id' in ref
+    ? reads.id(db, { tokenId, ref: ref.id })
+    : reads.slug(db, { tokenId, ref: ref.slug }))
+  return membershipOf(row)
+}
+
+/** `readMembership` with the organization's owner and subscriptions, still in one query. */
+export async function readOrganization(
   db: Db,
-  userId: string,
+  tokenId: string,
   ref: OrganizationRef,
-): Promise<Membership | undefined> {
-  const row = await membershipQuery(db, userId, ref).executeTakeFirst()
-  if (!row) return undefined
-  const { role, ...org } = row
-  return { org, role }
+): Promise<OrganizationRead> {
+  const [row] = await ('id' in ref
+    ? viewReads.id(db, { tokenId, ref: ref.id })
+    : viewReads.slug(db, { tokenId, ref: ref.slug }))
+  if (!row) return { subscriptions: [] }
+  const { owner_id, owner_email, subscriptions, ...read } = row
+  // SQLite hands JSON over as text; PostgreSQL parses it.
+  const parsed = (
+    typeof subscriptions === 'string' ? JSON.parse(subscriptions) : subscriptions
+  ) as OrganizationRead['subscriptions']
+  return {
+    ...membershipOf(read),
+    ...(owner_id !== null && owner_email !== null ? { owner: { id: owner_id, email: owner_email } } : {}),
+    subscriptions: parsed,
+  }
 }
 
 /**
@@ -116,7 +229,7 @@ export function findOwners(db: Db, organizationIds: string[]) {
     .innerJoin('users', 'users.id', 'collaborators.user_id')
     .select(['collaborators.organization_id', 'users.id', 'users.email'])
     .where('collaborators.organization_id', 'in', organizationIds)
-    .where('collaborators.role', '=', 'owner')
+    .where('collaborators.role', '=', sql.lit('owner'))
     .execute()
 }
 

@@ -86,7 +86,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId',
     {
-      config: { permission: Permission.OrganizationGet },
+      config: { permission: Permission.OrganizationGet, cachedToken: true },
       schema: {
         operationId: 'getOrganization',
         tags,
@@ -118,6 +118,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organizations/:organizationId/actions',
     {
+      config: { cachedToken: true },
       schema: {
         operationId: 'listOrganizationActions',
         tags,

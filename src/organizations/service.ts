@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import type { Organization } from '../db/types.js'
+import type { Organization, SubscriptionStatus } from '../db/types.js'
 import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '../collaborators/repository.js'
 import { recordAudit } from '../audit/repository.js'
 import { emitEvent } from '../events/emit.js'
@@ -20,31 +20,42 @@ import {
 } from './repository.js'
 import { randomSuffix, slugify, slugProblem } from './slug.js'
 import { slugUnavailable } from './slug-availability.js'
-import { accessOrganization } from './access.js'
+import { accessOrganizationView } from './access.js'
 import { changeOrganization } from './write.js'
 
+type Owner = { id: string; email: string }
+type SubscriptionSummary = { id: string; plan: string; status: SubscriptionStatus }
+
+/** The API shape of one organization, as its member `role` sees it. */
+function viewOf({ org, role }: Membership, owner: Owner | undefined, subscriptions: SubscriptionSummary[]) {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug ?? '',
+    webSiteUrl: org.web_site_url,
+    owner: { id: owner?.id ?? '', email: owner?.email ?? '' },
+    role,
+    subscriptions: subscriptions.map((s) => ({ id: s.id, plan: s.plan, status: s.status })),
+    counts: { apps: org.apps_count, devices: org.devices_count, collaborators: org.collaborators_count },
+    createdAt: org.created_at,
+    updatedAt: org.updated_at,
+  }
+}
+
+export type OrganizationView = ReturnType<typeof viewOf>
+
 /** The API shape of organizations, with owners and subscriptions fetched for all of them in two queries. */
-async function organizationViews(db: Db, memberships: Membership[]) {
+async function organizationViews(db: Db, memberships: Membership[]): Promise<OrganizationView[]> {
   if (memberships.length === 0) return []
   const ids = memberships.map((m) => m.org.id)
   const [owners, subscriptions] = await Promise.all([findOwners(db, ids), findSubscriptionSummaries(db, ids)])
-  return memberships.map(({ org, role }) => {
-    const owner = owners.find((o) => o.organization_id === org.id)
-    return {
-      id: org.id,
-      name: org.name,
-      slug: org.slug ?? '',
-      webSiteUrl: org.web_site_url,
-      owner: { id: owner?.id ?? '', email: owner?.email ?? '' },
-      role,
-      subscriptions: subscriptions
-        .filter((s) => s.organization_id === org.id)
-        .map((s) => ({ id: s.id, plan: s.plan, status: s.status })),
-      counts: { apps: org.apps_count, devices: org.devices_count, collaborators: org.collaborators_count },
-      createdAt: org.created_at,
-      updatedAt: org.updated_at,
-    }
-  })
+  return memberships.map((membership) =>
+    viewOf(
+      membership,
+      owners.find((o) => o.organization_id === membership.org.id),
+      subscriptions.filter((s) => s.organization_id === membership.org.id),
+    ),
+  )
 }
 
 /** The organization as `organization.created|updated` events carry it. */
@@ -59,16 +70,21 @@ function eventView(org: Organization) {
   }
 }
 
-export type OrganizationView = Awaited<ReturnType<typeof organizationViews>>[number]
-
 async function organizationView(db: Db, membership: Membership): Promise<OrganizationView> {
   const [view] = await organizationViews(db, [membership])
   if (!view) throw new Error('organization view missing')
   return view
 }
 
-export async function getOrganization(db: Db, auth: AuthContext, ref: string) {
-  return organizationView(db, await accessOrganization(db, auth, ref, Permission.OrganizationGet))
+/** GET of one organization, the API's busiest read: token, membership, owner and subscriptions in one query. */
+export async function getOrganization(db: Db, auth: AuthContext, ref: string): Promise<OrganizationView> {
+  const { owner, subscriptions, ...membership } = await accessOrganizationView(
+    db,
+    auth,
+    ref,
+    Permission.OrganizationGet,
+  )
+  return viewOf(membership, owner, subscriptions)
 }
 
 const SORTABLE: Record<string, OrganizationSortColumn> = {

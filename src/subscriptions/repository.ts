@@ -71,10 +71,16 @@ export async function insertSubscription(trx: Trx, row: SubscriptionsTable): Pro
   await trx.insertInto('subscriptions').values(row).execute()
 }
 
-export async function cancelSubscription(trx: Trx, id: string, now: string): Promise<void> {
+export async function cancelSubscription(
+  trx: Trx,
+  organizationId: string,
+  id: string,
+  now: string,
+): Promise<void> {
   await trx
     .updateTable('subscriptions')
     .set({ status: 'canceled', canceled_at: now })
+    .where('organization_id', '=', organizationId)
     .where('id', '=', id)
     .execute()
 }

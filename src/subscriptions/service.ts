@@ -85,7 +85,7 @@ export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: str
       if (!row) throw AppError.notFound()
       if (row.status === 'canceled') throw AppError.conflict('already canceled')
       const now = nowIso()
-      await cancelSubscription(trx, row.id, now)
+      await cancelSubscription(trx, org.id, row.id, now)
       await audit('subscription.cancel', 'subscription', row.id)
       const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
       await emit('subscription.canceled', { subscription: subscriptionView(canceled) })

@@ -2,12 +2,12 @@ import type { Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { TokensTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
+import { prepare } from '../db/prepared.js'
 
 export type TokenRow = Selectable<TokensTable>
 
-/** The token with its user, for authentication: one indexed read by primary key. */
-export function findTokenWithUser(db: Db, tokenId: string) {
-  return db
+const tokenWithUser = prepare<{ tokenId: string }, TokenWithUser>(['tokenId'], (db, { tokenId }) =>
+  db
     .selectFrom('tokens')
     .innerJoin('users', 'users.id', 'tokens.user_id')
     .select([
@@ -19,8 +19,23 @@ export function findTokenWithUser(db: Db, tokenId: string) {
       'users.email',
       'users.name',
     ])
-    .where('tokens.id', '=', tokenId)
-    .executeTakeFirst()
+    .where('tokens.id', '=', tokenId),
+)
+
+export interface TokenWithUser {
+  id: string
+  user_id: string
+  organization_id: string | null
+  secret_hash: string
+  expires_at: string | null
+  email: string
+  name: string
+}
+
+/** The token with its user, for authentication: one indexed read by primary key, compiled once. */
+export async function findTokenWithUser(db: Db, tokenId: string): Promise<TokenWithUser | undefined> {
+  const [row] = await tokenWithUser(db, { tokenId })
+  return row
 }
 
 /**
