@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, SqliteAdapter, type Kysely } from 'kysely'
 
 // Events, webhooks and mail (CONTRACT §9). Frozen in time: takes Kysely<any>, imports no application types.
 //
@@ -14,6 +14,8 @@ import { sql, type Kysely } from 'kysely'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export async function up(db: Kysely<any>): Promise<void> {
+  // Tenant tables are stored in key order on SQLite, as 0006 makes the older ones (see there).
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
   await db.schema
     .createTable('events')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -45,6 +47,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('webhook_endpoints_pk', ['organization_id', 'id'])
+    .$call((table) => (sqlite ? table.modifyEnd(sql`without rowid`) : table))
     .execute()
 
   await db.schema
@@ -65,6 +68,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('webhook_deliveries_pk', ['organization_id', 'id'])
+    .$call((table) => (sqlite ? table.modifyEnd(sql`without rowid`) : table))
     .execute()
   await db.schema
     .createIndex('webhook_deliveries_endpoint_idx')
