@@ -51,6 +51,8 @@ export interface BenchPlan {
   startupSamples: number
   /** Scenario 7: one upload of `uploadBytes` (median of `uploadRuns`), and the purge of `builds` builds. */
   storage: { uploadBytes: number; uploadRuns: number; builds: number }
+  /** Scenario 9: writes per second and seconds per phase (A B B A, `rounds` times), events in the outbox. */
+  webhooks: { ratePerSecond: number; phaseSeconds: number; rounds: number; events: number }
 }
 
 const NEIGHBOURS = { orgs: 8, apps: 20, devices: 200, collaborators: 5 }
@@ -80,6 +82,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     },
     startupSamples: 10,
     storage: { uploadBytes: 256 * 1024 * 1024, uploadRuns: 3, builds: 10_000 },
+    webhooks: { ratePerSecond: 50, phaseSeconds: 10, rounds: 2, events: 5_000 },
   },
   quick: {
     mode: 'quick',
@@ -105,6 +108,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     },
     startupSamples: 3,
     storage: { uploadBytes: 64 * 1024 * 1024, uploadRuns: 3, builds: 2_000 },
+    webhooks: { ratePerSecond: 50, phaseSeconds: 3, rounds: 1, events: 1_000 },
   },
   smoke: {
     mode: 'smoke',
@@ -124,6 +128,7 @@ export const PLANS: Record<Mode, BenchPlan> = {
     },
     startupSamples: 1,
     storage: { uploadBytes: 1024 * 1024, uploadRuns: 1, builds: 50 },
+    webhooks: { ratePerSecond: 20, phaseSeconds: 0.4, rounds: 1, events: 50 },
   },
 }
 

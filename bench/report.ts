@@ -278,6 +278,60 @@ function erasureSection(ds: DialectResults[]): string {
   )}`
 }
 
+function webhooksSection(ds: DialectResults[]): string {
+  const writes = ds.flatMap((d) => {
+    const w = d.webhooks
+    if (!w) return [[NAMES[d.dialect], d.errors['9'] ?? 'not run', '', '', '', '', '']]
+    return (['subscribed', 'none'] as const).map((target) => {
+      const s = w.writes[target]
+      return [
+        NAMES[d.dialect],
+        target === 'subscribed'
+          ? 'organization with an endpoint subscribed to *'
+          : 'organization without endpoints',
+        int(s.n),
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
+        `${s.errors}`,
+      ]
+    })
+  })
+  const delivery = ds.flatMap((d) => {
+    const w = d.webhooks
+    if (!w) return []
+    return [
+      [
+        NAMES[d.dialect],
+        int(w.throughput.events),
+        `${w.throughput.seconds.toFixed(2)} s`,
+        int(w.throughput.eventsPerSecond),
+        `${w.throughput.concurrency}`,
+        `${int(w.delivered.received)} / ${int(w.delivered.expected)}`,
+      ],
+    ]
+  })
+  const w = ds.find((d) => d.webhooks)?.webhooks
+  const heading = w
+    ? ` (POST …/apps at ${w.ratePerSecond}/s open-loop, ${w.phaseSeconds} s phases A B B A × ${w.rounds})`
+    : ''
+  return `## 9. Webhooks${heading}
+
+${table(['database', 'writes into', 'n', 'p50', 'p99', 'max', 'errors'], writes)}
+
+${table(
+  [
+    'database',
+    'events in the outbox',
+    'first → last delivery',
+    'events/s delivered',
+    'in flight',
+    'write-phase deliveries received / expected',
+  ],
+  delivery,
+)}`
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [
@@ -308,6 +362,7 @@ export function renderMarkdown(results: BenchResults): string {
       storageSection(results.dialects),
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
       erasureSection(results.dialects),
+      webhooksSection(results.dialects),
       scaleSection(results.dialects),
     ].join('\n\n') + '\n'
   )

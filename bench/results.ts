@@ -9,6 +9,7 @@ import type { ScaleResult } from './scenarios/scale.js'
 import type { SeedingRow } from './scenarios/seeding.js'
 import type { StartupResult } from './scenarios/startup.js'
 import type { StorageResult } from './scenarios/storage.js'
+import type { WebhooksResult } from './scenarios/webhooks.js'
 
 // The shape of bench/results/latest.json.
 
@@ -30,6 +31,7 @@ export interface DialectResults {
   neighbours?: NeighbourLatencyResult
   throughput?: ApiThroughputResult
   storage?: StorageResult
+  webhooks?: WebhooksResult
   /** Scenario 8, SQLite only. */
   erasure?: ErasureResult
   scale?: ScaleResult

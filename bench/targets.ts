@@ -12,6 +12,7 @@ const LIMITS = {
   writeP99OverIdleMs: 20,
   throughputVsBare: 0.25,
   largeVsEmpty: 0.1,
+  webhookWriteP99: 1.1,
   /** GET organization p99 at a steady 100 req/s, on SQLite. */
   getP99Ms: 2,
   scaleVsSmall: 0.2,
@@ -202,6 +203,25 @@ function throughputTargets(d: DialectResults): TargetLine[] {
   ]
 }
 
+function webhookTargets(d: DialectResults): TargetLine[] {
+  const target = `write p99 with a webhook endpoint subscribed ≤ ×${LIMITS.webhookWriteP99} of none`
+  const w = d.webhooks
+  if (!w || w.writes.none.n === 0 || w.writes.subscribed.n === 0)
+    return [{ id: '9', dialect: d.dialect, target, met: null, detail: d.errors['9'] ?? 'scenario not run' }]
+  const { subscribed, none } = w.writes
+  const value = subscribed.p99 / none.p99
+  const met = value <= LIMITS.webhookWriteP99
+  return [
+    {
+      id: '9',
+      dialect: d.dialect,
+      target,
+      met,
+      detail: `${ratio(value)} (${ms(subscribed.p99)} vs ${ms(none.p99)}); ${spare(met, ratio(Math.abs(LIMITS.webhookWriteP99 - value)))}; ${int(w.throughput.eventsPerSecond)} events/s delivered`,
+    },
+  ]
+}
+
 function scaleTargets(d: DialectResults): TargetLine[] {
   const runs = d.scale?.runs ?? []
   const small = runs.find((r) => r.database === 'small')
@@ -228,6 +248,7 @@ export function evaluateTargets(dialects: readonly DialectResults[]): TargetLine
     ...purgeTargets(d),
     ...neighbourTargets(d),
     ...throughputTargets(d),
+    ...webhookTargets(d),
     ...scaleTargets(d),
   ])
 }

@@ -17,6 +17,9 @@ import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
+import { eventsPlugin } from './events/plugin.js'
+import type { Resolver } from './webhooks/address-policy.js'
+import { webhookRoutes } from './webhooks/routes.js'
 import { healthRoutes } from './http/health.js'
 import { dashboardRoutes } from './http/dashboard.js'
 import { metricsPlugin } from './http/metrics.js'
@@ -46,6 +49,8 @@ export interface BuildOptions {
   storage?: ObjectStorage
   /** Where log lines go (stdout by default); tests pass a stream to read what was logged. */
   logStream?: { write(line: string): void }
+  /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
+  resolveHost?: Resolver
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -56,6 +61,7 @@ export async function buildApp({
   database,
   storage,
   logStream,
+  resolveHost,
 }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -104,6 +110,7 @@ export async function buildApp({
   await app.register(rateLimitPlugin, { config })
   await app.register(authPlugin)
   await app.register(purgeWorkerPlugin, { config })
+  await app.register(eventsPlugin, { config, resolve: resolveHost })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
@@ -130,6 +137,7 @@ export async function buildApp({
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
         await authed.register(exportRoutes, { config })
+        await authed.register(webhookRoutes)
       })
       // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).
       await v1.register(integrationRoutes, { config })

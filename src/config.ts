@@ -97,6 +97,35 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_ORG_DELETE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10 }),
   /** Live (unexpired) API tokens one user may hold; creating one more answers 409 until one is revoked. */
   TOKENS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+  /** Whether the server also runs an event delivery worker (`orgspace worker` runs one too). */
+  EVENT_WORKER: onOff('on'),
+  /** How often an idle delivery worker looks for events and due retries (a write in the same process wakes it). */
+  EVENT_POLL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
+  /** The instance endpoint: receives every event of every organization. */
+  WEBHOOK_URL: Type.String({
+    pattern: '^$|^https?://[^\\s]+$',
+    hint: 'an http:// or https:// URL',
+    default: '',
+  }),
+  /** Signs what WEBHOOK_URL receives; required with it. */
+  WEBHOOK_SECRET: Type.String({
+    pattern: '^$|^whsec_[A-Za-z0-9+/]{32,}={0,2}$',
+    hint: 'whsec_ followed by at least 24 random bytes in base64 (e.g. whsec_$(openssl rand -base64 32))',
+    default: '',
+  }),
+  /** `true` lets organizations' endpoints point at private, loopback and link-local addresses. */
+  WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
+  /** One delivery attempt (connect, send, answer) may take this long. */
+  WEBHOOK_TIMEOUT_MS: milliseconds(100, 120_000, 10_000),
+  /** Deliveries one process has in flight at once. */
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  /** Mail for deletions goes out through this server; empty = no mail. */
+  SMTP_URL: Type.String({
+    pattern: '^$|^smtps?://.+$',
+    hint: 'smtp://[user:password@]host:port or smtps://…',
+    default: '',
+  }),
+  SMTP_FROM: Type.String({ minLength: 3, default: 'orgspace <no-reply@localhost>' }),
   /** With it, rate limits are shared by every process using this Redis; without, each process counts alone. */
   REDIS_URL: Type.String({
     pattern: '^$|^rediss?://.+$',
@@ -161,6 +190,8 @@ export function loadConfig(
     const shown = JSON.stringify(env[key] ?? candidate[key])
     problems.push(`${key}=${shown}: ${expectation(schema, first?.message ?? 'is invalid')}`)
   }
+  if (candidate.WEBHOOK_URL !== '' && candidate.WEBHOOK_SECRET === '')
+    problems.push('WEBHOOK_SECRET: must be set when WEBHOOK_URL is (whsec_ followed by base64)')
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(candidate as Static<typeof EnvSchema>)
 }

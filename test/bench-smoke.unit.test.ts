@@ -13,6 +13,7 @@ import { runNeighbourLatency } from '../bench/scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from '../bench/scenarios/purge-throughput.js'
 import { runScale } from '../bench/scenarios/scale.js'
 import { seedingRows } from '../bench/scenarios/seeding.js'
+import { runWebhooks } from '../bench/scenarios/webhooks.js'
 import { sqliteStore } from '../bench/store.js'
 import { renderNeighbourSvg } from '../bench/svg.js'
 import { evaluateTargets } from '../bench/targets.js'
@@ -35,9 +36,9 @@ describe('bench harness (smoke)', () => {
   it('runs every scenario on tiny sizes', { timeout: 300_000 }, async () => {
     // Three lanes at once: most of the time goes into starting child servers, not into measuring anything
     // (the figures of lanes running side by side mean nothing, and nothing here asserts them).
-    const [deleteLatency, neighbours, [purge, throughput]] = await Promise.all([
+    const [deleteLatency, [neighbours, webhooks], [purge, throughput]] = await Promise.all([
       runDeleteLatency(context),
-      runNeighbourLatency(context),
+      (async () => [await runNeighbourLatency(context), await runWebhooks(context)] as const)(),
       (async () => [await runPurgeThroughput(context), await runApiThroughput(context)] as const)(),
     ])
     result = {
@@ -47,6 +48,7 @@ describe('bench harness (smoke)', () => {
       purge,
       neighbours,
       throughput,
+      webhooks,
       seeding: seedingRows(context.seeding),
       errors: {},
     }
@@ -137,6 +139,17 @@ describe('bench harness (smoke)', () => {
     },
   )
 
+  it('writes with and without a subscribed endpoint, and delivers the outbox to a receiver', () => {
+    const w = result.webhooks
+    for (const target of ['subscribed', 'none'] as const) {
+      expect(w?.writes[target].n).toBeGreaterThan(0)
+      expect(w?.writes[target].errors).toBe(0)
+    }
+    expect(w?.delivered.received).toBe(w?.delivered.expected)
+    expect(w?.throughput.events).toBe(PLANS.smoke.webhooks.events)
+    expect(finite(w?.throughput.eventsPerSecond)).toBe(true)
+  })
+
   it('times the seeding command', () => {
     expect(result.seeding.length).toBeGreaterThan(0)
     for (const row of result.seeding) expect(row.rows > 0 && finite(row.wallRowsPerSecond)).toBe(true)
@@ -144,7 +157,7 @@ describe('bench harness (smoke)', () => {
 
   it('renders the targets, the markdown and the chart', () => {
     const targets = evaluateTargets([result])
-    expect(targets.length).toBe(10)
+    expect(targets.length).toBe(11)
     expect(targets.filter((t) => !t.id.startsWith('3')).every((t) => t.met !== null)).toBe(true)
     const report: BenchResults = {
       mode: 'smoke',

@@ -223,6 +223,8 @@ describe('migration 0006 on a seeded database', () => {
       devices: 0,
       subscriptions: 0,
       tokens: 0,
+      webhook_deliveries: 0,
+      webhook_endpoints: 0,
       deletions: 1,
       organizations: 0,
     })
@@ -245,6 +247,8 @@ describe('migration 0006 on a seeded database', () => {
           devices: 3_000,
           subscriptions: 1,
           tokens: 1,
+          webhookDeliveries: 0,
+          webhooks: 0,
         },
       ],
     ])

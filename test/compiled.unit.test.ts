@@ -59,16 +59,18 @@ function commandPaths(command: Command, path: string[] = []): string[][] {
 const SLOW = { timeout: 120_000 }
 
 describe('the compiled build', SLOW, () => {
-  it('has every module of src/ as JavaScript, and no TypeScript loader in the purge thread', () => {
+  it('has every module of src/ as JavaScript, and no TypeScript loader in the purge and delivery threads', () => {
     for (const module of [
       'server.js',
       'cli.js',
       'app.js',
       'deletion/thread.js',
+      'events/thread.js',
       'db/migrations/0001_initial.js',
     ])
       expect(existsSync(join(tree, 'dist', module)), module).toBe(true)
     expect(existsSync(join(tree, 'dist/deletion/thread-entry.js'))).toBe(false)
+    expect(existsSync(join(tree, 'dist/events/thread-entry.js'))).toBe(false)
   })
 
   it('serves the API, purges in its thread, and stops with 0 on SIGTERM', async () => {
@@ -109,6 +111,8 @@ describe('the compiled build', SLOW, () => {
         60_000,
         server.output,
       )
+      // The delivery thread, like the purge thread, loads without a TypeScript loader.
+      expect(server.output()).not.toMatch(/delivery thread (failed|exited)/)
 
       server.process.kill('SIGTERM')
       await server.exited

@@ -117,6 +117,19 @@ const CODES: Record<string, number[]> = {
   'POST /v1/organizations/{organizationId}/exports': [...BODY, 3001, 4003],
   'GET /v1/organizations/{organizationId}/exports/{exportId}': [3000, 3001, 4003],
   'GET /v1/organizations/{organizationId}/exports/{exportId}/download': [3000, 3001, 4003, 5001],
+  // CONTRACT §9: webhook endpoints are the owner's and admins' (base.organization.webhook.*).
+  'GET /v1/organizations/{organizationId}/webhooks': [3000, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks': [...BODY, 3001, 4003, 5001],
+  'PUT /v1/organizations/{organizationId}/webhooks/{webhookId}': [...BODY, 3001, 4003],
+  'DELETE /v1/organizations/{organizationId}/webhooks/{webhookId}': [...BODY, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks/{webhookId}/test': [...BODY, 3001, 4003, 5001],
+  'GET /v1/organizations/{organizationId}/webhooks/{webhookId}/deliveries': [3000, 3001, 4003],
+  'POST /v1/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/retry': [
+    ...BODY,
+    3001,
+    4003,
+    5001,
+  ],
 }
 
 /** The one operation whose success is not a JSON envelope: the bytes of a build, whole or a range of them. */

@@ -32,6 +32,8 @@ interface Fixture {
   buildId: string
   appTokenId: string
   exportId: string
+  webhookId: string
+  deliveryId: string
 }
 
 interface RouteCase {
@@ -248,6 +250,57 @@ const ROUTES: RouteCase[] = [
     org: true,
     deniedTo: 'editor',
   },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/webhooks',
+    url: (f) => `${o(f)}/webhooks`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks',
+    url: (f) => `${o(f)}/webhooks`,
+    body: { url: 'https://93.184.215.14/hook', events: ['*'] },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+    body: { description: 'x' },
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/test',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/test`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'GET',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/deliveries',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/deliveries`,
+    org: true,
+    deniedTo: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/deliveries/:deliveryId/retry',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/retry`,
+    org: true,
+    deniedTo: 'editor',
+  },
   { method: 'POST', path: EXPORTS, url: (f) => `${o(f)}/exports`, org: true, deniedTo: 'editor' },
   {
     method: 'GET',
@@ -308,6 +361,13 @@ beforeAll(async () => {
     .execute()
   expiredAppToken = expiredApp.token
   const exportId = (await api.post(`/v1/organizations/${org.id}/exports`)).body.data.id
+  const webhookId = (
+    await api.post(`/v1/organizations/${org.id}/webhooks`, {
+      url: 'https://93.184.215.14/hook',
+      events: ['*'],
+    })
+  ).body.data.id
+  const deliveryId = (await api.post(`/v1/organizations/${org.id}/webhooks/${webhookId}/test`)).body.data.id
   f = {
     owner,
     org,
@@ -320,6 +380,8 @@ beforeAll(async () => {
     buildId,
     appTokenId,
     exportId,
+    webhookId,
+    deliveryId,
   }
   stranger = await createUser(t, 'stranger')
   const expired = await createToken(t.db, owner.id, { name: 'old', expiresInDays: 1 })

@@ -27,6 +27,11 @@ const REFERENCE_TABLES = [
   // The storage outbox is keyed by organization, but workers claim from it across organizations (FOR UPDATE SKIP
   // LOCKED), which Citus runs on a reference table and not across shards.
   'object_removals',
+  // The events outbox, the instance endpoint's and email's deliveries, and who is told of a deletion: claimed
+  // across organizations like the storage outbox, and kept past an organization's purge until they are sent.
+  'events',
+  'instance_deliveries',
+  'deletion_notices',
 ]
 /** Distributed by `organization_id`: the tenant tables, less the reference ones among them. */
 const DISTRIBUTED = TENANT_TABLES.filter((t) => !REFERENCE_TABLES.includes(t))

@@ -100,24 +100,31 @@ export interface AppInput {
 
 export async function createApp(db: Db, auth: AuthContext, ref: string, input: AppInput & { name: string }) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const row = await changeOrganization(db, auth, ref, Permission.AppCreate, async ({ trx, org, audit }) => {
-    const now = nowIso()
-    const app: AppRow = {
-      id: newId(),
-      name: input.name,
-      slug:
-        requestedSlug === undefined
-          ? await generatedSlug(trx, org.id, input.name)
-          : await claimSlug(trx, org.id, requestedSlug),
-      description: input.description ?? '',
-      created_at: now,
-      updated_at: now,
-    }
-    await insertApp(trx, { ...app, organization_id: org.id })
-    await adjustCounter(trx, org.id, 'apps_count', 1)
-    await audit('app.create', 'app', app.id)
-    return app
-  })
+  const row = await changeOrganization(
+    db,
+    auth,
+    ref,
+    Permission.AppCreate,
+    async ({ trx, org, audit, emit }) => {
+      const now = nowIso()
+      const app: AppRow = {
+        id: newId(),
+        name: input.name,
+        slug:
+          requestedSlug === undefined
+            ? await generatedSlug(trx, org.id, input.name)
+            : await claimSlug(trx, org.id, requestedSlug),
+        description: input.description ?? '',
+        created_at: now,
+        updated_at: now,
+      }
+      await insertApp(trx, { ...app, organization_id: org.id })
+      await adjustCounter(trx, org.id, 'apps_count', 1)
+      await audit('app.create', 'app', app.id)
+      await emit('app.created', { app: appView(app) })
+      return app
+    },
+  )
   return appView(row)
 }
 
@@ -129,30 +136,39 @@ export async function updateAppByRef(
   input: AppInput,
 ) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const row = await changeOrganization(db, auth, ref, Permission.AppUpdate, async ({ trx, org, audit }) => {
-    const app = await existingApp(trx, org.id, appRef)
-    const patch = {
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(requestedSlug !== undefined && requestedSlug !== app.slug
-        ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
-        : {}),
-      updated_at: nowIso(),
-    }
-    await updateApp(trx, org.id, app.id, patch)
-    await audit('app.update', 'app', app.id)
-    return { ...app, ...patch }
-  })
+  const row = await changeOrganization(
+    db,
+    auth,
+    ref,
+    Permission.AppUpdate,
+    async ({ trx, org, audit, emit }) => {
+      const app = await existingApp(trx, org.id, appRef)
+      const patch = {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(requestedSlug !== undefined && requestedSlug !== app.slug
+          ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
+          : {}),
+        updated_at: nowIso(),
+      }
+      await updateApp(trx, org.id, app.id, patch)
+      await audit('app.update', 'app', app.id)
+      const updated = { ...app, ...patch }
+      await emit('app.updated', { app: appView(updated) })
+      return updated
+    },
+  )
   return appView(row)
 }
 
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {
-  await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit }) => {
+  await changeOrganization(db, auth, ref, Permission.AppRemove, async ({ trx, org, audit, emit }) => {
     const app = await existingApp(trx, org.id, appRef)
     await removeAppBuilds(trx, org.id, app.id)
     await deleteApp(trx, org.id, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
     await audit('app.remove', 'app', app.id)
+    await emit('app.deleted', { app: appView(app) })
   })
   return { delete: 'OK' }
 }

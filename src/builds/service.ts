@@ -98,7 +98,7 @@ export async function getBuild(db: Db, auth: AuthContext, ref: string, appRef: s
 
 /** The row goes now; its object leaves storage through the removal queue, written in the same transaction. */
 export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef: string, buildId: string) {
-  await changeOrganization(db, auth, ref, Permission.BuildRemove, async ({ trx, org, audit }) => {
+  await changeOrganization(db, auth, ref, Permission.BuildRemove, async ({ trx, org, audit, emit }) => {
     const app = await existingApp(trx, org.id, appRef)
     const build = await findBuild(trx, org.id, app.id, buildId.toLowerCase())
     if (!build) throw AppError.notFound()
@@ -110,6 +110,7 @@ export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef
     })
     await adjustCounter(trx, org.id, 'builds_bytes', -Number(build.size))
     await audit('build.remove', 'build', build.id)
+    await emit('build.deleted', { build: { id: build.id, applicationId: app.id } })
   })
   return { delete: 'OK' }
 }
@@ -154,9 +155,10 @@ export async function uploadBuild(
       auth,
       target.organizationId,
       Permission.BuildUpload,
-      async ({ trx, audit }) => {
+      async ({ trx, audit, emit }) => {
         const build = await commitBuild(trx, target, file, details, { userId: auth.userId, appTokenId: null })
         await audit('build.upload', 'build', build.id)
+        await emit('build.uploaded', { build: buildView({ ...build, uploader_email: auth.email }) })
         return build
       },
     ),

@@ -3,6 +3,8 @@ import { loadConfig } from '../config.js'
 import { openDatabase } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { PurgeWorker } from '../deletion/worker.js'
+import { deliveryOptions } from '../events/options.js'
+import { DeliveryWorker } from '../events/worker.js'
 import { checkSqliteWritable } from '../startup-error.js'
 import { openStorage, storageSettings } from '../storage/storage.js'
 
@@ -54,10 +56,18 @@ export async function runWorker(): Promise<void> {
     { worker: worker.id, dialect: database.dialect, pollMs: config.PURGE_POLL_MS },
     'purge worker started',
   )
+  const eventLogger = logger.child({ component: 'events' })
+  const delivery = config.EVENT_WORKER === 'off' ? null : deliveryOptions(config, eventLogger)
+  const deliveries = delivery
+    ? new DeliveryWorker(database.db, { ...delivery, onRelease: () => worker.kick() })
+    : null
+  deliveries?.start()
+  if (deliveries) eventLogger.info({ worker: deliveries.id }, 'delivery worker started')
 
   const signal = await signalled
   logger.info({ worker: worker.id, signal }, 'stopping between batches')
-  await worker.stop()
+  await Promise.all([worker.stop(), deliveries?.stop()])
+  delivery?.close()
   await storage.close()
   await database.close()
   clearInterval(keepAlive)

@@ -113,7 +113,7 @@ export function findCollaboratorOfUser(
   return db
     .selectFrom('collaborators')
     .innerJoin('users', 'users.id', 'collaborators.user_id')
-    .select(['collaborators.id', 'collaborators.role', 'users.id as userId'])
+    .select(['collaborators.id', 'collaborators.role', 'users.id as userId', 'users.email'])
     .where('collaborators.organization_id', '=', organizationId)
     .where((eb) => ('id' in user ? eb('users.id', '=', user.id) : eb('users.email', '=', user.email)))
     .executeTakeFirst()
@@ -149,4 +149,19 @@ export async function deleteCollaborator(trx: Trx, organizationId: string, id: s
     .where('organization_id', '=', organizationId)
     .where('id', '=', id)
     .execute()
+}
+
+/** The email addresses of the organization's owner and admins, owner first. */
+export async function managerEmails(db: Db, organizationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('collaborators')
+    .innerJoin('users', 'users.id', 'collaborators.user_id')
+    .select(['users.email', 'collaborators.role'])
+    .where('collaborators.organization_id', '=', organizationId)
+    .where('collaborators.role', 'in', ['owner', 'admin'])
+    .orderBy('collaborators.created_at')
+    .execute()
+  return [...rows.filter((r) => r.role === 'owner'), ...rows.filter((r) => r.role !== 'owner')].map(
+    (r) => r.email,
+  )
 }

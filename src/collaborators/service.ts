@@ -66,7 +66,7 @@ export async function addCollaborator(
     auth,
     ref,
     Permission.CollaboratorCreate,
-    async ({ trx, org, audit }) => {
+    async ({ trx, org, audit, emit }) => {
       // In the same transaction: a refused addition leaves no new user behind.
       const { user } = await findOrCreateUser(trx, input.email, input.name)
       if (await isCollaborator(trx, org.id, user.id)) throw AppError.conflict('already a collaborator')
@@ -81,6 +81,9 @@ export async function addCollaborator(
       })
       await adjustCounter(trx, org.id, 'collaborators_count', 1)
       await audit('collaborator.create', 'collaborator', id)
+      await emit('collaborator.added', {
+        collaborator: collaboratorView({ ...user, id, user_id: user.id, role: input.role, created_at: now }),
+      })
       return org
     },
   )
@@ -109,25 +112,37 @@ export async function changeCollaboratorRole(
     auth,
     ref,
     Permission.CollaboratorUpdate,
-    async ({ trx, org, audit }) => {
+    async ({ trx, org, audit, emit }) => {
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
       await setCollaboratorRole(trx, org.id, row.id, role, nowIso())
       await audit('collaborator.update', 'collaborator', row.id)
-      return { ...row, role }
+      const changed = { ...row, role }
+      await emit('collaborator.role_changed', {
+        collaborator: collaboratorView(changed),
+        previousRole: row.role,
+      })
+      return changed
     },
   )
   return collaboratorView(target)
 }
 
 export async function removeCollaborator(db: Db, auth: AuthContext, ref: string, collaboratorId: string) {
-  await changeOrganization(db, auth, ref, Permission.CollaboratorRemove, async ({ trx, org, audit }) => {
-    const row = await existingCollaborator(trx, org.id, collaboratorId)
-    if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
-    await deleteCollaborator(trx, org.id, row.id)
-    await deleteScopedTokens(trx, row.user_id, org.id)
-    await adjustCounter(trx, org.id, 'collaborators_count', -1)
-    await audit('collaborator.remove', 'collaborator', row.id)
-  })
+  await changeOrganization(
+    db,
+    auth,
+    ref,
+    Permission.CollaboratorRemove,
+    async ({ trx, org, audit, emit }) => {
+      const row = await existingCollaborator(trx, org.id, collaboratorId)
+      if (row.role === 'owner') throw AppError.conflict('the owner cannot be removed')
+      await deleteCollaborator(trx, org.id, row.id)
+      await deleteScopedTokens(trx, row.user_id, org.id)
+      await adjustCounter(trx, org.id, 'collaborators_count', -1)
+      await audit('collaborator.remove', 'collaborator', row.id)
+      await emit('collaborator.removed', { collaborator: collaboratorView(row) })
+    },
+  )
   return { delete: 'OK' }
 }

@@ -211,6 +211,80 @@ export interface ExportsTable {
   expires_at: string | null
 }
 
+/** The outbox: one row per change, deleted once dispatched (see migration 0004). */
+export interface EventsTable {
+  id: string
+  type: string
+  /** The organization the event is about; not `organization_id`, so the row survives the purge (0004). */
+  source_organization_id: string
+  /** The exact JSON body every recipient gets: `{type, timestamp, data}`. */
+  body: string
+  created_at: string
+}
+
+export interface DeletionNoticesTable {
+  deletion_id: string
+  /** JSON array of the email addresses told about the deletion (owners and admins when it was requested). */
+  recipients: string
+  created_at: string
+}
+
+export interface WebhookEndpointsTable {
+  organization_id: string
+  id: string
+  url: string
+  /** JSON array of event types, or `["*"]`. */
+  events: string
+  description: string
+  /** `whsec_…`: kept so deliveries can be signed; never logged, shown once. */
+  secret: string
+  disabled_at: string | null
+  disabled_reason: string | null
+  created_at: string
+  updated_at: string
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookDeliveriesTable {
+  organization_id: string
+  id: string
+  endpoint_id: string
+  /** The `webhook-id` header: the same for every endpoint and every attempt of one event. */
+  event_id: string
+  event_type: string
+  body: string
+  status: DeliveryStatus
+  /** Attempts made so far, counting one in flight. */
+  attempt: Generated<number>
+  response_status: number | null
+  duration_ms: number | null
+  error: string | null
+  /** When a pending delivery is next tried (while an attempt is in flight: when it is retried if lost). */
+  next_attempt_at: string | null
+  lease_owner: string | null
+  created_at: string
+  updated_at: string
+}
+
+export type InstanceChannel = 'webhook' | 'email'
+
+/** Deliveries to the instance's own recipients (WEBHOOK_URL, email); a row exists while it is pending. */
+export interface InstanceDeliveriesTable {
+  id: string
+  channel: InstanceChannel
+  event_id: string
+  event_type: string
+  /** The webhook body, or for email the JSON of the message (see mail/messages.ts). */
+  body: string
+  attempt: Generated<number>
+  response_status: number | null
+  error: string | null
+  next_attempt_at: string
+  lease_owner: string | null
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -227,6 +301,11 @@ export interface Database {
   app_tokens: AppTokensTable
   object_removals: ObjectRemovalsTable
   exports: ExportsTable
+  events: EventsTable
+  deletion_notices: DeletionNoticesTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  instance_deliveries: InstanceDeliveriesTable
 }
 
 export type User = Selectable<UsersTable>

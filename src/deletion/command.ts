@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
+import { deletionRequested } from '../events/lifecycle.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { authorize, Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
@@ -29,6 +30,7 @@ export interface DeletionPolicy {
  *  4. write the receipt — `purging`, or `scheduled` until `purgeAt` with a grace period — and one purge task per
  *     tenant table; a purge that starts now also queues the removal of the organization's objects from storage
  *     (a scheduled one does when it starts: its objects stay until then, for a restore). The worker does the rest.
+ *  5. emit `organization.deleted` (events/lifecycle.ts), which may hold the purge of webhooks for a while.
  */
 export async function requestDeletion(
   db: Db,
@@ -73,6 +75,13 @@ export async function requestDeletion(
       await tenantTables(trx),
     )
     if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
+    await deletionRequested(trx, {
+      organization: org,
+      deletionId,
+      requestedBy: { id: auth.userId, email: auth.email },
+      requestedAt: now,
+      restoreDeadline: purgeAt,
+    })
     return { deletionId, purgeAt }
   })
 }

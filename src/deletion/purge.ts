@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { deletionCompleted } from '../events/lifecycle.js'
 import { buildBytesOf, deleteDeletedOrganization } from '../organizations/repository.js'
 import {
   completeDeletion,
@@ -161,7 +162,9 @@ async function completeOne(
     const now = Date.now()
     const heldUntil =
       slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
-    await completeDeletion(trx, deletion.id, counts, new Date(now).toISOString(), heldUntil)
+    const completedAt = new Date(now).toISOString()
+    await completeDeletion(trx, deletion.id, counts, completedAt, heldUntil)
+    await deletionCompleted(trx, deletion, counts, completedAt)
     // The tables that lost rows, for the reclaim that follows the commit (reclaim.ts).
     onCompleted?.(['organizations', ...tasks.filter((t) => Number(t.deleted) > 0).map((t) => t.table_name)])
     return true

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
+import { deletionFailed } from '../events/lifecycle.js'
 import { legalHoldOf } from '../organizations/repository.js'
 import { enqueueOrganizationRemoval, objectsGone } from '../storage/removals.js'
 import { tenantReferences } from './tables.js'
@@ -434,12 +435,24 @@ export async function recordFailure(
   reason: string,
   retryAt: string,
 ): Promise<void> {
-  await db
-    .updateTable('deletions')
-    .set((eb) => ({ status: 'failed', error: reason, retry_at: retryAt, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', deletionId)
-    .where('status', '!=', 'completed')
-    .execute()
+  await db.transaction().execute(async (trx) => {
+    const deletion = await trx
+      .selectFrom('deletions')
+      .selectAll()
+      .where('id', '=', deletionId)
+      .where('status', '!=', 'completed')
+      .$if(isPostgres(trx), (q) => q.forUpdate())
+      .executeTakeFirst()
+    if (!deletion) return
+    await trx
+      .updateTable('deletions')
+      .set((eb) => ({ status: 'failed', error: reason, retry_at: retryAt, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', deletionId)
+      .execute()
+    // A purge that has just started failing is news; one failing again while it is retried is not.
+    if (deletion.status === 'purging')
+      await deletionFailed(trx, deletion, { reason, attempts: deletion.attempts + 1, retryAt })
+  })
 }
 
 /** Deletions whose purge is due or running and has not completed, and when the oldest of them was requested. */

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { organizationRestored } from '../events/lifecycle.js'
 import { AppError } from '../http/errors.js'
 import { reactivateOrganization } from '../organizations/repository.js'
 import type { AuthContext } from '../tokens/service.js'
@@ -20,7 +21,8 @@ const TOO_LATE: Record<string, string> = {
  * delete, so that is whoever owned it when it was deleted).
  *
  * The receipt row is locked and must still be `scheduled`: the purge's start changes the same row under the same
- * condition (startDueDeletion), so of a restore and a purge start racing, exactly one wins.
+ * condition (startDueDeletion), so of a restore and a purge start racing, exactly one wins. It emits
+ * `organization.restored`, and the email notice of the deletion is forgotten.
  */
 export async function restoreDeletion(db: Db, auth: AuthContext, deletionId: string) {
   const id = deletionId.toLowerCase()
@@ -32,6 +34,15 @@ export async function restoreDeletion(db: Db, auth: AuthContext, deletionId: str
     if (!(await reactivateOrganization(trx, deletion.organization_id)))
       throw new Error(`scheduled deletion ${id} has no organization to restore`)
     await markRestored(trx, id, nowIso())
+    await organizationRestored(trx, {
+      organization: {
+        id: deletion.organization_id,
+        slug: deletion.organization_slug,
+        name: deletion.organization_name,
+      },
+      deletionId: id,
+      restoredBy: { id: auth.userId, email: auth.email },
+    })
   })
   return getReceipt(db, auth, id)
 }

@@ -54,7 +54,7 @@ export const DeletionReceipt = Type.Object({
   restoredAt: Type.Union([Type.String(), Type.Null()]),
   waitingFor: Type.Union([Type.String(), Type.Null()], {
     description:
-      'Why a deletion that is not done is not progressing: a legal hold, or a pause by an operator',
+      'Why a deletion that is not done is not progressing: a legal hold, a pause by an operator, or (for a bounded time) its webhook endpoints being sent organization.deleted',
   }),
   error: Type.Union([Type.String(), Type.Null()], {
     description: 'Why the last purge attempt failed; it is retried',

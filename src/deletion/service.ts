@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
@@ -16,6 +17,7 @@ import {
   type DeletionRow,
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
+import { heldFor } from './holds.js'
 
 /**
  * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, how many
@@ -49,12 +51,17 @@ function waitingFor(row: DeletionRow, paused: boolean): string | null {
 /** Receipts in the API shape; a purge in progress reports the rows deleted so far. */
 export async function receiptViews(db: Db, rows: DeletionRow[]) {
   const open = rows.filter((r) => !DONE.has(r.status))
-  const [progress, paused] = await Promise.all([
+  const [progress, paused, held] = await Promise.all([
     taskProgress(
       db,
       open.map((r) => r.id),
     ),
     open.length > 0 ? deletionsPaused(db) : false,
+    heldFor(
+      db,
+      open.map((r) => r.id),
+      nowIso(),
+    ),
   ])
   return rows.map((row) => ({
     id: row.id,
@@ -71,7 +78,8 @@ export async function receiptViews(db: Db, rows: DeletionRow[]) {
     completedAt: row.completed_at,
     restoredAt: row.restored_at,
     error: row.status === 'completed' ? null : row.error,
-    waitingFor: waitingFor(row, paused),
+    // A scheduled purge waits for `purgeAt` first; a webhook hold matters once it could start.
+    waitingFor: waitingFor(row, paused) ?? (row.status === 'scheduled' ? null : held.get(row.id)) ?? null,
   }))
 }
 

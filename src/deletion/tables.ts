@@ -17,6 +17,8 @@ const RESOURCE_NAMES: Record<string, string> = {
   devices: 'devices',
   subscriptions: 'subscriptions',
   tokens: 'tokens',
+  webhook_endpoints: 'webhooks',
+  webhook_deliveries: 'webhookDeliveries',
 }
 
 export function resourceName(table: string): string {

@@ -64,7 +64,7 @@ export async function enrollDevice(
     auth,
     ref,
     Permission.DeviceEnroll,
-    async ({ trx, org, audit }) => {
+    async ({ trx, org, audit, emit }) => {
       if (await isSerialEnrolled(trx, org.id, input.serialNumber))
         throw AppError.conflict('serial number is already enrolled')
       const row: DeviceRow = {
@@ -78,6 +78,7 @@ export async function enrollDevice(
       await insertDevice(trx, { ...row, organization_id: org.id })
       await adjustCounter(trx, org.id, 'devices_count', 1)
       await audit('device.enroll', 'device', row.id)
+      await emit('device.enrolled', { device: deviceView(row) })
       return row
     },
   )
@@ -86,12 +87,13 @@ export async function enrollDevice(
 
 /** Unenrolling forgets the device: its row is deleted, the audit history keeps the fact. */
 export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, deviceId: string) {
-  await changeOrganization(db, auth, ref, Permission.DeviceUnenroll, async ({ trx, org, audit }) => {
+  await changeOrganization(db, auth, ref, Permission.DeviceUnenroll, async ({ trx, org, audit, emit }) => {
     const device = await findDevice(trx, org.id, deviceId.toLowerCase())
     if (!device) throw AppError.notFound()
     await deleteDevice(trx, org.id, device.id)
     await adjustCounter(trx, org.id, 'devices_count', -1)
     await audit('device.unenroll', 'device', device.id)
+    await emit('device.unenrolled', { device: deviceView(device) })
   })
   return { delete: 'OK' }
 }

@@ -85,6 +85,11 @@ const TAGS = [
   },
   { name: 'Audit', description: 'Every change made to an organization, newest first.' },
   {
+    name: 'Webhooks',
+    description:
+      "The organization's webhook endpoints: signed events (Standard Webhooks) and their delivery log.",
+  },
+  {
     name: 'Deletions',
     description: 'Receipts of deleted organizations: who, when, what, and whether the purge is done.',
   },

@@ -35,6 +35,10 @@ export const Permission = {
   DeviceEnroll: 'mdm.global.device.enroll',
   DeviceUnenroll: 'mdm.global.device.unenroll',
   AuditList: 'base.organization.audit.list',
+  WebhookList: 'base.organization.webhook.list',
+  WebhookCreate: 'base.organization.webhook.create',
+  WebhookUpdate: 'base.organization.webhook.update',
+  WebhookRemove: 'base.organization.webhook.remove',
 } as const
 
 export type Permission = (typeof Permission)[keyof typeof Permission]
@@ -73,6 +77,11 @@ const admin: Permission[] = [
   P.CollaboratorUpdate,
   P.CollaboratorRemove,
   P.AuditList,
+  // Endpoints receive the organization's events, collaborators' emails included; their URLs may hold tokens.
+  P.WebhookList,
+  P.WebhookCreate,
+  P.WebhookUpdate,
+  P.WebhookRemove,
 ]
 const owner: Permission[] = [
   ...admin,

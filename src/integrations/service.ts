@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/connect.js'
 import { recordAudit } from '../audit/repository.js'
+import { emitEvent } from '../events/emit.js'
 import { requireAppToken, type AppTokenAuth } from '../app-tokens/service.js'
 import { beginUpload, commitBuild, finishUpload, type Intake } from '../builds/intake.js'
 import { buildView, listBuildsOf } from '../builds/service.js'
@@ -20,7 +21,7 @@ export async function uploadFromCi(intake: Intake, token: AppTokenAuth, request:
     return beginUpload(trx, intake, organizationId, appId)
   })
   const row = await finishUpload(intake, target, request, APPLIVERY_FORM, (file, details) =>
-    writeInOrganization(intake.db, organizationId, async (trx) => {
+    writeInOrganization(intake.db, organizationId, async (trx, organization) => {
       await requireAppToken(trx, token)
       const uploader = { userId: token.createdBy.id, appTokenId: token.tokenId }
       const build = await commitBuild(trx, target, file, details, uploader)
@@ -30,6 +31,12 @@ export async function uploadFromCi(intake: Intake, token: AppTokenAuth, request:
         entity: 'build',
         entityId: build.id,
         actorId: token.createdBy.id,
+      })
+      await emitEvent(trx, {
+        type: 'build.uploaded',
+        organization,
+        actor: token.createdBy,
+        data: { build: buildView({ ...build, uploader_email: token.createdBy.email }) },
       })
       return build
     }),

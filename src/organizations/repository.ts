@@ -347,15 +347,14 @@ export async function adjustCounter(
  * PostgreSQL: FOR NO KEY UPDATE conflicts with the FOR UPDATE taken by DELETE, but not with the FOR KEY SHARE
  * that foreign-key checks take, so inserting children does not wait on itself.
  */
-export async function lockLiveOrganization(trx: Trx, organizationId: string): Promise<boolean> {
-  const row = await trx
+export function lockLiveOrganization(trx: Trx, organizationId: string) {
+  return trx
     .selectFrom('organizations')
-    .select('id')
+    .select(['id', 'slug', 'name'])
     .where('id', '=', organizationId)
     .where('status', '=', 'active')
     .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
     .executeTakeFirst()
-  return row !== undefined
 }
 
 /** Bytes of the organization's builds (its maintained counter), for deletion receipts. */

@@ -3,6 +3,7 @@ import { isId, newId, nowIso } from '../db/ids.js'
 import type { Organization, SubscriptionStatus } from '../db/types.js'
 import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '../collaborators/repository.js'
 import { recordAudit } from '../audit/repository.js'
+import { emitEvent } from '../events/emit.js'
 import { AppError, ErrorCode } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
@@ -55,6 +56,18 @@ async function organizationViews(db: Db, memberships: Membership[]): Promise<Org
       subscriptions.filter((s) => s.organization_id === membership.org.id),
     ),
   )
+}
+
+/** The organization as `organization.created|updated` events carry it. */
+function eventView(org: Organization) {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug ?? '',
+    webSiteUrl: org.web_site_url,
+    createdAt: org.created_at,
+    updatedAt: org.updated_at,
+  }
 }
 
 async function organizationView(db: Db, membership: Membership): Promise<OrganizationView> {
@@ -179,6 +192,12 @@ export async function createOrganization(
       entityId: org.id,
       actorId: auth.userId,
     })
+    await emitEvent(trx, {
+      type: 'organization.created',
+      organization: eventView(org),
+      actor: { id: auth.userId, email: auth.email },
+      data: {},
+    })
   })
   return organizationView(db, { org, role: 'owner' })
 }
@@ -195,7 +214,7 @@ export async function updateOrganizationById(
     auth,
     ref,
     Permission.OrganizationUpdate,
-    async ({ trx, org, role, audit }) => {
+    async ({ trx, org, role, audit, emit }) => {
       const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
         updated_at: nowIso(),
       }
@@ -205,6 +224,7 @@ export async function updateOrganizationById(
         patch.slug = await claimableSlug(trx, input.slug, org.id)
       await updateOrganization(trx, org.id, patch)
       await audit('organization.update', 'organization', org.id)
+      await emit('organization.updated', { organization: eventView({ ...org, ...patch }) })
       return { org, role, patch }
     },
   )
@@ -219,13 +239,24 @@ export async function updateOrganizationById(
 }
 
 export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwner: string) {
-  await changeOrganization(db, auth, ref, Permission.OrganizationOwnerChange, async ({ trx, org, audit }) => {
-    const who = newOwner.trim().toLowerCase()
-    const target = await findCollaboratorOfUser(trx, org.id, isId(who) ? { id: who } : { email: who })
-    if (!target) throw AppError.notFound()
-    if (target.role === 'owner') throw AppError.conflict('already the owner')
-    await transferOwnership(trx, org.id, target.id, nowIso())
-    await audit('organization.ownerChange', 'organization', org.id)
-  })
+  await changeOrganization(
+    db,
+    auth,
+    ref,
+    Permission.OrganizationOwnerChange,
+    async ({ trx, org, audit, emit }) => {
+      const who = newOwner.trim().toLowerCase()
+      const target = await findCollaboratorOfUser(trx, org.id, isId(who) ? { id: who } : { email: who })
+      if (!target) throw AppError.notFound()
+      if (target.role === 'owner') throw AppError.conflict('already the owner')
+      await transferOwnership(trx, org.id, target.id, nowIso())
+      await audit('organization.ownerChange', 'organization', org.id)
+      // Only the owner may change owners, so the previous owner is the caller.
+      await emit('organization.owner_changed', {
+        previousOwner: { id: auth.userId, email: auth.email },
+        newOwner: { id: target.userId, email: target.email },
+      })
+    },
+  )
   return { changed: true }
 }

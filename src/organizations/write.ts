@@ -1,6 +1,8 @@
 import type { Db, Trx } from '../db/connect.js'
 import { AppError } from '../http/errors.js'
 import { recordAudit } from '../audit/repository.js'
+import { emitEvent, organizationRef } from '../events/emit.js'
+import type { EventType, OrganizationRef } from '../events/types.js'
 import { authorize, type Permission } from '../http/permissions.js'
 import type { AuthContext } from '../tokens/service.js'
 import { lockOrganization } from './access.js'
@@ -21,11 +23,12 @@ import { lockLiveOrganization, type Membership } from './repository.js'
 export async function writeInOrganization<T>(
   db: Db,
   organizationId: string,
-  work: (trx: Trx) => Promise<T>,
+  work: (trx: Trx, org: OrganizationRef) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    if (!(await lockLiveOrganization(trx, organizationId))) throw AppError.notFound()
-    return work(trx)
+    const org = await lockLiveOrganization(trx, organizationId)
+    if (!org) throw AppError.notFound()
+    return work(trx, organizationRef(org))
   })
 }
 
@@ -34,6 +37,8 @@ export interface OrganizationChange extends Membership {
   trx: Trx
   /** Records this change in the organization's audit history, in the same transaction, as the caller. */
   audit(action: string, entity: string, entityId: string): Promise<void>
+  /** Writes the change's event into the outbox (events/emit.ts), in the same transaction, as the caller. */
+  emit(type: EventType, data: Record<string, unknown>): Promise<void>
 }
 
 /**
@@ -58,6 +63,10 @@ export async function changeOrganization<T>(
       trx,
       audit: (action, entity, entityId) =>
         recordAudit(trx, { organizationId, action, entity, entityId, actorId: auth.userId }),
+      emit: async (type, data) => {
+        const actor = { id: auth.userId, email: auth.email }
+        await emitEvent(trx, { type, organization: organizationRef(membership.org), actor, data })
+      },
     })
   })
 }

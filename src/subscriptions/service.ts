@@ -66,9 +66,10 @@ export async function createSubscription(
     created_at: nowIso(),
     canceled_at: null,
   }
-  await changeOrganization(db, auth, ref, Permission.BillingCreate, async ({ trx, org, audit }) => {
+  await changeOrganization(db, auth, ref, Permission.BillingCreate, async ({ trx, org, audit, emit }) => {
     await insertSubscription(trx, { ...row, organization_id: org.id })
     await audit('subscription.create', 'subscription', row.id)
+    await emit('subscription.created', { subscription: subscriptionView(row) })
   })
   return subscriptionView(row)
 }
@@ -79,14 +80,16 @@ export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: str
     auth,
     ref,
     Permission.BillingCancel,
-    async ({ trx, org, audit }) => {
+    async ({ trx, org, audit, emit }) => {
       const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
       if (!row) throw AppError.notFound()
       if (row.status === 'canceled') throw AppError.conflict('already canceled')
       const now = nowIso()
       await cancelSubscription(trx, org.id, row.id, now)
       await audit('subscription.cancel', 'subscription', row.id)
-      return { ...row, status: 'canceled' as const, canceled_at: now }
+      const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
+      await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
+      return canceled
     },
   )
   return subscriptionView(canceled)

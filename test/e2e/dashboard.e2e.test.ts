@@ -176,6 +176,39 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await page.close()
   })
 
+  it('adds a webhook endpoint, shows its secret once, sends a test event and lists its delivery', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner, { name: 'Hooked Co' })
+    const page = await signedIn(owner, `/workspaces/${org.id}/settings`)
+    await page.getByText('No webhook endpoints.').waitFor()
+    // A loopback address is refused (the address guard), with the field named.
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hook')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    const refused = page.getByRole('alert')
+    await refused.waitFor()
+    expect(await refused.textContent()).toContain('url:')
+
+    await page.getByLabel('Endpoint URL').fill('https://93.184.215.14/hook')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    const secret = await page.locator('code', { hasText: 'whsec_' }).textContent()
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+    const listed = await as(t, owner).get(`/v1/organizations/${org.id}/webhooks`)
+    expect(listed.body.data.items).toEqual([expect.objectContaining({ url: 'https://93.184.215.14/hook' })])
+    expect(JSON.stringify(listed.body)).not.toContain(secret)
+
+    await page.getByRole('button', { name: 'Send test' }).click()
+    await page.getByText('Test event queued.').waitFor()
+    await page
+      .getByRole('list', { name: 'Deliveries to https://93.184.215.14/hook' })
+      .getByText('webhook.test')
+      .waitFor()
+
+    await page.getByRole('button', { name: 'Remove' }).click()
+    await page.getByText('No webhook endpoints.').waitFor()
+    expect((await as(t, owner).get(`/v1/organizations/${org.id}/webhooks`)).body.data.items).toEqual([])
+    await page.close()
+  })
+
   it('hands the workspace to another collaborator after a confirmation', async () => {
     const owner = await createUser(t, 'owner')
     const org = await createOrg(t, owner, { name: 'Handover' })

@@ -19,6 +19,8 @@ type Kind =
   | { type: 'nullableString' }
   | { type: 'integer' }
   | { type: 'enum'; values: readonly string[] }
+  | { type: 'boolean' }
+  | { type: 'list' } // a non-empty array (of event types)
 
 interface Fixture {
   org: TestOrg
@@ -28,6 +30,7 @@ interface Fixture {
   deviceId: string
   subscriptionId: string
   tokenId: string
+  webhookId: string
 }
 
 interface BodyRoute {
@@ -46,6 +49,7 @@ const name = { type: 'name' } as const
 const ROLES = { type: 'enum', values: ['admin', 'editor', 'viewer'] } as const
 const organizationFields = { name, slug: text, webSiteUrl: { type: 'nullableString' } } as const
 const appFields = { name, slug: text, description: text } as const
+const webhookFields = { url: text, events: { type: 'list' }, description: text } as const
 
 const BODY_ROUTES: BodyRoute[] = [
   {
@@ -140,6 +144,22 @@ const BODY_ROUTES: BodyRoute[] = [
     fields: { name, expiresInDays: { type: 'integer' } },
     required: ['name'],
   },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks',
+    url: (f) => `${o(f)}/webhooks`,
+    valid: () => ({ url: 'https://93.184.215.14/hook', events: ['*'] }),
+    fields: webhookFields,
+    required: ['url', 'events'],
+  },
+  {
+    method: 'PUT',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+    valid: () => ({ description: 'changed' }),
+    fields: { ...webhookFields, enabled: { type: 'boolean' } },
+    required: [],
+  },
 ]
 
 /** Uploads take multipart bodies, not JSON (CONTRACT §7): their parts are tested with the builds. */
@@ -183,6 +203,21 @@ const BODYLESS: { method: 'POST' | 'DELETE'; path: string; url(f: Fixture): stri
     url: (f) => `${o(f)}/apps/${f.appId}/tokens/${'c'.repeat(24)}`,
   },
   { method: 'POST', path: '/v1/organizations/:organizationId/exports', url: (f) => `${o(f)}/exports` },
+  {
+    method: 'DELETE',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}`,
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/test',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/test`,
+  },
+  {
+    method: 'POST',
+    path: '/v1/organizations/:organizationId/webhooks/:webhookId/deliveries/:deliveryId/retry',
+    url: (f) => `${o(f)}/webhooks/${f.webhookId}/deliveries/${'d'.repeat(24)}/retry`,
+  },
   // Validation comes before the lookup: any well-formed id will do.
   {
     method: 'POST',
@@ -226,6 +261,21 @@ function wrongValue(kind: Kind): fc.Arbitrary<unknown> {
         fc.constant(null),
         fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 2 }),
         fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+      )
+    case 'boolean':
+      return fc.oneof(
+        fc.constantFrom('true', 'false', 0, 1),
+        fc.constant(null),
+        fc.array(fc.boolean(), { maxLength: 2 }),
+      )
+    case 'list':
+      return fc.oneof(
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        anyString,
+        fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+        fc.constant([]),
       )
     case 'enum':
       return fc.oneof(
@@ -320,7 +370,13 @@ describe('strict JSON bodies on every route', () => {
     const subscriptionId = (await api.post(`/v1/organizations/${org.id}/subscriptions`, { plan: 'free' }))
       .body.data.id
     const tokenId = (await api.post('/v1/users/me/tokens', { name: 'spare' })).body.data.id
-    f = { org, admin, viewerId: viewer.collaboratorId, appId, deviceId, subscriptionId, tokenId }
+    const webhookId = (
+      await api.post(`/v1/organizations/${org.id}/webhooks`, {
+        url: 'https://93.184.215.14/hook',
+        events: ['*'],
+      })
+    ).body.data.id
+    f = { org, admin, viewerId: viewer.collaboratorId, appId, deviceId, subscriptionId, tokenId, webhookId }
   })
   afterAll(async () => {
     console.info(`strict bodies: ${inputsRun} generated requests`)

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
+import type { Resolver } from '../../src/webhooks/address-policy.js'
 import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
 import { databaseUrl } from './pg-cluster.js'
 import { useStorage } from './purge.js'
@@ -67,12 +68,14 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Rewrites the database URL the app connects to (e.g. through a proxy the test can cut). */
   rewriteUrl?: (url: string) => string
+  /** Where host names resolve for the webhook address guard (see webhooks/address-policy.ts). */
+  resolveHost?: Resolver
 }
 
 /** The production app (same buildApp, same options) on a database of its own. */
 export async function buildTestApp(
   env: Record<string, string> = {},
-  { rewriteUrl = (url) => url }: TestAppOptions = {},
+  { rewriteUrl = (url) => url, resolveHost }: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
   const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
@@ -80,6 +83,7 @@ export async function buildTestApp(
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     PURGE_WORKER: 'off',
+    EVENT_WORKER: 'off',
     RATE_LIMIT: 'off',
     STORAGE_URL: `file:${storageDir}`,
     ...env,
@@ -94,6 +98,7 @@ export async function buildTestApp(
     database,
     storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    resolveHost,
   })
   await app.ready()
   let stopped: Promise<void> | undefined

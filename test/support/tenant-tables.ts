@@ -13,6 +13,8 @@ export const TENANT_TABLES = [
   'exports',
   'subscriptions',
   'tokens',
+  'webhook_deliveries',
+  'webhook_endpoints',
 ]
 
 /**

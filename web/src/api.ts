@@ -11,6 +11,9 @@ import type {
   Page,
   SlugCheck,
   User,
+  Webhook,
+  CreatedWebhook,
+  WebhookDelivery,
 } from './types.js'
 
 export interface FieldError {
@@ -171,6 +174,30 @@ export const api = {
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
   restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),
+  webhooks: (ref: string, p: ListParams) =>
+    request<Page<Webhook>>('GET', `${org(ref)}/webhooks${query({ page: p.page, limit: p.limit })}`, {
+      signal: p.signal,
+    }),
+  createWebhook: (ref: string, body: { url: string; events: string[]; description?: string }) =>
+    request<CreatedWebhook>('POST', `${org(ref)}/webhooks`, { body }),
+  updateWebhook: (ref: string, webhookId: string, body: { enabled?: boolean }) =>
+    request<Webhook>('PUT', `${org(ref)}/webhooks/${enc(webhookId)}`, { body }),
+  removeWebhook: (ref: string, webhookId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/webhooks/${enc(webhookId)}`),
+  testWebhook: (ref: string, webhookId: string) =>
+    request<WebhookDelivery>('POST', `${org(ref)}/webhooks/${enc(webhookId)}/test`),
+  webhookDeliveries: (ref: string, webhookId: string, p: ListParams) =>
+    request<Page<WebhookDelivery>>(
+      'GET',
+      `${org(ref)}/webhooks/${enc(webhookId)}/deliveries${query({ page: p.page, limit: p.limit })}`,
+      { signal: p.signal },
+    ),
+  retryDelivery: (ref: string, webhookId: string, deliveryId: string) =>
+    request<WebhookDelivery>(
+      'POST',
+      `${org(ref)}/webhooks/${enc(webhookId)}/deliveries/${enc(deliveryId)}/retry`,
+    ),
+
   deletions: (p: ListParams) =>
     request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,

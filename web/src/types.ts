@@ -114,3 +114,29 @@ export interface SlugCheck {
   valid: boolean
   reason: string
 }
+
+export interface Webhook {
+  id: string
+  url: string
+  events: string[]
+  description: string
+  enabled: boolean
+  createdAt: string
+}
+
+export interface CreatedWebhook extends Webhook {
+  /** Shown once, when the endpoint is created. */
+  secret: string
+}
+
+export interface WebhookDelivery {
+  id: string
+  eventId: string
+  eventType: string
+  attempt: number
+  status: 'pending' | 'delivered' | 'failed'
+  responseStatus: number | null
+  durationMs: number | null
+  nextAttemptAt: string | null
+  createdAt: string
+}

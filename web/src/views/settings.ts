@@ -3,6 +3,7 @@ import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import { errorBox, notice, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
+import { webhooksSection } from './webhooks.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 /** Live answer of check-slug while typing, debounced so typing a word costs one request, not ten. */
@@ -178,5 +179,10 @@ function ownerForm(ctx: WorkspaceContext): HTMLElement {
 }
 
 export async function renderSettings(ctx: WorkspaceContext): Promise<void> {
-  fill(ctx.panel, ctx.can(P.update) ? renameForm(ctx) : null, ctx.can(P.ownerChange) ? ownerForm(ctx) : null)
+  fill(
+    ctx.panel,
+    ctx.can(P.update) ? renameForm(ctx) : null,
+    ctx.can(P.ownerChange) ? ownerForm(ctx) : null,
+    ctx.can(P.webhookList) ? webhooksSection(ctx) : null,
+  )
 }

@@ -8,6 +8,7 @@ export const P = {
   ownerChange: 'base.organization.management.ownerChange',
   billingCancel: 'base.organization.billing.cancel',
   auditList: 'base.organization.audit.list',
+  webhookList: 'base.organization.webhook.list',
 } as const
 
 export interface WorkspaceContext extends ViewContext {

@@ -1,0 +1,109 @@
+import type { Insertable } from 'kysely'
+import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { InstanceChannel, InstanceDeliveriesTable } from '../db/types.js'
+
+// SQL of `instance_deliveries`: what the instance endpoint (WEBHOOK_URL) and email are still to be sent. A row
+// exists while its delivery is pending and goes when it is sent or given up, so the event's data does not stay
+// behind. Claimed like endpoints' deliveries (see webhooks/queue.ts).
+
+export async function insertInstanceDeliveries(
+  trx: Trx,
+  rows: Insertable<InstanceDeliveriesTable>[],
+): Promise<void> {
+  if (rows.length > 0) await trx.insertInto('instance_deliveries').values(rows).execute()
+}
+
+export interface ClaimedInstanceDelivery {
+  id: string
+  channel: InstanceChannel
+  event_id: string
+  event_type: string
+  body: string
+  attempt: number
+}
+
+export async function claimInstanceDeliveries(
+  db: Db,
+  channels: InstanceChannel[],
+  owner: string,
+  now: string,
+  leaseUntil: string,
+  limit: number,
+): Promise<ClaimedInstanceDelivery[]> {
+  if (channels.length === 0) return []
+  const any = await db
+    .selectFrom('instance_deliveries')
+    .select('id')
+    .where('channel', 'in', channels)
+    .where('next_attempt_at', '<=', now)
+    .limit(1)
+    .executeTakeFirst()
+  if (!any) return [] // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('instance_deliveries')
+      .select(['id', 'channel', 'event_id', 'event_type', 'body', 'attempt'])
+      .where('channel', 'in', channels)
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+      .execute()
+    if (due.length === 0) return []
+    await trx
+      .updateTable('instance_deliveries')
+      .set((eb) => ({ attempt: eb('attempt', '+', 1), next_attempt_at: leaseUntil, lease_owner: owner }))
+      .where(
+        'id',
+        'in',
+        due.map((d) => d.id),
+      )
+      .execute()
+    return due.map((d) => ({ ...d, attempt: Number(d.attempt) + 1 }))
+  })
+}
+
+/** A finished instance delivery (sent, or given up) goes: nothing of the event stays behind. */
+export async function finishInstanceDelivery(trx: Trx, claimed: ClaimedInstanceDelivery, owner: string) {
+  await trx
+    .deleteFrom('instance_deliveries')
+    .where('id', '=', claimed.id)
+    .where('lease_owner', '=', owner)
+    .where('attempt', '=', claimed.attempt)
+    .execute()
+}
+
+export async function rescheduleInstanceDelivery(
+  trx: Trx,
+  claimed: ClaimedInstanceDelivery,
+  owner: string,
+  retryAt: string,
+  responseStatus: number | null,
+  error: string,
+): Promise<void> {
+  await trx
+    .updateTable('instance_deliveries')
+    .set({ next_attempt_at: retryAt, lease_owner: null, response_status: responseStatus, error })
+    .where('id', '=', claimed.id)
+    .where('lease_owner', '=', owner)
+    .where('attempt', '=', claimed.attempt)
+    .execute()
+}
+
+export async function instanceBacklog(db: Db) {
+  const rows = await db
+    .selectFrom('instance_deliveries')
+    .select((eb) => ['channel', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .groupBy('channel')
+    .execute()
+  return (['webhook', 'email'] as const).map((channel) => {
+    const row = rows.find((r) => r.channel === channel)
+    return { channel, pending: Number(row?.n ?? 0), oldest: row?.oldest ?? null }
+  })
+}
+
+/** Drops instance deliveries created before `before`: past the end of any retry schedule, so only those of a
+ * channel no process has configured (they would otherwise keep an event's data forever). */
+export async function expireInstanceDeliveries(db: Db, before: string): Promise<void> {
+  await db.deleteFrom('instance_deliveries').where('created_at', '<', before).execute()
+}

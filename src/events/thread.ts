@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import type { Config } from '../config.js'
+import { openDatabase } from '../db/connect.js'
+import type { Outcome, Queue } from './attempts.js'
+import { deliveryOptions } from './options.js'
+import { DeliveryWorker } from './worker.js'
+
+// The body of the delivery thread (see threaded-worker.ts): a DeliveryWorker on a SQLite connection of its own.
+// Messages in: 'kick', 'stop'. Messages out: log lines, outcomes (counted by the server) and released purge holds
+// (the server wakes its purge worker).
+
+export interface ThreadData {
+  config: Config
+}
+
+export type ThreadMessage =
+  | { type: 'outcome'; queue: Queue; outcome: Outcome }
+  | { type: 'release' }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
+
+const port = parentPort
+if (!port) throw new Error('the delivery thread must run as a worker thread')
+const { config } = workerData as ThreadData
+const send = (message: ThreadMessage) => port.postMessage(message)
+const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
+  send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
+
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value
+}
+
+const database = openDatabase(config.DATABASE_URL)
+const options = deliveryOptions(config, {
+  debug: log('debug'),
+  info: log('info'),
+  warn: log('warn'),
+  error: log('error'),
+})
+const worker = new DeliveryWorker(database.db, {
+  ...options,
+  onOutcome: (queue, outcome) => send({ type: 'outcome', queue, outcome }),
+  onRelease: () => send({ type: 'release' }),
+})
+worker.start()
+port.on('message', (message: unknown) => {
+  if (message === 'kick') worker.kick()
+  if (message === 'stop')
+    void worker
+      .stop()
+      .then(() => options.close())
+      .then(() => database.close())
+      .then(() => port.close())
+})

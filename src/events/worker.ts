@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Db } from '../db/connect.js'
+import { nowIso } from '../db/ids.js'
+import { findHolds, releaseTasks, WEBHOOK_HOLD } from '../deletion/holds.js'
+import type { WorkerLogger } from '../deletion/worker.js'
+import type { Mailer } from '../mail/transport.js'
+import { hasPendingDeliveriesOf, pruneDeliveryLog } from '../webhooks/queue.js'
+import type { Sender } from '../webhooks/send.js'
+import { dispatchEvents } from './dispatch.js'
+import { expireInstanceDeliveries } from './instance-queue.js'
+import { Recorder } from './recorder.js'
+import { hasEventsOf } from './repository.js'
+import {
+  attemptEndpoint,
+  attemptInstance,
+  sendEndpointDeliveries,
+  sendInstanceDeliveries,
+  type Attempts,
+  type Outcome,
+  type Queue,
+} from './attempts.js'
+
+export interface DeliveryWorkerOptions {
+  pollMs: number
+  /** Deliveries in flight at once. */
+  concurrency: number
+  /** How long one attempt may take; a claim lasts a little longer. */
+  timeoutMs: number
+  sender: Sender
+  /** The instance endpoint (WEBHOOK_URL and its secret), if configured. */
+  instance: { url: string; secret: string; sender: Sender } | null
+  mailer: Mailer | null
+  logger: WorkerLogger
+  /** When deliveries are due: injectable so tests can move time on instead of waiting. */
+  clock?: () => number
+  random?: () => number
+  onOutcome?(queue: Queue, outcome: Outcome): void
+  /** A purge hold was released: the purge may go on now. */
+  onRelease?(): void
+}
+
+const DISPATCH_BATCH = 100
+/** How long a write's kick waits for others to join it (see kick()). */
+const COALESCE_MS = 25
+const HOLD_CHECK_MS = 200
+const PRUNE_EVERY_MS = 10 * 60_000
+/** Finished deliveries stay in an endpoint's log (bodies too, so they can be retried) for this long. */
+export const DELIVERY_LOG_MS = 7 * 86_400_000
+/** Past every retry schedule: an instance delivery this old belongs to a channel no process has configured. */
+const INSTANCE_EXPIRY_MS = 2 * 86_400_000
+
+/**
+ * Dispatches the outbox and delivers: in the server (unless EVENT_WORKER=off) and in `orgspace worker`; any
+ * number of workers may share a database (claims are leases, taken with SKIP LOCKED on PostgreSQL). A write in
+ * the same process wakes it at once; otherwise it polls, which is how it finds events written by other
+ * processes, by the purge, and retries falling due.
+ */
+export class DeliveryWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  private stopping = false
+  private looping = false
+  private running: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private kicked = false
+  private readonly inFlight = new Set<Promise<void>>()
+  /** Every slot was taken at the last round: an attempt ending may let a waiting delivery go. */
+  private saturated = false
+  /** The next round also claims due deliveries (not only those it dispatches itself). */
+  private claimDue = true
+  private coalescing: NodeJS.Timeout | undefined
+  private holdsCheckedAt = 0
+  private prunedAt = 0
+  private readonly attempts: Attempts
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: DeliveryWorkerOptions,
+  ) {
+    const clock = options.clock ?? Date.now
+    this.attempts = {
+      db,
+      recorder: new Recorder(db),
+      owner: this.id,
+      clock,
+      random: options.random ?? Math.random,
+      // Long enough for an attempt and its record, even on a busy database; a process that dies holding a
+      // claim delays that delivery by this much.
+      leaseMs: options.timeoutMs * 2 + 5_000,
+      sender: options.sender,
+      instance: options.instance,
+      mailer: options.mailer,
+      logger: options.logger,
+      onOutcome: (queue, outcome) => options.onOutcome?.(queue, outcome),
+    }
+  }
+
+  start(): void {
+    if (this.looping) return
+    this.stopping = false
+    this.looping = true
+    this.running = this.loop().finally(() => (this.looping = false))
+  }
+
+  /**
+   * A write in this process committed an event: dispatch it soon rather than at the next poll. Kicks are
+   * gathered for COALESCE_MS, so that under load one dispatch takes the events of many writes — on PostgreSQL
+   * every transaction is a commit to flush, and the writes' own commits should not have to queue behind ours.
+   */
+  kick(): void {
+    if (this.coalescing) return
+    this.coalescing = setTimeout(() => {
+      this.coalescing = undefined
+      this.wakeUp()
+    }, COALESCE_MS)
+    this.coalescing.unref()
+  }
+
+  private wakeUp(): void {
+    this.kicked = true
+    this.wake?.()
+  }
+
+  /** Stops claiming; resolves once the attempts in flight have been recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    clearTimeout(this.coalescing)
+    this.wake?.()
+    await this.running
+    await Promise.all([...this.inFlight])
+  }
+
+  /** Works until nothing is due now and nothing is in flight (tests, one-shot runs). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const { worked } = await this.step(true)
+      await Promise.all([...this.inFlight])
+      if (!worked) break
+    }
+    await this.releaseHolds(true)
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0
+    while (!this.stopping) {
+      let more = false
+      const claim = this.claimDue
+      this.claimDue = false
+      try {
+        ;({ more } = await this.step(claim))
+        failures = 0
+      } catch (error) {
+        failures++
+        this.claimDue = true
+        this.options.logger.warn({ err: error, worker: this.id }, 'delivery worker step failed; will retry')
+      }
+      if (more || this.stopping) continue
+      // A poll (the sleep running out) also looks for deliveries that have fallen due: retries, and what a
+      // dead process had claimed.
+      if (await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))) this.claimDue = true
+    }
+  }
+
+  /** Resolves true when it ran out, false when something woke it. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.kicked) {
+      this.kicked = false
+      return Promise.resolve(false)
+    }
+    return new Promise((resolve) => {
+      const done = (timedOut: boolean) => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve(timedOut)
+      }
+      const timer = setTimeout(() => done(true), ms)
+      timer.unref()
+      this.wake = () => {
+        this.kicked = false
+        done(false)
+      }
+    })
+  }
+
+  /**
+   * One round: dispatch a batch, sending at once what it has free slots for, and with `claim` also start due
+   * deliveries for the slots still free. `worked`: it did something; `more`: there may be more to do at once.
+   * Otherwise the loop sleeps until a write in this process or a freed slot wakes it, or the next poll. An idle
+   * round costs reads, never a write transaction.
+   */
+  private async step(claim: boolean): Promise<{ worked: boolean; more: boolean }> {
+    const now = this.attempts.clock()
+    const channels = { instance: this.options.instance !== null, email: this.options.mailer !== null }
+    const free = () => this.options.concurrency - this.inFlight.size
+    const dispatched = await dispatchEvents(this.db, channels, new Date(now).toISOString(), DISPATCH_BATCH, {
+      owner: this.id,
+      leaseUntil: new Date(now + this.attempts.leaseMs).toISOString(),
+      slots: free(),
+    })
+    // Every slot taken: deliveries may be waiting for one, so the next to free up wakes the loop to claim. Noted
+    // as soon as it happens: an attempt may end before this round does (on PostgreSQL, its queries below take
+    // round trips), and must then find the note.
+    const noteIfFull = (n: number) => {
+      if (free() <= 0) this.saturated = true
+      return n
+    }
+    let started = noteIfFull(
+      this.track([
+        ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
+        ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
+      ]),
+    )
+    // The free slots are shared, so that a backlog in one queue does not starve the other.
+    if (claim && free() > 0)
+      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2))))
+    if (claim && free() > 0)
+      started += noteIfFull(this.track(await sendInstanceDeliveries(this.attempts, free())))
+    if (claim && free() > 0)
+      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, free())))
+    await this.releaseHolds(false)
+    await this.prune()
+    return {
+      worked: dispatched.events > 0 || started > 0,
+      more: dispatched.events === DISPATCH_BATCH,
+    }
+  }
+
+  /** Follows attempts in flight; each one that ends frees a slot and wakes the loop. */
+  private track(sends: Promise<void>[]): number {
+    for (const send of sends) {
+      const tracked = send.finally(() => {
+        this.inFlight.delete(tracked)
+        if (!this.saturated) return
+        this.saturated = false
+        this.claimDue = true
+        this.wakeUp()
+      })
+      this.inFlight.add(tracked)
+    }
+    return sends.length
+  }
+
+  /**
+   * Lets the purge of a deleted organization's webhooks go on as soon as its endpoints have nothing pending: its
+   * events are dispatched and its deliveries delivered or given up (see events/lifecycle.ts).
+   */
+  private async releaseHolds(force: boolean): Promise<void> {
+    if (!force && Date.now() - this.holdsCheckedAt < HOLD_CHECK_MS) return
+    this.holdsCheckedAt = Date.now()
+    for (const hold of await findHolds(this.db, WEBHOOK_HOLD, nowIso())) {
+      if (await hasEventsOf(this.db, hold.organizationId)) continue
+      if (await hasPendingDeliveriesOf(this.db, hold.organizationId)) continue
+      await releaseTasks(this.db, hold.deletionId, WEBHOOK_HOLD)
+      this.options.logger.info({ deletion: hold.deletionId }, 'webhook endpoints served; purge released')
+      this.options.onRelease?.()
+    }
+  }
+
+  private async prune(): Promise<void> {
+    if (Date.now() - this.prunedAt < PRUNE_EVERY_MS) return
+    this.prunedAt = Date.now()
+    const now = this.attempts.clock()
+    await pruneDeliveryLog(this.db, new Date(now - DELIVERY_LOG_MS).toISOString())
+    await expireInstanceDeliveries(this.db, new Date(now - INSTANCE_EXPIRY_MS).toISOString())
+  }
+}
