@@ -85,7 +85,8 @@ export async function startServer(env: Record<string, string>): Promise<Child & 
   const child = startNode('src/server.ts', [], { PORT: '0', LOG_LEVEL: 'info', ...env })
   const url = await waitFor(
     () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output())?.[1],
-    30_000,
+    // tsx compiles the server first: seconds on an idle machine, far more when two test files run beside it.
+    90_000,
     () => child.output(),
   )
   return { ...child, url }
