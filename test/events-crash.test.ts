@@ -4,6 +4,7 @@ import { createApp } from '../src/apps/service.js'
 import { openDatabase, type DatabaseHandle } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { createOrganization } from '../src/organizations/service.js'
+import { authenticate, createToken } from '../src/tokens/service.js'
 import { findOrCreateUser } from '../src/users/service.js'
 import { systemResolver } from '../src/webhooks/address-policy.js'
 import { createWebhook } from '../src/webhooks/service.js'
@@ -49,7 +50,9 @@ describe('undelivered events and a SIGKILL', () => {
     const instanceHook = await slowReceiver()
     const db = database.db
     const { user } = await findOrCreateUser(db, `crash-${randomBytes(4).toString('hex')}@example.test`)
-    const auth = { userId: user.id, email: user.email, name: '', tokenId: '', organizationId: null }
+    // A real token: services read the caller's membership through it, as for a request.
+    const { token } = await createToken(db, user.id, { name: 'crash test' })
+    const auth = await authenticate(db, `Bearer ${token}`)
     const org = await createOrganization(db, auth, { name: 'Crash' })
     const policy = { allowPrivate: true, resolve: systemResolver }
     const endpoint = await createWebhook(db, policy, auth, org.id, {
