@@ -1,15 +1,8 @@
-import { Worker } from 'node:worker_threads'
 import type { Config } from '../config.js'
+import { SupervisedThread, threadEntry } from '../supervised-thread.js'
 import type { WorkerLogger } from '../deletion/worker.js'
 import type { Outcome, Queue } from './attempts.js'
 import type { ThreadData, ThreadMessage } from './thread.js'
-
-// Compiled (dist/), the thread runs thread.js itself; from source (tests, `npm run dev`) thread-entry.js registers
-// tsx in the thread first, as for the purge thread (deletion/threaded-worker.ts).
-const THREAD_ENTRY = new URL(
-  import.meta.url.endsWith('.ts') ? './thread-entry.js' : './thread.js',
-  import.meta.url,
-)
 
 export interface Deliverer {
   start(): void
@@ -32,50 +25,33 @@ export interface ThreadHooks {
  * once its claims run out).
  */
 export class ThreadedDeliveryWorker implements Deliverer {
-  private thread: Worker | undefined
-  private exited: Promise<void> = Promise.resolve()
-  private stopping = false
+  private readonly thread: SupervisedThread<ThreadMessage>
 
-  constructor(
-    private readonly config: Config,
-    private readonly hooks: ThreadHooks,
-  ) {}
+  constructor(config: Config, { logger, onOutcome, onRelease }: ThreadHooks) {
+    this.thread = new SupervisedThread<ThreadMessage>({
+      name: 'delivery',
+      entry: threadEntry(import.meta.url),
+      workerData: { config } satisfies ThreadData,
+      logger,
+      restartMs: config.EVENT_POLL_MS,
+      onMessage: (message) => {
+        if (message.type === 'outcome') onOutcome(message.queue, message.outcome)
+        else if (message.type === 'release') onRelease()
+        else logger[message.level](message.obj, message.msg)
+      },
+    })
+  }
 
   start(): void {
-    if (this.thread) return
-    this.stopping = false
-    const { logger } = this.hooks
-    const thread = new Worker(THREAD_ENTRY, {
-      workerData: { config: this.config } satisfies ThreadData,
-      execArgv: [],
-    })
-    thread.on('message', (message: ThreadMessage) => {
-      if (message.type === 'outcome') this.hooks.onOutcome(message.queue, message.outcome)
-      else if (message.type === 'release') this.hooks.onRelease()
-      else logger[message.level](message.obj, message.msg)
-    })
-    thread.on('error', (error) => logger.error({ err: error }, 'delivery thread failed'))
-    this.exited = new Promise((resolve) =>
-      thread.once('exit', (code) => {
-        this.thread = undefined
-        resolve()
-        if (!this.stopping) {
-          logger.error({ code }, 'delivery thread exited; restarting it')
-          setTimeout(() => this.stopping || this.start(), this.config.EVENT_POLL_MS).unref()
-        }
-      }),
-    )
-    this.thread = thread
+    this.thread.start()
   }
 
   kick(): void {
-    this.thread?.postMessage('kick')
+    this.thread.kick()
   }
 
   /** Stops claiming and waits for the attempts in flight to be recorded and the thread to end. */
-  async stop(): Promise<void> {
-    this.stopping = true
-    this.thread?.postMessage('stop')
-    await this.exited
+  stop(): Promise<void> {
+    return this.thread.stop()
   }
 }
