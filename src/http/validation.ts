@@ -122,6 +122,17 @@ export function validatorCompiler(onFirstUse = new OnFirstUse()): FastifySchemaC
   }
 }
 
+let forms: Ajv | undefined
+
+/**
+ * A validator for a body that does not arrive as JSON (a multipart form's text fields): the same rules as a JSON
+ * body's, so its errors read the same (http/error-handler.ts `validationError`).
+ */
+export function formValidator(schema: SchemaObject): () => ValidateFunction {
+  let validate: ValidateFunction | undefined
+  return () => (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))
+}
+
 /** A validator that compiles on its first call (on-first-use.ts) and then behaves as AJV's own. */
 function deferred(compiled: () => ValidateFunction): ValidateFunction {
   const validate = ((data: unknown, context?: Parameters<ValidateFunction>[1]) => {
