@@ -186,7 +186,9 @@ export function loadConfig(
   }
   const candidate: Record<string, unknown> = { ...raw, ...overrides }
   // One check of the whole environment fills in the defaults and reports every bad variable (allErrors).
-  const check = (checkEnv ??= new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(EnvSchema))
+  const check = (checkEnv ??= new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(
+    EnvSchema,
+  ))
   check(candidate)
   const firstIssue = new Map<string, string>()
   for (const issue of check.errors ?? []) {

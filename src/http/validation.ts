@@ -130,7 +130,8 @@ let forms: Ajv | undefined
  */
 export function formValidator(schema: SchemaObject): () => ValidateFunction {
   let validate: ValidateFunction | undefined
-  return () => (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))
+  return () =>
+    (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))
 }
 
 /** A validator that compiles on its first call (on-first-use.ts) and then behaves as AJV's own. */
