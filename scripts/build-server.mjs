@@ -1,6 +1,6 @@
-// Builds the server into dist/ with esbuild: one file per entry (the command line and the two worker threads)
-// plus the chunks they share, all directly in dist/ (src/root.ts relies on it), loaded on demand by the
-// commands that need them.
+// Builds the server into dist/ (or the folder given as the first argument, inside the project: the tests build
+// their own, see test/global-build.ts) with esbuild: one file per entry (the command line and the two worker
+// threads) plus the chunks they share, all in one folder, loaded on demand by the commands that need them.
 //
 // Why a bundle rather than one JavaScript file per TypeScript file: Node loads ES modules one file at a time,
 // and two of our dependencies ship as hundreds of small ones (typebox 373, kysely 266). Loading those was the
@@ -9,6 +9,7 @@
 // time). The tests run the same source through the same compiler (tsx is esbuild), so what they prove holds here.
 // Types are checked by `npm run typecheck`, not here.
 import { readFileSync, rmSync } from 'node:fs'
+import process from 'node:process'
 import { URL } from 'node:url'
 import { build } from 'esbuild'
 
@@ -20,7 +21,8 @@ const external = Object.keys(pkg.dependencies)
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`])
 
-rmSync(new URL('dist', root), { recursive: true, force: true })
+const outdir = process.argv[2] ?? 'dist'
+rmSync(new URL(outdir, root), { recursive: true, force: true })
 await build({
   absWorkingDir: new URL('.', root).pathname,
   entryPoints: {
@@ -28,7 +30,7 @@ await build({
     'purge-thread': 'src/deletion/thread.ts',
     'delivery-thread': 'src/events/thread.ts',
   },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
