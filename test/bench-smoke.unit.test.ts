@@ -9,6 +9,7 @@ import { createContext } from '../bench/context.js'
 import { runApiThroughput } from '../bench/scenarios/api-throughput.js'
 import { runDeleteLatency } from '../bench/scenarios/delete-latency.js'
 import { runErasure, SECURE_DELETE_MODES } from '../bench/scenarios/erasure.js'
+import { runExportImport } from '../bench/scenarios/export-import.js'
 import { runNeighbourLatency } from '../bench/scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from '../bench/scenarios/purge-throughput.js'
 import { runScale } from '../bench/scenarios/scale.js'
@@ -34,12 +35,13 @@ describe('bench harness (smoke)', () => {
   // The timeouts are generous: on a machine busy with other work, starting a dozen child servers alone takes
   // minutes. They bound a harness that hangs; no figure is judged by them.
   it('runs every scenario on tiny sizes', { timeout: 300_000 }, async () => {
-    // Three lanes at once: most of the time goes into starting child servers, not into measuring anything
+    // Four lanes at once: most of the time goes into starting child processes, not into measuring anything
     // (the figures of lanes running side by side mean nothing, and nothing here asserts them).
-    const [deleteLatency, [neighbours, webhooks], [purge, throughput]] = await Promise.all([
+    const [deleteLatency, [neighbours, webhooks], [purge, throughput], exportImport] = await Promise.all([
       runDeleteLatency(context),
       (async () => [await runNeighbourLatency(context), await runWebhooks(context)] as const)(),
       (async () => [await runPurgeThroughput(context), await runApiThroughput(context)] as const)(),
+      runExportImport(context),
     ])
     result = {
       dialect: 'sqlite',
@@ -49,6 +51,7 @@ describe('bench harness (smoke)', () => {
       neighbours,
       throughput,
       webhooks,
+      exportImport,
       seeding: seedingRows(context.seeding),
       errors: {},
     }
@@ -150,6 +153,22 @@ describe('bench harness (smoke)', () => {
     expect(finite(w?.throughput.eventsPerSecond)).toBe(true)
   })
 
+  it('exports and imports an organization with the real commands, beside seed of the same size', () => {
+    const r = result.exportImport
+    const { devices, audit } = PLANS.smoke.large
+    expect(r?.seed.rows).toBe(devices + audit)
+    // The archive also holds what creating the organization wrote (its owner, its first audit event).
+    expect(r?.export.rows).toBeGreaterThan(devices + audit)
+    expect(r?.import.rows).toBe(r?.export.rows)
+    expect(r?.archiveBytes).toBeGreaterThan(0)
+    for (const figures of [r?.seed, r?.export, r?.import]) {
+      expect(finite(figures?.rowsPerSecond)).toBe(true)
+      expect(figures?.peakRssBytes ?? 0).toBeGreaterThan(0)
+      expect(figures?.empty.peakRssBytes ?? 0).toBeGreaterThan(0)
+      expect(finite(figures?.growthBytes)).toBe(true)
+    }
+  })
+
   it('times the seeding command', () => {
     expect(result.seeding.length).toBeGreaterThan(0)
     for (const row of result.seeding) expect(row.rows > 0 && finite(row.wallRowsPerSecond)).toBe(true)
@@ -157,7 +176,7 @@ describe('bench harness (smoke)', () => {
 
   it('renders the targets, the markdown and the chart', () => {
     const targets = evaluateTargets([result])
-    expect(targets.length).toBe(11)
+    expect(targets.length).toBe(13)
     expect(targets.filter((t) => !t.id.startsWith('3')).every((t) => t.met !== null)).toBe(true)
     const report: BenchResults = {
       mode: 'smoke',
