@@ -15,7 +15,7 @@ function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTM
   const entries: [Tab, string, boolean][] = [
     ['overview', 'Overview', true],
     ['settings', 'Settings', can(P.update) || can(P.ownerChange)],
-    ['danger', 'Danger zone', can(P.remove)],
+    ['danger', 'Danger zone', can(P.remove) || can(P.exportData)],
   ]
   return h(
     'nav',
@@ -58,7 +58,8 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
   }
   const can = (p: string) => permissions.has(p)
   const shown: Tab =
-    (tab === 'settings' && !(can(P.update) || can(P.ownerChange))) || (tab === 'danger' && !can(P.remove))
+    (tab === 'settings' && !(can(P.update) || can(P.ownerChange))) ||
+    (tab === 'danger' && !(can(P.remove) || can(P.exportData)))
       ? 'overview'
       : tab
   const panel = h('div', { class: 'panel' })
