@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { REPO_ROOT } from './server-process.js'
+import { orgspaceCommand, REPO_ROOT } from './server-process.js'
 
-// One run of the real command line (`orgspace <command>`, from source like the servers), timed, with its peak
+// One run of the real command line (`orgspace <command>`, compiled like the servers), timed, with its peak
 // resident set size.
 
 export interface CommandRun {
@@ -28,10 +28,10 @@ function readHighWaterMark(pid: number): number | null {
   }
 }
 
-/** Runs `node --import tsx src/cli.ts ...args`; rejects with its stderr when it exits with a non-zero code. */
+/** Runs `orgspace ...args` (compiled, see orgspaceCommand); rejects with its stderr when it exits with a non-zero code. */
 export function runCommand(args: readonly string[], env: Record<string, string>): Promise<CommandRun> {
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, orgspaceCommand(...args), {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { PLANS } from '../bench/plan.js'
 import { renderMarkdown } from '../bench/report.js'
 import type { BenchResults, DialectResults } from '../bench/results.js'
@@ -25,6 +25,8 @@ import { evaluateTargets } from '../bench/targets.js'
 
 const store = sqliteStore(mkdtempSync(join(tmpdir(), 'orgspace-bench-smoke-')))
 afterAll(() => store.close())
+// The benchmark runs the compiled service: here, this test run's build of the current source.
+process.env.ORGSPACE_BUILD = inject('serverBuild')
 
 const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n)
 
