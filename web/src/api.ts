@@ -1,8 +1,10 @@
+import { ErrorCode } from '../../src/contract/errors.js'
 import { getToken } from './session.js'
 import type {
   App,
   AuditEvent,
   Collaborator,
+  DeleteOrganizationResult,
   DeleteResult,
   Deletion,
   DeletionPreview,
@@ -35,7 +37,11 @@ export class ApiError extends Error {
   }
 
   get isAuth(): boolean {
-    return this.code === 4002 || this.code === 4004 || this.code === 4005
+    return (
+      this.code === ErrorCode.NoAuthToken ||
+      this.code === ErrorCode.InvalidToken ||
+      this.code === ErrorCode.TokenExpired
+    )
   }
 }
 
@@ -170,7 +176,7 @@ export const api = {
     request<unknown>('POST', `${org(ref)}/subscriptions/${enc(subscriptionId)}/cancel`, { body: {} }),
   deletionPreview: (ref: string, signal?: AbortSignal) =>
     request<DeletionPreview>('GET', `${org(ref)}/deletion-preview`, { signal }),
-  deleteOrganization: (ref: string) => request<DeleteResult>('DELETE', org(ref)),
+  deleteOrganization: (ref: string) => request<DeleteOrganizationResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
   restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),

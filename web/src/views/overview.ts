@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, type Child } from '../dom.js'
 import type { Page } from '../types.js'
@@ -44,7 +45,7 @@ function pagedSection<T>(
     } catch (error) {
       if (isAbort(error)) return
       // A route this server does not have yet reads better as a note than as an error.
-      if (error instanceof ApiError && error.code === 1002)
+      if (error instanceof ApiError && error.code === ErrorCode.RouteNotFound)
         fill(body, h('p', { class: 'empty' }, 'This server does not offer this list.'))
       else fill(body, errorBox(error))
     }
