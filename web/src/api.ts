@@ -123,6 +123,12 @@ function query(params: Record<string, string | number | undefined>): string {
   return text ? `?${text}` : ''
 }
 
+export interface AuditFilter {
+  action?: string
+  dateIni?: string
+  dateEnd?: string
+}
+
 export interface ListParams {
   page?: number
   limit?: number
@@ -167,10 +173,13 @@ export const api = {
     request<Page<Device>>('GET', `${org(ref)}/devices${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,
     }),
-  audit: (ref: string, p: ListParams) =>
-    request<Page<AuditEvent>>('GET', `${org(ref)}/audit${query({ page: p.page, limit: p.limit })}`, {
-      signal: p.signal,
-    }),
+  /** `action`: one action or a kind (`device.`); `dateIni`/`dateEnd`: inclusive ISO instants. */
+  audit: (ref: string, p: ListParams & AuditFilter) =>
+    request<Page<AuditEvent>>(
+      'GET',
+      `${org(ref)}/audit${query({ page: p.page, limit: p.limit, action: p.action, dateIni: p.dateIni, dateEnd: p.dateEnd })}`,
+      { signal: p.signal },
+    ),
 
   cancelSubscription: (ref: string, subscriptionId: string) =>
     request<unknown>('POST', `${org(ref)}/subscriptions/${enc(subscriptionId)}/cancel`, { body: {} }),
