@@ -104,6 +104,20 @@ describe.skipIf(!chromiumAvailable())('history in the dashboard', { timeout: 90_
     await page.close()
   })
 
+  it('answers /workspaces with the list, and refuses a workspace named only spaces in plain words', async () => {
+    const cleo = await createUser(t, 'cleo')
+    const page = await signedIn(cleo, '/workspaces')
+    await page.getByRole('heading', { name: 'Workspaces' }).waitFor()
+    await page.getByLabel('Name', { exact: true }).fill('    ')
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.textContent()).toContain('Could not create the workspace: Validation Error')
+    expect(await alert.textContent()).toContain('name: must not be blank')
+    expect((await as(t, cleo).get('/v1/organizations')).body.data.totalDocs).toBe(0)
+    await page.close()
+  })
+
   it('is offered only to roles that may read the history', async () => {
     const owner = await createUser(t, 'owner')
     const org = await createOrg(t, owner, { name: 'Viewer Corp' })
