@@ -35,7 +35,8 @@ beforeAll(async () => {
   const db = database.db
   const previous = migrationNames[migrationNames.indexOf('0006_clustered_keys') - 1]
   if (!previous) throw new Error('0006 has no predecessor')
-  await migrateTo(db, previous)
+  // Seeding records audit details (0009): that column comes first, as on a database upgraded out of order.
+  await migrateTo(db, previous, ['0009_audit_details'])
 
   const counts = { collaborators: 40, apps: 12, devices: 3_000, audit: 400 }
   const first = await seedOrganization(db, { owner: 'first@example.test', slug: 'first', ...counts })

@@ -95,7 +95,7 @@ describe('exports API', () => {
     const manifest = JSON.parse(entries[0]?.bytes.toString() ?? '{}')
     expect(manifest).toMatchObject({
       format: 'orgspace-export',
-      formatVersion: 1,
+      formatVersion: 2,
       organization: { id: org.id, name: org.name, slug: org.slug },
       counts: { collaborators: 2, apps: 1, builds: 1, devices: 3, subscriptions: 1 },
     })

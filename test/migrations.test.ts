@@ -1,4 +1,4 @@
-import { Migrator, type MigrationProvider } from 'kysely'
+import { Migrator, sql, type MigrationProvider } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
@@ -72,9 +72,27 @@ describe('upgrading a database', () => {
       ])
       .execute()
 
+    // An audit event of before 0009: it keeps its columns, and says nothing of details it never had.
+    await sql`insert into audit_events (id, organization_id, action, entity, entity_id, actor_id, created_at)
+      values (${'e'.repeat(24)}, ${'o'.repeat(24)}, 'app.create', 'app', ${'f'.repeat(24)}, ${'u'.repeat(24)}, ${now})`.execute(
+      db,
+    )
+
     await migrateToLatest(db)
 
     const left = await db.selectFrom('tokens').select('id').orderBy('id').execute()
     expect(left.map((t) => t.id)).toEqual(['a'.repeat(24), 'd'.repeat(24)])
+    expect(await db.selectFrom('audit_events').selectAll().execute()).toEqual([
+      {
+        id: 'e'.repeat(24),
+        organization_id: 'o'.repeat(24),
+        action: 'app.create',
+        entity: 'app',
+        entity_id: 'f'.repeat(24),
+        actor_id: 'u'.repeat(24),
+        details: null,
+        created_at: now,
+      },
+    ])
   })
 })

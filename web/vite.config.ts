@@ -12,7 +12,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // No source maps in the build the server hands out (the dev server, `npx vite web`, has its own).
+    sourcemap: false,
   },
   server: {
     // `npx vite web` during development: the API runs on its default port beside it.

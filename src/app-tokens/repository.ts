@@ -35,19 +35,21 @@ export function countTokensOfApp(db: Db, organizationId: string, appId: string):
   return countRows(tokensOfApp(db, organizationId, appId))
 }
 
+/** Deletes the token; its name (for the audit history), or undefined when the app has no such token. */
 export async function deleteAppToken(
   trx: Trx,
   organizationId: string,
   appId: string,
   tokenId: string,
-): Promise<boolean> {
-  const result = await trx
+): Promise<string | undefined> {
+  const deleted = await trx
     .deleteFrom('app_tokens')
     .where('organization_id', '=', organizationId)
     .where('app_id', '=', appId)
     .where('id', '=', tokenId)
+    .returning('name')
     .executeTakeFirst()
-  return Number(result.numDeletedRows) === 1
+  return deleted?.name
 }
 
 /** The app is being deleted: its tokens go in the same transaction. */

@@ -62,7 +62,7 @@ export async function createAppToken(
           : new Date(createdAt.getTime() + input.expiresInDays * DAY_MS).toISOString(),
     }
     await insertAppToken(trx, row)
-    await audit('app_token.create', 'app_token', id)
+    await audit('app_token.create', 'app_token', id, { name: input.name, app: app.name })
     return { ...tokenView(row), token }
   })
 }
@@ -92,8 +92,9 @@ export async function revokeAppToken(
 ) {
   await changeOrganization(db, auth, ref, Permission.AppTokenRemove, async ({ trx, org, audit }) => {
     const app = await existingApp(trx, org.id, appRef)
-    if (!(await deleteAppToken(trx, org.id, app.id, tokenId.toLowerCase()))) throw AppError.notFound()
-    await audit('app_token.remove', 'app_token', tokenId.toLowerCase())
+    const name = await deleteAppToken(trx, org.id, app.id, tokenId.toLowerCase())
+    if (name === undefined) throw AppError.notFound()
+    await audit('app_token.remove', 'app_token', tokenId.toLowerCase(), { name, app: app.name })
   })
   return { delete: 'OK' }
 }

@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
+import { changesBetween } from '../audit/details.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
 import { Permission } from '../http/permissions.js'
@@ -120,7 +121,7 @@ export async function createApp(db: Db, auth: AuthContext, ref: string, input: A
       }
       await insertApp(trx, { ...app, organization_id: org.id })
       await adjustCounter(trx, org.id, 'apps_count', 1)
-      await audit('app.create', 'app', app.id)
+      await audit('app.create', 'app', app.id, { name: app.name, slug: app.slug })
       await emit('app.created', { app: appView(app) })
       return app
     },
@@ -152,8 +153,12 @@ export async function updateAppByRef(
         updated_at: nowIso(),
       }
       await updateApp(trx, org.id, app.id, patch)
-      await audit('app.update', 'app', app.id)
       const updated = { ...app, ...patch }
+      const { name, slug, description } = app
+      await audit('app.update', 'app', app.id, {
+        name: updated.name,
+        changes: changesBetween({ name, slug, description }, patch),
+      })
       await emit('app.updated', { app: appView(updated) })
       return updated
     },
@@ -167,7 +172,7 @@ export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: 
     await removeAppBuilds(trx, org.id, app.id)
     await deleteApp(trx, org.id, app.id)
     await adjustCounter(trx, org.id, 'apps_count', -1)
-    await audit('app.remove', 'app', app.id)
+    await audit('app.remove', 'app', app.id, { name: app.name, slug: app.slug })
     await emit('app.deleted', { app: appView(app) })
   })
   return { delete: 'OK' }

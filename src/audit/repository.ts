@@ -1,13 +1,16 @@
 import type { Db, Trx } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import { countRows } from '../db/query.js'
+import type { AuditAction, AuditDetails } from '../contract/audit.js'
 
 export interface AuditEntry {
   organizationId: string
-  action: string
+  action: AuditAction
   entity: string
   entityId: string
   actorId: string | null
+  /** What a person needs to read the event later, as it is now (the entity may be renamed or gone by then). */
+  details: AuditDetails
 }
 
 /** Records one audit event; always called with the transaction of the change it describes. */
@@ -21,6 +24,7 @@ export async function recordAudit(trx: Trx, entry: AuditEntry): Promise<void> {
       entity: entry.entity,
       entity_id: entry.entityId,
       actor_id: entry.actorId,
+      details: JSON.stringify(entry.details),
       created_at: nowIso(),
     })
     .execute()
@@ -28,7 +32,8 @@ export async function recordAudit(trx: Trx, entry: AuditEntry): Promise<void> {
 
 export interface AuditFilter {
   organizationId: string
-  action?: string
+  /** Any of these actions (one, or every action of a prefix). */
+  actions?: readonly string[]
   entity?: string
   entityId?: string
   /** Inclusive bounds, as ISO-8601 UTC text like `created_at`. */
@@ -43,7 +48,7 @@ function auditQuery(db: Db, filter: AuditFilter) {
     .where('audit_events.organization_id', '=', filter.organizationId)
     .$if(filter.from !== undefined, (q) => q.where('audit_events.created_at', '>=', filter.from ?? ''))
     .$if(filter.to !== undefined, (q) => q.where('audit_events.created_at', '<=', filter.to ?? ''))
-    .$if(filter.action !== undefined, (q) => q.where('audit_events.action', '=', filter.action ?? ''))
+    .$if(filter.actions !== undefined, (q) => q.where('audit_events.action', 'in', filter.actions ?? []))
     .$if(filter.entity !== undefined, (q) => q.where('audit_events.entity', '=', filter.entity ?? ''))
     .$if(filter.entityId !== undefined, (q) => q.where('audit_events.entity_id', '=', filter.entityId ?? ''))
 }
@@ -66,6 +71,8 @@ export function listAuditEvents(
         'audit_events.entity_id',
         'audit_events.actor_id',
         'users.email as actor_email',
+        'users.name as actor_name',
+        'audit_events.details',
         'audit_events.created_at',
       ])
       .orderBy('audit_events.created_at', direction)

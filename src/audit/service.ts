@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, type AuditDetails } from '../contract/audit.js'
+import type { AuditEvent } from '../contract/api.js'
 import type { Db } from '../db/connect.js'
 import { AppError, type FieldError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
@@ -6,15 +8,26 @@ import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../tokens/service.js'
 import { countAuditEvents, listAuditEvents, type AuditEventRow } from './repository.js'
 
-export function auditEventView(row: AuditEventRow) {
+export function auditEventView(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     action: row.action,
     entity: row.entity,
     entityId: row.entity_id,
-    actor: row.actor_id === null ? null : { id: row.actor_id, email: row.actor_email ?? '' },
+    actor:
+      row.actor_id === null
+        ? null
+        : { id: row.actor_id, email: row.actor_email ?? '', name: row.actor_name ?? '' },
+    // Written by recordAudit from AuditDetails, in the same transaction as the change.
+    details: row.details === null ? null : (JSON.parse(row.details) as AuditDetails),
     createdAt: row.created_at,
   }
+}
+
+/** `device.enroll` is that action; `device.` is every action on devices. The schema allows only known ones. */
+function actionsMatching(filter: string | undefined): readonly string[] | undefined {
+  if (filter === undefined) return undefined
+  return filter.endsWith('.') ? AUDIT_ACTIONS.filter((action) => action.startsWith(filter)) : [filter]
 }
 
 export interface AuditQuery extends PageRequest {
@@ -57,7 +70,7 @@ export async function listOrganizationAudit(db: Db, auth: AuthContext, ref: stri
   const { org } = await accessOrganization(db, auth, ref, Permission.AuditList)
   const filter = {
     organizationId: org.id,
-    action: query.action,
+    actions: actionsMatching(query.action),
     entity: query.entity,
     entityId: query.entityId?.toLowerCase(),
     ...bounds,

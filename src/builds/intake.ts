@@ -1,3 +1,5 @@
+import { recordAudit } from '../audit/repository.js'
+import type { AuditDetails } from '../contract/audit.js'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Db, Trx } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
@@ -97,7 +99,8 @@ export async function commitBuild(
   details: BuildDetails,
   uploader: Uploader,
 ): Promise<BuildRow> {
-  if (!(await findApp(trx, target.organizationId, { id: target.appId }))) throw AppError.notFound()
+  const app = await findApp(trx, target.organizationId, { id: target.appId })
+  if (!app) throw AppError.notFound()
   // The worker claims an upload's removal only after its deadline: a build must never point at such an object.
   if (!(await settleUpload(trx, target.organizationId, target.removalId)))
     throw new AppError(ErrorCode.Unavailable, undefined, 'the upload outlived its deadline')
@@ -120,7 +123,25 @@ export async function commitBuild(
   }
   await insertBuild(trx, row)
   await adjustCounter(trx, target.organizationId, 'builds_bytes', file.size)
+  // Both ways in (the builds API and a CI's app token) record the upload as the member it stands for.
+  await recordAudit(trx, {
+    organizationId: target.organizationId,
+    action: 'build.upload',
+    entity: 'build',
+    entityId: row.id,
+    actorId: uploader.userId,
+    details: buildDetails(row, app.name),
+  })
   return row
+}
+
+/** A build as the audit history names it: its file, its version when given, and its app's name. */
+export function buildDetails(
+  build: { file_name: string; version_name: string | null },
+  appName: string,
+): AuditDetails {
+  const { file_name: fileName, version_name: version } = build
+  return version === null ? { fileName, app: appName } : { fileName, version, app: appName }
 }
 
 /** The upload failed: its object goes now. If even that fails, the worker removes it at the deadline. */

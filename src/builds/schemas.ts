@@ -1,33 +1,19 @@
-import { Type } from 'typebox'
+import { Type, type TOptional, type TString } from 'typebox'
+import { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField } from '../contract/api.js'
 import { AppParams } from '../apps/schemas.js'
 import { Paginated, PageQuery } from '../http/pagination-schemas.js'
 
-/** What a CI says about the build it uploads (Applivery's `deployer.info`). */
-export const DEPLOYER_INFO_FIELDS = [
-  'commit',
-  'commitMessage',
-  'branch',
-  'tag',
-  'buildNumber',
-  'triggerTimestamp',
-  'buildUrl',
-  'ciUrl',
-  'repositoryUrl',
-] as const
-
-export type DeployerInfoField = (typeof DEPLOYER_INFO_FIELDS)[number]
-
-export interface Deployer {
-  name: string | null
-  info: Partial<Record<DeployerInfoField, string>>
-}
+export { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField }
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const DeployerSchema = Type.Object({
   name: Nullable(Type.String()),
   info: Type.Object(
-    Object.fromEntries(DEPLOYER_INFO_FIELDS.map((field) => [field, Type.Optional(Type.String())])),
+    Object.fromEntries(DEPLOYER_INFO_FIELDS.map((field) => [field, Type.Optional(Type.String())])) as Record<
+      DeployerInfoField,
+      TOptional<TString>
+    >,
   ),
 })
 

@@ -13,7 +13,14 @@ import { buildKey } from '../storage/keys.js'
 import { enqueueRemoval } from '../storage/removals.js'
 import type { AuthContext } from '../tokens/service.js'
 import type { FormSpec } from './form.js'
-import { beginUpload, commitBuild, finishUpload, type BuildDetails, type Intake } from './intake.js'
+import {
+  beginUpload,
+  buildDetails,
+  commitBuild,
+  finishUpload,
+  type BuildDetails,
+  type Intake,
+} from './intake.js'
 import {
   countBuilds,
   deleteBuild,
@@ -110,7 +117,7 @@ export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef
       key: buildKey(org.id, app.id, build.id),
     })
     await adjustCounter(trx, org.id, 'builds_bytes', -Number(build.size))
-    await audit('build.remove', 'build', build.id)
+    await audit('build.remove', 'build', build.id, buildDetails(build, app.name))
     await emit('build.deleted', { build: { id: build.id, applicationId: app.id } })
   })
   return { delete: 'OK' }
@@ -155,9 +162,8 @@ export async function uploadBuild(
       auth,
       target.organizationId,
       Permission.BuildUpload,
-      async ({ trx, audit, emit }) => {
+      async ({ trx, emit }) => {
         const build = await commitBuild(trx, target, file, details, { userId: auth.userId, appTokenId: null })
-        await audit('build.upload', 'build', build.id)
         await emit('build.uploaded', { build: buildView({ ...build, uploader_email: auth.email }) })
         return build
       },

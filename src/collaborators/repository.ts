@@ -113,7 +113,7 @@ export function findCollaboratorOfUser(
   return db
     .selectFrom('collaborators')
     .innerJoin('users', 'users.id', 'collaborators.user_id')
-    .select(['collaborators.id', 'collaborators.role', 'users.id as userId', 'users.email'])
+    .select(['collaborators.id', 'collaborators.role', 'users.id as userId', 'users.email', 'users.name'])
     .where('collaborators.organization_id', '=', organizationId)
     .where((eb) => ('id' in user ? eb('users.id', '=', user.id) : eb('users.email', '=', user.email)))
     .executeTakeFirst()

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
+import type { AuditDetails } from '../contract/audit.js'
 import type { Role } from '../db/types.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
@@ -54,6 +55,11 @@ export async function listOrganizationCollaborators(
   return pageOf(rows.map(collaboratorView), total, query)
 }
 
+/** A collaborator as the audit history names them: by email, and by name when they gave one. */
+function person(user: { email: string; name: string }): AuditDetails {
+  return user.name ? { email: user.email, name: user.name } : { email: user.email }
+}
+
 export async function addCollaborator(
   db: Db,
   auth: AuthContext,
@@ -80,7 +86,7 @@ export async function addCollaborator(
         updated_at: now,
       })
       await adjustCounter(trx, org.id, 'collaborators_count', 1)
-      await audit('collaborator.create', 'collaborator', id)
+      await audit('collaborator.create', 'collaborator', id, { ...person(user), role: input.role })
       await emit('collaborator.added', {
         collaborator: collaboratorView({ ...user, id, user_id: user.id, role: input.role, created_at: now }),
       })
@@ -116,7 +122,10 @@ export async function changeCollaboratorRole(
       const row = await existingCollaborator(trx, org.id, collaboratorId)
       if (row.role === 'owner') throw AppError.conflict("the owner's role changes only through change-owner")
       await setCollaboratorRole(trx, org.id, row.id, role, nowIso())
-      await audit('collaborator.update', 'collaborator', row.id)
+      await audit('collaborator.update', 'collaborator', row.id, {
+        ...person(row),
+        changes: { role: { from: row.role, to: role } },
+      })
       const changed = { ...row, role }
       await emit('collaborator.role_changed', {
         collaborator: collaboratorView(changed),
@@ -140,7 +149,7 @@ export async function removeCollaborator(db: Db, auth: AuthContext, ref: string,
       await deleteCollaborator(trx, org.id, row.id)
       await deleteScopedTokens(trx, row.user_id, org.id)
       await adjustCounter(trx, org.id, 'collaborators_count', -1)
-      await audit('collaborator.remove', 'collaborator', row.id)
+      await audit('collaborator.remove', 'collaborator', row.id, { ...person(row), role: row.role })
       await emit('collaborator.removed', { collaborator: collaboratorView(row) })
     },
   )

@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_lifecycle.js'
 import * as m0006 from './migrations/0006_clustered_keys.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 import * as m0008 from './migrations/0008_exports.js'
+import * as m0009 from './migrations/0009_audit_details.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_clustered_keys': m0006,
   '0007_orphan_scoped_tokens': m0007,
   '0008_exports': m0008,
+  '0009_audit_details': m0009,
 }
 
 /** The migrations in the order they apply. */
@@ -37,11 +39,29 @@ export class MigrationError extends Error {
   }
 }
 
-/** Applies the pending migrations up to and including `name` (tests build databases of an older schema). */
-export async function migrateTo(db: Db, name: string): Promise<MigrationResultSet> {
+/**
+ * Applies the pending migrations up to and including `name` (tests build databases of an older schema), and then
+ * those named in `alsoApplied`: a database that got a later migration first, as an upgrade may leave it.
+ */
+export async function migrateTo(
+  db: Db,
+  name: string,
+  alsoApplied: readonly string[] = [],
+): Promise<MigrationResultSet> {
   const result = await new Migrator({ db, provider }).migrateTo(name)
   if (result.error) throw result.error
-  return result
+  if (alsoApplied.length === 0) return result
+  const upTo = migrationNames.slice(0, migrationNames.indexOf(name) + 1)
+  const some = Object.fromEntries(
+    [...upTo, ...alsoApplied].flatMap((n) => (migrations[n] ? [[n, migrations[n]] as const] : [])),
+  )
+  const later = await new Migrator({
+    db,
+    provider: { getMigrations: async () => some },
+    allowUnorderedMigrations: true,
+  }).migrateToLatest()
+  if (later.error) throw later.error
+  return later
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { Role } from '../contract/permissions.js'
 
 // Table types as the database holds them. Timestamps are ISO-8601 text (see ids.ts).
 
@@ -42,7 +43,7 @@ export interface OrganizationsTable {
   legal_hold_at: string | null
 }
 
-export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
+export type { Role }
 
 export interface CollaboratorsTable {
   id: string
@@ -93,6 +94,8 @@ export interface AuditEventsTable {
   entity: string
   entity_id: string
   actor_id: string | null
+  /** JSON of the contract's AuditDetails (src/contract/audit.ts); null for events recorded before 0009. */
+  details: string | null
   created_at: string
 }
 

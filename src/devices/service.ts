@@ -1,3 +1,4 @@
+import type { AuditDetails } from '../contract/audit.js'
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Platform } from '../db/types.js'
@@ -77,12 +78,18 @@ export async function enrollDevice(
       }
       await insertDevice(trx, { ...row, organization_id: org.id })
       await adjustCounter(trx, org.id, 'devices_count', 1)
-      await audit('device.enroll', 'device', row.id)
+      await audit('device.enroll', 'device', row.id, deviceDetails(row))
       await emit('device.enrolled', { device: deviceView(row) })
       return row
     },
   )
   return deviceView(device)
+}
+
+/** A device as the audit history names it: its serial number and platform, and its name when it has one. */
+function deviceDetails(device: { serial_number: string; platform: string; name: string }): AuditDetails {
+  const { serial_number: serialNumber, platform, name } = device
+  return name ? { serialNumber, platform, name } : { serialNumber, platform }
 }
 
 /** Unenrolling forgets the device: its row is deleted, the audit history keeps the fact. */
@@ -92,7 +99,7 @@ export async function unenrollDevice(db: Db, auth: AuthContext, ref: string, dev
     if (!device) throw AppError.notFound()
     await deleteDevice(trx, org.id, device.id)
     await adjustCounter(trx, org.id, 'devices_count', -1)
-    await audit('device.unenroll', 'device', device.id)
+    await audit('device.unenroll', 'device', device.id, deviceDetails(device))
     await emit('device.unenrolled', { device: deviceView(device) })
   })
   return { delete: 'OK' }

@@ -4,9 +4,11 @@ import { Type, type Static, type TSchema } from 'typebox'
 // there). Version 1: a gzip'd tar whose first entry is manifest.json, then one NDJSON file per resource, then
 // builds/<applicationId>/<buildId> with each build's bytes. The manifest names every other entry with its size,
 // SHA-256 and (for NDJSON) record count, so an importer can refuse a damaged archive before writing anything.
+// Version 2 adds `details` to audit events; an importer of version 1 refuses it (its records are strict), so the
+// version says so up front. Version 1 archives still import: their events have no details.
 
 export const FORMAT = 'orgspace-export'
-export const FORMAT_VERSION = 1
+export const FORMAT_VERSION = 2
 export const MANIFEST = 'manifest.json'
 
 const Id = Type.String({ pattern: '^[a-f0-9]{24}$' })
@@ -91,6 +93,32 @@ export const SubscriptionRecord = Type.Object(
   strict,
 )
 
+const AuditValue = Type.Union([Text(256), Type.Number(), Type.Boolean(), Type.Null()])
+
+/** The contract's AuditDetails (src/contract/audit.ts), bounded. */
+export const AuditDetailsRecord = Type.Object(
+  {
+    name: Type.Optional(Text(256)),
+    slug: Type.Optional(Text(128)),
+    email: Type.Optional(Email),
+    role: Type.Optional(Text(64)),
+    serialNumber: Type.Optional(Text(256)),
+    platform: Type.Optional(Text(64)),
+    plan: Type.Optional(Text(128)),
+    status: Type.Optional(Text(64)),
+    url: Type.Optional(Text(2048)),
+    fileName: Type.Optional(Text(1024)),
+    version: Type.Optional(Text(128)),
+    app: Type.Optional(Text(256)),
+    changes: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.Object({ from: AuditValue, to: AuditValue }, strict), {
+        maxProperties: 32,
+      }),
+    ),
+  },
+  strict,
+)
+
 export const AuditEventRecord = Type.Object(
   {
     id: Id,
@@ -100,6 +128,8 @@ export const AuditEventRecord = Type.Object(
     entityId: Text(64),
     /** The acting user's email; null for events without one. */
     actor: Type.Union([Email, Type.Null()]),
+    /** Since version 2: the entity as it was and the change made; null for events recorded without. */
+    details: Type.Optional(Type.Union([AuditDetailsRecord, Type.Null()])),
     createdAt: Instant,
   },
   strict,
@@ -147,7 +177,8 @@ export const ManifestFile = Type.Object(
 export const Manifest = Type.Object(
   {
     format: Type.Literal(FORMAT),
-    formatVersion: Type.Literal(FORMAT_VERSION),
+    // Reads the versions before this one too.
+    formatVersion: Type.Union([Type.Literal(1), Type.Literal(FORMAT_VERSION)]),
     orgspaceVersion: Type.String({ maxLength: 64 }),
     exportedAt: Instant,
     organization: Type.Object(

@@ -286,13 +286,14 @@ class Writer {
             // Ids of the archive's entities are mapped like the entities themselves; other values stay.
             entity_id: isId(r.entityId) ? map(r.entityId.toLowerCase()) : r.entityId,
             actor_id: r.actor === null ? null : await this.userId(r.actor.toLowerCase()),
+            details: r.details == null ? null : JSON.stringify(r.details),
             created_at: r.createdAt,
           })
         return this.write((trx) =>
           insertRows(
             trx,
             'audit_events',
-            ['id', 'organization_id', 'action', 'entity', 'entity_id', 'actor_id', 'created_at'],
+            ['id', 'organization_id', 'action', 'entity', 'entity_id', 'actor_id', 'details', 'created_at'],
             rows,
           ),
         )

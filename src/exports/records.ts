@@ -1,3 +1,4 @@
+import type { AuditDetails } from '../contract/audit.js'
 import type { Db } from '../db/connect.js'
 import type { Platform, Role, SubscriptionStatus } from '../db/types.js'
 import type { Resource } from './format.js'
@@ -92,6 +93,8 @@ export const RECORD_PAGES: Record<
     entity: row.entity,
     entityId: row.entity_id,
     actor: row.actor_email,
+    // Written by recordAudit from the contract's AuditDetails.
+    details: row.details === null ? null : (JSON.parse(row.details) as AuditDetails),
     createdAt: row.at,
   })),
 }

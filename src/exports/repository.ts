@@ -214,6 +214,7 @@ export function auditEventsPage(db: Db, organizationId: string, cursor: Cursor, 
       'audit_events.action',
       'audit_events.entity',
       'audit_events.entity_id',
+      'audit_events.details',
       'audit_events.created_at as at',
       'users.email as actor_email',
     ])

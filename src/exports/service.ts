@@ -57,7 +57,7 @@ export async function requestExport(db: Db, auth: AuthContext, ref: string): Pro
       expires_at: null,
     }
     await insertExport(trx, row)
-    await audit('organization.export', 'export', id)
+    await audit('organization.export', 'export', id, { name: org.name })
     return row
   })
 }

@@ -72,6 +72,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     // Page URLs have no dot in their last segment (ids and slugs never do); file URLs always do.
     if (segments.at(-1)?.includes('.')) {
       if (segments.includes('..') || file.includes('\\') || file.includes('\0')) return reply.callNotFound()
+      // Source maps would hand out the dashboard's sources; the build makes none, and one left there stays private.
+      if (/\.map$/i.test(file)) return reply.callNotFound()
       // Built assets carry a content hash in their name, so they never change under the same URL.
       const hashed = file.startsWith('assets/')
       return reply.sendFile(file, hashed ? { maxAge: '365d', immutable: true } : { cacheControl: true })

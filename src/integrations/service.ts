@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/connect.js'
-import { recordAudit } from '../audit/repository.js'
 import { emitEvent } from '../events/emit.js'
 import { requireAppToken, type AppTokenAuth } from '../app-tokens/service.js'
 import { beginUpload, commitBuild, finishUpload, type Intake } from '../builds/intake.js'
@@ -25,13 +24,6 @@ export async function uploadFromCi(intake: Intake, token: AppTokenAuth, request:
       await requireAppToken(trx, token)
       const uploader = { userId: token.createdBy.id, appTokenId: token.tokenId }
       const build = await commitBuild(trx, target, file, details, uploader)
-      await recordAudit(trx, {
-        organizationId,
-        action: 'build.upload',
-        entity: 'build',
-        entityId: build.id,
-        actorId: token.createdBy.id,
-      })
       await emitEvent(trx, {
         type: 'build.uploaded',
         organization,

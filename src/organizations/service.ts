@@ -1,3 +1,4 @@
+import { changesBetween } from '../audit/details.js'
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
 import type { Organization, SubscriptionStatus } from '../db/types.js'
@@ -191,6 +192,7 @@ export async function createOrganization(
       entity: 'organization',
       entityId: org.id,
       actorId: auth.userId,
+      details: { name: org.name, slug: org.slug ?? undefined },
     })
     await emitEvent(trx, {
       type: 'organization.created',
@@ -223,7 +225,15 @@ export async function updateOrganizationById(
       if (input.slug !== undefined && input.slug.toLowerCase() !== org.slug)
         patch.slug = await claimableSlug(trx, input.slug, org.id)
       await updateOrganization(trx, org.id, patch)
-      await audit('organization.update', 'organization', org.id)
+      const before = { name: org.name, slug: org.slug, webSiteUrl: org.web_site_url }
+      await audit('organization.update', 'organization', org.id, {
+        name: patch.name ?? org.name,
+        changes: changesBetween(before, {
+          name: patch.name,
+          slug: patch.slug,
+          webSiteUrl: patch.web_site_url,
+        }),
+      })
       await emit('organization.updated', { organization: eventView({ ...org, ...patch }) })
       return { org, role, patch }
     },
@@ -250,7 +260,11 @@ export async function changeOwner(db: Db, auth: AuthContext, ref: string, newOwn
       if (!target) throw AppError.notFound()
       if (target.role === 'owner') throw AppError.conflict('already the owner')
       await transferOwnership(trx, org.id, target.id, nowIso())
-      await audit('organization.ownerChange', 'organization', org.id)
+      await audit('organization.ownerChange', 'organization', org.id, {
+        ...(target.name ? { name: target.name } : {}),
+        email: target.email,
+        changes: { owner: { from: auth.email, to: target.email } },
+      })
       // Only the owner may change owners, so the previous owner is the caller.
       await emit('organization.owner_changed', {
         previousOwner: { id: auth.userId, email: auth.email },

@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../db/connect.js'
 import { AppError } from '../http/errors.js'
 import { recordAudit } from '../audit/repository.js'
+import type { AuditAction, AuditDetails } from '../contract/audit.js'
 import { emitEvent, organizationRef } from '../events/emit.js'
 import type { EventType, OrganizationRef } from '../events/types.js'
 import { authorize, type Permission } from '../http/permissions.js'
@@ -35,8 +36,11 @@ export async function writeInOrganization<T>(
 /** What a change made by a member gets: its transaction, the locked organization, and its audit trail. */
 export interface OrganizationChange extends Membership {
   trx: Trx
-  /** Records this change in the organization's audit history, in the same transaction, as the caller. */
-  audit(action: string, entity: string, entityId: string): Promise<void>
+  /**
+   * Records this change in the organization's audit history, in the same transaction, as the caller; `details`
+   * names the entity as it is now and the change made, so the history reads without looking anything up.
+   */
+  audit(action: AuditAction, entity: string, entityId: string, details: AuditDetails): Promise<void>
   /** Writes the change's event into the outbox (events/emit.ts), in the same transaction, as the caller. */
   emit(type: EventType, data: Record<string, unknown>): Promise<void>
 }
@@ -61,8 +65,8 @@ export async function changeOrganization<T>(
     return work({
       ...membership,
       trx,
-      audit: (action, entity, entityId) =>
-        recordAudit(trx, { organizationId, action, entity, entityId, actorId: auth.userId }),
+      audit: (action, entity, entityId, details) =>
+        recordAudit(trx, { organizationId, action, entity, entityId, actorId: auth.userId, details }),
       emit: async (type, data) => {
         const actor = { id: auth.userId, email: auth.email }
         await emitEvent(trx, { type, organization: organizationRef(membership.org), actor, data })

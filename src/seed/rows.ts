@@ -182,6 +182,8 @@ export function auditRow(
     entity: about.entity,
     entity_id: entityId ?? organizationId,
     actor_id: actorId,
+    // Seeded events stand for history recorded before details were kept.
+    details: null,
     created_at: at,
   }
 }

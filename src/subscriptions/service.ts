@@ -68,7 +68,7 @@ export async function createSubscription(
   }
   await changeOrganization(db, auth, ref, Permission.BillingCreate, async ({ trx, org, audit, emit }) => {
     await insertSubscription(trx, { ...row, organization_id: org.id })
-    await audit('subscription.create', 'subscription', row.id)
+    await audit('subscription.create', 'subscription', row.id, { plan: row.plan, status: row.status })
     await emit('subscription.created', { subscription: subscriptionView(row) })
   })
   return subscriptionView(row)
@@ -86,7 +86,10 @@ export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: str
       if (row.status === 'canceled') throw AppError.conflict('already canceled')
       const now = nowIso()
       await cancelSubscription(trx, org.id, row.id, now)
-      await audit('subscription.cancel', 'subscription', row.id)
+      await audit('subscription.cancel', 'subscription', row.id, {
+        plan: row.plan,
+        changes: { status: { from: row.status, to: 'canceled' } },
+      })
       const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
       await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
       return canceled

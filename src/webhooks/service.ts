@@ -1,3 +1,4 @@
+import { changesBetween } from '../audit/details.js'
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import { organizationRef } from '../events/emit.js'
@@ -137,7 +138,7 @@ export async function createWebhook(
         updated_at: now,
       }
       await insertEndpoint(trx, endpoint)
-      await audit('webhook.create', 'webhook', endpoint.id)
+      await audit('webhook.create', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
       return endpoint
     },
   )
@@ -174,7 +175,22 @@ export async function updateWebhook(
       await updateEndpoint(trx, org.id, endpoint.id, patch)
       // A disabled endpoint is sent nothing more; what was waiting for it is given up (and can be retried).
       if (!enabled) await failPendingDeliveries(trx, org.id, endpoint.id, 'the endpoint was disabled', now)
-      await audit('webhook.update', 'webhook', endpoint.id)
+      const before = {
+        url: shownUrl(endpoint.url),
+        events: eventList(endpoint.events),
+        description: endpoint.description,
+        enabled: endpoint.disabled_at === null,
+      }
+      const after = {
+        url: input.url === undefined ? undefined : shownUrl(input.url),
+        events: input.events === undefined ? undefined : input.events.join(', '),
+        description: input.description,
+        enabled,
+      }
+      await audit('webhook.update', 'webhook', endpoint.id, {
+        url: after.url ?? before.url,
+        changes: changesBetween(before, after),
+      })
       return { ...endpoint, ...patch }
     },
   )
@@ -185,9 +201,23 @@ export async function removeWebhook(db: Db, auth: AuthContext, ref: string, webh
   await changeOrganization(db, auth, ref, Permission.WebhookRemove, async ({ trx, org, audit }) => {
     const endpoint = await existingEndpoint(trx, org.id, webhookId)
     await deleteEndpoint(trx, org.id, endpoint.id)
-    await audit('webhook.remove', 'webhook', endpoint.id)
+    await audit('webhook.remove', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
   })
   return { delete: 'OK' }
+}
+
+/**
+ * An endpoint's URL as the audit history keeps it: its origin only. Paths and queries often carry a secret (a
+ * chat's incoming-webhook token); the history outlives the endpoint and is read by every admin.
+ */
+function shownUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : ''
+}
+
+/** The stored JSON list of event types, as one line. */
+function eventList(events: string): string {
+  const list: unknown = JSON.parse(events)
+  return Array.isArray(list) ? list.join(', ') : ''
 }
 
 function requireEnabled(endpoint: EndpointRow): void {
@@ -269,7 +299,7 @@ export async function retryDelivery(
       if (delivery.status === 'pending') throw AppError.conflict('the delivery is already pending')
       const now = nowIso()
       await requeueDelivery(trx, delivery, now)
-      await audit('webhook.delivery.retry', 'webhook', endpoint.id)
+      await audit('webhook.delivery.retry', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
       return { ...delivery, status: 'pending' as const, next_attempt_at: now, updated_at: now }
     },
   )

@@ -16,6 +16,7 @@ beforeAll(() => {
   mkdirSync(join(dir, 'dist', 'assets'), { recursive: true })
   writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html><title>fixture dashboard</title>')
   writeFileSync(join(dir, 'dist', 'assets', 'app-1a2b3c.js'), 'console.log("dashboard")')
+  writeFileSync(join(dir, 'dist', 'assets', 'app-1a2b3c.js.map'), '{"version":3,"sources":["../src/api.ts"]}')
   writeFileSync(join(dir, 'secret.txt'), 'outside the dashboard')
   mkdirSync(join(dir, 'empty'))
 })
@@ -54,6 +55,21 @@ describe('dashboard files', () => {
     for (const url of ['/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt']) {
       const escape = await app.inject({ url })
       expect(escape.body, url).not.toContain('outside the dashboard')
+    }
+    await app.close()
+  })
+
+  it('never serves a source map, even one left in the build', async () => {
+    const app = await serve(join(dir, 'dist'))
+    for (const url of [
+      '/assets/app-1a2b3c.js.map',
+      '/assets/app-1a2b3c.js.MAP',
+      '/assets/app-1a2b3c.js.map?x=1',
+    ]) {
+      const reply = await app.inject({ url })
+      expect(reply.statusCode, url).toBe(404)
+      expect(reply.body, url).not.toContain('sources')
+      expect(reply.json(), url).toEqual({ status: false, error: { code: 1002, message: 'Route not found' } })
     }
     await app.close()
   })

@@ -145,6 +145,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     const adminTabs = asAdmin.getByRole('navigation', { name: 'Workspace sections' })
     expect(await adminTabs.getByRole('link').allTextContents()).toEqual([
       'Overview',
+      'History',
       'Settings',
       'Danger zone',
     ])
@@ -237,7 +238,12 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     const tabs = page.getByRole('navigation', { name: 'Workspace sections' })
     await tabs.getByRole('link', { name: 'Danger zone' }).click()
     await page.getByRole('heading', { name: 'Export this workspace' }).waitFor()
-    expect(await tabs.getByRole('link').allTextContents()).toEqual(['Overview', 'Settings', 'Danger zone'])
+    expect(await tabs.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'History',
+      'Settings',
+      'Danger zone',
+    ])
     expect(await page.getByRole('button', { name: /^Delete / }).count()).toBe(0)
     await page.close()
   })

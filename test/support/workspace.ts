@@ -77,6 +77,8 @@ export async function contents(t: TestApp, orgId: string, user: TestUser) {
         unnamed.get(e.entityId) ??
         (unnamed.set(e.entityId, `gone#${unnamed.size}`), unnamed.get(e.entityId)),
       actor: e.actor?.email ?? null,
+      // Names and emails as they were, no ids: the same after an import.
+      details: e.details,
       createdAt: e.createdAt,
     }))
     .sort((a, b) => (a.createdAt + a.action + a.target).localeCompare(b.createdAt + b.action + b.target))

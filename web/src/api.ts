@@ -1,8 +1,10 @@
+import { ErrorCode } from '../../src/contract/errors.js'
 import { getToken } from './session.js'
 import type {
   App,
   AuditEvent,
   Collaborator,
+  DeleteOrganizationResult,
   DeleteResult,
   Deletion,
   DeletionPreview,
@@ -35,7 +37,11 @@ export class ApiError extends Error {
   }
 
   get isAuth(): boolean {
-    return this.code === 4002 || this.code === 4004 || this.code === 4005
+    return (
+      this.code === ErrorCode.NoAuthToken ||
+      this.code === ErrorCode.InvalidToken ||
+      this.code === ErrorCode.TokenExpired
+    )
   }
 }
 
@@ -156,6 +162,12 @@ function query(params: Record<string, string | number | undefined>): string {
   return text ? `?${text}` : ''
 }
 
+export interface AuditFilter {
+  action?: string
+  dateIni?: string
+  dateEnd?: string
+}
+
 export interface ListParams {
   page?: number
   limit?: number
@@ -200,16 +212,19 @@ export const api = {
     request<Page<Device>>('GET', `${org(ref)}/devices${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,
     }),
-  audit: (ref: string, p: ListParams) =>
-    request<Page<AuditEvent>>('GET', `${org(ref)}/audit${query({ page: p.page, limit: p.limit })}`, {
-      signal: p.signal,
-    }),
+  /** `action`: one action or a kind (`device.`); `dateIni`/`dateEnd`: inclusive ISO instants. */
+  audit: (ref: string, p: ListParams & AuditFilter) =>
+    request<Page<AuditEvent>>(
+      'GET',
+      `${org(ref)}/audit${query({ page: p.page, limit: p.limit, action: p.action, dateIni: p.dateIni, dateEnd: p.dateEnd })}`,
+      { signal: p.signal },
+    ),
 
   cancelSubscription: (ref: string, subscriptionId: string) =>
     request<unknown>('POST', `${org(ref)}/subscriptions/${enc(subscriptionId)}/cancel`, { body: {} }),
   deletionPreview: (ref: string, signal?: AbortSignal) =>
     request<DeletionPreview>('GET', `${org(ref)}/deletion-preview`, { signal }),
-  deleteOrganization: (ref: string) => request<DeleteResult>('DELETE', org(ref)),
+  deleteOrganization: (ref: string) => request<DeleteOrganizationResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
   restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),

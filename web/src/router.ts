@@ -1,19 +1,28 @@
 // History-API routing: real URLs that can be bookmarked and reloaded (the server answers index.html for
 // them), real <a href> links so keyboard, middle-click and "open in new tab" keep working.
 
+export type Tab = 'overview' | 'history' | 'settings' | 'danger'
+
+const TABS: readonly string[] = ['overview', 'history', 'settings', 'danger'] satisfies Tab[]
+
+function isTab(name: string): name is Tab {
+  return TABS.includes(name)
+}
+
 export type Route =
   | { name: 'workspaces'; query: URLSearchParams }
-  | { name: 'workspace'; ref: string; tab: 'overview' | 'settings' | 'danger' }
+  | { name: 'workspace'; ref: string; tab: Tab }
   | { name: 'deletion'; id: string }
   | { name: 'notFound' }
 
 export function parseRoute(pathname: string, search: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent)
-  if (parts.length === 0) return { name: 'workspaces', query: new URLSearchParams(search) }
+  // `/workspaces` is where a user would look for the list, and what a workspace's URL leads up to.
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'workspaces'))
+    return { name: 'workspaces', query: new URLSearchParams(search) }
   if (parts[0] === 'workspaces' && parts[1] !== undefined) {
     const tab = parts[2] ?? 'overview'
-    if (parts.length <= 3 && (tab === 'overview' || tab === 'settings' || tab === 'danger'))
-      return { name: 'workspace', ref: parts[1], tab }
+    if (parts.length <= 3 && isTab(tab)) return { name: 'workspace', ref: parts[1], tab }
   }
   if (parts[0] === 'deletions' && parts[1] !== undefined && parts.length === 2)
     return { name: 'deletion', id: parts[1] }
@@ -27,7 +36,7 @@ export const paths = {
     const text = search.toString()
     return text ? `/?${text}` : '/'
   },
-  workspace: (ref: string, tab: 'overview' | 'settings' | 'danger' = 'overview') =>
+  workspace: (ref: string, tab: Tab = 'overview') =>
     `/workspaces/${encodeURIComponent(ref)}${tab === 'overview' ? '' : `/${tab}`}`,
   deletion: (id: string) => `/deletions/${encodeURIComponent(id)}`,
 }

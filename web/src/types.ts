@@ -1,142 +1,39 @@
-// The shapes of the public /v1 API the dashboard reads (CONTRACT §5).
+// The shapes of the public /v1 API the dashboard reads: the contract shared with the server (src/contract/),
+// re-exported under the names the views use. Nothing is declared here.
 
-export interface Page<T> {
-  items: T[]
-  totalDocs: number
-  limit: number
-  page: number
-  totalPages: number
-  hasPrevPage: boolean
-  hasNextPage: boolean
-  prevPage: number | null
-  nextPage: number | null
-}
-
-export interface User {
-  id: string
-  email: string
-  name: string
-}
-
-export interface SubscriptionSummary {
-  id: string
-  plan: string
-  status: string
-}
-
-export interface Organization {
-  id: string
-  name: string
-  slug: string
-  webSiteUrl: string | null
-  owner: { id: string; email: string }
-  role: string
-  subscriptions: SubscriptionSummary[]
-  counts: { apps: number; devices: number; collaborators: number }
-  createdAt: string
-  updatedAt: string
-}
-
-export interface Collaborator {
-  id: string
-  role: string
-  user: User
-  createdAt: string
-}
-
-export interface App {
-  id: string
-  name: string
-  slug: string
-  description: string | null
-  createdAt: string
-}
-
-export interface Device {
-  id: string
-  platform: string
-  serialNumber: string
-  name: string | null
-  state: string
-  enrolledAt: string
-}
-
-export interface AuditEvent {
-  id: string
-  action: string
-  entity: string
-  entityId: string
-  actor: { id: string; email: string } | null
-  createdAt: string
-}
-
-export interface Blocker {
-  type: string
-  id: string
-  status: string
-}
-
-export interface DeletionPreview {
-  blockers: Blocker[]
-  counts: Record<string, number>
-  /** How long after a DELETE the workspace can be restored; 0: it is purged at once. */
-  graceSeconds: number
-}
-
-export interface DeleteResult {
-  delete: string
-  deletionId?: string
-  purgeAt?: string
-}
-
-export type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
-
-export interface Deletion {
-  id: string
-  organization: { id: string; slug: string; name: string }
-  requestedBy: { id: string; email: string }
-  requestedAt: string
-  status: DeletionStatus
-  /** While scheduled: when the purge starts. Until then the workspace can be restored. */
-  purgeAt: string | null
-  counts: Record<string, number>
-  /** What the workspace held when it was deleted: with `counts`, the purge's progress. */
-  expected: Record<string, number> | null
-  completedAt: string | null
-  restoredAt: string | null
-  /** Why a deletion that is not done does not progress (a legal hold, an operator's pause). */
-  waitingFor: string | null
-  /** Why the last purge attempt failed (it is retried); null otherwise. */
-  error?: string | null
-}
-
-export interface SlugCheck {
-  valid: boolean
-  reason: string
-}
-
-export interface Webhook {
-  id: string
-  url: string
-  events: string[]
-  description: string
-  enabled: boolean
-  createdAt: string
-}
-
-export interface CreatedWebhook extends Webhook {
-  /** Shown once, when the endpoint is created. */
-  secret: string
-}
-
-export interface WebhookDelivery {
-  id: string
-  eventId: string
-  eventType: string
-  attempt: number
-  status: 'pending' | 'delivered' | 'failed'
-  responseStatus: number | null
-  durationMs: number | null
-  nextAttemptAt: string | null
-  createdAt: string
-}
+export type {
+  Actions,
+  App,
+  AppToken,
+  AuditActor,
+  AuditChange,
+  AuditDetails,
+  AuditEvent,
+  AuditValue,
+  Blocker,
+  Build,
+  ChangeOwnerResult,
+  Collaborator,
+  CreatedWebhook,
+  DeleteOrganizationResult,
+  DeleteResult,
+  Deletion,
+  DeletionPreview,
+  DeletionStatus,
+  Deployer,
+  Device,
+  Export,
+  NewAppToken,
+  NewToken,
+  Organization,
+  Page,
+  Role,
+  SlugCheck,
+  Subscription,
+  SubscriptionSummary,
+  Token,
+  User,
+  UserRef,
+  Webhook,
+  WebhookDelivery,
+} from '../../src/contract/index.js'

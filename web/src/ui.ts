@@ -1,19 +1,24 @@
+import { ErrorCode } from '../../src/contract/errors.js'
 import { ApiError } from './api.js'
 import { h, type Child } from './dom.js'
 import type { Page } from './types.js'
 
 // Widgets shared by the views: error messages in plain words, loading states, pagination, dates.
 
-const HINTS: Record<number, string> = {
-  3001: 'It may have been deleted, or you are not a member of it.',
-  4002: 'Sign in again with an API token.',
-  4003: 'Your role in this workspace does not allow this.',
-  4004: 'The token was not accepted: check it was pasted completely, or create a new one.',
-  4005: 'The token has expired: create a new one.',
-  4029: 'Too many requests: wait a moment and try again.',
-  5111: 'Cancel the subscriptions listed under “What blocks the deletion”, then try again.',
-  1000: 'Something went wrong on the server. Try again; if it persists, check the server log.',
-  5030: 'The server is temporarily unavailable. Try again shortly.',
+/** What each failure means for the person using the dashboard; the message itself is the API's. */
+const HINTS: Partial<Record<number, string>> = {
+  [ErrorCode.EntityNotFound]: 'It may have been deleted, or you are not a member of it.',
+  [ErrorCode.NoAuthToken]: 'Sign in again with an API token.',
+  [ErrorCode.Forbidden]: 'Your role in this workspace does not allow this.',
+  [ErrorCode.InvalidToken]:
+    'The token was not accepted: check it was pasted completely, or create a new one.',
+  [ErrorCode.TokenExpired]: 'The token has expired: create a new one.',
+  [ErrorCode.TooManyRequests]: 'Too many requests: wait a moment and try again.',
+  [ErrorCode.ActiveSubscriptions]:
+    'Cancel the subscriptions listed under “What blocks the deletion”, then try again.',
+  [ErrorCode.Internal]:
+    'Something went wrong on the server. Try again; if it persists, check the server log.',
+  [ErrorCode.Unavailable]: 'The server is temporarily unavailable. Try again shortly.',
 }
 
 /** `/body/slug` → `slug`, `/querystring/page` → `page`: the field as a user named it. */

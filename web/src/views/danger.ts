@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
@@ -70,7 +71,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
   const blockersHeadingId = uid('blockers')
 
   const blockerItem = (blocker: Blocker): HTMLElement => {
-    const plan = plans.get(blocker.id)
+    const plan = plans.get(blocker.id ?? '')
     const what =
       blocker.type === 'subscription'
         ? `The ${plan ? `${plan} subscription` : 'subscription'} is ${blocker.status}`
@@ -98,7 +99,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
     )
     yes.addEventListener('click', async () => {
       try {
-        await whileBusy(yes, () => api.cancelSubscription(org.id, blocker.id))
+        await whileBusy(yes, () => api.cancelSubscription(org.id, blocker.id ?? ''))
         fill(feedback)
         await loadPreview()
       } catch (error) {
@@ -181,7 +182,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
       navigate(result.deletionId ? paths.deletion(result.deletionId) : paths.workspaces())
     } catch (error) {
       fill(feedback, errorBox(error, 'Not deleted'))
-      if (error instanceof ApiError && error.code === 5111) {
+      if (error instanceof ApiError && error.code === ErrorCode.ActiveSubscriptions) {
         await loadPreview()
         document.getElementById(blockersHeadingId)?.focus()
       }

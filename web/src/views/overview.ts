@@ -1,5 +1,8 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, type Child } from '../dom.js'
+import { describeEvent } from '../history.js'
+import { paths } from '../router.js'
 import type { Page } from '../types.js'
 import { dateTime, errorBox, loading, pager } from '../ui.js'
 import { isAbort } from './context.js'
@@ -44,7 +47,7 @@ function pagedSection<T>(
     } catch (error) {
       if (isAbort(error)) return
       // A route this server does not have yet reads better as a note than as an error.
-      if (error instanceof ApiError && error.code === 1002)
+      if (error instanceof ApiError && error.code === ErrorCode.RouteNotFound)
         fill(body, h('p', { class: 'empty' }, 'This server does not offer this list.'))
       else fill(body, errorBox(error))
     }
@@ -79,11 +82,9 @@ export async function renderOverview(ctx: WorkspaceContext): Promise<void> {
         'Recent history',
         (page, signal) => api.audit(ref, { page, limit: PAGE_SIZE, signal }),
         (e) => [
-          h('strong', null, e.action),
-          ' ',
-          h('span', { class: 'muted' }, `${e.entity} ${e.entityId}`),
+          h('span', { class: 'history-text' }, describeEvent(e)),
           h('br'),
-          h('span', { class: 'muted' }, e.actor?.email ?? 'system', ' · ', dateTime(e.createdAt)),
+          h('span', { class: 'muted' }, dateTime(e.createdAt)),
         ],
         'Nothing recorded yet.',
       )
@@ -169,4 +170,8 @@ export async function renderOverview(ctx: WorkspaceContext): Promise<void> {
     ),
     auditSection,
   )
+  if (ctx.can(P.auditList))
+    auditSection.append(
+      h('p', null, h('a', { href: paths.workspace(org.id, 'history') }, 'Filter the whole history')),
+    )
 }

@@ -1,15 +1,16 @@
+import { Permission } from '../../../src/contract/permissions.js'
 import type { Organization } from '../types.js'
 import type { ViewContext } from './context.js'
 
-/** Permission strings (CONTRACT §4) that decide which controls are offered. */
+/** The permissions (from the contract) that decide which controls are offered, by the names the views use. */
 export const P = {
-  update: 'base.organization.management.update',
-  remove: 'base.organization.management.remove',
-  exportData: 'base.organization.management.export',
-  ownerChange: 'base.organization.management.ownerChange',
-  billingCancel: 'base.organization.billing.cancel',
-  auditList: 'base.organization.audit.list',
-  webhookList: 'base.organization.webhook.list',
+  update: Permission.OrganizationUpdate,
+  remove: Permission.OrganizationRemove,
+  exportData: Permission.OrganizationExport,
+  ownerChange: Permission.OrganizationOwnerChange,
+  billingCancel: Permission.BillingCancel,
+  auditList: Permission.AuditList,
+  webhookList: Permission.WebhookList,
 } as const
 
 export interface WorkspaceContext extends ViewContext {

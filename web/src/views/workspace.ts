@@ -1,19 +1,21 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
-import { paths } from '../router.js'
+import { paths, type Tab } from '../router.js'
 import type { Organization } from '../types.js'
 import { errorBox, loading } from '../ui.js'
 import { focusHeading, isAbort, type ViewContext } from './context.js'
 import { renderDanger } from './danger.js'
+import { renderHistory } from './history.js'
 import { renderOverview } from './overview.js'
 import { renderSettings } from './settings.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
-export type Tab = 'overview' | 'settings' | 'danger'
+export type { Tab }
 
 function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTMLElement {
   const entries: [Tab, string, boolean][] = [
     ['overview', 'Overview', true],
+    ['history', 'History', can(P.auditList)],
     ['settings', 'Settings', can(P.update) || can(P.ownerChange)],
     ['danger', 'Danger zone', can(P.remove) || can(P.exportData)],
   ]
@@ -59,7 +61,8 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
   const can = (p: string) => permissions.has(p)
   const shown: Tab =
     (tab === 'settings' && !(can(P.update) || can(P.ownerChange))) ||
-    (tab === 'danger' && !(can(P.remove) || can(P.exportData)))
+    (tab === 'danger' && !(can(P.remove) || can(P.exportData))) ||
+    (tab === 'history' && !can(P.auditList))
       ? 'overview'
       : tab
   const panel = h('div', { class: 'panel' })
@@ -88,5 +91,6 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
   const wctx: WorkspaceContext = { ...ctx, org, can, panel }
   if (shown === 'settings') await renderSettings(wctx)
   else if (shown === 'danger') await renderDanger(wctx)
+  else if (shown === 'history') await renderHistory(wctx)
   else await renderOverview(wctx)
 }

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
@@ -168,7 +169,7 @@ function deletionsSection(ctx: ViewContext): HTMLElement {
     },
     (error: unknown) => {
       // Older servers have no receipts list; a real failure is still worth showing.
-      if (isAbort(error) || (error instanceof ApiError && error.code === 1002)) return
+      if (isAbort(error) || (error instanceof ApiError && error.code === ErrorCode.RouteNotFound)) return
       section.hidden = false
       fill(section, h('h2', { id: 'deletions-h' }, 'Deletions you requested'), errorBox(error))
     },
