@@ -85,7 +85,7 @@ describe.skipIf(!chromiumAvailable())('export first, in the danger zone', { time
     const manifest = JSON.parse(entries[0]?.data.toString('utf8') ?? '{}')
     expect(manifest).toMatchObject({
       format: 'orgspace-export',
-      formatVersion: 1,
+      formatVersion: 2,
       organization: { id: org.id, name: 'Export Co', slug: org.slug },
       counts: { apps: 1, devices: 2, collaborators: 1 },
     })

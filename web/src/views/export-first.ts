@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError, type ExportJob } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { dateTime, errorBox, whileBusy } from '../ui.js'
@@ -43,7 +44,7 @@ function problem(title: string, advice: string): HTMLElement {
 
 /** An expired export answers "not found": say that in the export's words rather than the workspace's. */
 function downloadProblem(error: unknown): HTMLElement {
-  if (error instanceof ApiError && error.code === 3001)
+  if (error instanceof ApiError && error.code === ErrorCode.EntityNotFound)
     return problem(
       'The export has expired.',
       'Its archive is gone: press “Export first” again for a new one.',
