@@ -57,6 +57,22 @@ function asFieldErrors(value: unknown): FieldError[] {
   })
 }
 
+/** The ApiError an envelope `{status: false, error}` (or anything else) stands for. */
+function envelopeError(payload: unknown, status: number): ApiError {
+  const error = ((payload as { error?: Record<string, unknown> } | null)?.error ?? {}) as Record<
+    string,
+    unknown
+  >
+  const data = (error.data ?? {}) as Record<string, unknown>
+  return new ApiError(
+    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
+    typeof error.message === 'string' ? error.message : `Request failed (${status})`,
+    status,
+    asFieldErrors(data.errors),
+    typeof data.reason === 'string' ? data.reason : '',
+  )
+}
+
 interface RequestOptions {
   body?: unknown
   token?: string
@@ -86,17 +102,9 @@ export async function request<T>(method: string, path: string, options: RequestO
   } catch {
     throw new ApiError(NETWORK_ERROR, `The server answered ${response.status} without a readable body.`, 0)
   }
-  const envelope = payload as { status?: boolean; data?: T; error?: Record<string, unknown> }
+  const envelope = payload as { status?: boolean; data?: T }
   if (envelope.status === true) return envelope.data as T
-  const error = envelope.error ?? {}
-  const data = (error.data ?? {}) as Record<string, unknown>
-  const failure = new ApiError(
-    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
-    typeof error.message === 'string' ? error.message : `Request failed (${response.status})`,
-    response.status,
-    asFieldErrors(data.errors),
-    typeof data.reason === 'string' ? data.reason : '',
-  )
+  const failure = envelopeError(payload, response.status)
   // A token that worked at sign-in can expire or be revoked later; sign-in itself passes its own token.
   if (failure.isAuth && options.token === undefined) {
     onAuthLost(failure)
@@ -202,4 +210,20 @@ export const api = {
     request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,
     }),
+
+  // Managing a workspace's resources (CONTRACT §5, §7) and the caller's own tokens.
+  findCollaborators: (ref: string, p: ListParams & { email?: string; role?: string }) =>
+    listOf<Collaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
+  addCollaborator: (ref: string, body: { email: string; role: string; name?: string }) =>
+    request<Collaborator>('POST', `${org(ref)}/collaborators`, { body }),
+  changeRole: (ref: string, collaboratorId: string, role: string) =>
+    request<Collaborator>('PUT', `${org(ref)}/collaborators/${enc(collaboratorId)}`, { body: { role } }),
+  removeCollaborator: (ref: string, collaboratorId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/collaborators/${enc(collaboratorId)}`),
+}
+
+function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {
+  return request<Page<T>>('GET', `${path}${query({ page: p.page, limit: p.limit, ...filters })}`, {
+    signal: p.signal,
+  })
 }

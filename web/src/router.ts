@@ -1,9 +1,15 @@
 // History-API routing: real URLs that can be bookmarked and reloaded (the server answers index.html for
 // them), real <a href> links so keyboard, middle-click and "open in new tab" keep working.
 
+/** The sections of a workspace, each a tab and a URL: `/workspaces/<ref>/<tab>`. */
+export const TABS = ['overview', 'collaborators', 'settings', 'danger'] as const
+export type WorkspaceTab = (typeof TABS)[number]
+
+const isTab = (value: string): value is WorkspaceTab => (TABS as readonly string[]).includes(value)
+
 export type Route =
   | { name: 'workspaces'; query: URLSearchParams }
-  | { name: 'workspace'; ref: string; tab: 'overview' | 'settings' | 'danger' }
+  | { name: 'workspace'; ref: string; tab: WorkspaceTab }
   | { name: 'deletion'; id: string }
   | { name: 'notFound' }
 
@@ -12,8 +18,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts.length === 0) return { name: 'workspaces', query: new URLSearchParams(search) }
   if (parts[0] === 'workspaces' && parts[1] !== undefined) {
     const tab = parts[2] ?? 'overview'
-    if (parts.length <= 3 && (tab === 'overview' || tab === 'settings' || tab === 'danger'))
-      return { name: 'workspace', ref: parts[1], tab }
+    if (parts.length <= 3 && isTab(tab)) return { name: 'workspace', ref: parts[1], tab }
   }
   if (parts[0] === 'deletions' && parts[1] !== undefined && parts.length === 2)
     return { name: 'deletion', id: parts[1] }
@@ -27,7 +32,7 @@ export const paths = {
     const text = search.toString()
     return text ? `/?${text}` : '/'
   },
-  workspace: (ref: string, tab: 'overview' | 'settings' | 'danger' = 'overview') =>
+  workspace: (ref: string, tab: WorkspaceTab = 'overview') =>
     `/workspaces/${encodeURIComponent(ref)}${tab === 'overview' ? '' : `/${tab}`}`,
   deletion: (id: string) => `/deletions/${encodeURIComponent(id)}`,
 }

@@ -140,3 +140,5 @@ export interface WebhookDelivery {
   nextAttemptAt: string | null
   createdAt: string
 }
+
+export type Role = 'owner' | 'admin' | 'editor' | 'viewer'

@@ -14,6 +14,8 @@ const HINTS: Record<number, string> = {
   5111: 'Cancel the subscriptions listed under “What blocks the deletion”, then try again.',
   1000: 'Something went wrong on the server. Try again; if it persists, check the server log.',
   5030: 'The server is temporarily unavailable. Try again shortly.',
+  3000: 'Correct the fields named above, then send again.',
+  0: 'Check your connection and that the orgspace server is running, then try again.',
 }
 
 /** `/body/slug` → `slug`, `/querystring/page` → `page`: the field as a user named it. */
@@ -23,19 +25,27 @@ function fieldName(path: string): string {
 }
 
 /** The lines a user reads for a failure: the API's own message first, then what it means for them. */
-export function describeError(error: unknown): { message: string; details: string[] } {
+export function describeError(
+  error: unknown,
+  advice: Partial<Record<number, string>> = {},
+): { message: string; details: string[] } {
   if (!(error instanceof ApiError)) {
     return { message: error instanceof Error ? error.message : String(error), details: [] }
   }
   const details = error.fieldErrors.map((f) => `${fieldName(f.path)}: ${f.message}`)
   if (error.reason) details.push(error.reason)
-  const hint = HINTS[error.code]
+  // What to do about it where it happened ("pick another slug") says more than the general hint.
+  const hint = advice[error.code] ?? HINTS[error.code]
   if (hint) details.push(hint)
   return { message: error.message, details }
 }
 
-export function errorBox(error: unknown, prefix?: string): HTMLElement {
-  const { message, details } = describeError(error)
+export function errorBox(
+  error: unknown,
+  prefix?: string,
+  advice?: Partial<Record<number, string>>,
+): HTMLElement {
+  const { message, details } = describeError(error, advice)
   return h(
     'div',
     { class: 'error', role: 'alert' },

@@ -9,6 +9,10 @@ export const P = {
   billingCancel: 'base.organization.billing.cancel',
   auditList: 'base.organization.audit.list',
   webhookList: 'base.organization.webhook.list',
+  collaboratorList: 'base.people.organizationCollaborator.list',
+  collaboratorCreate: 'base.people.organizationCollaborator.create',
+  collaboratorUpdate: 'base.people.organizationCollaborator.update',
+  collaboratorRemove: 'base.people.organizationCollaborator.remove',
 } as const
 
 export interface WorkspaceContext extends ViewContext {

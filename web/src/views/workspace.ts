@@ -1,22 +1,40 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
-import { paths } from '../router.js'
+import { paths, TABS, type WorkspaceTab } from '../router.js'
 import type { Organization } from '../types.js'
 import { errorBox, loading } from '../ui.js'
 import { focusHeading, isAbort, type ViewContext } from './context.js'
+import { renderCollaborators } from './collaborators.js'
 import { renderDanger } from './danger.js'
 import { renderOverview } from './overview.js'
 import { renderSettings } from './settings.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
-export type Tab = 'overview' | 'settings' | 'danger'
+export type Tab = WorkspaceTab
+
+/** Which tabs a role sees: a section opens only for those who may at least read what it shows. */
+function allowed(tab: Tab, can: (p: string) => boolean): boolean {
+  switch (tab) {
+    case 'overview':
+      return true
+    case 'collaborators':
+      return can(P.collaboratorList)
+    case 'settings':
+      return can(P.update) || can(P.ownerChange)
+    case 'danger':
+      return can(P.remove)
+  }
+}
+
+const LABELS: Record<Tab, string> = {
+  overview: 'Overview',
+  collaborators: 'Collaborators',
+  settings: 'Settings',
+  danger: 'Danger zone',
+}
 
 function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTMLElement {
-  const entries: [Tab, string, boolean][] = [
-    ['overview', 'Overview', true],
-    ['settings', 'Settings', can(P.update) || can(P.ownerChange)],
-    ['danger', 'Danger zone', can(P.remove)],
-  ]
+  const entries: [Tab, string, boolean][] = TABS.map((tab) => [tab, LABELS[tab], allowed(tab, can)])
   return h(
     'nav',
     { class: 'tabs', 'aria-label': 'Workspace sections' },
@@ -57,10 +75,7 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
     return
   }
   const can = (p: string) => permissions.has(p)
-  const shown: Tab =
-    (tab === 'settings' && !(can(P.update) || can(P.ownerChange))) || (tab === 'danger' && !can(P.remove))
-      ? 'overview'
-      : tab
+  const shown: Tab = allowed(tab, can) ? tab : 'overview'
   const panel = h('div', { class: 'panel' })
   fill(
     ctx.main,
@@ -87,5 +102,6 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
   const wctx: WorkspaceContext = { ...ctx, org, can, panel }
   if (shown === 'settings') await renderSettings(wctx)
   else if (shown === 'danger') await renderDanger(wctx)
+  else if (shown === 'collaborators') await renderCollaborators(wctx)
   else await renderOverview(wctx)
 }

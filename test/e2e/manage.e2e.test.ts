@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from '../support/app.js'
+import { addMember, as, createOrg, createUser, type TestUser } from '../support/factories.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+
+// Managing a workspace without curl: one journey per resource (create → see → change → remove) as its owner, in
+// one browser tab signed in once. What the page shows is checked against what the API then answers.
+
+let t: TestApp
+let base: string
+let browser: Browser
+let owner: TestUser
+let page: Page
+
+describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    buildDashboard()
+    t = await buildTestApp()
+    base = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    browser = await launchBrowser()
+    owner = await createUser(t, 'owner')
+    page = await browser.context.newPage()
+    await page.goto(`${base}/`)
+    await page.getByLabel('API token').fill(owner.token)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await t?.close()
+  })
+
+  /** Opens a dashboard path in the signed-in tab (the token stays in the tab's session storage). */
+  async function open(path: string, heading: string): Promise<void> {
+    await page.goto(`${base}${path}`)
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor()
+  }
+
+  it('invites a collaborator, changes their role, removes one and hands the workspace over', async () => {
+    const org = await createOrg(t, owner, { name: 'People Co' })
+    const existing = await addMember(t, owner, org, 'viewer')
+    await open(`/workspaces/${org.id}`, 'People Co')
+    await page
+      .getByRole('navigation', { name: 'Workspace sections' })
+      .getByRole('link', { name: 'Collaborators' })
+      .click()
+    const list = page.getByRole('list', { name: 'Collaborators' })
+    await list.getByText(existing.email).waitFor()
+
+    // Invite someone new to orgspace, as an editor.
+    const email = `ana-${randomBytes(3).toString('hex')}@example.test`
+    await page.getByLabel('Email', { exact: true }).fill(email)
+    await page.getByLabel('Name', { exact: true }).fill('Ana')
+    await page.getByLabel('Role', { exact: true }).selectOption('editor')
+    await page.getByRole('button', { name: 'Add collaborator' }).click()
+    await page.getByText(`${email} was added as editor.`).waitFor()
+    const row = list.locator('li', { hasText: email })
+    await row.locator('.badge', { hasText: 'editor' }).waitFor()
+
+    // The same person again: refused, in plain words, with what to do instead.
+    await page.getByLabel('Email', { exact: true }).fill(email)
+    await page.getByRole('button', { name: 'Add collaborator' }).click()
+    const refusal = page.getByRole('alert')
+    await refusal.waitFor()
+    expect(await refusal.textContent()).toContain('already a collaborator')
+    expect(await refusal.textContent()).toContain('change their role in the list instead')
+
+    // Search by email narrows the list.
+    await page.getByLabel('Search by email').fill(email.slice(0, 10))
+    await page.getByText('1 collaborator', { exact: true }).waitFor()
+    await page.getByLabel('Search by email').fill('')
+    await page.getByText('3 collaborators', { exact: true }).waitFor()
+
+    // editor → admin.
+    await row.getByLabel(`Role of ${email}`).selectOption('admin')
+    await row.getByRole('button', { name: 'Change role' }).click()
+    await list.locator('li', { hasText: email }).locator('.badge', { hasText: 'admin' }).waitFor()
+    const listed = await as(t, owner).get(`/v1/organizations/${org.id}/collaborators?email=${email}`)
+    expect(listed.body.data.items).toEqual([expect.objectContaining({ role: 'admin' })])
+
+    // Remove the viewer, after a confirmation.
+    const viewerRow = list.locator('li', { hasText: existing.email })
+    await viewerRow.getByRole('button', { name: 'Remove…' }).click()
+    await page.getByRole('button', { name: `Yes, remove ${existing.email}` }).click()
+    await page.getByText('2 collaborators', { exact: true }).waitFor()
+    expect(await list.getByText(existing.email).count()).toBe(0)
+
+    // Hand the workspace to Ana: the owner becomes an admin and loses the owner-only controls.
+    await list.locator('li', { hasText: email }).getByRole('button', { name: 'Make owner…' }).click()
+    await page.getByRole('button', { name: `Yes, make ${email} the owner` }).click()
+    await page.getByText(`${email} now owns People Co; you are an admin.`).waitFor()
+    await list.getByText(email).waitFor()
+    expect(await page.getByRole('button', { name: 'Make owner…' }).count()).toBe(0)
+    const after = await as(t, owner).get(`/v1/organizations/${org.id}`)
+    expect(after.body.data).toMatchObject({ role: 'admin', owner: { email } })
+  })
+})
