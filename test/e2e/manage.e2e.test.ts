@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
@@ -13,6 +14,8 @@ let base: string
 let browser: Browser
 let owner: TestUser
 let page: Page
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
 
 describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', { timeout: 60_000 }, () => {
   beforeAll(async () => {
@@ -95,5 +98,82 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     expect(await page.getByRole('button', { name: 'Make owner…' }).count()).toBe(0)
     const after = await as(t, owner).get(`/v1/organizations/${org.id}`)
     expect(after.body.data).toMatchObject({ role: 'admin', owner: { email } })
+  })
+
+  it('creates an app, uploads a build with its progress, downloads it, edits and deletes the app', async () => {
+    const org = await createOrg(t, owner, { name: 'App Factory' })
+    await open(`/workspaces/${org.id}/apps`, 'App Factory')
+    await page.getByText('No apps yet.').waitFor()
+    await page.getByLabel('Name', { exact: true }).fill('Field Scanner')
+    await page.getByLabel('Description').fill('Scans barcodes in the warehouse')
+    await page.getByRole('button', { name: 'Create app' }).click()
+    await page.getByText('Field Scanner was created.').waitFor()
+    await page.getByRole('heading', { name: 'Field Scanner' }).waitFor()
+    await page.getByText('No builds uploaded yet.').waitFor()
+
+    // A few megabytes, so the upload reports progress before it completes.
+    const bytes = randomBytes(3 * 1024 * 1024)
+    const seen: string[] = []
+    await page.exposeFunction('reportProgress', (text: string) => void seen.push(text))
+    // A string: the test is compiled without the DOM's types.
+    await page.evaluate(`{
+      const status = document.querySelector('.upload-progress [aria-live]')
+      new MutationObserver(() => window.reportProgress(status.textContent)).observe(status, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      })
+    }`)
+    await page.getByLabel('Build file').setInputFiles({
+      name: 'scanner-1.4.0.apk',
+      mimeType: 'application/vnd.android.package-archive',
+      buffer: bytes,
+    })
+    await page.getByLabel('Version name').fill('1.4.0')
+    await page.getByLabel('Version code').fill('140')
+    await page.getByLabel('Changelog').fill('Faster scanning')
+    await page.getByRole('button', { name: 'Upload build' }).click()
+    await page.getByText('scanner-1.4.0.apk (3.0 MB) was uploaded.').waitFor()
+    await expect.poll(() => seen.at(-1)).toBe('100% — 3.0 MB of 3.0 MB')
+    const builds = page.getByRole('list', { name: 'Builds' })
+    const row = builds.locator('li', { hasText: 'scanner-1.4.0.apk' })
+    await row.getByText('1.4.0 (140)').waitFor()
+    await row.getByText('Faster scanning').waitFor()
+    const stored = await as(t, owner).get(`/v1/organizations/${org.id}/apps/field-scanner/builds`)
+    expect(stored.body.data.items).toEqual([
+      expect.objectContaining({ fileName: 'scanner-1.4.0.apk', sha256: sha256(bytes), size: bytes.length }),
+    ])
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByRole('button', { name: 'Download scanner-1.4.0.apk' }).click(),
+    ])
+    expect(download.suggestedFilename()).toBe('scanner-1.4.0.apk')
+    expect(sha256(readFileSync(await download.path()))).toBe(sha256(bytes))
+
+    await row.getByRole('button', { name: /^Delete scanner-1\.4\.0\.apk/ }).click()
+    await page.getByRole('button', { name: 'Yes, delete scanner-1.4.0.apk' }).click()
+    await page.getByText('No builds uploaded yet.').waitFor()
+
+    // Edit: a slug another app holds is refused with what to do; a free one is saved.
+    await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Taken', slug: 'taken-slug' })
+    await page.getByLabel('Slug', { exact: true }).fill('taken-slug')
+    await page.getByRole('button', { name: 'Save app' }).click()
+    const refusal = page.getByRole('alert')
+    await refusal.waitFor()
+    expect(await refusal.textContent()).toContain('choose another one')
+    await page.getByLabel('Slug', { exact: true }).fill('scanner')
+    await page.getByLabel('Name', { exact: true }).fill('Scanner')
+    await page.getByRole('button', { name: 'Save app' }).click()
+    await page.getByText('Scanner was saved.').waitFor()
+    await page.getByRole('heading', { name: 'Scanner scanner' }).waitFor()
+
+    await page.getByRole('button', { name: 'Delete Scanner…' }).click()
+    await page.getByRole('button', { name: 'Yes, delete Scanner' }).click()
+    await page.getByText('Scanner and its builds were deleted.').waitFor()
+    const apps = page.getByRole('list', { name: 'Apps' })
+    await apps.getByRole('link', { name: 'Taken' }).waitFor()
+    expect(await apps.getByRole('link', { name: 'Scanner' }).count()).toBe(0)
+    expect((await as(t, owner).get(`/v1/organizations/${org.id}/apps/scanner`)).status).toBe(404)
   })
 })

@@ -14,6 +14,7 @@ import type {
   Webhook,
   CreatedWebhook,
   WebhookDelivery,
+  Build,
 } from './types.js'
 
 export interface FieldError {
@@ -220,10 +221,92 @@ export const api = {
     request<Collaborator>('PUT', `${org(ref)}/collaborators/${enc(collaboratorId)}`, { body: { role } }),
   removeCollaborator: (ref: string, collaboratorId: string) =>
     request<DeleteResult>('DELETE', `${org(ref)}/collaborators/${enc(collaboratorId)}`),
+
+  findApps: (ref: string, p: ListParams & { name?: string }) =>
+    listOf<App>(`${org(ref)}/apps`, p, { name: p.name, sort: 'name:asc' }),
+  app: (ref: string, appId: string, signal?: AbortSignal) =>
+    request<App>('GET', `${org(ref)}/apps/${enc(appId)}`, { signal }),
+  createApp: (ref: string, body: { name: string; slug?: string; description?: string }) =>
+    request<App>('POST', `${org(ref)}/apps`, { body }),
+  updateApp: (ref: string, appId: string, body: { name?: string; slug?: string; description?: string }) =>
+    request<App>('PUT', `${org(ref)}/apps/${enc(appId)}`, { body }),
+  removeApp: (ref: string, appId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}`),
+
+  builds: (ref: string, appId: string, p: ListParams) =>
+    listOf<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, p),
+  removeBuild: (ref: string, appId: string, buildId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}`),
+  uploadBuild: (ref: string, appId: string, form: FormData, progress: UploadProgress) =>
+    upload<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, form, progress),
+  downloadBuild: (ref: string, appId: string, buildId: string) =>
+    download(`${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}/download`),
 }
 
 function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {
   return request<Page<T>>('GET', `${path}${query({ page: p.page, limit: p.limit, ...filters })}`, {
     signal: p.signal,
   })
+}
+
+export interface UploadProgress {
+  /** Called as the body goes out: bytes sent of the total. */
+  onProgress: (sent: number, total: number) => void
+  signal?: AbortSignal
+}
+
+/**
+ * A multipart upload through XMLHttpRequest, the one browser API that reports how much of a request body has
+ * been sent: a build can be large, and a progress bar is the only sign it is moving.
+ */
+function upload<T>(path: string, form: FormData, progress: UploadProgress): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', `/v1${path}`)
+    xhr.setRequestHeader('accept', 'application/json')
+    const token = getToken()
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`)
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) progress.onProgress(event.loaded, event.total)
+    })
+    xhr.addEventListener('load', () => {
+      let payload: unknown
+      try {
+        payload = JSON.parse(xhr.responseText)
+      } catch {
+        reject(new ApiError(NETWORK_ERROR, `The server answered ${xhr.status} without a readable body.`, 0))
+        return
+      }
+      const envelope = payload as { status?: boolean; data?: T }
+      if (envelope.status === true) return resolve(envelope.data as T)
+      const failure = envelopeError(payload, xhr.status)
+      if (failure.isAuth) onAuthLost(failure)
+      reject(failure)
+    })
+    // A refused upload may close the connection before the body is sent: the answer is then unreadable.
+    xhr.addEventListener('error', () =>
+      reject(
+        new ApiError(NETWORK_ERROR, 'The upload was interrupted before the server answered. Try again.', 0),
+      ),
+    )
+    xhr.addEventListener('abort', () => reject(new DOMException('upload cancelled', 'AbortError')))
+    progress.signal?.addEventListener('abort', () => xhr.abort())
+    xhr.send(form)
+  })
+}
+
+/** A file behind the token: fetched with it, handed to the browser as a download of `name`. */
+async function download(path: string): Promise<Blob> {
+  const token = getToken()
+  let response: Response
+  try {
+    response = await fetch(`/v1${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  } catch {
+    throw new ApiError(NETWORK_ERROR, 'Could not reach the orgspace server. Check your connection.', 0)
+  }
+  if (response.ok) return response.blob()
+  const payload: unknown = await response.json().catch(() => null)
+  const failure = envelopeError(payload, response.status)
+  if (failure.isAuth) onAuthLost(failure)
+  throw failure
 }

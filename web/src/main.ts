@@ -90,7 +90,7 @@ async function render(): Promise<void> {
     case 'workspaces':
       return renderWorkspaces(ctx, route.query)
     case 'workspace':
-      return renderWorkspace(ctx, route.ref, route.tab)
+      return renderWorkspace(ctx, route.ref, route.tab, route.appId)
     case 'deletion':
       return renderReceipt(ctx, route.id)
     case 'notFound':

@@ -2,14 +2,14 @@
 // them), real <a href> links so keyboard, middle-click and "open in new tab" keep working.
 
 /** The sections of a workspace, each a tab and a URL: `/workspaces/<ref>/<tab>`. */
-export const TABS = ['overview', 'collaborators', 'settings', 'danger'] as const
+export const TABS = ['overview', 'collaborators', 'apps', 'settings', 'danger'] as const
 export type WorkspaceTab = (typeof TABS)[number]
 
 const isTab = (value: string): value is WorkspaceTab => (TABS as readonly string[]).includes(value)
 
 export type Route =
   | { name: 'workspaces'; query: URLSearchParams }
-  | { name: 'workspace'; ref: string; tab: WorkspaceTab }
+  | { name: 'workspace'; ref: string; tab: WorkspaceTab; appId?: string }
   | { name: 'deletion'; id: string }
   | { name: 'notFound' }
 
@@ -19,6 +19,9 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'workspaces' && parts[1] !== undefined) {
     const tab = parts[2] ?? 'overview'
     if (parts.length <= 3 && isTab(tab)) return { name: 'workspace', ref: parts[1], tab }
+    // One app and its builds: /workspaces/<ref>/apps/<app>.
+    if (parts.length === 4 && tab === 'apps' && parts[3] !== undefined)
+      return { name: 'workspace', ref: parts[1], tab, appId: parts[3] }
   }
   if (parts[0] === 'deletions' && parts[1] !== undefined && parts.length === 2)
     return { name: 'deletion', id: parts[1] }
@@ -34,6 +37,8 @@ export const paths = {
   },
   workspace: (ref: string, tab: WorkspaceTab = 'overview') =>
     `/workspaces/${encodeURIComponent(ref)}${tab === 'overview' ? '' : `/${tab}`}`,
+  app: (ref: string, appId: string) =>
+    `/workspaces/${encodeURIComponent(ref)}/apps/${encodeURIComponent(appId)}`,
   deletion: (id: string) => `/deletions/${encodeURIComponent(id)}`,
 }
 

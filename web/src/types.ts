@@ -142,3 +142,18 @@ export interface WebhookDelivery {
 }
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
+
+export interface Build {
+  id: string
+  applicationId: string
+  fileName: string
+  contentType: string
+  size: number
+  sha256: string
+  versionName: string | null
+  versionCode: string | null
+  changelog: string | null
+  tags: string[]
+  uploadedBy: { id: string; email: string }
+  createdAt: string
+}

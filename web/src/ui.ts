@@ -15,6 +15,7 @@ const HINTS: Record<number, string> = {
   1000: 'Something went wrong on the server. Try again; if it persists, check the server log.',
   5030: 'The server is temporarily unavailable. Try again shortly.',
   3000: 'Correct the fields named above, then send again.',
+  3002: 'The file is larger than this server accepts. Upload a smaller one, or ask the operator to raise BUILD_MAX_BYTES.',
   0: 'Check your connection and that the orgspace server is running, then try again.',
 }
 

@@ -13,6 +13,13 @@ export const P = {
   collaboratorCreate: 'base.people.organizationCollaborator.create',
   collaboratorUpdate: 'base.people.organizationCollaborator.update',
   collaboratorRemove: 'base.people.organizationCollaborator.remove',
+  appList: 'mad.application.management.list',
+  appCreate: 'mad.application.management.create',
+  appUpdate: 'mad.application.management.update',
+  appRemove: 'mad.application.management.remove',
+  buildList: 'mad.application.build.list',
+  buildUpload: 'mad.application.build.upload',
+  buildRemove: 'mad.application.build.remove',
 } as const
 
 export interface WorkspaceContext extends ViewContext {

@@ -4,6 +4,7 @@ import { paths, TABS, type WorkspaceTab } from '../router.js'
 import type { Organization } from '../types.js'
 import { errorBox, loading } from '../ui.js'
 import { focusHeading, isAbort, type ViewContext } from './context.js'
+import { renderApps } from './apps.js'
 import { renderCollaborators } from './collaborators.js'
 import { renderDanger } from './danger.js'
 import { renderOverview } from './overview.js'
@@ -19,6 +20,8 @@ function allowed(tab: Tab, can: (p: string) => boolean): boolean {
       return true
     case 'collaborators':
       return can(P.collaboratorList)
+    case 'apps':
+      return can(P.appList)
     case 'settings':
       return can(P.update) || can(P.ownerChange)
     case 'danger':
@@ -29,6 +32,7 @@ function allowed(tab: Tab, can: (p: string) => boolean): boolean {
 const LABELS: Record<Tab, string> = {
   overview: 'Overview',
   collaborators: 'Collaborators',
+  apps: 'Apps',
   settings: 'Settings',
   danger: 'Danger zone',
 }
@@ -55,7 +59,12 @@ function tabs(org: Organization, current: Tab, can: (p: string) => boolean): HTM
 }
 
 /** One workspace: its header, the tabs its caller's role allows, and the chosen tab. */
-export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): Promise<void> {
+export async function renderWorkspace(
+  ctx: ViewContext,
+  ref: string,
+  tab: Tab,
+  appId?: string,
+): Promise<void> {
   fill(ctx.main, h('p', null, h('a', { href: paths.workspaces() }, '← All workspaces')), loading())
   let org: Organization
   let permissions: Set<string>
@@ -103,5 +112,6 @@ export async function renderWorkspace(ctx: ViewContext, ref: string, tab: Tab): 
   if (shown === 'settings') await renderSettings(wctx)
   else if (shown === 'danger') await renderDanger(wctx)
   else if (shown === 'collaborators') await renderCollaborators(wctx)
+  else if (shown === 'apps') await renderApps(wctx, appId)
   else await renderOverview(wctx)
 }
