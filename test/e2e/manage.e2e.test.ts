@@ -176,4 +176,41 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     expect(await apps.getByRole('link', { name: 'Scanner' }).count()).toBe(0)
     expect((await as(t, owner).get(`/v1/organizations/${org.id}/apps/scanner`)).status).toBe(404)
   })
+
+  it('enrolls devices, filters them by platform, pages through them and unenrolls one', async () => {
+    const org = await createOrg(t, owner, { name: 'Fleet Works' })
+    for (let i = 0; i < 20; i++)
+      await as(t, owner).post(`/v1/organizations/${org.id}/devices`, {
+        platform: 'android',
+        serialNumber: `AND-${String(i).padStart(2, '0')}`,
+      })
+    await open(`/workspaces/${org.id}/devices`, 'Fleet Works')
+    await page.getByText('20 devices', { exact: true }).waitFor()
+
+    await page.getByLabel('Platform', { exact: true }).selectOption('apple')
+    await page.getByLabel('Serial number').fill('C02-XYZ-1')
+    await page.getByLabel('Name', { exact: true }).fill('Reception iPad')
+    await page.getByRole('button', { name: 'Enroll device' }).click()
+    await page.getByText('C02-XYZ-1 is enrolled.').waitFor()
+    await page.getByText('21 devices', { exact: true }).waitFor()
+    await page.getByText('Page 1 of 2 (21 in all)').waitFor()
+    await page.getByRole('button', { name: 'Next' }).click()
+    await page.getByText('Page 2 of 2 (21 in all)').waitFor()
+
+    // The same serial number again: refused with what to do.
+    await page.getByLabel('Serial number').fill('C02-XYZ-1')
+    await page.getByRole('button', { name: 'Enroll device' }).click()
+    expect(await page.getByRole('alert').textContent()).toContain('already enrolled here')
+
+    await page.getByLabel('Show platform').selectOption('apple')
+    await page.getByText('1 device', { exact: true }).waitFor()
+    const list = page.getByRole('list', { name: 'Devices' })
+    const row = list.locator('li', { hasText: 'Reception iPad' })
+    await row.getByText('C02-XYZ-1').waitFor()
+    await row.getByRole('button', { name: 'Unenroll…' }).click()
+    await page.getByRole('button', { name: 'Yes, unenroll C02-XYZ-1' }).click()
+    await page.getByText('No Apple device is enrolled.').waitFor()
+    const left = await as(t, owner).get(`/v1/organizations/${org.id}/devices?platform=apple`)
+    expect(left.body.data.totalDocs).toBe(0)
+  })
 })

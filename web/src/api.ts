@@ -241,6 +241,13 @@ export const api = {
     upload<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, form, progress),
   downloadBuild: (ref: string, appId: string, buildId: string) =>
     download(`${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}/download`),
+
+  findDevices: (ref: string, p: ListParams & { platform?: string }) =>
+    listOf<Device>(`${org(ref)}/devices`, p, { platform: p.platform }),
+  enrollDevice: (ref: string, body: { platform: string; serialNumber: string; name?: string }) =>
+    request<Device>('POST', `${org(ref)}/devices`, { body }),
+  unenrollDevice: (ref: string, deviceId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/devices/${enc(deviceId)}`),
 }
 
 function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {

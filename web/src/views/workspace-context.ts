@@ -20,6 +20,9 @@ export const P = {
   buildList: 'mad.application.build.list',
   buildUpload: 'mad.application.build.upload',
   buildRemove: 'mad.application.build.remove',
+  deviceList: 'mdm.global.device.list',
+  deviceEnroll: 'mdm.global.device.enroll',
+  deviceUnenroll: 'mdm.global.device.unenroll',
 } as const
 
 export interface WorkspaceContext extends ViewContext {

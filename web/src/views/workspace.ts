@@ -7,6 +7,7 @@ import { focusHeading, isAbort, type ViewContext } from './context.js'
 import { renderApps } from './apps.js'
 import { renderCollaborators } from './collaborators.js'
 import { renderDanger } from './danger.js'
+import { renderDevices } from './devices.js'
 import { renderOverview } from './overview.js'
 import { renderSettings } from './settings.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
@@ -22,6 +23,8 @@ function allowed(tab: Tab, can: (p: string) => boolean): boolean {
       return can(P.collaboratorList)
     case 'apps':
       return can(P.appList)
+    case 'devices':
+      return can(P.deviceList)
     case 'settings':
       return can(P.update) || can(P.ownerChange)
     case 'danger':
@@ -33,6 +36,7 @@ const LABELS: Record<Tab, string> = {
   overview: 'Overview',
   collaborators: 'Collaborators',
   apps: 'Apps',
+  devices: 'Devices',
   settings: 'Settings',
   danger: 'Danger zone',
 }
@@ -113,5 +117,6 @@ export async function renderWorkspace(
   else if (shown === 'danger') await renderDanger(wctx)
   else if (shown === 'collaborators') await renderCollaborators(wctx)
   else if (shown === 'apps') await renderApps(wctx, appId)
+  else if (shown === 'devices') await renderDevices(wctx)
   else await renderOverview(wctx)
 }
