@@ -213,4 +213,27 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     const left = await as(t, owner).get(`/v1/organizations/${org.id}/devices?platform=apple`)
     expect(left.body.data.totalDocs).toBe(0)
   })
+
+  it('starts a subscription and cancels it', async () => {
+    const org = await createOrg(t, owner, { name: 'Billing Ltd' })
+    await open(`/workspaces/${org.id}/subscriptions`, 'Billing Ltd')
+    await page.getByText('No subscriptions.').waitFor()
+    await page.getByLabel('Plan').fill('business')
+    await page.getByRole('button', { name: 'Start subscription' }).click()
+    await page.getByText('The business subscription is active.').waitFor()
+    const row = page.getByRole('list', { name: 'Subscriptions' }).locator('li', { hasText: 'business' })
+    await row.getByText('active').waitFor()
+
+    await row.getByRole('button', { name: 'Cancel business…' }).click()
+    await page.getByRole('button', { name: 'Keep it' }).click()
+    await row.getByRole('button', { name: 'Cancel business…' }).click()
+    await page.getByRole('button', { name: 'Yes, cancel the subscription' }).click()
+    await row.getByText('canceled').waitFor()
+    expect(await row.getByRole('button').count()).toBe(0)
+    const subs = await as(t, owner).get(`/v1/organizations/${org.id}/subscriptions`)
+    expect(subs.body.data.items).toEqual([expect.objectContaining({ plan: 'business', status: 'canceled' })])
+    // Nothing blocks deleting the workspace any more.
+    const preview = await as(t, owner).get(`/v1/organizations/${org.id}/deletion-preview`)
+    expect(preview.body.data.blockers).toEqual([])
+  })
 })

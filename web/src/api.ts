@@ -15,6 +15,7 @@ import type {
   CreatedWebhook,
   WebhookDelivery,
   Build,
+  Subscription,
 } from './types.js'
 
 export interface FieldError {
@@ -248,6 +249,11 @@ export const api = {
     request<Device>('POST', `${org(ref)}/devices`, { body }),
   unenrollDevice: (ref: string, deviceId: string) =>
     request<DeleteResult>('DELETE', `${org(ref)}/devices/${enc(deviceId)}`),
+
+  subscriptions: (ref: string, p: ListParams & { status?: string }) =>
+    listOf<Subscription>(`${org(ref)}/subscriptions`, p, { status: p.status }),
+  startSubscription: (ref: string, plan: string) =>
+    request<Subscription>('POST', `${org(ref)}/subscriptions`, { body: { plan } }),
 }
 
 function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {

@@ -2,7 +2,15 @@
 // them), real <a href> links so keyboard, middle-click and "open in new tab" keep working.
 
 /** The sections of a workspace, each a tab and a URL: `/workspaces/<ref>/<tab>`. */
-export const TABS = ['overview', 'collaborators', 'apps', 'devices', 'settings', 'danger'] as const
+export const TABS = [
+  'overview',
+  'collaborators',
+  'apps',
+  'devices',
+  'subscriptions',
+  'settings',
+  'danger',
+] as const
 export type WorkspaceTab = (typeof TABS)[number]
 
 const isTab = (value: string): value is WorkspaceTab => (TABS as readonly string[]).includes(value)

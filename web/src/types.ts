@@ -143,6 +143,16 @@ export interface WebhookDelivery {
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
 
+export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'canceled'
+
+export interface Subscription {
+  id: string
+  plan: string
+  status: SubscriptionStatus
+  createdAt: string
+  canceledAt: string | null
+}
+
 export interface Build {
   id: string
   applicationId: string

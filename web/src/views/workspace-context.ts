@@ -9,6 +9,8 @@ export const P = {
   billingCancel: 'base.organization.billing.cancel',
   auditList: 'base.organization.audit.list',
   webhookList: 'base.organization.webhook.list',
+  billingList: 'base.organization.billing.list',
+  billingCreate: 'base.organization.billing.create',
   collaboratorList: 'base.people.organizationCollaborator.list',
   collaboratorCreate: 'base.people.organizationCollaborator.create',
   collaboratorUpdate: 'base.people.organizationCollaborator.update',

@@ -10,6 +10,7 @@ import { renderDanger } from './danger.js'
 import { renderDevices } from './devices.js'
 import { renderOverview } from './overview.js'
 import { renderSettings } from './settings.js'
+import { renderSubscriptions } from './subscriptions.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 export type Tab = WorkspaceTab
@@ -25,6 +26,8 @@ function allowed(tab: Tab, can: (p: string) => boolean): boolean {
       return can(P.appList)
     case 'devices':
       return can(P.deviceList)
+    case 'subscriptions':
+      return can(P.billingList)
     case 'settings':
       return can(P.update) || can(P.ownerChange)
     case 'danger':
@@ -37,6 +40,7 @@ const LABELS: Record<Tab, string> = {
   collaborators: 'Collaborators',
   apps: 'Apps',
   devices: 'Devices',
+  subscriptions: 'Subscriptions',
   settings: 'Settings',
   danger: 'Danger zone',
 }
@@ -118,5 +122,6 @@ export async function renderWorkspace(
   else if (shown === 'collaborators') await renderCollaborators(wctx)
   else if (shown === 'apps') await renderApps(wctx, appId)
   else if (shown === 'devices') await renderDevices(wctx)
+  else if (shown === 'subscriptions') await renderSubscriptions(wctx)
   else await renderOverview(wctx)
 }
