@@ -14,7 +14,9 @@ import type {
   Webhook,
   CreatedWebhook,
   WebhookDelivery,
+  ApiToken,
   Build,
+  NewApiToken,
   Subscription,
 } from './types.js'
 
@@ -254,6 +256,11 @@ export const api = {
     listOf<Subscription>(`${org(ref)}/subscriptions`, p, { status: p.status }),
   startSubscription: (ref: string, plan: string) =>
     request<Subscription>('POST', `${org(ref)}/subscriptions`, { body: { plan } }),
+
+  tokens: (p: ListParams) => listOf<ApiToken>('/users/me/tokens', p),
+  createToken: (body: { name: string; expiresInDays?: number; organizationId?: string }) =>
+    request<NewApiToken>('POST', '/users/me/tokens', { body }),
+  revokeToken: (tokenId: string) => request<DeleteResult>('DELETE', `/users/me/tokens/${enc(tokenId)}`),
 }
 
 function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {

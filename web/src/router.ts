@@ -19,6 +19,7 @@ export type Route =
   | { name: 'workspaces'; query: URLSearchParams }
   | { name: 'workspace'; ref: string; tab: WorkspaceTab; appId?: string }
   | { name: 'deletion'; id: string }
+  | { name: 'tokens' }
   | { name: 'notFound' }
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -31,6 +32,7 @@ export function parseRoute(pathname: string, search: string): Route {
     if (parts.length === 4 && tab === 'apps' && parts[3] !== undefined)
       return { name: 'workspace', ref: parts[1], tab, appId: parts[3] }
   }
+  if (parts[0] === 'account' && parts[1] === 'tokens' && parts.length === 2) return { name: 'tokens' }
   if (parts[0] === 'deletions' && parts[1] !== undefined && parts.length === 2)
     return { name: 'deletion', id: parts[1] }
   return { name: 'notFound' }
@@ -47,6 +49,7 @@ export const paths = {
     `/workspaces/${encodeURIComponent(ref)}${tab === 'overview' ? '' : `/${tab}`}`,
   app: (ref: string, appId: string) =>
     `/workspaces/${encodeURIComponent(ref)}/apps/${encodeURIComponent(appId)}`,
+  tokens: () => '/account/tokens',
   deletion: (id: string) => `/deletions/${encodeURIComponent(id)}`,
 }
 

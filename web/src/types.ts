@@ -167,3 +167,17 @@ export interface Build {
   uploadedBy: { id: string; email: string }
   createdAt: string
 }
+
+export interface ApiToken {
+  id: string
+  name: string
+  /** Set when the token works only inside this organization. */
+  organizationId: string | null
+  createdAt: string
+  expiresAt: string | null
+}
+
+export interface NewApiToken extends ApiToken {
+  /** Shown once, when the token is created. */
+  token: string
+}
