@@ -89,8 +89,8 @@ function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void)
 
 function uploadForm(ctx: WorkspaceContext, app: App, list: PagedList): HTMLElement {
   const file = h('input', { type: 'file', required: true })
-  const versionName = h('input', { maxLength: 128, autocomplete: 'off', placeholder: '1.4.0' })
-  const versionCode = h('input', { maxLength: 64, autocomplete: 'off', placeholder: '140' })
+  const versionName = h('input', { maxLength: 128, autocomplete: 'off' })
+  const versionCode = h('input', { maxLength: 64, autocomplete: 'off' })
   const changelog = h('textarea', { maxLength: 10_000, rows: 3 })
   const feedback = h('div', { 'aria-live': 'polite' })
   const progressId = uid('upload-progress')
@@ -163,8 +163,8 @@ function uploadForm(ctx: WorkspaceContext, app: App, list: PagedList): HTMLEleme
     h(
       'div',
       { class: 'two' },
-      h('div', null, field('Version name', versionName)),
-      h('div', null, field('Version code', versionCode)),
+      h('div', null, field('Version name', versionName, 'Optional, as people read it: 1.4.0.')),
+      h('div', null, field('Version code', versionCode, 'Optional, as the store counts: 140.')),
     ),
     field('Changelog', changelog, 'Optional: what changed in this build.'),
     progress,

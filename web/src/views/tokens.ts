@@ -25,15 +25,16 @@ function expiry(token: ApiToken): HTMLElement {
   return h(
     'span',
     { class: soon ? 'expiring' : 'muted small' },
-    `Expires in ${left < DAY ? 'less than a day' : plural(Math.floor(left / DAY), 'day')} — `,
+    `Expires in ${left < DAY ? 'less than a day' : plural(Math.round(left / DAY), 'day')} — `,
     dateTime(token.expiresAt),
   )
 }
 
 function tokenRow(token: ApiToken, workspaces: Map<string, string>, reload: () => void): HTMLElement {
+  // Most tokens work in every workspace; only a limited one says where it works.
   const scope = token.organizationId
-    ? `Only ${workspaces.get(token.organizationId) ?? 'one workspace'}`
-    : 'Every workspace'
+    ? h('span', { class: 'badge' }, `Only ${workspaces.get(token.organizationId) ?? 'one workspace'}`)
+    : null
   const row = h(
     'li',
     { class: 'item', 'data-token': token.id },
@@ -42,7 +43,7 @@ function tokenRow(token: ApiToken, workspaces: Map<string, string>, reload: () =
       { class: 'item-main' },
       h('strong', null, token.name),
       ' ',
-      h('span', { class: 'badge' }, scope),
+      scope,
       h('br'),
       h('span', { class: 'muted small' }, 'Created ', dateTime(token.createdAt), ' · '),
       expiry(token),
@@ -100,7 +101,7 @@ function shownOnce(made: NewApiToken): HTMLElement {
 }
 
 function createForm(workspaces: [string, string][], list: PagedList): HTMLElement {
-  const name = h('input', { required: true, maxLength: 128, autocomplete: 'off', placeholder: 'CI on main' })
+  const name = h('input', { required: true, maxLength: 128, autocomplete: 'off' })
   const expires = select(
     [
       ['7', '7 days'],
@@ -144,7 +145,7 @@ function createForm(workspaces: [string, string][], list: PagedList): HTMLElemen
           }
         },
       },
-      field('Name', name, 'What it is for, so you recognise it later.'),
+      field('Name', name, 'What it is for (“CI on main”, “laptop”), so you recognise it later.'),
       field('Expires after', expires),
       field(
         'Works in',
