@@ -136,13 +136,24 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await asViewer.getByRole('heading', { name: 'Roles Inc', level: 1 }).waitFor()
     await asViewer.getByText('Only the owner and admins can read the audit history').waitFor()
     const viewerTabs = asViewer.getByRole('navigation', { name: 'Workspace sections' })
-    expect(await viewerTabs.getByRole('link').allTextContents()).toEqual(['Overview'])
+    expect(await viewerTabs.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
+    ])
     await asViewer.close()
 
     const asAdmin = await signedIn(admin, `/workspaces/${org.id}/danger`)
     await asAdmin.getByText('Your role (admin) cannot open that section.').waitFor()
     const adminTabs = asAdmin.getByRole('navigation', { name: 'Workspace sections' })
-    expect(await adminTabs.getByRole('link').allTextContents()).toEqual(['Overview', 'Settings'])
+    expect(await adminTabs.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
+      'Settings',
+    ])
     await adminTabs.getByRole('link', { name: 'Settings' }).click()
     await asAdmin.getByRole('heading', { name: 'Name and slug' }).waitFor()
     expect(await asAdmin.getByRole('heading', { name: 'Owner' }).count()).toBe(0)
@@ -230,7 +241,13 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     expect(seen.body.data).toMatchObject({ role: 'admin', owner: { id: admin.id } })
     // The former owner no longer gets the danger zone.
     const tabs = page.getByRole('navigation', { name: 'Workspace sections' })
-    expect(await tabs.getByRole('link').allTextContents()).toEqual(['Overview', 'Settings'])
+    expect(await tabs.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
+      'Settings',
+    ])
     await page.close()
   })
 
