@@ -17,7 +17,7 @@ const SHOTS = join('test-results', 'screenshots')
 const README_SHOTS: Record<string, string> = {
   collaborators: 'dashboard-collaborators.png',
   app: 'dashboard-app-builds.png',
-  tokens: 'dashboard-tokens.png',
+  'token-created': 'dashboard-tokens.png',
   'devices-phone': 'dashboard-devices-phone.png',
 }
 const DESKTOP = { width: 1200, height: 900 }
