@@ -100,7 +100,7 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     expect(after.body.data).toMatchObject({ role: 'admin', owner: { email } })
   })
 
-  it('creates an app, uploads a build with its progress, downloads it, edits and deletes the app', async () => {
+  it('creates an app, uploads a build with its progress, downloads it, gives CI a token, edits and deletes the app', async () => {
     const org = await createOrg(t, owner, { name: 'App Factory' })
     await open(`/workspaces/${org.id}/apps`, 'App Factory')
     await page.getByText('No apps yet.').waitFor()
@@ -150,6 +150,21 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     ])
     expect(download.suggestedFilename()).toBe('scanner-1.4.0.apk')
     expect(sha256(readFileSync(await download.path()))).toBe(sha256(bytes))
+
+    // A CI token for this app, shown once: it lists the app's builds on the integration route, until revoked.
+    await page.getByLabel('Token name').fill('GitHub Actions release')
+    await page.getByRole('button', { name: 'Create CI token' }).click()
+    const ciToken = await page.getByLabel('Value of the token GitHub Actions release').inputValue()
+    const integration = () =>
+      t.app.inject({ url: '/v1/integrations/builds', headers: { authorization: `bearer ${ciToken}` } })
+    expect((await integration()).json().data.items).toEqual([
+      expect.objectContaining({ fileName: 'scanner-1.4.0.apk' }),
+    ])
+    const tokens = page.getByRole('list', { name: 'CI upload tokens' })
+    await tokens.getByRole('button', { name: /^Revoke GitHub Actions release/ }).click()
+    await page.getByRole('button', { name: 'Yes, revoke GitHub Actions release' }).click()
+    await page.getByText('No CI tokens for this app.').waitFor()
+    expect((await integration()).statusCode).toBe(401)
 
     await row.getByRole('button', { name: /^Delete scanner-1\.4\.0\.apk/ }).click()
     await page.getByRole('button', { name: 'Yes, delete scanner-1.4.0.apk' }).click()

@@ -15,8 +15,10 @@ import type {
   CreatedWebhook,
   WebhookDelivery,
   ApiToken,
+  AppToken,
   Build,
   NewApiToken,
+  NewAppToken,
   Subscription,
 } from './types.js'
 
@@ -244,6 +246,13 @@ export const api = {
     upload<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, form, progress),
   downloadBuild: (ref: string, appId: string, buildId: string) =>
     download(`${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}/download`),
+
+  appTokens: (ref: string, appId: string, p: ListParams) =>
+    listOf<AppToken>(`${org(ref)}/apps/${enc(appId)}/tokens`, p),
+  createAppToken: (ref: string, appId: string, body: { name: string; expiresInDays?: number }) =>
+    request<NewAppToken>('POST', `${org(ref)}/apps/${enc(appId)}/tokens`, { body }),
+  revokeAppToken: (ref: string, appId: string, tokenId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}/tokens/${enc(tokenId)}`),
 
   findDevices: (ref: string, p: ListParams & { platform?: string }) =>
     listOf<Device>(`${org(ref)}/devices`, p, { platform: p.platform }),

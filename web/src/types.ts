@@ -181,3 +181,16 @@ export interface NewApiToken extends ApiToken {
   /** Shown once, when the token is created. */
   token: string
 }
+
+/** A token for an app's CI uploads (the integration routes), valid for that app only. */
+export interface AppToken {
+  id: string
+  name: string
+  createdAt: string
+  expiresAt: string | null
+}
+
+export interface NewAppToken extends AppToken {
+  /** Shown once, when the token is created. */
+  token: string
+}

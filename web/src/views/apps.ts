@@ -3,6 +3,7 @@ import { h, fill } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import type { App } from '../types.js'
 import { dateTime, errorBox, loading, notice, whileBusy } from '../ui.js'
+import { appTokensSection } from './app-tokens.js'
 import { buildsSection } from './builds.js'
 import { flash, isAbort } from './context.js'
 import { card, confirmFirst, field, pagedList, PAGE_SIZE } from './manage.js'
@@ -189,6 +190,7 @@ async function renderApp(ctx: WorkspaceContext, appId: string): Promise<void> {
       h('p', { class: 'muted small' }, 'Created ', dateTime(app.createdAt)),
     ),
     buildsSection(ctx, app),
+    appTokensSection(ctx, app),
     ctx.can(P.appUpdate) ? editForm(ctx, app) : null,
     ctx.can(P.appRemove) ? deleteCard(ctx, app) : null,
   )

@@ -1,6 +1,6 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
-import type { ApiToken, NewApiToken } from '../types.js'
+import type { ApiToken } from '../types.js'
 import { dateTime, errorBox, loading, plural, whileBusy } from '../ui.js'
 import { focusHeading, type ViewContext } from './context.js'
 import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
@@ -10,7 +10,17 @@ import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList
 
 const DAY = 86_400_000
 
-function expiry(token: ApiToken): HTMLElement {
+/** How long a new token lives, in days ('' = until revoked). */
+export const EXPIRY_CHOICES: [string, string][] = [
+  ['7', '7 days'],
+  ['30', '30 days'],
+  ['90', '90 days'],
+  ['365', '1 year'],
+  ['', 'Never'],
+]
+
+/** When a token expires, said the way it matters: never, in n days (in colour when close), or expired. */
+export function expiry(token: { expiresAt: string | null }): HTMLElement {
   if (token.expiresAt === null) return h('span', { class: 'muted small' }, 'Never expires')
   const left = new Date(token.expiresAt).getTime() - Date.now()
   if (left <= 0)
@@ -71,7 +81,7 @@ function tokenRow(token: ApiToken, workspaces: Map<string, string>, reload: () =
 }
 
 /** The new token's value, once: selectable, with a button that copies it. */
-function shownOnce(made: NewApiToken): HTMLElement {
+export function shownOnce(made: { name: string; token: string }): HTMLElement {
   const value = h('input', {
     readOnly: true,
     value: made.token,
@@ -102,16 +112,7 @@ function shownOnce(made: NewApiToken): HTMLElement {
 
 function createForm(workspaces: [string, string][], list: PagedList): HTMLElement {
   const name = h('input', { required: true, maxLength: 128, autocomplete: 'off' })
-  const expires = select(
-    [
-      ['7', '7 days'],
-      ['30', '30 days'],
-      ['90', '90 days'],
-      ['365', '1 year'],
-      ['', 'Never'],
-    ],
-    '90',
-  )
+  const expires = select(EXPIRY_CHOICES, '90')
   const scope = select([['', 'Every workspace I belong to'], ...workspaces])
   const result = h('div', { 'aria-live': 'polite' })
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create token')
