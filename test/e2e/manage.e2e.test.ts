@@ -282,4 +282,15 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     await row.waitFor({ state: 'detached' })
     expect((await as(t, token).get('/v1/users/me')).body.error.code).toBe(4004)
   })
+
+  it('tells someone signed in with a token limited to one workspace why their tokens are out of reach', async () => {
+    const org = await createOrg(t, owner, { name: 'Scoped Co' })
+    const scoped = await as(t, owner).post('/v1/users/me/tokens', { name: 'kiosk', organizationId: org.id })
+    await page.evaluate(`sessionStorage.setItem('orgspace.token', ${JSON.stringify(scoped.body.data.token)})`)
+    await open('/account/tokens', 'API tokens')
+    const refusal = page.getByRole('alert')
+    await refusal.waitFor()
+    expect(await refusal.textContent()).toContain('sign in with a token that works everywhere')
+    await page.evaluate(`sessionStorage.setItem('orgspace.token', ${JSON.stringify(owner.token)})`)
+  })
 })

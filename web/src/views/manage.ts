@@ -26,6 +26,8 @@ export function pagedList<T>(options: {
   fetch: (page: number, signal: AbortSignal) => Promise<Page<T>>
   row: (item: T, reload: () => void) => HTMLElement
   empty: () => Child
+  /** What to do about a failure to load, per error code, where the general hint would mislead. */
+  advice?: Partial<Record<number, string>>
 }): PagedList {
   const element = h('div', { class: 'paged' })
   const summary = h('p', { class: 'muted count', role: 'status' })
@@ -56,7 +58,8 @@ export function pagedList<T>(options: {
         pager(data, (p) => void load(p), options.label),
       )
     } catch (error) {
-      if (!isAbort(error)) fill(body, errorBox(error, `Could not load ${options.label.toLowerCase()}`))
+      if (!isAbort(error))
+        fill(body, errorBox(error, `Could not load ${options.label.toLowerCase()}`, options.advice))
     } finally {
       if (!signal.aborted) element.removeAttribute('aria-busy')
     }

@@ -10,6 +10,9 @@ import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList
 
 const DAY = 86_400_000
 
+const SCOPED =
+  'This tab is signed in with a token limited to one workspace: sign in with a token that works everywhere to manage tokens.'
+
 /** How long a new token lives, in days ('' = until revoked). */
 export const EXPIRY_CHOICES: [string, string][] = [
   ['7', '7 days'],
@@ -139,7 +142,7 @@ function createForm(workspaces: [string, string][], list: PagedList): HTMLElemen
             fill(
               result,
               errorBox(error, 'Not created', {
-                4003: 'This tab is signed in with a token limited to one workspace: sign in with a full token to manage tokens.',
+                4003: SCOPED,
                 5001: 'Revoke a token you no longer use, then create this one.',
               }),
             )
@@ -175,6 +178,7 @@ export async function renderTokens(ctx: ViewContext): Promise<void> {
     fetch: (page, signal) => api.tokens({ page, limit: PAGE_SIZE, signal }),
     row: (token, reload) => tokenRow(token, names, reload),
     empty: () => 'You have no API tokens.',
+    advice: { 4003: SCOPED },
   })
   fill(
     ctx.main,
