@@ -105,13 +105,16 @@ const SCREENS: Screen[] = [
 // runs axe in the page itself rather than finishing each run in a new blank tab; the dashboard has no frames.
 const AXE_LOADED = 'void "axe-core is loaded by the page\'s init script"'
 
-/** Serious and critical axe violations on the page as it is now, one line each. */
+/** axe's violations on the page as it is now, one line each, starting with their impact. */
 async function violations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page, axeSource: AXE_LOADED }).setLegacyMode().analyze()
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  return result.violations.map(
+    (v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  )
 }
+
+/** Moderate and minor findings are kept in axe.json for a person to read; these two fail the test. */
+const blocking = (problem: string) => /^(serious|critical) |^the page is wider/.test(problem)
 
 async function signIn(user: TestUser): Promise<Page> {
   const page = await browser.context.newPage()
@@ -200,7 +203,7 @@ describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 
           path: join(SHOTS, size === 'phone' ? `${name}-phone.png` : `${name}.png`),
           fullPage: true,
         })
-        expect(problems, `${name} at ${size} width`).toEqual([])
+        expect(problems.filter(blocking), `${name} at ${size} width`).toEqual([])
       }
       await page.setViewportSize(DESKTOP)
     }
