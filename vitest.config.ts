@@ -23,7 +23,12 @@ export default defineConfig({
     projects: [
       {
         extends: true as const,
-        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { ORGSPACE_TEST_DIALECT: 'sqlite' } },
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          env: { ORGSPACE_TEST_DIALECT: 'sqlite' },
+          globalSetup: ['test/global-build.ts'],
+        },
       },
       ...(postgresAvailable
         ? [
@@ -35,7 +40,7 @@ export default defineConfig({
                 // Browser tests check the dashboard, which does not depend on the database.
                 exclude: ['test/**/*.unit.test.ts', 'test/**/*.e2e.test.ts'],
                 env: { ORGSPACE_TEST_DIALECT: 'postgres' },
-                globalSetup: ['test/global-setup.ts'],
+                globalSetup: ['test/global-build.ts', 'test/global-setup.ts'],
               },
             },
           ]

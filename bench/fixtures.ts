@@ -5,7 +5,7 @@ import { openDatabase, type Db } from '../src/db/connect.js'
 import { seedOrganization } from '../src/seed/seed.js'
 import { createToken } from '../src/tokens/service.js'
 import { findOrCreateUser } from '../src/users/service.js'
-import { REPO_ROOT } from './server-process.js'
+import { orgspaceCommand, REPO_ROOT } from './server-process.js'
 
 const run = promisify(execFile)
 
@@ -69,14 +69,14 @@ export function seedInProcess(url: string, owner: string, specs: readonly OrgSpe
   })
 }
 
-/** Seeds one organization with the real command line (`orgspace seed`, from source like the servers), timing it. */
+/** Seeds one organization with the real command line (`orgspace seed`, compiled like the servers), timing it. */
 export async function seedWithCli(
   url: string,
   owner: string,
   spec: OrgSpec,
   label: string,
 ): Promise<{ org: OrgRef; measurement: SeedMeasurement }> {
-  const args = ['--import', 'tsx', 'src/cli.ts', 'seed', '--owner', owner, '--slug', spec.slug]
+  const args = orgspaceCommand('seed', '--owner', owner, '--slug', spec.slug)
   args.push('--devices', String(spec.devices), '--audit', String(spec.audit))
   if (spec.apps) args.push('--apps', String(spec.apps))
   if (spec.collaborators) args.push('--collaborators', String(spec.collaborators))

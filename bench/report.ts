@@ -1,6 +1,7 @@
 import { int, mb, ms, percent, ratio } from './format.js'
 import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
+import { exportImportSection } from './scenarios/export-import.js'
 import { startupSection } from './scenarios/startup.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
@@ -363,6 +364,7 @@ export function renderMarkdown(results: BenchResults): string {
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
       erasureSection(results.dialects),
       webhooksSection(results.dialects),
+      exportImportSection(results.dialects),
       scaleSection(results.dialects),
     ].join('\n\n') + '\n'
   )

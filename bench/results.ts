@@ -3,6 +3,7 @@ import type { BenchPlan, Mode } from './plan.js'
 import type { ApiThroughputResult } from './scenarios/api-throughput.js'
 import type { DeleteLatencyResult } from './scenarios/delete-latency.js'
 import type { ErasureResult } from './scenarios/erasure.js'
+import type { ExportImportResult } from './scenarios/export-import.js'
 import type { NeighbourLatencyResult } from './scenarios/neighbour-latency.js'
 import type { PurgeThroughputResult } from './scenarios/purge-throughput.js'
 import type { ScaleResult } from './scenarios/scale.js'
@@ -34,6 +35,8 @@ export interface DialectResults {
   webhooks?: WebhooksResult
   /** Scenario 8, SQLite only. */
   erasure?: ErasureResult
+  /** Scenario 10: export and import against seed. */
+  exportImport?: ExportImportResult
   scale?: ScaleResult
   seeding: SeedingRow[]
   /** Scenario number → why it did not finish. */

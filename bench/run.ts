@@ -1,8 +1,9 @@
+import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import type { Dialect } from '../src/db/connect.js'
 import { findPostgresBin } from '../test/support/pg-cluster.js'
 import { PLANS } from './plan.js'
@@ -86,6 +87,10 @@ async function main(): Promise<number> {
   }
   process.once('SIGINT', abort)
   process.once('SIGTERM', abort)
+
+  // What runs is the compiled service, as `npm start` runs it: built from the source being measured.
+  log('npm run build:server')
+  await promisify(execFile)('npm', ['run', 'build:server'], { cwd: REPO_ROOT })
 
   const perDialect = new Set([...only].filter((n): n is ScenarioNumber => n !== 6))
   for (const dialect of ['sqlite', 'postgres'] as const) {

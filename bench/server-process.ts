@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../test/support/pg-cluster.js'
 import { sleep } from './stats.js'
@@ -9,10 +10,20 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** What runs in the child: the real service, the in-request cascade baseline, or a bare Fastify route. */
 export type ServerKind = 'orgspace' | 'baseline' | 'bare'
 
-const ENTRIES: Record<ServerKind, string> = {
-  orgspace: 'src/server.ts',
-  baseline: 'bench/baseline/cascade-server.ts',
-  bare: 'bench/baseline/bare-server.ts',
+/**
+ * The compiled service the benchmark runs (`orgspace serve`, `orgspace seed`, …), as `npm start` and `npx orgspace`
+ * run it: dist/, which `npm run bench` builds from the current source first (bench/run.ts), or the folder named by
+ * ORGSPACE_BUILD (the harness's smoke test uses the test run's build).
+ */
+export function orgspaceCommand(...args: string[]): string[] {
+  return [join(process.env.ORGSPACE_BUILD ?? join(REPO_ROOT, 'dist'), 'cli.js'), ...args]
+}
+
+/** The baselines are TypeScript files of the benchmark's own, run through tsx. */
+const COMMANDS: Record<ServerKind, () => string[]> = {
+  orgspace: () => orgspaceCommand('serve'),
+  baseline: () => ['--import', 'tsx', 'bench/baseline/cascade-server.ts'],
+  bare: () => ['--import', 'tsx', 'bench/baseline/bare-server.ts'],
 }
 
 export interface ServerProcess {
@@ -39,10 +50,7 @@ export function readRss(pid: number): number | null {
   }
 }
 
-/**
- * Starts `node --import tsx <entry>` (the source, as the tests run it: the same code as the compiled build, whose
- * start-up scenario 6 measures) on a free port, and waits until it is ready.
- */
+/** Starts a server (COMMANDS) on a free port, and waits until it is ready. */
 export async function startServer(kind: ServerKind, env: Record<string, string>): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -61,7 +69,7 @@ async function startOnce(
   env: Record<string, string>,
   port: number,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRIES[kind]], {
+  const child = spawn(process.execPath, COMMANDS[kind](), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...COMMON_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import type { DialectResults } from './results.js'
 import { runApiThroughput } from './scenarios/api-throughput.js'
 import { runDeleteLatency } from './scenarios/delete-latency.js'
 import { runErasure } from './scenarios/erasure.js'
+import { runExportImport } from './scenarios/export-import.js'
 import { runNeighbourLatency } from './scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from './scenarios/purge-throughput.js'
 import { runScale } from './scenarios/scale.js'
@@ -13,7 +14,7 @@ import { runWebhooks } from './scenarios/webhooks.js'
 import type { Store } from './store.js'
 
 /** The scenarios run on each database, by number (6, start-up, runs once: see run.ts). */
-export const PER_DATABASE = [1, 2, 3, 4, 7, 8, 9, 11] as const
+export const PER_DATABASE = [1, 2, 3, 4, 7, 8, 9, 10, 11] as const
 export type ScenarioNumber = (typeof PER_DATABASE)[number]
 
 /** Runs the scenarios on one database. A scenario that fails is recorded as such and the others still run. */
@@ -49,6 +50,7 @@ export async function runDialect(
   // Erasure at rest is about SQLite's files; PostgreSQL's side is documented (docs/erasure.md), not measured.
   if (store.dialect === 'sqlite') result.erasure = await attempt(8, () => runErasure(context))
   result.webhooks = await attempt(9, () => runWebhooks(context))
+  result.exportImport = await attempt(10, () => runExportImport(context))
   result.scale = await attempt(11, () => runScale(context))
   result.seeding = seedingRows(context.seeding)
   return result

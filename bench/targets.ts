@@ -1,6 +1,7 @@
 import { int, mb, ms, percent, ratio } from './format.js'
 import { shortCount } from './plan.js'
 import type { DialectResults, TargetLine } from './results.js'
+import { exportImportTargets } from './scenarios/export-import.js'
 
 // The targets of the brief, each checked against this run's figures, saying by how much it was met or missed.
 
@@ -249,6 +250,7 @@ export function evaluateTargets(dialects: readonly DialectResults[]): TargetLine
     ...neighbourTargets(d),
     ...throughputTargets(d),
     ...webhookTargets(d),
+    ...exportImportTargets(d),
     ...scaleTargets(d),
   ])
 }

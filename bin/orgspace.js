@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // orgspace's command line, and `npm start` (`orgspace serve`). It runs the compiled service in dist/, which
 // `npm ci` builds and `npm run build` rebuilds; `npm run dev` runs the TypeScript source itself.
+//
+// This folder is a package of its own (bin/package.json), a dependency of the project, so that `npm ci` links
+// the command into node_modules/.bin: there `npx orgspace` finds it and runs it at once. Declared as the
+// project's own `bin`, npx instead installs the project into its cache and reads every installed package's
+// manifest on each call, which cost more than a second per command.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import module from 'node:module'
 

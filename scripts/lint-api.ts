@@ -25,6 +25,8 @@ async function openApiDocument(): Promise<unknown> {
   const app = await buildApp({ config })
   try {
     await app.ready()
+    // Routes compile their schemas on first use (src/http/on-first-use.ts): here every one must compile.
+    app.compileSchemas()
     return app.swagger()
   } finally {
     await app.close()

@@ -7,6 +7,7 @@ import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
 import { refuseUnusableInput } from './http/input.js'
+import { OnFirstUse } from './http/on-first-use.js'
 import { validatorCompiler } from './http/validation.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
 import { appRoutes } from './apps/routes.js'
@@ -63,7 +64,9 @@ export async function buildApp({
   logStream,
   resolveHost,
 }: BuildOptions): Promise<FastifyInstance> {
+  const onFirstUse = new OnFirstUse()
   const app = Fastify({
+    schemaController: { compilersFactory: onFirstUse.serializers() },
     logger: {
       level: config.LOG_LEVEL,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
@@ -78,7 +81,8 @@ export async function buildApp({
     },
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>()
-  app.setValidatorCompiler(validatorCompiler())
+  app.setValidatorCompiler(validatorCompiler(onFirstUse))
+  app.decorate('compileSchemas', () => onFirstUse.compileAll())
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)

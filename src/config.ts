@@ -1,5 +1,5 @@
+import { Ajv } from 'ajv'
 import { Type, type Static, type TSchema } from 'typebox'
-import { Value } from 'typebox/value'
 
 // Every setting orgspace reads from the environment, with its default. Parsed once at start-up;
 // a bad value stops the process with a message naming every offending variable and what it should be.
@@ -170,6 +170,9 @@ function expectation(schema: SchemaInfo | undefined, fallback: string): string {
   return fallback
 }
 
+// AJV, which checks every request already, rather than a second validator: it keeps the start short.
+let checkEnv: ReturnType<Ajv['compile']> | undefined
+
 /** Reads the settings from `env` (process.env by default); throws ConfigError listing every bad variable. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
@@ -181,14 +184,23 @@ export function loadConfig(
     if (value === undefined || value === '') continue
     raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim()
   }
-  const candidate = Value.Default(EnvSchema, { ...raw, ...overrides }) as Record<string, unknown>
-  // Checked one variable at a time: every bad one is reported (a whole-object check stops after a few errors).
+  const candidate: Record<string, unknown> = { ...raw, ...overrides }
+  // One check of the whole environment fills in the defaults and reports every bad variable (allErrors).
+  const check = (checkEnv ??= new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(
+    EnvSchema,
+  ))
+  check(candidate)
+  const firstIssue = new Map<string, string>()
+  for (const issue of check.errors ?? []) {
+    const key = issue.instancePath.split('/')[1]
+    if (key !== undefined && !firstIssue.has(key)) firstIssue.set(key, issue.message ?? 'is invalid')
+  }
   const problems: string[] = []
   for (const [key, schema] of Object.entries(PROPERTIES)) {
-    if (Value.Check(schema, candidate[key])) continue
-    const [first] = Value.Errors(schema, candidate[key])
+    const issue = firstIssue.get(key)
+    if (issue === undefined) continue
     const shown = JSON.stringify(env[key] ?? candidate[key])
-    problems.push(`${key}=${shown}: ${expectation(schema, first?.message ?? 'is invalid')}`)
+    problems.push(`${key}=${shown}: ${expectation(schema, issue)}`)
   }
   if (candidate.WEBHOOK_URL !== '' && candidate.WEBHOOK_SECRET === '')
     problems.push('WEBHOOK_SECRET: must be set when WEBHOOK_URL is (whsec_ followed by base64)')

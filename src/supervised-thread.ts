@@ -1,12 +1,13 @@
 import { Worker } from 'node:worker_threads'
 
 /**
- * The file a worker thread starts from, beside `moduleUrl`. Compiled (dist/), that is thread.js itself. From source
- * (tests, `npm run dev`) the module is thread.ts, which a thread can only load through tsx, and a thread does not
- * inherit its parent's loaders: thread-entry.js registers tsx in the thread first.
+ * The file a worker thread starts from. From source (tests, `npm run dev`) the thread's module is thread.ts beside
+ * `moduleUrl`, which a thread can only load through tsx, and a thread does not inherit its parent's loaders:
+ * thread-entry.js registers tsx in the thread first. Compiled, it is the build's entry `dist/<compiled>.js`
+ * (scripts/build-server.mjs), beside every other file of the build.
  */
-export function threadEntry(moduleUrl: string): URL {
-  return new URL(moduleUrl.endsWith('.ts') ? './thread-entry.js' : './thread.js', moduleUrl)
+export function threadEntry(moduleUrl: string, compiled: string): URL {
+  return new URL(moduleUrl.endsWith('.ts') ? './thread-entry.js' : `./${compiled}.js`, moduleUrl)
 }
 
 export interface ThreadSpec<M> {

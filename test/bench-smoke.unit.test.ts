@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { PLANS } from '../bench/plan.js'
 import { renderMarkdown } from '../bench/report.js'
 import type { BenchResults, DialectResults } from '../bench/results.js'
@@ -9,6 +9,7 @@ import { createContext } from '../bench/context.js'
 import { runApiThroughput } from '../bench/scenarios/api-throughput.js'
 import { runDeleteLatency } from '../bench/scenarios/delete-latency.js'
 import { runErasure, SECURE_DELETE_MODES } from '../bench/scenarios/erasure.js'
+import { runExportImport } from '../bench/scenarios/export-import.js'
 import { runNeighbourLatency } from '../bench/scenarios/neighbour-latency.js'
 import { runPurgeThroughput } from '../bench/scenarios/purge-throughput.js'
 import { runScale } from '../bench/scenarios/scale.js'
@@ -24,6 +25,8 @@ import { evaluateTargets } from '../bench/targets.js'
 
 const store = sqliteStore(mkdtempSync(join(tmpdir(), 'orgspace-bench-smoke-')))
 afterAll(() => store.close())
+// The benchmark runs the compiled service: here, this test run's build of the current source.
+process.env.ORGSPACE_BUILD = inject('serverBuild')
 
 const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n)
 
@@ -150,6 +153,28 @@ describe('bench harness (smoke)', () => {
     expect(finite(w?.throughput.eventsPerSecond)).toBe(true)
   })
 
+  it(
+    'exports and imports an organization with the real commands, beside seed of the same size',
+    { timeout: 120_000 },
+    async () => {
+      // On its own, like scale: six short commands, each a process to start, which the first test has no time for.
+      const r = await runExportImport(context)
+      if (result) result.exportImport = r
+      const { devices, audit } = PLANS.smoke.large
+      expect(r.seed.rows).toBe(devices + audit)
+      // The archive also holds what creating the organization wrote (its owner, its first audit event).
+      expect(r.export.rows).toBeGreaterThan(devices + audit)
+      expect(r.import.rows).toBe(r.export.rows)
+      expect(r.archiveBytes).toBeGreaterThan(0)
+      for (const figures of [r.seed, r.export, r.import]) {
+        expect(finite(figures.rowsPerSecond)).toBe(true)
+        expect(figures.peakRssBytes ?? 0).toBeGreaterThan(0)
+        expect(figures.empty.peakRssBytes ?? 0).toBeGreaterThan(0)
+        expect(finite(figures.growthBytes)).toBe(true)
+      }
+    },
+  )
+
   it('times the seeding command', () => {
     expect(result.seeding.length).toBeGreaterThan(0)
     for (const row of result.seeding) expect(row.rows > 0 && finite(row.wallRowsPerSecond)).toBe(true)
@@ -157,7 +182,7 @@ describe('bench harness (smoke)', () => {
 
   it('renders the targets, the markdown and the chart', () => {
     const targets = evaluateTargets([result])
-    expect(targets.length).toBe(11)
+    expect(targets.length).toBe(13)
     expect(targets.filter((t) => !t.id.startsWith('3')).every((t) => t.met !== null)).toBe(true)
     const report: BenchResults = {
       mode: 'smoke',

@@ -173,6 +173,14 @@ describe('the OpenAPI document', () => {
     }
   })
 
+  it('compiles, on demand, a validator or serializer for every documented part of every operation', () => {
+    // Schemas compile on a route's first use (src/http/on-first-use.ts); one that cannot would fail only then.
+    // Every operation has at least a success and an error response (serializers) and a path or body (validators).
+    const parts = operations.reduce((n, { op }) => n + Object.keys(op.responses).length, 0)
+    expect(t.app.compileSchemas()).toBeGreaterThanOrEqual(parts)
+    expect(t.app.compileSchemas()).toBe(0) // nothing is left pending, nothing compiles twice
+  })
+
   it('has exactly the operations listed here', () => {
     expect(operations.map((o) => o.key).sort()).toEqual(Object.keys(CODES).sort())
   })

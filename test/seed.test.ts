@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Db } from '../src/db/connect.js'
 import { newId, nowIso } from '../src/db/ids.js'
@@ -9,6 +8,7 @@ import { progressReporter } from '../src/seed/progress.js'
 import { seedOrganization, type SeedProgress } from '../src/seed/seed.js'
 import { buildTestApp, createTestDatabase, type TestApp } from './support/app.js'
 import { as, createUser } from './support/factories.js'
+import { runNode } from './support/processes.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -306,16 +306,9 @@ describe('progress reporting', () => {
 })
 
 describe('orgspace seed (command line)', () => {
-  // From source: the compiled command line is tested in test/compiled.unit.test.ts.
-  function orgspace(args: string[], databaseUrl: string) {
-    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli.ts', ...args],
-        { env: { ...process.env, DATABASE_URL: databaseUrl } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      )
-    })
+  async function orgspace(args: string[], databaseUrl: string) {
+    const run = await runNode('src/cli.ts', args, { DATABASE_URL: databaseUrl })
+    return { ...run, code: run.code ?? 1 }
   }
 
   it('prints only the new organization id and seeds the database', async () => {

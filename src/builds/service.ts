@@ -1,9 +1,10 @@
-import { Value } from 'typebox/value'
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/connect.js'
 import { existingApp } from '../apps/service.js'
+import { validationError } from '../http/error-handler.js'
 import { AppError } from '../http/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
+import { formValidator } from '../http/validation.js'
 import { Permission } from '../http/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { adjustCounter } from '../organizations/repository.js'
@@ -115,6 +116,8 @@ export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef
   return { delete: 'OK' }
 }
 
+const buildFields = formValidator(BuildFields)
+
 /** The builds API's form: part `file`, and the text fields of BuildFields; anything else is refused. */
 const BUILD_FORM: FormSpec<BuildDetails> = {
   fileField: 'file',
@@ -125,11 +128,8 @@ const BUILD_FORM: FormSpec<BuildDetails> = {
   },
   parse(fields) {
     const body = Object.fromEntries(fields)
-    const errors = [...Value.Errors(BuildFields, body)].map((error) => ({
-      path: `/body${error.instancePath}`,
-      message: error.message,
-    }))
-    if (errors.length > 0) throw AppError.validation(errors)
+    const validate = buildFields()
+    if (!validate(body)) throw validationError('body', validate.errors ?? [])
     return body as BuildDetails
   },
 }

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import pg from 'pg'
+import type pg from 'pg'
 import { Kysely, PostgresAdapter, PostgresDialect, type Transaction } from 'kysely'
 import { OrgspaceSqliteDialect, type SqliteDatabase } from './sqlite-driver.js'
 import type { Database } from './types.js'
@@ -18,8 +19,19 @@ export interface DatabaseHandle {
   close(): Promise<void>
 }
 
-// COUNT(*) and SUM() come back from PostgreSQL as int8; orgspace's counts fit a JS number.
-pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+let postgresDriver: typeof pg | undefined
+
+/**
+ * pg, loaded when a PostgreSQL URL is first opened: a process on SQLite (the default) never needs it, and it
+ * was a tenth of every start.
+ */
+function loadPg(): typeof pg {
+  if (postgresDriver) return postgresDriver
+  postgresDriver = createRequire(import.meta.url)('pg') as typeof pg
+  // COUNT(*) and SUM() come back from PostgreSQL as int8; orgspace's counts fit a JS number.
+  postgresDriver.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+  return postgresDriver
+}
 
 /**
  * better-sqlite3 compiles SQL on every prepare(), and Kysely prepares every query it runs; the service runs the
@@ -102,7 +114,7 @@ function openSqlite(url: string): DatabaseHandle {
 
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
   // A bounded connect: a server that silently drops packets makes requests fail with 503, not hang.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
+  const pool = new (loadPg().Pool)({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
   // A connection that dies (server restart, pg_terminate_backend, network) emits 'error' on its client. The pool
   // listens only on idle clients; on a checked-out one, between two queries, nobody would, and the process would
   // crash. Every client's errors go to the pool's 'error' event instead. Listening is enough: the query using the

@@ -19,7 +19,7 @@ export class ThreadedPurgeWorker {
     delete rest.clock
     this.thread = new SupervisedThread<ThreadMessage>({
       name: 'purge',
-      entry: threadEntry(import.meta.url),
+      entry: threadEntry(import.meta.url, 'purge-thread'),
       workerData: { url, storage: storage.settings, options: rest } satisfies ThreadData,
       logger,
       restartMs: options.pollMs,

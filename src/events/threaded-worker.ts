@@ -30,7 +30,7 @@ export class ThreadedDeliveryWorker implements Deliverer {
   constructor(config: Config, { logger, onOutcome, onRelease }: ThreadHooks) {
     this.thread = new SupervisedThread<ThreadMessage>({
       name: 'delivery',
-      entry: threadEntry(import.meta.url),
+      entry: threadEntry(import.meta.url, 'delivery-thread'),
       workerData: { config } satisfies ThreadData,
       logger,
       restartMs: config.EVENT_POLL_MS,

@@ -3,9 +3,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import { ROOT } from '../root.js'
 
 /** Where `npm run build:web` writes the dashboard. */
-export const DASHBOARD_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url))
+export const DASHBOARD_ROOT = fileURLToPath(new URL('web/dist', ROOT))
 
 export interface DashboardOptions {
   /** The built dashboard; tests point it elsewhere to see the page shown when it is missing. */

@@ -82,11 +82,15 @@ const UNAVAILABLE = new Set([
   'STORAGE_UNAVAILABLE',
 ])
 
+/** AJV's issues with one part of a request (`body`, `querystring`, …), as the 3000 error every route gives. */
+export function validationError(context: string, issues: ValidationIssue[]): AppError {
+  return AppError.validation(fieldErrors(context, issues))
+}
+
 /** Maps any error to the envelope; the one place where errors become responses. */
 export function toAppError(error: FastifyError & { code?: string }): AppError {
   if (error instanceof AppError) return error
-  if (error.validation)
-    return AppError.validation(fieldErrors(error.validationContext, error.validation as ValidationIssue[]))
+  if (error.validation) return validationError(error.validationContext ?? 'request', error.validation)
   const code = typeof error.code === 'string' ? error.code : ''
   if (UNIQUE_VIOLATIONS.has(code)) return AppError.conflict('already exists')
   if (FOREIGN_KEY_VIOLATIONS.has(code)) return AppError.notFound()

@@ -7,6 +7,7 @@ import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from './errors.js'
 import type { Role } from '../db/types.js'
 import { can, type Permission } from './permissions.js'
+import { ROOT } from '../root.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —
 // operationId, summary, input schemas, the 2xx answer, and in `config` the permission they check and their
@@ -23,7 +24,7 @@ declare module 'fastify' {
 
 /** The version users see in /docs and the document: the package's own. */
 export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
 ).version
 
 const SECURITY = [{ bearer: [] }]

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { AppError, ErrorCode } from './errors.js'
@@ -46,6 +46,8 @@ function refuse(reply: FastifyReply, outcome: Outcome): never {
 }
 
 async function connectRedis(url: string, onError: (error: unknown) => void): Promise<Redis> {
+  // Loaded only with REDIS_URL: most processes count alone and never need it.
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, {
     lazyConnect: true,
     // While Redis is away, a command fails at once instead of queueing: the limiter then lets the request

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type Options, type SchemaObject, type ValidateFu
 import formats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
 import { pointerSegment } from './input.js'
+import { OnFirstUse } from './on-first-use.js'
 
 /**
  * Schema keyword for names and labels: the value is trimmed before its other string keywords run, so
@@ -107,15 +108,42 @@ function refusingInfinity(validate: ValidateFunction): ValidateFunction {
  * nothing is coerced, and an unknown field is an error, not silently dropped (a typo would lose data). Path
  * parameters and query strings arrive as text, so there "2" is the number 2.
  */
-export function validatorCompiler(): FastifySchemaCompiler<SchemaObject> {
+export function validatorCompiler(onFirstUse = new OnFirstUse()): FastifySchemaCompiler<SchemaObject> {
   const body = withVocabulary(new Ajv({ ...COMMON, coerceTypes: false, removeAdditional: false }))
   const text = withVocabulary(new Ajv({ ...COMMON, coerceTypes: 'array', removeAdditional: false }))
   return ({ schema, method, url, httpPart }) => {
-    if (httpPart !== 'body') return refusingInfinity(text.compile(schema))
+    if (httpPart !== 'body') return deferred(onFirstUse.defer(() => refusingInfinity(text.compile(schema))))
+    // Checked at start, unlike the compilation: it is cheap, and a route that would drop fields must not start.
     const open = openObjectAt(schema, '')
     if (open) {
       throw new Error(`The body schema of ${method} ${url} lets unknown fields through at ${open}`)
     }
-    return body.compile(schema)
+    return deferred(onFirstUse.defer(() => body.compile(schema)))
   }
+}
+
+let forms: Ajv | undefined
+
+/**
+ * A validator for a body that does not arrive as JSON (a multipart form's text fields): the same rules as a JSON
+ * body's, so its errors read the same (http/error-handler.ts `validationError`).
+ */
+export function formValidator(schema: SchemaObject): () => ValidateFunction {
+  let validate: ValidateFunction | undefined
+  return () =>
+    (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))
+}
+
+/** A validator that compiles on its first call (on-first-use.ts) and then behaves as AJV's own. */
+function deferred(compiled: () => ValidateFunction): ValidateFunction {
+  const validate = ((data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+    const inner = compiled()
+    const valid = inner(data, context)
+    validate.errors = inner.errors
+    return valid
+  }) as ValidateFunction
+  // Fastify passes the parent (the request) to functions that have a schemaEnv, as AJV's own do: asked for it,
+  // compile.
+  Object.defineProperty(validate, 'schemaEnv', { get: () => compiled().schemaEnv })
+  return validate
 }

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { MailMessage } from './messages.js'
 
 export interface Mailer {
@@ -6,18 +6,31 @@ export interface Mailer {
   close(): void
 }
 
-/** Sends through the SMTP server of SMTP_URL (`smtp://` or `smtps://`, credentials in the URL). */
+/**
+ * Sends through the SMTP server of SMTP_URL (`smtp://` or `smtps://`, credentials in the URL). nodemailer is
+ * loaded with the first message: most processes never send one, and loading it took a third of a second of
+ * every start.
+ */
 export function smtpMailer(url: string, from: string, timeoutMs: number): Mailer {
-  const transport = nodemailer.createTransport({
-    url,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  })
+  let transport: Promise<Transporter> | undefined
+  const open = async () => {
+    const { default: nodemailer } = await import('nodemailer')
+    return nodemailer.createTransport({
+      url,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    })
+  }
   return {
     async send(message) {
-      await transport.sendMail({ ...message, from })
+      transport ??= open()
+      await (await transport).sendMail({ ...message, from })
     },
-    close: () => transport.close(),
+    close: () =>
+      void transport?.then(
+        (t) => t.close(),
+        () => undefined,
+      ),
   }
 }

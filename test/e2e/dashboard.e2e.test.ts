@@ -144,8 +144,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     ])
     await asViewer.close()
 
+    // An admin may export but not delete: the danger zone shows the export alone (export-first.e2e.test.ts).
     const asAdmin = await signedIn(admin, `/workspaces/${org.id}/danger`)
-    await asAdmin.getByText('Your role (admin) cannot open that section.').waitFor()
+    await asAdmin.getByRole('heading', { name: 'Export this workspace' }).waitFor()
     const adminTabs = asAdmin.getByRole('navigation', { name: 'Workspace sections' })
     expect(await adminTabs.getByRole('link').allTextContents()).toEqual([
       'Overview',
@@ -153,6 +154,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
       'Apps',
       'Devices',
       'Settings',
+      'Danger zone',
     ])
     await adminTabs.getByRole('link', { name: 'Settings' }).click()
     await asAdmin.getByRole('heading', { name: 'Name and slug' }).waitFor()
@@ -239,15 +241,19 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await page.getByText(`${admin.email} now owns Handover; you are an admin.`).waitFor()
     const seen = await as(t, owner).get(`/v1/organizations/${org.id}`)
     expect(seen.body.data).toMatchObject({ role: 'admin', owner: { id: admin.id } })
-    // The former owner no longer gets the danger zone.
+    // The former owner, now an admin, keeps the danger zone for its export only: no Delete button.
     const tabs = page.getByRole('navigation', { name: 'Workspace sections' })
+    await tabs.getByRole('link', { name: 'Danger zone' }).click()
+    await page.getByRole('heading', { name: 'Export this workspace' }).waitFor()
     expect(await tabs.getByRole('link').allTextContents()).toEqual([
       'Overview',
       'Collaborators',
       'Apps',
       'Devices',
       'Settings',
+      'Danger zone',
     ])
+    expect(await page.getByRole('button', { name: /^Delete / }).count()).toBe(0)
     await page.close()
   })
 

@@ -1,11 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
+/**
+ * What node runs for `script`: the command line and the server run compiled, from this run's build
+ * (test/global-build.ts), as `npm start` and `npx orgspace` run them; anything else, or a caller passing node
+ * arguments of its own, runs as asked (TypeScript through tsx).
+ */
+function command(script: string, args: string[], nodeArgs: string[] | undefined): string[] {
+  if (nodeArgs !== undefined) return [...nodeArgs, script, ...args]
+  const build = inject('serverBuild')
+  if (script === 'src/cli.ts') return [join(build, 'cli.js'), ...args]
+  if (script === 'src/server.ts') return [join(build, 'cli.js'), 'serve', ...args]
+  return ['--import', 'tsx', script, ...args]
+}
+
 export interface RunOptions {
-  /** Before the script; tsx by default, to run TypeScript. */
+  /** Before the script; without them, see `command`. */
   nodeArgs?: string[]
   /** The repository root by default. */
   cwd?: string
@@ -28,16 +43,16 @@ process.once('exit', () => {
 })
 
 /**
- * Starts `node --import tsx <script> …args` from the repository root with `env` added to this process's
+ * Starts `node <script> …args` (see `command`) from the repository root with `env` added to this process's
  * (other node arguments and folder with `options`).
  */
 export function startNode(
   script: string,
   args: string[],
   env: Record<string, string>,
-  { nodeArgs = ['--import', 'tsx'], cwd = ROOT }: Pick<RunOptions, 'nodeArgs' | 'cwd'> = {},
+  { nodeArgs, cwd = ROOT }: Pick<RunOptions, 'nodeArgs' | 'cwd'> = {},
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const child = spawn(process.execPath, command(script, args, nodeArgs), {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,15 +72,15 @@ export interface Run {
   stderr: string
 }
 
-/** Runs `node [nodeArgs…] <script> …args` to its end, stdout and stderr apart. */
+/** Runs `node <script> …args` (see `command`) to its end, stdout and stderr apart. */
 export async function runNode(
   script: string,
   args: string[],
   env: Record<string, string>,
-  { nodeArgs = ['--import', 'tsx'], cwd = ROOT, prefix = [] }: RunOptions = {},
+  { nodeArgs, cwd = ROOT, prefix = [] }: RunOptions = {},
 ): Promise<Run> {
-  const [command = process.execPath, ...before] = [...prefix, process.execPath]
-  const child = spawn(command, [...before, ...nodeArgs, script, ...args], {
+  const [executable = process.execPath, ...before] = [...prefix, process.execPath]
+  const child = spawn(executable, [...before, ...command(script, args, nodeArgs)], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,12 +95,12 @@ export async function runNode(
   return { code, signal, stdout, stderr }
 }
 
-/** Starts the real server (`src/server.ts`) on a free port and resolves with its base URL once it listens. */
+/** Starts the real server (`orgspace serve`) on a free port and resolves with its base URL once it listens. */
 export async function startServer(env: Record<string, string>): Promise<Child & { url: string }> {
   const child = startNode('src/server.ts', [], { PORT: '0', LOG_LEVEL: 'info', ...env })
   const url = await waitFor(
     () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output())?.[1],
-    // tsx compiles the server first: seconds on an idle machine, far more when two test files run beside it.
+    // Seconds when two test files run beside it on a busy machine.
     90_000,
     () => child.output(),
   )

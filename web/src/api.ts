@@ -120,6 +120,45 @@ export async function request<T>(method: string, path: string, options: RequestO
   throw failure
 }
 
+/** A workspace export (CONTRACT §10): running with a percentage, then completed with its archive. */
+export interface ExportJob {
+  id: string
+  status: 'running' | 'completed' | 'failed'
+  progress: number
+  size: number | null
+  sha256: string | null
+  createdAt: string
+  completedAt: string | null
+  expiresAt: string | null
+}
+
+/**
+ * A file the API serves as itself rather than in the envelope (an export's archive), fetched with the token: a
+ * plain link cannot carry the Authorization header. Failures still come in the envelope.
+ */
+export async function download(path: string): Promise<{ blob: Blob; filename: string }> {
+  const token = getToken()
+  let response: Response
+  try {
+    response = await fetch(`/v1${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  } catch {
+    throw new ApiError(NETWORK_ERROR, 'Could not reach the orgspace server. Check your connection.', 0)
+  }
+  if (response.ok) {
+    const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
+    return { blob: await response.blob(), filename: named?.[1] ?? 'download' }
+  }
+  const payload = (await response.json().catch(() => null)) as { error?: Record<string, unknown> } | null
+  const error = payload?.error ?? {}
+  const failure = new ApiError(
+    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
+    typeof error.message === 'string' ? error.message : `Download failed (${response.status})`,
+    response.status,
+  )
+  if (failure.isAuth) onAuthLost(failure)
+  throw failure
+}
+
 const enc = encodeURIComponent
 
 function query(params: Record<string, string | number | undefined>): string {
@@ -211,6 +250,12 @@ export const api = {
       'POST',
       `${org(ref)}/webhooks/${enc(webhookId)}/deliveries/${enc(deliveryId)}/retry`,
     ),
+
+  createExport: (ref: string) => request<ExportJob>('POST', `${org(ref)}/exports`),
+  exportJob: (ref: string, exportId: string, signal?: AbortSignal) =>
+    request<ExportJob>('GET', `${org(ref)}/exports/${enc(exportId)}`, { signal }),
+  downloadExport: (ref: string, exportId: string) =>
+    download(`${org(ref)}/exports/${enc(exportId)}/download`),
 
   deletions: (p: ListParams) =>
     request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
@@ -322,20 +367,4 @@ function upload<T>(path: string, form: FormData, progress: UploadProgress): Prom
     progress.signal?.addEventListener('abort', () => xhr.abort())
     xhr.send(form)
   })
-}
-
-/** A file behind the token: fetched with it, handed to the browser as a download of `name`. */
-async function download(path: string): Promise<Blob> {
-  const token = getToken()
-  let response: Response
-  try {
-    response = await fetch(`/v1${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
-  } catch {
-    throw new ApiError(NETWORK_ERROR, 'Could not reach the orgspace server. Check your connection.', 0)
-  }
-  if (response.ok) return response.blob()
-  const payload: unknown = await response.json().catch(() => null)
-  const failure = envelopeError(payload, response.status)
-  if (failure.isAuth) onAuthLost(failure)
-  throw failure
 }

@@ -56,7 +56,8 @@ function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void)
   download.addEventListener('click', async () => {
     row.querySelector(':scope > .error')?.remove()
     try {
-      save(await whileBusy(download, () => api.downloadBuild(ctx.org.id, app.id, b.id)), b.fileName)
+      const file = await whileBusy(download, () => api.downloadBuild(ctx.org.id, app.id, b.id))
+      save(file.blob, b.fileName)
     } catch (error) {
       row.append(
         errorBox(error, 'Not downloaded', { 3001: 'The build may have been deleted: reload the list.' }),

@@ -4,6 +4,7 @@ import { navigate, paths } from '../router.js'
 import type { Blocker, DeletionPreview } from '../types.js'
 import { errorBox, humanize, loading, period, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
+import { exportFirst } from './export-first.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 // What each count of the deletion preview means to a person, in the reference page's own words.
@@ -36,8 +37,33 @@ function countsList(counts: Record<string, number>, label: string): HTMLElement 
   )
 }
 
+/** Someone who may export but not delete (an admin): the export alone, and who can delete. */
+function renderExportOnly(ctx: WorkspaceContext): void {
+  const { button, status } = exportFirst(ctx)
+  fill(
+    ctx.panel,
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'export-h' },
+      h('h2', { id: 'export-h' }, 'Export this workspace'),
+      h(
+        'p',
+        null,
+        'Downloads everything in ',
+        h('strong', null, ctx.org.name),
+        ' as one archive: collaborators, applications and their builds, device enrollments, subscriptions and historical data. ',
+        'Only the owner can delete the workspace.',
+      ),
+      h('div', { class: 'actions' }, button),
+      status,
+    ),
+  )
+}
+
 export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
+  if (!ctx.can(P.remove)) return renderExportOnly(ctx)
   const { org } = ctx
+  const exporter = ctx.can(P.exportData) ? exportFirst(ctx) : null
   const plans = new Map(org.subscriptions.map((s) => [s.id, s.plan]))
   const previewBox = h('div')
   const feedback = h('div', { 'aria-live': 'assertive' })
@@ -176,6 +202,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
         ' and everything in it: applications, device enrollments, user assignments and historical data. ',
         'People keep their own accounts and their other workspaces. ',
         'Active subscriptions must be cancelled first.',
+        exporter ? ' To keep a copy, export first: an archive that can be imported again.' : null,
       ),
       behaviour,
       previewBox,
@@ -186,7 +213,8 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
         h('p', { id: confirmHelp, class: 'help' }, 'The button unlocks when the slug matches exactly.'),
         confirmInput,
         feedback,
-        h('div', { class: 'actions' }, remove),
+        h('div', { class: 'actions' }, exporter?.button, remove),
+        exporter?.status,
       ),
     ),
   )

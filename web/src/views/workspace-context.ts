@@ -5,6 +5,7 @@ import type { ViewContext } from './context.js'
 export const P = {
   update: 'base.organization.management.update',
   remove: 'base.organization.management.remove',
+  exportData: 'base.organization.management.export',
   ownerChange: 'base.organization.management.ownerChange',
   billingCancel: 'base.organization.billing.cancel',
   auditList: 'base.organization.audit.list',

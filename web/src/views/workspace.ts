@@ -31,7 +31,8 @@ function allowed(tab: Tab, can: (p: string) => boolean): boolean {
     case 'settings':
       return can(P.update) || can(P.ownerChange)
     case 'danger':
-      return can(P.remove)
+      // An admin may export but not delete: the danger zone then shows the export alone.
+      return can(P.remove) || can(P.exportData)
   }
 }
 
