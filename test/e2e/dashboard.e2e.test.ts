@@ -136,7 +136,12 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await asViewer.getByRole('heading', { name: 'Roles Inc', level: 1 }).waitFor()
     await asViewer.getByText('Only the owner and admins can read the audit history').waitFor()
     const viewerTabs = asViewer.getByRole('navigation', { name: 'Workspace sections' })
-    expect(await viewerTabs.getByRole('link').allTextContents()).toEqual(['Overview'])
+    expect(await viewerTabs.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
+    ])
     await asViewer.close()
 
     // An admin may export but not delete: the danger zone shows the export alone (export-first.e2e.test.ts).
@@ -145,6 +150,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     const adminTabs = asAdmin.getByRole('navigation', { name: 'Workspace sections' })
     expect(await adminTabs.getByRole('link').allTextContents()).toEqual([
       'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
       'History',
       'Settings',
       'Danger zone',
@@ -240,6 +248,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await page.getByRole('heading', { name: 'Export this workspace' }).waitFor()
     expect(await tabs.getByRole('link').allTextContents()).toEqual([
       'Overview',
+      'Collaborators',
+      'Apps',
+      'Devices',
       'History',
       'Settings',
       'Danger zone',

@@ -16,6 +16,12 @@ import type {
   Webhook,
   CreatedWebhook,
   WebhookDelivery,
+  Token,
+  AppToken,
+  Build,
+  NewToken,
+  NewAppToken,
+  Subscription,
 } from './types.js'
 
 export interface FieldError {
@@ -63,6 +69,22 @@ function asFieldErrors(value: unknown): FieldError[] {
   })
 }
 
+/** The ApiError an envelope `{status: false, error}` (or anything else) stands for. */
+function envelopeError(payload: unknown, status: number): ApiError {
+  const error = ((payload as { error?: Record<string, unknown> } | null)?.error ?? {}) as Record<
+    string,
+    unknown
+  >
+  const data = (error.data ?? {}) as Record<string, unknown>
+  return new ApiError(
+    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
+    typeof error.message === 'string' ? error.message : `Request failed (${status})`,
+    status,
+    asFieldErrors(data.errors),
+    typeof data.reason === 'string' ? data.reason : '',
+  )
+}
+
 interface RequestOptions {
   body?: unknown
   token?: string
@@ -92,17 +114,9 @@ export async function request<T>(method: string, path: string, options: RequestO
   } catch {
     throw new ApiError(NETWORK_ERROR, `The server answered ${response.status} without a readable body.`, 0)
   }
-  const envelope = payload as { status?: boolean; data?: T; error?: Record<string, unknown> }
+  const envelope = payload as { status?: boolean; data?: T }
   if (envelope.status === true) return envelope.data as T
-  const error = envelope.error ?? {}
-  const data = (error.data ?? {}) as Record<string, unknown>
-  const failure = new ApiError(
-    typeof error.code === 'number' ? error.code : NETWORK_ERROR,
-    typeof error.message === 'string' ? error.message : `Request failed (${response.status})`,
-    response.status,
-    asFieldErrors(data.errors),
-    typeof data.reason === 'string' ? data.reason : '',
-  )
+  const failure = envelopeError(payload, response.status)
   // A token that worked at sign-in can expire or be revoked later; sign-in itself passes its own token.
   if (failure.isAuth && options.token === undefined) {
     onAuthLost(failure)
@@ -262,4 +276,110 @@ export const api = {
     request<Page<Deletion>>('GET', `/deletions${query({ page: p.page, limit: p.limit })}`, {
       signal: p.signal,
     }),
+
+  // Managing a workspace's resources (CONTRACT §5, §7) and the caller's own tokens.
+  findCollaborators: (ref: string, p: ListParams & { email?: string; role?: string }) =>
+    listOf<Collaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
+  addCollaborator: (ref: string, body: { email: string; role: string; name?: string }) =>
+    request<Collaborator>('POST', `${org(ref)}/collaborators`, { body }),
+  changeRole: (ref: string, collaboratorId: string, role: string) =>
+    request<Collaborator>('PUT', `${org(ref)}/collaborators/${enc(collaboratorId)}`, { body: { role } }),
+  removeCollaborator: (ref: string, collaboratorId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/collaborators/${enc(collaboratorId)}`),
+
+  findApps: (ref: string, p: ListParams & { name?: string }) =>
+    listOf<App>(`${org(ref)}/apps`, p, { name: p.name, sort: 'name:asc' }),
+  app: (ref: string, appId: string, signal?: AbortSignal) =>
+    request<App>('GET', `${org(ref)}/apps/${enc(appId)}`, { signal }),
+  createApp: (ref: string, body: { name: string; slug?: string; description?: string }) =>
+    request<App>('POST', `${org(ref)}/apps`, { body }),
+  updateApp: (ref: string, appId: string, body: { name?: string; slug?: string; description?: string }) =>
+    request<App>('PUT', `${org(ref)}/apps/${enc(appId)}`, { body }),
+  removeApp: (ref: string, appId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}`),
+
+  builds: (ref: string, appId: string, p: ListParams) =>
+    listOf<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, p),
+  removeBuild: (ref: string, appId: string, buildId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}`),
+  uploadBuild: (ref: string, appId: string, form: FormData, progress: UploadProgress) =>
+    upload<Build>(`${org(ref)}/apps/${enc(appId)}/builds`, form, progress),
+  downloadBuild: (ref: string, appId: string, buildId: string) =>
+    download(`${org(ref)}/apps/${enc(appId)}/builds/${enc(buildId)}/download`),
+
+  appTokens: (ref: string, appId: string, p: ListParams) =>
+    listOf<AppToken>(`${org(ref)}/apps/${enc(appId)}/tokens`, p),
+  createAppToken: (ref: string, appId: string, body: { name: string; expiresInDays?: number }) =>
+    request<NewAppToken>('POST', `${org(ref)}/apps/${enc(appId)}/tokens`, { body }),
+  revokeAppToken: (ref: string, appId: string, tokenId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/apps/${enc(appId)}/tokens/${enc(tokenId)}`),
+
+  findDevices: (ref: string, p: ListParams & { platform?: string }) =>
+    listOf<Device>(`${org(ref)}/devices`, p, { platform: p.platform }),
+  enrollDevice: (ref: string, body: { platform: string; serialNumber: string; name?: string }) =>
+    request<Device>('POST', `${org(ref)}/devices`, { body }),
+  unenrollDevice: (ref: string, deviceId: string) =>
+    request<DeleteResult>('DELETE', `${org(ref)}/devices/${enc(deviceId)}`),
+
+  subscriptions: (ref: string, p: ListParams & { status?: string }) =>
+    listOf<Subscription>(`${org(ref)}/subscriptions`, p, { status: p.status }),
+  startSubscription: (ref: string, plan: string) =>
+    request<Subscription>('POST', `${org(ref)}/subscriptions`, { body: { plan } }),
+
+  tokens: (p: ListParams) => listOf<Token>('/users/me/tokens', p),
+  createToken: (body: { name: string; expiresInDays?: number; organizationId?: string }) =>
+    request<NewToken>('POST', '/users/me/tokens', { body }),
+  revokeToken: (tokenId: string) => request<DeleteResult>('DELETE', `/users/me/tokens/${enc(tokenId)}`),
+}
+
+function listOf<T>(path: string, p: ListParams, filters: Record<string, string | undefined> = {}) {
+  return request<Page<T>>('GET', `${path}${query({ page: p.page, limit: p.limit, ...filters })}`, {
+    signal: p.signal,
+  })
+}
+
+export interface UploadProgress {
+  /** Called as the body goes out: bytes sent of the total. */
+  onProgress: (sent: number, total: number) => void
+  signal?: AbortSignal
+}
+
+/**
+ * A multipart upload through XMLHttpRequest, the one browser API that reports how much of a request body has
+ * been sent: a build can be large, and a progress bar is the only sign it is moving.
+ */
+function upload<T>(path: string, form: FormData, progress: UploadProgress): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', `/v1${path}`)
+    xhr.setRequestHeader('accept', 'application/json')
+    const token = getToken()
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`)
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) progress.onProgress(event.loaded, event.total)
+    })
+    xhr.addEventListener('load', () => {
+      let payload: unknown
+      try {
+        payload = JSON.parse(xhr.responseText)
+      } catch {
+        reject(new ApiError(NETWORK_ERROR, `The server answered ${xhr.status} without a readable body.`, 0))
+        return
+      }
+      const envelope = payload as { status?: boolean; data?: T }
+      if (envelope.status === true) return resolve(envelope.data as T)
+      const failure = envelopeError(payload, xhr.status)
+      if (failure.isAuth) onAuthLost(failure)
+      reject(failure)
+    })
+    // A refused upload may close the connection before the body is sent: the answer is then unreadable.
+    xhr.addEventListener('error', () =>
+      reject(
+        new ApiError(NETWORK_ERROR, 'The upload was interrupted before the server answered. Try again.', 0),
+      ),
+    )
+    xhr.addEventListener('abort', () => reject(new DOMException('upload cancelled', 'AbortError')))
+    progress.signal?.addEventListener('abort', () => xhr.abort())
+    xhr.send(form)
+  })
 }

@@ -9,6 +9,7 @@ import { errorBox, notice } from './ui.js'
 import { flash, focusHeading, takeFlash, type ViewContext } from './views/context.js'
 import { renderReceipt } from './views/receipt.js'
 import { renderSignIn } from './views/signin.js'
+import { renderTokens } from './views/tokens.js'
 import { renderWorkspace } from './views/workspace.js'
 import { renderWorkspaces } from './views/workspaces.js'
 
@@ -49,6 +50,7 @@ function renderAccount(): void {
   fill(
     account,
     h('span', { class: 'who', title: user.email }, user.email),
+    h('a', { href: paths.tokens(), class: 'account-link' }, 'API tokens'),
     h(
       'button',
       { type: 'button', onClick: () => signOut('Signed out. The token was removed from this tab.') },
@@ -90,7 +92,9 @@ async function render(): Promise<void> {
     case 'workspaces':
       return renderWorkspaces(ctx, route.query)
     case 'workspace':
-      return renderWorkspace(ctx, route.ref, route.tab)
+      return renderWorkspace(ctx, route.ref, route.tab, route.appId)
+    case 'tokens':
+      return renderTokens(ctx)
     case 'deletion':
       return renderReceipt(ctx, route.id)
     case 'notFound':

@@ -1,18 +1,26 @@
 // History-API routing: real URLs that can be bookmarked and reloaded (the server answers index.html for
 // them), real <a href> links so keyboard, middle-click and "open in new tab" keep working.
 
-export type Tab = 'overview' | 'history' | 'settings' | 'danger'
+/** The sections of a workspace, each a tab and a URL: `/workspaces/<ref>/<tab>`. */
+export const TABS = [
+  'overview',
+  'collaborators',
+  'apps',
+  'devices',
+  'subscriptions',
+  'history',
+  'settings',
+  'danger',
+] as const
+export type WorkspaceTab = (typeof TABS)[number]
 
-const TABS: readonly string[] = ['overview', 'history', 'settings', 'danger'] satisfies Tab[]
-
-function isTab(name: string): name is Tab {
-  return TABS.includes(name)
-}
+const isTab = (value: string): value is WorkspaceTab => (TABS as readonly string[]).includes(value)
 
 export type Route =
   | { name: 'workspaces'; query: URLSearchParams }
-  | { name: 'workspace'; ref: string; tab: Tab }
+  | { name: 'workspace'; ref: string; tab: WorkspaceTab; appId?: string }
   | { name: 'deletion'; id: string }
+  | { name: 'tokens' }
   | { name: 'notFound' }
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -23,7 +31,11 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'workspaces' && parts[1] !== undefined) {
     const tab = parts[2] ?? 'overview'
     if (parts.length <= 3 && isTab(tab)) return { name: 'workspace', ref: parts[1], tab }
+    // One app and its builds: /workspaces/<ref>/apps/<app>.
+    if (parts.length === 4 && tab === 'apps' && parts[3] !== undefined)
+      return { name: 'workspace', ref: parts[1], tab, appId: parts[3] }
   }
+  if (parts[0] === 'account' && parts[1] === 'tokens' && parts.length === 2) return { name: 'tokens' }
   if (parts[0] === 'deletions' && parts[1] !== undefined && parts.length === 2)
     return { name: 'deletion', id: parts[1] }
   return { name: 'notFound' }
@@ -36,8 +48,11 @@ export const paths = {
     const text = search.toString()
     return text ? `/?${text}` : '/'
   },
-  workspace: (ref: string, tab: Tab = 'overview') =>
+  workspace: (ref: string, tab: WorkspaceTab = 'overview') =>
     `/workspaces/${encodeURIComponent(ref)}${tab === 'overview' ? '' : `/${tab}`}`,
+  app: (ref: string, appId: string) =>
+    `/workspaces/${encodeURIComponent(ref)}/apps/${encodeURIComponent(appId)}`,
+  tokens: () => '/account/tokens',
   deletion: (id: string) => `/deletions/${encodeURIComponent(id)}`,
 }
 

@@ -19,6 +19,11 @@ const HINTS: Partial<Record<number, string>> = {
   [ErrorCode.Internal]:
     'Something went wrong on the server. Try again; if it persists, check the server log.',
   [ErrorCode.Unavailable]: 'The server is temporarily unavailable. Try again shortly.',
+  [ErrorCode.ValidationError]: 'Correct the fields named above, then send again.',
+  [ErrorCode.PayloadTooLarge]:
+    'The file is larger than this server accepts. Upload a smaller one, or ask the operator to raise BUILD_MAX_BYTES.',
+  // No answer at all (the request never reached the server).
+  0: 'Check your connection and that the orgspace server is running, then try again.',
 }
 
 /** `/body/slug` → `slug`, `/querystring/page` → `page`: the field as a user named it. */
@@ -28,19 +33,27 @@ function fieldName(path: string): string {
 }
 
 /** The lines a user reads for a failure: the API's own message first, then what it means for them. */
-export function describeError(error: unknown): { message: string; details: string[] } {
+export function describeError(
+  error: unknown,
+  advice: Partial<Record<number, string>> = {},
+): { message: string; details: string[] } {
   if (!(error instanceof ApiError)) {
     return { message: error instanceof Error ? error.message : String(error), details: [] }
   }
   const details = error.fieldErrors.map((f) => `${fieldName(f.path)}: ${f.message}`)
   if (error.reason) details.push(error.reason)
-  const hint = HINTS[error.code]
+  // What to do about it where it happened ("pick another slug") says more than the general hint.
+  const hint = advice[error.code] ?? HINTS[error.code]
   if (hint) details.push(hint)
   return { message: error.message, details }
 }
 
-export function errorBox(error: unknown, prefix?: string): HTMLElement {
-  const { message, details } = describeError(error)
+export function errorBox(
+  error: unknown,
+  prefix?: string,
+  advice?: Partial<Record<number, string>>,
+): HTMLElement {
+  const { message, details } = describeError(error, advice)
   return h(
     'div',
     { class: 'error', role: 'alert' },
