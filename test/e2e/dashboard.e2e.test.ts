@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { placeLegalHold } from '../../src/organizations/holds.js'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
@@ -332,6 +333,20 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await list.getByRole('link', { name: other.name }).waitFor()
     expect(await list.getByRole('link', { name: 'Doomed Devices' }).count()).toBe(0)
     await page.getByRole('heading', { name: 'Deletions you requested' }).waitFor()
+    await page.close()
+  })
+
+  it('says a legal hold blocks the deletion, with its reason and who can release it', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner, { name: 'Held Co' })
+    await placeLegalHold(t.db, org.id, 'litigation 2026-17')
+    const page = await signedIn(owner, `/workspaces/${org.id}/danger`)
+    const blockers = page.getByRole('list', { name: 'What blocks the deletion' })
+    await blockers.waitFor()
+    expect(await blockers.textContent()).toContain(
+      'A legal hold is placed on this workspace: litigation 2026-17. Only an operator can release it.',
+    )
+    expect(await blockers.textContent()).not.toContain('undefined')
     await page.close()
   })
 

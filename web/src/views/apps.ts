@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import { navigate, paths } from '../router.js'
@@ -11,7 +12,9 @@ import { P, type WorkspaceContext } from './workspace-context.js'
 
 // Apps: the workspace's applications (search, create), and one app's page: edit, delete, and its builds.
 
-const SLUG_TAKEN = { 5001: 'Another app of this workspace has this slug: choose another one.' }
+const SLUG_TAKEN = {
+  [ErrorCode.Conflict]: 'Another app of this workspace has this slug: choose another one.',
+}
 const SLUG_HELP = 'Optional: letters, digits and dashes, 3 to 128 characters. Made from the name when empty.'
 
 function appRow(ctx: WorkspaceContext, app: App): HTMLElement {
@@ -175,7 +178,13 @@ async function renderApp(ctx: WorkspaceContext, appId: string): Promise<void> {
     app = await api.app(ctx.org.id, appId, ctx.signal)
   } catch (error) {
     if (!isAbort(error))
-      fill(ctx.panel, back, errorBox(error, 'Could not load the app', { 3001: 'It may have been deleted.' }))
+      fill(
+        ctx.panel,
+        back,
+        errorBox(error, 'Could not load the app', {
+          [ErrorCode.EntityNotFound]: 'It may have been deleted.',
+        }),
+      )
     return
   }
   document.title = `${app.name} — ${ctx.org.name} — orgspace`

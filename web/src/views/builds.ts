@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import type { App, Build } from '../types.js'
@@ -60,7 +61,9 @@ function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void)
       save(file.blob, b.fileName)
     } catch (error) {
       row.append(
-        errorBox(error, 'Not downloaded', { 3001: 'The build may have been deleted: reload the list.' }),
+        errorBox(error, 'Not downloaded', {
+          [ErrorCode.EntityNotFound]: 'The build may have been deleted: reload the list.',
+        }),
       )
     }
   })

@@ -1,7 +1,8 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import { navigate, paths } from '../router.js'
-import type { Collaborator } from '../types.js'
+import type { Collaborator, Role } from '../types.js'
 import { dateTime, errorBox, notice, whileBusy } from '../ui.js'
 import { flash } from './context.js'
 import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
@@ -10,19 +11,19 @@ import { P, type WorkspaceContext } from './workspace-context.js'
 // Collaborators: who belongs to the workspace with which role; inviting, changing roles, removing people and
 // handing the workspace to another of them.
 
-const ROLES: [string, string][] = [
+const ROLE_CHOICES: [Role, string][] = [
   ['viewer', 'Viewer — reads everything but the history'],
   ['editor', 'Editor — also manages apps, builds and devices'],
   ['admin', 'Admin — also manages people, settings and history'],
 ]
 
 const NOT_THE_OWNER = {
-  5001: 'The owner keeps the owner role: transfer ownership to someone else first.',
+  [ErrorCode.Conflict]: 'The owner keeps the owner role: transfer ownership to someone else first.',
 }
 
 function roleControl(ctx: WorkspaceContext, c: Collaborator, row: HTMLElement, reload: () => void) {
   const choice = select(
-    ROLES.map(([value]): [string, string] => [value, value]),
+    ROLE_CHOICES.map(([value]): [string, string] => [value, value]),
     c.role,
   )
   choice.setAttribute('aria-label', `Role of ${c.user.email}`)
@@ -105,7 +106,7 @@ function collaboratorRow(ctx: WorkspaceContext, c: Collaborator, reload: () => v
 function inviteForm(ctx: WorkspaceContext, list: PagedList): HTMLElement {
   const email = h('input', { type: 'email', required: true, maxLength: 254, autocomplete: 'off' })
   const name = h('input', { maxLength: 128, autocomplete: 'off' })
-  const role = select(ROLES, 'viewer')
+  const role = select(ROLE_CHOICES, 'viewer')
   const feedback = h('div', { 'aria-live': 'polite' })
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add collaborator')
   return card(
@@ -128,7 +129,8 @@ function inviteForm(ctx: WorkspaceContext, list: PagedList): HTMLElement {
             fill(
               feedback,
               errorBox(error, 'Not added', {
-                5001: 'This person is already a collaborator: change their role in the list instead.',
+                [ErrorCode.Conflict]:
+                  'This person is already a collaborator: change their role in the list instead.',
               }),
             )
           }

@@ -75,7 +75,9 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
     const what =
       blocker.type === 'subscription'
         ? `The ${plan ? `${plan} subscription` : 'subscription'} is ${blocker.status}`
-        : `${humanize(blocker.type)} ${blocker.id} is ${blocker.status}`
+        : blocker.type === 'legal_hold'
+          ? `A legal hold is placed on this workspace${blocker.reason ? `: ${blocker.reason}` : ''}. Only an operator can release it.`
+          : `${humanize(blocker.type)}${blocker.id ? ` ${blocker.id}` : ''}${blocker.status ? ` is ${blocker.status}` : ''}`
     const row = h('li', { class: 'blocker', 'data-blocker': blocker.id }, h('span', null, what))
     if (blocker.type === 'subscription' && ctx.can(P.billingCancel)) {
       const cancel = h('button', { type: 'button' }, `Cancel ${plan ? `${plan} ` : ''}subscription…`)

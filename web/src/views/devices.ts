@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import type { Device } from '../types.js'
@@ -81,7 +82,8 @@ function enrollForm(ctx: WorkspaceContext, list: PagedList): HTMLElement {
             fill(
               feedback,
               errorBox(error, 'Not enrolled', {
-                5001: 'A device with this serial number is already enrolled here: find it in the list.',
+                [ErrorCode.Conflict]:
+                  'A device with this serial number is already enrolled here: find it in the list.',
               }),
             )
           }

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import type { Token } from '../types.js'
@@ -142,8 +143,8 @@ function createForm(workspaces: [string, string][], list: PagedList): HTMLElemen
             fill(
               result,
               errorBox(error, 'Not created', {
-                4003: SCOPED,
-                5001: 'Revoke a token you no longer use, then create this one.',
+                [ErrorCode.Forbidden]: SCOPED,
+                [ErrorCode.Conflict]: 'Revoke a token you no longer use, then create this one.',
               }),
             )
           }
@@ -178,7 +179,7 @@ export async function renderTokens(ctx: ViewContext): Promise<void> {
     fetch: (page, signal) => api.tokens({ page, limit: PAGE_SIZE, signal }),
     row: (token, reload) => tokenRow(token, names, reload),
     empty: () => 'You have no API tokens.',
-    advice: { 4003: SCOPED },
+    advice: { [ErrorCode.Forbidden]: SCOPED },
   })
   fill(
     ctx.main,
