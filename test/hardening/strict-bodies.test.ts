@@ -233,13 +233,14 @@ const anyString = fc.string({ maxLength: 12 })
 const anyJson = fc
   .jsonValue({ maxDepth: 2 })
   .filter((value) => !/"(__proto__|constructor)"/.test(JSON.stringify(value)))
+/** A key the JSON parser keeps: it refuses `__proto__` and `constructor` anywhere in a body (a /body error of its own). */
 const fieldName = anyString.filter((key) => key !== '__proto__' && key !== 'constructor')
 const notString = fc.oneof(
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.boolean(),
   fc.array(anyString, { maxLength: 3 }),
-  fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+  fc.dictionary(fieldName, anyString, { maxKeys: 2 }),
 )
 const blank = fc
   .array(fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u2003', '\u3000', '\ufeff'), { maxLength: 6 })
@@ -260,7 +261,7 @@ function wrongValue(kind: Kind): fc.Arbitrary<unknown> {
         fc.boolean(),
         fc.constant(null),
         fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 2 }),
-        fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+        fc.dictionary(fieldName, anyString, { maxKeys: 2 }),
       )
     case 'boolean':
       return fc.oneof(
@@ -274,7 +275,7 @@ function wrongValue(kind: Kind): fc.Arbitrary<unknown> {
         fc.boolean(),
         fc.constant(null),
         anyString,
-        fc.dictionary(anyString, anyString, { maxKeys: 2 }),
+        fc.dictionary(fieldName, anyString, { maxKeys: 2 }),
         fc.constant([]),
       )
     case 'enum':
