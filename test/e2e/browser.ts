@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 // End-to-end tests drive the distribution's own chromium (never a downloaded browser build).
 export const CHROMIUM = '/usr/bin/chromium'
@@ -68,4 +68,14 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true })
     },
   }
+}
+
+/** A new tab at `url`, signed in with `token` through the sign-in form, as a person would. */
+export async function signIn(browser: Browser, url: string, token: string): Promise<Page> {
+  const page = await browser.context.newPage()
+  await page.goto(url)
+  await page.getByLabel('API token').fill(token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  return page
 }

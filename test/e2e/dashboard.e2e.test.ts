@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLegalHold } from '../../src/organizations/holds.js'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // The dashboard as a person uses it: the real server on a real port, the built web/ bundle, a real browser.
 // The screenshot of the danger zone goes to docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run
@@ -30,14 +30,8 @@ describe.skipIf(!chromiumAvailable())('dashboard in a browser', { timeout: 90_00
     await t?.close()
   })
 
-  async function signedIn(user: TestUser, path = '/', server = base): Promise<Page> {
-    const page = await browser.context.newPage()
-    await page.goto(`${server}${path}`)
-    await page.getByLabel('API token').fill(user.token)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Sign out' }).waitFor()
-    return page
-  }
+  const signedIn = (user: TestUser, path = '/', server = base): Promise<Page> =>
+    signIn(browser, `${server}${path}`, user.token)
 
   async function subscribe(owner: TestUser, org: TestOrg, plan: string): Promise<string> {
     const reply = await as(t, owner).post(`/v1/organizations/${org.id}/subscriptions`, { plan })

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestUser } from '../support/factories.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // The danger zone's "Export first" as a person uses it: the real server, the built dashboard, a real browser that
 // saves the archive. The archive is opened here by hand (gzip, then 512-byte tar headers), not by orgspace's reader.
@@ -43,14 +43,8 @@ describe.skipIf(!chromiumAvailable())('export first, in the danger zone', { time
     await t?.close()
   })
 
-  async function signedIn(user: TestUser, path: string): Promise<Page> {
-    const page = await browser.context.newPage()
-    await page.goto(`${base}${path}`)
-    await page.getByLabel('API token').fill(user.token)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Sign out' }).waitFor()
-    return page
-  }
+  const signedIn = (user: TestUser, path: string): Promise<Page> =>
+    signIn(browser, `${base}${path}`, user.token)
 
   it('exports, shows the progress, and downloads an archive of the workspace', async () => {
     const owner = await createUser(t, 'owner')

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { as, createOrg, createUser, type TestUser } from '../support/factories.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // The workspace's history as a person reads it: sentences built from what each change recorded, narrowed by
 // action and date, a page at a time. The changes are made through the API; the expected sentences are written
@@ -24,14 +24,8 @@ describe.skipIf(!chromiumAvailable())('history in the dashboard', { timeout: 90_
     await t?.close()
   })
 
-  async function signedIn(user: TestUser, path: string): Promise<Page> {
-    const page = await browser.context.newPage()
-    await page.goto(`${base}${path}`)
-    await page.getByLabel('API token').fill(user.token)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Sign out' }).waitFor()
-    return page
-  }
+  const signedIn = (user: TestUser, path: string): Promise<Page> =>
+    signIn(browser, `${base}${path}`, user.token)
 
   const entries = (page: Page) => page.getByRole('list', { name: 'History' }).getByRole('listitem')
 

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestUser } from '../support/factories.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // Managing a workspace without curl: one journey per resource (create → see → change → remove) as its owner, in
 // one browser tab signed in once. What the page shows is checked against what the API then answers.
@@ -24,11 +24,7 @@ describe.skipIf(!chromiumAvailable())('managing a workspace in the dashboard', {
     base = await t.app.listen({ port: 0, host: '127.0.0.1' })
     browser = await launchBrowser()
     owner = await createUser(t, 'owner')
-    page = await browser.context.newPage()
-    await page.goto(`${base}/`)
-    await page.getByLabel('API token').fill(owner.token)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+    page = await signIn(browser, `${base}/`, owner.token)
   })
   afterAll(async () => {
     await browser?.close()

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 import { postForm, randomFile } from '../support/uploads.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, type Browser } from './browser.js'
+import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // Every page of the dashboard, seeded through the API: checked by axe at desktop width and at 375 px (no serious or
 // critical violation, nothing wider than the phone), photographed into test-results/screenshots/, and seen by a
@@ -78,6 +78,11 @@ const SCREENS: Screen[] = [
     ready: (p) => p.getByText('2 subscriptions', { exact: true }).waitFor(),
   },
   {
+    name: 'history',
+    path: () => `/workspaces/${org.id}/history`,
+    ready: (p) => p.getByRole('list', { name: 'History' }).locator('li').first().waitFor(),
+  },
+  {
     name: 'settings',
     path: () => `/workspaces/${org.id}/settings`,
     ready: (p) => p.getByText('No webhook endpoints.').waitFor(),
@@ -116,14 +121,7 @@ async function violations(page: Page): Promise<string[]> {
 /** Moderate and minor findings are kept in axe.json for a person to read; these two fail the test. */
 const blocking = (problem: string) => /^(serious|critical) |^the page is wider/.test(problem)
 
-async function signIn(user: TestUser): Promise<Page> {
-  const page = await browser.context.newPage()
-  await page.goto(`${base}/`)
-  await page.getByLabel('API token').fill(user.token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('button', { name: 'Sign out' }).waitFor()
-  return page
-}
+const signedIn = (user: TestUser): Promise<Page> => signIn(browser, `${base}/`, user.token)
 
 describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 }, () => {
   beforeAll(async () => {
@@ -241,7 +239,7 @@ describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 
   })
 
   it('offers a viewer no control their role cannot use', async () => {
-    const page = await signIn(viewer)
+    const page = await signedIn(viewer)
     const panelButtons = () => page.locator('.panel button').allTextContents()
     const tabs = page.getByRole('navigation', { name: 'Workspace sections' })
 

@@ -8,6 +8,7 @@ import type {
   DeleteResult,
   Deletion,
   DeletionPreview,
+  Export,
   Device,
   Organization,
   Page,
@@ -124,18 +125,6 @@ export async function request<T>(method: string, path: string, options: RequestO
     if (options.signal?.aborted) throw new DOMException('signed out', 'AbortError')
   }
   throw failure
-}
-
-/** A workspace export (CONTRACT §10): running with a percentage, then completed with its archive. */
-export interface ExportJob {
-  id: string
-  status: 'running' | 'completed' | 'failed'
-  progress: number
-  size: number | null
-  sha256: string | null
-  createdAt: string
-  completedAt: string | null
-  expiresAt: string | null
 }
 
 /**
@@ -266,9 +255,9 @@ export const api = {
       `${org(ref)}/webhooks/${enc(webhookId)}/deliveries/${enc(deliveryId)}/retry`,
     ),
 
-  createExport: (ref: string) => request<ExportJob>('POST', `${org(ref)}/exports`),
+  createExport: (ref: string) => request<Export>('POST', `${org(ref)}/exports`),
   exportJob: (ref: string, exportId: string, signal?: AbortSignal) =>
-    request<ExportJob>('GET', `${org(ref)}/exports/${enc(exportId)}`, { signal }),
+    request<Export>('GET', `${org(ref)}/exports/${enc(exportId)}`, { signal }),
   downloadExport: (ref: string, exportId: string) =>
     download(`${org(ref)}/exports/${enc(exportId)}/download`),
 

@@ -1,8 +1,9 @@
 import { ErrorCode } from '../../../src/contract/errors.js'
-import { api, ApiError, type ExportJob } from '../api.js'
+import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { dateTime, errorBox, whileBusy } from '../ui.js'
 import { isAbort } from './context.js'
+import type { Export } from '../types.js'
 import type { WorkspaceContext } from './workspace-context.js'
 
 // "Export first": the danger zone's way to keep a copy before deleting. It starts an export (CONTRACT §10),
@@ -63,7 +64,7 @@ export function exportFirst(ctx: WorkspaceContext): ExportFirst {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
     })
 
-  const showProgress = (job: ExportJob) => {
+  const showProgress = (job: Export) => {
     const label = uid('export-progress')
     fill(
       status,
@@ -72,7 +73,7 @@ export function exportFirst(ctx: WorkspaceContext): ExportFirst {
     )
   }
 
-  const save = async (job: ExportJob, link: HTMLButtonElement, note: HTMLElement) => {
+  const save = async (job: Export, link: HTMLButtonElement, note: HTMLElement) => {
     fill(note)
     try {
       const file = await whileBusy(link, () => api.downloadExport(org.id, job.id))
@@ -89,7 +90,7 @@ export function exportFirst(ctx: WorkspaceContext): ExportFirst {
     }
   }
 
-  const showReady = (job: ExportJob) => {
+  const showReady = (job: Export) => {
     const link = h('button', { type: 'button' }, `Download the archive (${bytes(job.size)})`)
     const note = h('div')
     link.addEventListener('click', () => void save(job, link, note))
