@@ -76,16 +76,22 @@ export async function runTask(
   organizationId: string,
   run: TaskRun,
 ): Promise<'done' | 'stopped'> {
+  // Where the next batch starts: after the last key deleted (tables.ts, deleteBatch). A task taken over after a
+  // crash starts again from the organization's first key, once.
+  let after: string | null = null
   for (;;) {
     const limit = run.sizer.size
     const started = performance.now()
-    const deleted = await db.transaction().execute(async (trx) => {
-      const rows = await deleteBatch(trx, task.table_name, organizationId, limit)
+    const batch = await db.transaction().execute(async (trx) => {
+      const done = await deleteBatch(trx, task.table_name, organizationId, limit, after)
       const leaseUntil = new Date(Date.now() + run.leaseMs).toISOString()
-      if (!(await recordBatch(trx, task, run.owner, rows, rows < limit, leaseUntil)))
+      if (!(await recordBatch(trx, task, run.owner, done.deleted, done.deleted < limit, leaseUntil)))
         throw new LeaseLost(task.id)
-      return rows
+      return done
     })
+    // Only once committed: a batch rolled back deleted nothing.
+    after = batch.last ?? after
+    const deleted = batch.deleted
     run.sizer.observe(performance.now() - started, deleted)
     if (deleted > 0) run.onBatch?.(task.table_name, deleted)
     if (deleted < limit) return 'done'

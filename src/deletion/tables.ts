@@ -99,20 +99,34 @@ export async function deleteBatch(
   table: string,
   organizationId: string,
   limit: number,
-): Promise<number> {
+  after: string | null,
+): Promise<{ deleted: number; last: string | null }> {
   const t = sql.table(table)
   // Rows are addressed by their key, (organization_id, id), in the key's order: a batch is then one run of
   // neighbouring entries of the primary key (on SQLite, of the table itself: tenant tables are WITHOUT ROWID and
   // have no rowid to address). The statement names one organization, so on a sharded PostgreSQL it is routed
   // whole to the shard holding it.
-  const result = isPostgres(db)
-    ? await sql`delete from ${t} where organization_id = ${organizationId} and id = any(array(select id from ${t} where organization_id = ${organizationId} order by id limit ${limit}))`.execute(
-        db,
-      )
-    : await sql`delete from ${t} where organization_id = ${organizationId} and id in (select id from ${t} where organization_id = ${organizationId} order by id limit ${limit})`.execute(
-        db,
-      )
-  return Number(result.numAffectedRows ?? 0)
+  //
+  // Each batch starts after the last key the one before deleted (`after`; ids are never empty). On PostgreSQL a
+  // deleted row's index entry stays until vacuum: a batch starting from the organization's first key walked over
+  // every entry the batches before it had deleted, so each was slower than the last (1.1M rows: 51 s, against
+  // 1.1 s before the purge addressed rows by key).
+  const from = after ?? ''
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ deleted: number; last: string | null }>`
+      with gone as (
+        delete from ${t} where organization_id = ${organizationId} and id = any(array(
+          select id from ${t} where organization_id = ${organizationId} and id > ${from} order by id limit ${limit}))
+        returning id)
+      select count(*)::int as deleted, max(id) as last from gone`.execute(db)
+    return { deleted: Number(rows[0]?.deleted ?? 0), last: rows[0]?.last ?? null }
+  }
+  const { rows } = await sql<{ id: string }>`
+    delete from ${t} where organization_id = ${organizationId} and id in (
+      select id from ${t} where organization_id = ${organizationId} and id > ${from} order by id limit ${limit})
+    returning id`.execute(db)
+  const last = rows.reduce<string | null>((max, row) => (max === null || row.id > max ? row.id : max), null)
+  return { deleted: rows.length, last }
 }
 
 /** The tables that still hold at least one row of the organization. */
