@@ -15,7 +15,7 @@ import {
   taskProgress,
   type PurgeTask,
 } from './repository.js'
-import { countOwnedRows, deleteBatch, resourceName, tablesStillHolding } from './tables.js'
+import { countOwnedRows, deleteBatch, resourceName, tablesStillHolding, type BatchCursor } from './tables.js'
 
 // The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
 // batches, each batch its own short transaction that deletes rows *and* records the count in the task, so a
@@ -78,7 +78,7 @@ export async function runTask(
 ): Promise<'done' | 'stopped'> {
   // Where the next batch starts: after the last key deleted (tables.ts, deleteBatch). A task taken over after a
   // crash starts again from the organization's first key, once.
-  let after: string | null = null
+  let after: BatchCursor = null
   for (;;) {
     const limit = run.sizer.size
     const started = performance.now()

@@ -93,39 +93,42 @@ function referencingFirst(names: string[], references: Map<string, string[]>): s
   return order
 }
 
-/** Deletes up to `limit` of the organization's rows from `table`; returns how many went. */
+/** Where a purge task's next batch starts: after this key (a tenant table's id, of whatever type it is). */
+export type BatchCursor = string | number | null
+
+/** Deletes up to `limit` of the organization's rows from `table` after `after`; returns how many and the last key. */
 export async function deleteBatch(
   db: Db,
   table: string,
   organizationId: string,
   limit: number,
-  after: string | null,
-): Promise<{ deleted: number; last: string | null }> {
+  after: BatchCursor,
+): Promise<{ deleted: number; last: BatchCursor }> {
   const t = sql.table(table)
   // Rows are addressed by their key, (organization_id, id), in the key's order: a batch is then one run of
   // neighbouring entries of the primary key (on SQLite, of the table itself: tenant tables are WITHOUT ROWID and
   // have no rowid to address). The statement names one organization, so on a sharded PostgreSQL it is routed
   // whole to the shard holding it.
   //
-  // Each batch starts after the last key the one before deleted (`after`; ids are never empty). On PostgreSQL a
-  // deleted row's index entry stays until vacuum: a batch starting from the organization's first key walked over
-  // every entry the batches before it had deleted, so each was slower than the last (1.1M rows: 51 s, against
-  // 1.1 s before the purge addressed rows by key).
-  const from = after ?? ''
+  // Each batch starts after the last key the one before deleted (`after`; the first from the organization's first
+  // key). On PostgreSQL a deleted row's index entry stays until vacuum: a batch starting from the organization's
+  // first key walked over every entry the batches before it had deleted, so each was slower than the last (1.1M
+  // rows: 51 s, against 1.1 s before the purge addressed rows by key).
+  const onward = after === null ? sql`` : sql`and id > ${after}`
+  const batch = sql`select id from ${t} where organization_id = ${organizationId} ${onward} order by id limit ${limit}`
   if (isPostgres(db)) {
-    const { rows } = await sql<{ deleted: number; last: string | null }>`
+    const { rows } = await sql<{ deleted: number; last: BatchCursor }>`
       with gone as (
-        delete from ${t} where organization_id = ${organizationId} and id = any(array(
-          select id from ${t} where organization_id = ${organizationId} and id > ${from} order by id limit ${limit}))
-        returning id)
-      select count(*)::int as deleted, max(id) as last from gone`.execute(db)
+        delete from ${t} where organization_id = ${organizationId} and id = any(array(${batch})) returning id)
+      select (select count(*) from gone)::int as deleted, (select id from gone order by id desc limit 1) as last`.execute(
+      db,
+    )
     return { deleted: Number(rows[0]?.deleted ?? 0), last: rows[0]?.last ?? null }
   }
-  const { rows } = await sql<{ id: string }>`
-    delete from ${t} where organization_id = ${organizationId} and id in (
-      select id from ${t} where organization_id = ${organizationId} and id > ${from} order by id limit ${limit})
-    returning id`.execute(db)
-  const last = rows.reduce<string | null>((max, row) => (max === null || row.id > max ? row.id : max), null)
+  const { rows } = await sql<{ id: string | number }>`
+    delete from ${t} where organization_id = ${organizationId} and id in (${batch}) returning id`.execute(db)
+  let last: BatchCursor = null
+  for (const { id } of rows) if (last === null || id > last) last = id
   return { deleted: rows.length, last }
 }
 
