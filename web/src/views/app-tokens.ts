@@ -1,48 +1,25 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import type { App, AppToken } from '../types.js'
-import { dateTime, errorBox, whileBusy } from '../ui.js'
-import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
-import { EXPIRY_CHOICES, expiry, shownOnce } from './tokens.js'
+import { errorBox, whileBusy } from '../ui.js'
+import { card, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
+import { EXPIRY_CHOICES, shownOnce, tokenItem } from './tokens.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 // An app's CI upload tokens: what Applivery's fastlane, Gradle and Bitrise uploaders send to
 // POST /v1/integrations/builds. Each works for this app's uploads only.
 
 function tokenRow(ctx: WorkspaceContext, app: App, token: AppToken, reload: () => void): HTMLElement {
-  const row = h(
-    'li',
-    { class: 'item', 'data-app-token': token.id },
-    h(
-      'div',
-      { class: 'item-main' },
-      h('strong', null, token.name),
-      h('br'),
-      h('span', { class: 'muted small' }, 'Created ', dateTime(token.createdAt), ' · '),
-      expiry(token),
-    ),
-  )
-  if (ctx.can(P.appTokenRemove)) {
-    const revoke = h(
-      'button',
-      { type: 'button', class: 'small' },
-      'Revoke',
-      h('span', { class: 'vh' }, ` ${token.name}`),
-      '…',
-    )
-    row.append(h('div', { class: 'item-actions' }, revoke))
-    confirmFirst(row, revoke, {
-      question: `Revoke “${token.name}”? CI jobs using it can no longer upload builds of ${app.name}.`,
-      yes: `Yes, revoke ${token.name}`,
-      no: 'Keep it',
-      failure: 'Not revoked',
-      run: async () => {
-        await api.revokeAppToken(ctx.org.id, app.id, token.id)
-        reload()
-      },
-    })
-  }
-  return row
+  const revoke = ctx.can(P.appTokenRemove)
+    ? {
+        question: `Revoke “${token.name}”? CI jobs using it can no longer upload builds of ${app.name}.`,
+        run: async () => {
+          await api.revokeAppToken(ctx.org.id, app.id, token.id)
+          reload()
+        },
+      }
+    : undefined
+  return tokenItem(token, { 'data-app-token': token.id }, null, revoke)
 }
 
 function createForm(ctx: WorkspaceContext, app: App, list: PagedList): HTMLElement {

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
-import { h, fill } from '../dom.js'
+import { h, fill, type Child } from '../dom.js'
 import type { Token } from '../types.js'
 import { dateTime, errorBox, loading, plural, whileBusy } from '../ui.js'
 import { focusHeading, type ViewContext } from './context.js'
@@ -44,44 +44,60 @@ export function expiry(token: { expiresAt: string | null }): HTMLElement {
   )
 }
 
-function tokenRow(token: Token, workspaces: Map<string, string>, reload: () => void): HTMLElement {
-  // Most tokens work in every workspace; only a limited one says where it works.
-  const scope = token.organizationId
-    ? h('span', { class: 'badge' }, `Only ${workspaces.get(token.organizationId) ?? 'one workspace'}`)
-    : null
+/**
+ * A token's row, API token or CI upload token alike: its name (and `badge`), when it was made, when it expires,
+ * and — given `revoke` — a Revoke button that asks first.
+ */
+export function tokenItem(
+  token: { id: string; name: string; createdAt: string; expiresAt: string | null },
+  data: Record<string, string>,
+  badge: Child,
+  revoke?: { question: string; run: () => Promise<void> },
+): HTMLElement {
   const row = h(
     'li',
-    { class: 'item', 'data-token': token.id },
+    { class: 'item', ...data },
     h(
       'div',
       { class: 'item-main' },
       h('strong', null, token.name),
-      ' ',
-      scope,
+      badge ? [' ', badge] : null,
       h('br'),
       h('span', { class: 'muted small' }, 'Created ', dateTime(token.createdAt), ' · '),
       expiry(token),
     ),
   )
-  const revoke = h(
+  if (!revoke) return row
+  const button = h(
     'button',
     { type: 'button', class: 'small' },
     'Revoke',
     h('span', { class: 'vh' }, ` ${token.name}`),
     '…',
   )
-  row.append(h('div', { class: 'item-actions' }, revoke))
-  confirmFirst(row, revoke, {
-    question: `Revoke “${token.name}”? Anything using it stops working at once. If this tab signed in with it, you will be asked for another token.`,
+  row.append(h('div', { class: 'item-actions' }, button))
+  confirmFirst(row, button, {
+    question: revoke.question,
     yes: `Yes, revoke ${token.name}`,
     no: 'Keep it',
     failure: 'Not revoked',
+    run: revoke.run,
+  })
+  return row
+}
+
+function tokenRow(token: Token, workspaces: Map<string, string>, reload: () => void): HTMLElement {
+  // Most tokens work in every workspace; only a limited one says where it works.
+  const scope = token.organizationId
+    ? h('span', { class: 'badge' }, `Only ${workspaces.get(token.organizationId) ?? 'one workspace'}`)
+    : null
+  return tokenItem(token, { 'data-token': token.id }, scope, {
+    question: `Revoke “${token.name}”? Anything using it stops working at once. If this tab signed in with it, you will be asked for another token.`,
     run: async () => {
       await api.revokeToken(token.id)
       reload()
     },
   })
-  return row
 }
 
 /** The new token's value, once: selectable, with a button that copies it. */
