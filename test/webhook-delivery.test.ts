@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Permission } from '../src/http/permissions.js'
+import { emitEvent } from '../src/events/emit.js'
 import { changeOrganization } from '../src/organizations/write.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { testDeliveryWorker } from './support/events.js'
@@ -14,6 +15,7 @@ import {
   type TestUser,
 } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
+import { waitFor } from './support/processes.js'
 import { postForm, randomFile } from './support/uploads.js'
 import { startReceiver, type Receiver } from './support/receiver.js'
 
@@ -190,6 +192,39 @@ describe('every change', () => {
       await worker.drain()
       expect(hook.received.map((r) => r.event.data.app.name)).toEqual(['One'])
       expect(await outbox()).toBe(0)
+    } finally {
+      await worker.close()
+    }
+  })
+})
+
+describe('a backlog', () => {
+  it("larger than the worker's slots is delivered as slots free up, not at the next poll", async () => {
+    // The poll is an hour away: every delivery after the first few slots' worth must go because an attempt
+    // ending made room. A receiver that answers after a moment keeps attempts ending while the worker claims.
+    const hook = await receiver()
+    hook.respond = () => new Promise((resolve) => setTimeout(() => resolve(200), 5))
+    const worker = testDeliveryWorker(t, { WEBHOOK_CONCURRENCY: '4', EVENT_POLL_MS: '600000' })
+    try {
+      const { owner, org } = await ownerWithOrg(t)
+      await addEndpoint(owner, org, hook.url)
+      const events = 120
+      await t.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < events; i++)
+          await emitEvent(trx, {
+            type: 'app.created',
+            organization: { id: org.id, slug: org.slug, name: org.name },
+            actor: null,
+            data: { app: { id: `app-${i}`, name: `Backlog ${i}` } },
+          })
+      })
+      worker.worker.start()
+      await waitFor(
+        () => hook.received.length >= events,
+        25_000,
+        () => `${hook.received.length} of ${events} delivered`,
+      )
+      expect(new Set(hook.received.map((r) => r.event.data.app.id)).size).toBe(events)
     } finally {
       await worker.close()
     }

@@ -64,8 +64,8 @@ export class DeliveryWorker {
   private wake: (() => void) | undefined
   private kicked = false
   private readonly inFlight = new Set<Promise<void>>()
-  /** Every slot was taken at the last round: an attempt ending may let a waiting delivery go. */
-  private saturated = false
+  /** The last claims took all they asked for: deliveries may be due and waiting for a free slot. */
+  private waiting = false
   /** The next round also claims due deliveries (not only those it dispatches itself). */
   private claimDue = true
   private coalescing: NodeJS.Timeout | undefined
@@ -185,53 +185,61 @@ export class DeliveryWorker {
   /**
    * One round: dispatch a batch, sending at once what it has free slots for, and with `claim` also start due
    * deliveries for the slots still free. `worked`: it did something; `more`: there may be more to do at once.
-   * Otherwise the loop sleeps until a write in this process or a freed slot wakes it, or the next poll. An idle
-   * round costs reads, never a write transaction.
+   * Otherwise the loop sleeps until a write in this process or an attempt ending (while deliveries wait) wakes
+   * it, or the next poll. An idle round costs reads, never a write transaction.
    */
   private async step(claim: boolean): Promise<{ worked: boolean; more: boolean }> {
     const now = this.attempts.clock()
     const channels = { instance: this.options.instance !== null, email: this.options.mailer !== null }
     const free = () => this.options.concurrency - this.inFlight.size
+    const slots = free()
     const dispatched = await dispatchEvents(this.db, channels, new Date(now).toISOString(), DISPATCH_BATCH, {
       owner: this.id,
       leaseUntil: new Date(now + this.attempts.leaseMs).toISOString(),
-      slots: free(),
+      slots,
     })
-    // Every slot taken: deliveries may be waiting for one, so the next to free up wakes the loop to claim. Noted
-    // as soon as it happens: an attempt may end before this round does (on PostgreSQL, its queries below take
-    // round trips), and must then find the note.
-    const noteIfFull = (n: number) => {
-      if (free() <= 0) this.saturated = true
-      return n
+    let started = this.track([
+      ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
+      ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
+    ])
+    // New deliveries beyond the free slots were left due: the next attempt to end should make room for them.
+    if (dispatched.events > 0 && started >= slots) this.waiting = true
+    if (claim) {
+      // A claim that got all it asked for may have left more due. Noted as soon as it is known: an attempt may
+      // end before this round does (on PostgreSQL the next claim takes round trips), and must then find the note.
+      let full = false
+      let asked = false
+      const take = async (limit: number, claimSome: (limit: number) => Promise<Promise<void>[]>) => {
+        if (limit <= 0) return
+        asked = true
+        const sends = await claimSome(limit)
+        if (sends.length >= limit) full = this.waiting = true
+        started += this.track(sends)
+      }
+      // The free slots are shared, so that a backlog in one queue does not starve the other.
+      await take(Math.ceil(free() / 2), (n) => sendEndpointDeliveries(this.attempts, n))
+      await take(free(), (n) => sendInstanceDeliveries(this.attempts, n))
+      await take(free(), (n) => sendEndpointDeliveries(this.attempts, n))
+      // Without a free slot nothing was asked, and nothing learned: what waited still waits.
+      if (asked) this.waiting = full || (dispatched.events > 0 && started >= slots)
     }
-    let started = noteIfFull(
-      this.track([
-        ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),
-        ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
-      ]),
-    )
-    // The free slots are shared, so that a backlog in one queue does not starve the other.
-    if (claim && free() > 0)
-      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, Math.ceil(free() / 2))))
-    if (claim && free() > 0)
-      started += noteIfFull(this.track(await sendInstanceDeliveries(this.attempts, free())))
-    if (claim && free() > 0)
-      started += noteIfFull(this.track(await sendEndpointDeliveries(this.attempts, free())))
     await this.releaseHolds(false)
     await this.prune()
+    // Slots freed while this round ran, with deliveries waiting: claim again at once rather than sleep.
+    const room = this.waiting && free() > 0
+    if (room) this.claimDue = true
     return {
       worked: dispatched.events > 0 || started > 0,
-      more: dispatched.events === DISPATCH_BATCH,
+      more: dispatched.events === DISPATCH_BATCH || room,
     }
   }
 
-  /** Follows attempts in flight; each one that ends frees a slot and wakes the loop. */
+  /** Follows attempts in flight; each one that ends frees a slot, and wakes the loop if deliveries wait. */
   private track(sends: Promise<void>[]): number {
     for (const send of sends) {
       const tracked = send.finally(() => {
         this.inFlight.delete(tracked)
-        if (!this.saturated) return
-        this.saturated = false
+        if (!this.waiting) return
         this.claimDue = true
         this.wakeUp()
       })
