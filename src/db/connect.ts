@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import type pg from 'pg'
 import { Kysely, PostgresAdapter, PostgresDialect, type Transaction } from 'kysely'
+import { withNamedStatements } from './named-statements.js'
 import { OrgspaceSqliteDialect, type SqliteDatabase } from './sqlite-driver.js'
 import type { Database } from './types.js'
 
@@ -121,7 +122,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   // client fails on its own (503), and the pool discards the client. Owners of the handle log these events.
   pool.on('connect', (client) => client.on('error', (error) => pool.emit('error', error, client)))
   pool.on('error', () => undefined)
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) })
   return { db, dialect: 'postgres', pool, close: () => db.destroy() }
 }
 

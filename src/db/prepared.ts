@@ -1,10 +1,11 @@
 import type { Compilable, CompiledQuery } from 'kysely'
 import { isPostgres, type Db } from './connect.js'
+import { nameStatement } from './named-statements.js'
 
 // Kysely builds and compiles a query's SQL on every call: for the few statements every request runs, that costs
 // more than running them (SQLite answers in microseconds). A prepared query is built and compiled once per
 // dialect and then run with new values; the driver then finds its compiled statement by the unchanged text
-// (better-sqlite3's statement cache in connect.ts).
+// (better-sqlite3's statement cache in connect.ts; on PostgreSQL a named statement, named-statements.ts).
 
 const SLOT = '\u0000orgspace-slot:'
 
@@ -34,6 +35,8 @@ export function prepare<Args extends Record<string, unknown>, Row>(
     )
     for (const name of names)
       if (!fill.includes(name)) throw new Error(`prepared query: argument ${name} is not a parameter`)
+    // PostgreSQL prepares it once per connection too (named-statements.ts); SQLite's statement cache does that.
+    if (dialect === 'postgres') nameStatement(query.sql)
     const compiled = { query, fill }
     byDialect.set(dialect, compiled)
     return compiled

@@ -5,6 +5,7 @@ import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import type {
   NewOrganization,
   Organization,
+  OrganizationsTable,
   OrganizationUpdate,
   Role,
   SubscriptionStatus,
@@ -59,6 +60,32 @@ type ReadArgs = { tokenId: string; ref: string }
  * token → user → membership → organization, in one statement, starting from the token's row so that the row is
  * read again with the membership (see tokens/cache.ts). Strangers find the organization but no role.
  */
+/**
+ * Every column of an organization, named: the reads below are prepared statements on PostgreSQL, which refuses to
+ * run one whose result changed shape — `organizations.*` would fail every request of a running server the moment a
+ * migration added a column. The check below keeps the list complete.
+ */
+const ORGANIZATION_COLUMNS = [
+  'id',
+  'name',
+  'slug',
+  'web_site_url',
+  'status',
+  'apps_count',
+  'devices_count',
+  'collaborators_count',
+  'builds_bytes',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'legal_hold_reason',
+  'legal_hold_at',
+] as const satisfies ReadonlyArray<keyof OrganizationsTable>
+const everyColumn: Exclude<keyof OrganizationsTable, (typeof ORGANIZATION_COLUMNS)[number]> extends never
+  ? true
+  : never = true
+void everyColumn
+
 function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
   return db
     .selectFrom('tokens')
@@ -70,7 +97,7 @@ function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
         .onRef('collaborators.organization_id', '=', 'organizations.id')
         .onRef('collaborators.user_id', '=', 'tokens.user_id'),
     )
-    .selectAll('organizations')
+    .select(ORGANIZATION_COLUMNS.map((column) => `organizations.${column}` as const))
     .select(['tokens.expires_at as token_expires_at', 'collaborators.role'])
     .where('tokens.id', '=', tokenId)
 }
