@@ -96,7 +96,7 @@ function referencingFirst(names: string[], references: Map<string, string[]>): s
 /** Where a purge task's next batch starts: after this key (a tenant table's id, of whatever type it is). */
 export type BatchCursor = string | number | null
 
-/** Deletes up to `limit` of the organization's rows from `table` after `after`; returns how many and the last key. */
+/** Deletes up to `limit` of the organization's rows from `table` after `after`: how many, and the last key (null: to the end). */
 export async function deleteBatch(
   db: Db,
   table: string,
@@ -105,31 +105,25 @@ export async function deleteBatch(
   after: BatchCursor,
 ): Promise<{ deleted: number; last: BatchCursor }> {
   const t = sql.table(table)
-  // Rows are addressed by their key, (organization_id, id), in the key's order: a batch is then one run of
-  // neighbouring entries of the primary key (on SQLite, of the table itself: tenant tables are WITHOUT ROWID and
-  // have no rowid to address). The statement names one organization, so on a sharded PostgreSQL it is routed
-  // whole to the shard holding it.
+  // A batch is one range of the primary key, (organization_id, id): on SQLite the table itself (tenant tables are
+  // WITHOUT ROWID), on PostgreSQL its key index. It runs from after the last key the batch before deleted (`after`;
+  // the first from the organization's first key) to the `limit`-th key from there, found first; when fewer remain,
+  // to the end. Deleting the range is then one scan of neighbouring entries, like a DELETE of the whole
+  // organization: a list of keys (`id in (…)`) cost a descent of the index per row, and ran at a ninth of that
+  // speed on PostgreSQL. The statements name one organization, so on a sharded PostgreSQL they are routed whole
+  // to the shard holding it.
   //
-  // Each batch starts after the last key the one before deleted (`after`; the first from the organization's first
-  // key). On PostgreSQL a deleted row's index entry stays until vacuum: a batch starting from the organization's
-  // first key walked over every entry the batches before it had deleted, so each was slower than the last (1.1M
-  // rows: 51 s, against 1.1 s before the purge addressed rows by key).
+  // Starting after the last key matters on PostgreSQL: a deleted row's index entry stays until vacuum, and a batch
+  // starting from the organization's first key walked over every entry the batches before it had deleted.
   const onward = after === null ? sql`` : sql`and id > ${after}`
-  const batch = sql`select id from ${t} where organization_id = ${organizationId} ${onward} order by id limit ${limit}`
-  if (isPostgres(db)) {
-    const { rows } = await sql<{ deleted: number; last: BatchCursor }>`
-      with gone as (
-        delete from ${t} where organization_id = ${organizationId} and id = any(array(${batch})) returning id)
-      select (select count(*) from gone)::int as deleted, (select id from gone order by id desc limit 1) as last`.execute(
-      db,
-    )
-    return { deleted: Number(rows[0]?.deleted ?? 0), last: rows[0]?.last ?? null }
-  }
   const { rows } = await sql<{ id: string | number }>`
-    delete from ${t} where organization_id = ${organizationId} and id in (${batch}) returning id`.execute(db)
-  let last: BatchCursor = null
-  for (const { id } of rows) if (last === null || id > last) last = id
-  return { deleted: rows.length, last }
+    select id from ${t} where organization_id = ${organizationId} ${onward}
+    order by id limit 1 offset ${limit - 1}`.execute(db)
+  const last = rows[0]?.id ?? null
+  const upTo = last === null ? sql`` : sql`and id <= ${last}`
+  const result =
+    await sql`delete from ${t} where organization_id = ${organizationId} ${onward} ${upTo}`.execute(db)
+  return { deleted: Number(result.numAffectedRows ?? 0), last }
 }
 
 /** The tables that still hold at least one row of the organization. */
