@@ -12,6 +12,7 @@ import {
   type QueryResult,
   type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely'
+import { waitingWriters } from './write-waits.js'
 
 // orgspace's SQLite driver for Kysely. Kysely's own serialises every query on one connection, so a reader waits
 // behind any transaction — and behind a writer waiting for the database's write lock (held, say, by the purge
@@ -26,14 +27,22 @@ const BUSY_WAIT_MS = 5_000
 
 async function whenNotBusy<T>(attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + BUSY_WAIT_MS
-  for (let delay = 1; ; delay = Math.min(delay + 1, 2)) {
-    try {
-      return await attempt()
-    } catch (error) {
-      const code = String((error as { code?: unknown }).code ?? '')
-      if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error
-      await sleep(delay)
+  let counted = false
+  try {
+    for (let delay = 1; ; delay = Math.min(delay + 1, 2)) {
+      try {
+        return await attempt()
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? '')
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error
+        // Waiting: the purge thread, holding the lock, commits at its next batch (write-waits.ts).
+        if (!counted) Atomics.add(waitingWriters, 0, 1)
+        counted = true
+        await sleep(delay)
+      }
     }
+  } finally {
+    if (counted) Atomics.sub(waitingWriters, 0, 1)
   }
 }
 

@@ -64,6 +64,12 @@ export interface TaskRun {
   onBatch?(table: string, rows: number): void
   /** A pause after each batch, so that writers waiting for SQLite's one write lock get it before the next batch. */
   pauseMs?: number
+  /**
+   * Whether the transaction, `elapsedMs` old, may take one more batch before it commits. Without it every batch
+   * is a transaction of its own. The purge thread on SQLite goes on while no writer waits for the write lock (see
+   * db/write-waits.ts): a writer then waits for one batch, and the purge commits as seldom as nobody minds.
+   */
+  extend?(elapsedMs: number): boolean
 }
 
 const pause = (ms: number) =>
@@ -80,21 +86,29 @@ export async function runTask(
   // crash starts again from the organization's first key, once.
   let after: BatchCursor = null
   for (;;) {
-    const limit = run.sizer.size
     const started = performance.now()
-    const batch = await db.transaction().execute(async (trx) => {
-      const done = await deleteBatch(trx, task.table_name, organizationId, limit, after)
+    const work = await db.transaction().execute(async (trx) => {
+      let deleted = 0
+      let last = after
+      let finished = false
+      do {
+        const limit = run.sizer.size
+        const batchStarted = performance.now()
+        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last)
+        run.sizer.observe(performance.now() - batchStarted, batch.deleted)
+        deleted += batch.deleted
+        last = batch.last ?? last
+        finished = batch.deleted < limit
+      } while (!finished && run.extend?.(performance.now() - started))
       const leaseUntil = new Date(Date.now() + run.leaseMs).toISOString()
-      if (!(await recordBatch(trx, task, run.owner, done.deleted, done.deleted < limit, leaseUntil)))
+      if (!(await recordBatch(trx, task, run.owner, deleted, finished, leaseUntil)))
         throw new LeaseLost(task.id)
-      return done
+      return { deleted, last, finished }
     })
-    // Only once committed: a batch rolled back deleted nothing.
-    after = batch.last ?? after
-    const deleted = batch.deleted
-    run.sizer.observe(performance.now() - started, deleted)
-    if (deleted > 0) run.onBatch?.(task.table_name, deleted)
-    if (deleted < limit) return 'done'
+    // Only once committed: a transaction rolled back deleted nothing.
+    after = work.last
+    if (work.deleted > 0) run.onBatch?.(task.table_name, work.deleted)
+    if (work.finished) return 'done'
     if (run.shouldStop()) {
       await releaseTask(db, task.id, run.owner, null)
       return 'stopped'

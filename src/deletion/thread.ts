@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
+import { writerWaiting } from '../db/write-waits.js'
 import { openStorage, type StorageSettings } from '../storage/storage.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
@@ -11,7 +12,12 @@ export interface ThreadData {
   url: string
   /** The storage is opened again in the thread, from the settings it was opened from. */
   storage: StorageSettings
-  options: Omit<PurgeWorkerOptions, 'logger' | 'onBatch' | 'onObjects' | 'storage' | 'clock'>
+  options: Omit<
+    PurgeWorkerOptions,
+    'logger' | 'onBatch' | 'onObjects' | 'storage' | 'clock' | 'writerWaiting'
+  >
+  /** The server's count of writers waiting for the write lock (db/write-waits.ts), shared memory. */
+  waitingWriters: Int32Array
 }
 
 export type ThreadMessage =
@@ -21,7 +27,7 @@ export type ThreadMessage =
 
 const port = parentPort
 if (!port) throw new Error('the purge thread must run as a worker thread')
-const { url, storage, options } = workerData as ThreadData
+const { url, storage, options, waitingWriters } = workerData as ThreadData
 const send = (message: ThreadMessage) => port.postMessage(message)
 const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
   send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
@@ -43,6 +49,7 @@ const worker = new PurgeWorker(database.db, {
   ...options,
   // The server's writers poll for the write lock every few milliseconds (sqlite-driver.ts): leave them a gap.
   pauseMs: 3,
+  writerWaiting: () => writerWaiting(waitingWriters),
   logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
   onBatch: (table, rows) => send({ type: 'batch', table, rows }),
   storage: objectStorage,

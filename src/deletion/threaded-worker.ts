@@ -1,3 +1,4 @@
+import { waitingWriters } from '../db/write-waits.js'
 import { SupervisedThread, threadEntry } from '../supervised-thread.js'
 import type { ThreadData, ThreadMessage } from './thread.js'
 import type { PurgeWorkerOptions } from './worker.js'
@@ -17,10 +18,11 @@ export class ThreadedPurgeWorker {
     // from its settings, and keeps the real time.
     const { logger, onBatch, onObjects, storage, ...rest } = options
     delete rest.clock
+    delete rest.writerWaiting
     this.thread = new SupervisedThread<ThreadMessage>({
       name: 'purge',
       entry: threadEntry(import.meta.url, 'purge-thread'),
-      workerData: { url, storage: storage.settings, options: rest } satisfies ThreadData,
+      workerData: { url, storage: storage.settings, options: rest, waitingWriters } satisfies ThreadData,
       logger,
       restartMs: options.pollMs,
       onMessage: (message) => {

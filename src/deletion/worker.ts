@@ -12,7 +12,16 @@ import {
   releaseTask,
   startDueDeletion,
 } from './repository.js'
-import { BatchSizer, failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask } from './purge.js'
+import {
+  BatchSizer,
+  failureReason,
+  finalizeOne,
+  LeaseLost,
+  measureOne,
+  retryAt,
+  runTask,
+  type TaskRun,
+} from './purge.js'
 import {
   eraseOnStop,
   markEraseOnStop,
@@ -37,6 +46,11 @@ export interface PurgeWorkerOptions {
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
+  /**
+   * Whether a writer of another thread waits for SQLite's write lock (db/write-waits.ts): given, a purge
+   * transaction goes on batch after batch while none does, for at most MAX_TRANSACTION_MS (see TaskRun.extend).
+   */
+  writerWaiting?(): boolean
   /** How often the worker says it is alive, at debug level (default 30 s). */
   heartbeatMs?: number
   /** SLUG_QUARANTINE_SECONDS: how long a purged organization's slug stays unusable. */
@@ -57,6 +71,12 @@ export interface PurgeWorkerOptions {
 const MAX_STEP_BACKOFF_MS = 30_000
 
 /**
+ * The longest purge transaction while no writer waits (TaskRun.extend): long enough that commits are few, short
+ * enough that the receipt's progress moves and the WAL it leaves for the checkpoint stays small.
+ */
+const MAX_TRANSACTION_MS = 250
+
+/**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
  * (`orgspace worker`); any number of workers may share one database. It is woken at once by a DELETE in the
  * same process and otherwise polls, so deletions requested elsewhere (or interrupted by a crash) are picked up.
@@ -72,12 +92,18 @@ export class PurgeWorker {
   private paused = false
   private pauseCheckedAt = 0
   private readonly reclaimOptions: ReclaimOptions
+  /** See TaskRun.extend: only where a waiting writer can be seen. */
+  private readonly extend: TaskRun['extend']
 
   constructor(
     private readonly db: Db,
     private readonly options: PurgeWorkerOptions,
   ) {
     this.sizer = new BatchSizer(options.batchTargetMs)
+    const { writerWaiting } = options
+    this.extend = writerWaiting
+      ? (elapsedMs) => elapsedMs < MAX_TRANSACTION_MS && !this.stopping && !writerWaiting()
+      : undefined
     this.reclaimOptions = {
       targetMs: options.batchTargetMs,
       pauseMs: options.pauseMs,
@@ -231,6 +257,7 @@ export class PurgeWorker {
         shouldStop: () => this.stopping || this.pausedSince(),
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
+        extend: this.extend,
       })
       if (outcome === 'done') this.kicked = true // the deletion may now be ready to complete
     } catch (error) {

@@ -26,6 +26,10 @@ export interface TestWorkerOptions {
   /** A clock moved forward instead of sleeping, for scheduled deletions. */
   clock?: () => number
   slugQuarantineSeconds?: number
+  /** See PurgeWorkerOptions.writerWaiting. */
+  writerWaiting?: () => boolean
+  /** Told the rows of each committed purge transaction. */
+  onBatch?: (table: string, rows: number) => void
 }
 
 export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker {
@@ -40,6 +44,8 @@ export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker
     slugQuarantineSeconds: options.slugQuarantineSeconds,
     storage,
     objectBatch: options.objectBatch,
+    writerWaiting: options.writerWaiting,
+    onBatch: options.onBatch,
   })
 }
 
