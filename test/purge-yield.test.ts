@@ -27,7 +27,7 @@ async function purgeDevices(writerWaitingNow: () => boolean): Promise<number[]> 
   expect((await as(t, owner).delete(`/v1/organizations/${seeded.organizationId}`)).status).toBe(200)
   const transactions: number[] = []
   await testWorker(t.db, {
-    batchTargetMs: 5,
+    batchTargetMs: 50,
     writerWaiting: writerWaitingNow,
     onBatch: (table, rows) => void (table === 'devices' && transactions.push(rows)),
   }).drain()
@@ -39,14 +39,18 @@ async function purgeDevices(writerWaitingNow: () => boolean): Promise<number[]> 
 }
 
 describe('a purge transaction', () => {
-  it('takes batch after batch while no writer waits, and commits after each batch while one does', async () => {
+  it('takes batch after batch: on PostgreSQL for its time, on SQLite while no writer waits', async () => {
     const quiet = await purgeDevices(() => false)
-    const busy = await purgeDevices(() => true)
     expect(quiet.reduce((a, b) => a + b, 0)).toBe(DEVICES)
+    // Batches start at 500 rows: one transaction per batch would take at least three.
+    expect(quiet.length).toBeLessThanOrEqual(2)
+  })
+
+  it.runIf(dialect === 'sqlite')('commits after each batch while a writer waits (SQLite)', async () => {
+    const busy = await purgeDevices(() => true)
     expect(busy.reduce((a, b) => a + b, 0)).toBe(DEVICES)
     // Batches start at 500 rows and at most double: a writer always waiting sees a commit after each of them.
     expect(busy.length).toBeGreaterThanOrEqual(3)
-    expect(quiet.length).toBeLessThanOrEqual(2)
   })
 })
 

@@ -65,9 +65,9 @@ export interface TaskRun {
   /** A pause after each batch, so that writers waiting for SQLite's one write lock get it before the next batch. */
   pauseMs?: number
   /**
-   * Whether the transaction, `elapsedMs` old, may take one more batch before it commits. Without it every batch
-   * is a transaction of its own. The purge thread on SQLite goes on while no writer waits for the write lock (see
-   * db/write-waits.ts): a writer then waits for one batch, and the purge commits as seldom as nobody minds.
+   * Whether the transaction, `elapsedMs` old, may take one more batch before it commits; without it every batch is
+   * a transaction of its own. On PostgreSQL nobody waits for a purge transaction, which goes on for a while; on
+   * SQLite it holds the write lock, and goes on only while no writer waits (db/write-waits.ts). See PurgeWorker.
    */
   extend?(elapsedMs: number): boolean
 }
@@ -91,20 +91,27 @@ export async function runTask(
       let deleted = 0
       let last = after
       let finished = false
-      do {
+      let batchStarted = performance.now()
+      let batchRows = 0
+      for (;;) {
         const limit = run.sizer.size
-        const batchStarted = performance.now()
+        batchStarted = performance.now()
         const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last)
-        run.sizer.observe(performance.now() - batchStarted, batch.deleted)
+        batchRows = batch.deleted
         deleted += batch.deleted
         last = batch.last ?? last
         finished = batch.deleted < limit
-      } while (!finished && run.extend?.(performance.now() - started))
+        if (finished || !run.extend?.(performance.now() - started)) break
+        // A batch followed by another in the same transaction is timed alone; a transaction's last batch is timed
+        // with its commit (below), which a waiting writer waits for too.
+        run.sizer.observe(performance.now() - batchStarted, batch.deleted)
+      }
       const leaseUntil = new Date(Date.now() + run.leaseMs).toISOString()
       if (!(await recordBatch(trx, task, run.owner, deleted, finished, leaseUntil)))
         throw new LeaseLost(task.id)
-      return { deleted, last, finished }
+      return { deleted, last, finished, batchStarted, batchRows }
     })
+    run.sizer.observe(performance.now() - work.batchStarted, work.batchRows)
     // Only once committed: a transaction rolled back deleted nothing.
     after = work.last
     if (work.deleted > 0) run.onBatch?.(task.table_name, work.deleted)

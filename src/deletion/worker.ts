@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Db } from '../db/connect.js'
+import { isPostgres, type Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import { removeObjects } from './objects.js'
@@ -48,7 +48,7 @@ export interface PurgeWorkerOptions {
   pauseMs?: number
   /**
    * Whether a writer of another thread waits for SQLite's write lock (db/write-waits.ts): given, a purge
-   * transaction goes on batch after batch while none does, for at most MAX_TRANSACTION_MS (see TaskRun.extend).
+   * transaction goes on batch after batch while none does, for at most two batch targets (see TaskRun.extend).
    */
   writerWaiting?(): boolean
   /** How often the worker says it is alive, at debug level (default 30 s). */
@@ -71,10 +71,12 @@ export interface PurgeWorkerOptions {
 const MAX_STEP_BACKOFF_MS = 30_000
 
 /**
- * The longest purge transaction while no writer waits (TaskRun.extend): long enough that commits are few, short
- * enough that the receipt's progress moves and the WAL it leaves for the checkpoint stays small.
+ * How long a purge transaction on PostgreSQL goes on, batch after batch (TaskRun.extend). Its row locks are on the
+ * deleted organization's rows, which nobody else reads or writes: other tenants never wait for it, and fewer
+ * commits (each a flush of the WAL) purge faster. Short enough that the receipt's progress moves and a crash
+ * loses little. Measured: BENCHMARKS.md, scenarios 2 and 3.
  */
-const MAX_TRANSACTION_MS = 250
+const POSTGRES_TRANSACTION_MS = 100
 
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
@@ -100,10 +102,16 @@ export class PurgeWorker {
     private readonly options: PurgeWorkerOptions,
   ) {
     this.sizer = new BatchSizer(options.batchTargetMs)
-    const { writerWaiting } = options
-    this.extend = writerWaiting
-      ? (elapsedMs) => elapsedMs < MAX_TRANSACTION_MS && !this.stopping && !writerWaiting()
-      : undefined
+    // On SQLite a transaction holds the one write lock: it goes on only while no writer waits, and for at most
+    // two batch targets, because its commit grows with it and a writer that starts waiting waits for that too
+    // (2× was measured against 1×, 1.5× and 5×: BENCHMARKS.md). Without the count (a worker process of its own),
+    // each batch is a transaction.
+    const { writerWaiting, batchTargetMs } = options
+    this.extend = isPostgres(db)
+      ? (elapsedMs) => elapsedMs < POSTGRES_TRANSACTION_MS && !this.stopping
+      : writerWaiting
+        ? (elapsedMs) => elapsedMs < 2 * batchTargetMs && !this.stopping && !writerWaiting()
+        : undefined
     this.reclaimOptions = {
       targetMs: options.batchTargetMs,
       pauseMs: options.pauseMs,

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Config } from '../config.js'
+import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
 import type { Outcome, Queue } from './attempts.js'
 import { deliveryOptions } from './options.js'
@@ -30,6 +31,10 @@ function errorsAsObjects(_key: string, value: unknown): unknown {
 }
 
 const database = openDatabase(config.DATABASE_URL)
+// Checkpoints are left to the server's connection, or to the purge thread while it runs (deletion/thread.ts): one
+// made here after a delivery's commit would copy the whole WAL a purge is writing into the database file, and make
+// the purge's commits, and with them every writer waiting for the lock, wait for the disk.
+await sql`pragma wal_autocheckpoint = 0`.execute(database.db)
 const options = deliveryOptions(config, {
   debug: log('debug'),
   info: log('info'),
