@@ -129,7 +129,11 @@ function throughputSection(ds: DialectResults[]): string {
     const bare = t.runs.find((r) => r.target === 'bare')?.requestsPerSecond
     return t.runs.map((r) => [
       NAMES[d.dialect],
-      r.target === 'bare' ? 'bare Fastify route, same bytes' : `orgspace, ${r.target} organization`,
+      r.target === 'bare'
+        ? 'bare Fastify route, same bytes'
+        : r.target === 'bare-query'
+          ? 'bare route + one `select 1` round trip'
+          : `orgspace, ${r.target} organization`,
       int(r.requestsPerSecond),
       `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`,
       bare ? ratio(r.requestsPerSecond / bare) : '–',

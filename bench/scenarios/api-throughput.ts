@@ -8,12 +8,13 @@ import { startServer, type ServerProcess } from '../server-process.js'
 import { round, sleep, summarize } from '../stats.js'
 
 // Scenario 4 — requests/s of GET /v1/organizations/:slug for the large organization and for an empty one,
-// against a bare Fastify route that returns the same bytes. Both run as child processes started the same way;
+// against a bare Fastify route that returns the same bytes, and the same route making one `select 1` round trip to
+// the database first (bare-server.ts). All run as child processes started the same way;
 // autocannon (closed loop, `connections` at a time) drives them from this process, taking turns. Then the
 // latency of the same GET at a steady 100 requests/s, open loop.
 
 export interface ThroughputRun {
-  target: 'large' | 'empty' | 'bare'
+  target: 'large' | 'empty' | 'bare' | 'bare-query'
   requestsPerSecond: number
   p50Ms: number
   p99Ms: number
@@ -31,7 +32,7 @@ export interface ApiThroughputResult {
   latency?: { ratePerSecond: number; n: number; p50Ms: number; p99Ms: number; errors: number }
 }
 
-const TARGETS = ['large', 'empty', 'bare'] as const
+const TARGETS = ['large', 'empty', 'bare', 'bare-query'] as const
 type Target = (typeof TARGETS)[number]
 
 async function cannon(
@@ -115,10 +116,11 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
     )
     const server = await startServer('orgspace', { DATABASE_URL: copy.url, PURGE_WORKER: 'on' })
     let bare: ServerProcess | undefined
+    let bareQuery: ServerProcess | undefined
     try {
       const client = new HttpClient(server.baseUrl, fixture.ownerToken)
-      const urls = { large: '', empty: '', bare: '' }
-      const bytes = { large: 0, empty: 0, bare: 0 }
+      const urls = { large: '', empty: '', bare: '', 'bare-query': '' }
+      const bytes = { large: 0, empty: 0, bare: 0, 'bare-query': 0 }
       let largeBody = ''
       for (const target of ['large', 'empty'] as const) {
         const path = `/v1/organizations/${fixture[target].slug}`
@@ -133,16 +135,20 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
       bare = await startServer('bare', { BENCH_BODY_FILE: bodyFile })
       urls.bare = `${bare.baseUrl}/v1/organizations/${fixture.large.slug}`
       bytes.bare = Buffer.byteLength(largeBody)
-      const token = (target: Target) => (target === 'bare' ? undefined : fixture.ownerToken)
+      bareQuery = await startServer('bare', { BENCH_BODY_FILE: bodyFile, BENCH_QUERY_URL: copy.url })
+      urls['bare-query'] = `${bareQuery.baseUrl}/v1/organizations/${fixture.large.slug}`
+      bytes['bare-query'] = bytes.bare
+      const token = (target: Target) => (target.startsWith('bare') ? undefined : fixture.ownerToken)
       for (const target of TARGETS)
         await cannon(urls[target], token(target), plan.connections, plan.warmupSeconds)
 
-      // A B C C B A in short runs: a server still warming up, or a machine getting busier or quieter, weighs on the
-      // three alike — the ratio to the bare route is taken from runs interleaved with it.
+      // A B C D D C B A in short runs: a server still warming up, or a machine getting busier or quieter, weighs on
+      // all alike — the ratio to the bare route is taken from runs interleaved with it.
       const results = {
         large: [] as autocannon.Result[],
         empty: [] as autocannon.Result[],
         bare: [] as autocannon.Result[],
+        'bare-query': [] as autocannon.Result[],
       }
       const runSeconds = plan.seconds / (2 * plan.rounds)
       for (let round = 0; round < plan.rounds; round++)
@@ -158,6 +164,7 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
         latency,
       }
     } finally {
+      await bareQuery?.stop()
       await bare?.stop()
       await server.stop()
     }
