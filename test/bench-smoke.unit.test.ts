@@ -90,9 +90,9 @@ describe('bench harness (smoke)', () => {
       expect(phase.doneAtMs ?? -1).toBeGreaterThanOrEqual(phase.deleteAtMs ?? 0)
   })
 
-  it('measures throughput of the large and empty organization and the bare route', () => {
+  it('measures throughput of the large and empty organization and the bare routes', () => {
     const runs = result.throughput?.runs ?? []
-    expect(runs.map((r) => r.target)).toEqual(['large', 'empty', 'bare'])
+    expect(runs.map((r) => r.target)).toEqual(['large', 'empty', 'bare', 'bare-query'])
     for (const run of runs) {
       expect(run.requestsPerSecond).toBeGreaterThan(0)
       expect(run.non2xx + run.errors).toBe(0)
