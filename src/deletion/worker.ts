@@ -94,7 +94,7 @@ export class PurgeWorker {
   private paused = false
   private pauseCheckedAt = 0
   private readonly reclaimOptions: ReclaimOptions
-  /** See TaskRun.extend: only where a waiting writer can be seen. */
+  /** See TaskRun.extend: on PostgreSQL by time; on SQLite only where a waiting writer can be seen. */
   private readonly extend: TaskRun['extend']
 
   constructor(
@@ -104,7 +104,7 @@ export class PurgeWorker {
     this.sizer = new BatchSizer(options.batchTargetMs)
     // On SQLite a transaction holds the one write lock: it goes on only while no writer waits, and for at most
     // two batch targets, because its commit grows with it and a writer that starts waiting waits for that too
-    // (2× was measured against 1×, 1.5× and 5×: BENCHMARKS.md). Without the count (a worker process of its own),
+    // (2× was measured against none, 1.5× and 5×: BENCHMARKS.md). Without the count (a worker process of its own),
     // each batch is a transaction.
     const { writerWaiting, batchTargetMs } = options
     this.extend = isPostgres(db)
