@@ -3,6 +3,7 @@ import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
 import { exportImportSection } from './scenarios/export-import.js'
 import { startupSection } from './scenarios/startup.js'
+import type { ThroughputRun } from './scenarios/api-throughput.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
 
@@ -122,6 +123,13 @@ function neighbourSection(ds: DialectResults[]): string {
   )}\n\n![neighbour latency over time](neighbour-latency.svg)`
 }
 
+const THROUGHPUT_SERVERS: Record<ThroughputRun['target'], string> = {
+  large: 'orgspace, large organization',
+  empty: 'orgspace, empty organization',
+  bare: 'bare Fastify route, same bytes',
+  'bare-query': 'bare route + one `select 1` round trip',
+}
+
 function throughputSection(ds: DialectResults[]): string {
   const rows = ds.flatMap((d) => {
     const t = d.throughput
@@ -129,11 +137,7 @@ function throughputSection(ds: DialectResults[]): string {
     const bare = t.runs.find((r) => r.target === 'bare')?.requestsPerSecond
     return t.runs.map((r) => [
       NAMES[d.dialect],
-      r.target === 'bare'
-        ? 'bare Fastify route, same bytes'
-        : r.target === 'bare-query'
-          ? 'bare route + one `select 1` round trip'
-          : `orgspace, ${r.target} organization`,
+      THROUGHPUT_SERVERS[r.target],
       int(r.requestsPerSecond),
       `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`,
       bare ? ratio(r.requestsPerSecond / bare) : '–',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import pg from 'pg'
+import { sqlitePath } from '../../src/db/connect.js'
 
 // The ceilings for scenario 4: Fastify with nothing but one route that returns the bytes orgspace returned for
 // the same URL (read from BENCH_BODY_FILE). Started like the service (its own process), so the difference between
@@ -16,7 +17,7 @@ const query = await connect(queryUrl)
 async function connect(url: string): Promise<(() => Promise<unknown>) | null> {
   if (url === '') return null
   if (url.startsWith('sqlite:')) {
-    const statement = new Database(url.replace(/^sqlite:(\/\/)?/, ''), { readonly: true }).prepare('select 1')
+    const statement = new Database(sqlitePath(url), { readonly: true }).prepare('select 1')
     return async () => statement.get()
   }
   // As orgspace's pool: ten connections.

@@ -18,8 +18,8 @@ import {
 import { countOwnedRows, deleteBatch, resourceName, tablesStillHolding, type BatchCursor } from './tables.js'
 
 // The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
-// batches, each batch its own short transaction that deletes rows *and* records the count in the task, so a
-// crash at any instant loses nothing: the next worker resumes from whatever committed. Tasks are independent
+// batches, in short transactions (one batch or a few, see TaskRun.extend) that delete rows *and* record the count
+// in the task, so a crash at any instant loses nothing: the next worker resumes from whatever committed. Tasks are independent
 // (no tenant table references another's rows through a foreign key that cascades), so they can be shared
 // between workers and retried in any order.
 
@@ -91,7 +91,7 @@ export async function runTask(
       let deleted = 0
       let last = after
       let finished = false
-      let batchStarted = performance.now()
+      let batchStarted = 0
       let batchRows = 0
       for (;;) {
         const limit = run.sizer.size

@@ -203,7 +203,8 @@ export class DeliveryWorker {
       ...dispatched.instance.map((d) => attemptInstance(this.attempts, d)),
     ])
     // New deliveries beyond the free slots were left due: the next attempt to end should make room for them.
-    if (dispatched.events > 0 && started >= slots) this.waiting = true
+    const leftDue = dispatched.events > 0 && started >= slots
+    if (leftDue) this.waiting = true
     if (claim) {
       // A claim that got all it asked for may have left more due. Noted as soon as it is known: an attempt may
       // end before this round does (on PostgreSQL the next claim takes round trips), and must then find the note.
@@ -221,7 +222,7 @@ export class DeliveryWorker {
       await take(free(), (n) => sendInstanceDeliveries(this.attempts, n))
       await take(free(), (n) => sendEndpointDeliveries(this.attempts, n))
       // Without a free slot nothing was asked, and nothing learned: what waited still waits.
-      if (asked) this.waiting = full || (dispatched.events > 0 && started >= slots)
+      if (asked) this.waiting = full || leftDue
     }
     await this.releaseHolds(false)
     await this.prune()

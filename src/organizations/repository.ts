@@ -57,10 +57,6 @@ export interface OrganizationRead extends MembershipRead {
 type ReadArgs = { tokenId: string; ref: string }
 
 /**
- * token → user → membership → organization, in one statement, starting from the token's row so that the row is
- * read again with the membership (see tokens/cache.ts). Strangers find the organization but no role.
- */
-/**
  * Every column of an organization, named: the reads below are prepared statements on PostgreSQL, which refuses to
  * run one whose result changed shape — `organizations.*` would fail every request of a running server the moment a
  * migration added a column. The check below keeps the list complete.
@@ -86,6 +82,10 @@ const everyColumn: Exclude<keyof OrganizationsTable, (typeof ORGANIZATION_COLUMN
   : never = true
 void everyColumn
 
+/**
+ * token → user → membership → organization, in one statement, starting from the token's row so that the row is
+ * read again with the membership (see tokens/cache.ts). Strangers find the organization but no role.
+ */
 function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
   return db
     .selectFrom('tokens')
