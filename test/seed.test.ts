@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Db } from '../src/db/connect.js'
 import { newId, nowIso } from '../src/db/ids.js'
-import { AppError } from '../src/http/errors.js'
+import { AppError } from '../src/core/errors.js'
 import { writeInOrganization } from '../src/organizations/write.js'
 import { insertRows } from '../src/seed/bulk-insert.js'
 import { progressReporter } from '../src/seed/progress.js'

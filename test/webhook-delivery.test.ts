@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Permission } from '../src/http/permissions.js'
+import { Permission } from '../src/core/permissions.js'
 import { emitEvent } from '../src/events/emit.js'
 import { changeOrganization } from '../src/organizations/write.js'
 import { buildTestApp, type TestApp } from './support/app.js'

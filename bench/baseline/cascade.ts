@@ -3,9 +3,9 @@ import type { Db } from '../../src/db/connect.js'
 import { blockingSubscriptions } from '../../src/subscriptions/repository.js'
 import { lockOrganization } from '../../src/organizations/access.js'
 import { tenantTables } from '../../src/deletion/tables.js'
-import { AppError, ErrorCode } from '../../src/http/errors.js'
-import { authorize, Permission } from '../../src/http/permissions.js'
-import type { AuthContext } from '../../src/tokens/service.js'
+import { AppError, ErrorCode } from '../../src/core/errors.js'
+import { authorize, Permission } from '../../src/core/permissions.js'
+import type { AuthContext } from '../../src/core/auth-context.js'
 
 /**
  * The common way to delete a tenant, kept as the benchmark's baseline: inside the request, in one transaction,

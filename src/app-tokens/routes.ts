@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppParams } from '../apps/schemas.js'
 import { answers, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../http/errors.js'
-import { Permission } from '../http/permissions.js'
+import { ErrorCode } from '../core/errors.js'
+import { Permission } from '../core/permissions.js'
 import {
   AppTokenListQuery,
   AppTokenPage,

@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { AppParams } from '../apps/schemas.js'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
-import { Name } from '../http/text-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
+import { Name } from '../core/text-schemas.js'
 
 const AppTokenFields = {
   id: Type.String(),

@@ -1,13 +1,13 @@
 import type { Db, Trx } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { existingApp } from '../apps/service.js'
-import { AppError, ErrorCode } from '../http/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
-import { Permission } from '../http/permissions.js'
+import { AppError, ErrorCode } from '../core/errors.js'
+import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
+import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
 import { secretMatches } from '../tokens/secret.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import {
   appTokenExists,
   countTokensOfApp,

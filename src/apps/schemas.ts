@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
-import { Name } from '../http/text-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
+import { Name } from '../core/text-schemas.js'
 import { ORGANIZATION_REF_PATTERN, OrganizationParams } from '../organizations/schemas.js'
 import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
 

@@ -1,15 +1,15 @@
 import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
 import { changesBetween } from '../audit/details.js'
-import { AppError } from '../http/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
-import { Permission } from '../http/permissions.js'
+import { AppError } from '../core/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
 import { randomSuffix, slugify, slugProblem } from '../organizations/slug.js'
 import { changeOrganization } from '../organizations/write.js'
 import { removeAppBuilds } from '../builds/app-removal.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import {
   countApps,
   deleteApp,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ok, Ok } from '../http/envelope.js'
-import { Permission } from '../http/permissions.js'
+import { Permission } from '../core/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import { AuditListQuery, AuditPage } from './schemas.js'
 import { listOrganizationAudit } from './service.js'

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { AUDIT_ACTION_PREFIXES, AUDIT_ACTIONS } from '../contract/audit.js'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 
 const AuditValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])
 

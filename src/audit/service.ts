@@ -1,11 +1,11 @@
 import { AUDIT_ACTIONS, type AuditDetails } from '../contract/audit.js'
 import type { AuditEvent } from '../contract/api.js'
 import type { Db } from '../db/connect.js'
-import { AppError, type FieldError } from '../http/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
-import { Permission } from '../http/permissions.js'
+import { AppError, type FieldError } from '../core/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { countAuditEvents, listAuditEvents, type AuditEventRow } from './repository.js'
 
 export function auditEventView(row: AuditEventRow): AuditEvent {

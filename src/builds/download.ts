@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { AppError, ErrorCode } from '../http/errors.js'
+import { AppError, ErrorCode } from '../core/errors.js'
 import { buildKey } from '../storage/keys.js'
 import type { ByteRange, ObjectStorage } from '../storage/storage.js'
 import type { BuildRow } from './repository.js'

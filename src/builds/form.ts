@@ -3,7 +3,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyRequest } from 'fastify'
 import type {} from '@fastify/multipart'
-import { AppError, ErrorCode } from '../http/errors.js'
+import { AppError, ErrorCode } from '../core/errors.js'
 import { StorageUnavailable, type ObjectStorage } from '../storage/storage.js'
 
 // Reading an upload's multipart/form-data: the file part goes straight into storage through a meter that counts

@@ -1,7 +1,7 @@
 import { Type, type TOptional, type TString } from 'typebox'
 import { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField } from '../contract/api.js'
 import { AppParams } from '../apps/schemas.js'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 
 export { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField }
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../http/errors.js'
-import { Permission } from '../http/permissions.js'
+import { ErrorCode } from '../core/errors.js'
+import { Permission } from '../core/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 import {
   AddCollaboratorBody,

@@ -1,9 +1,9 @@
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { organizationRestored } from '../events/lifecycle.js'
-import { AppError } from '../http/errors.js'
+import { AppError } from '../core/errors.js'
 import { reactivateOrganization } from '../organizations/repository.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { lockDeletionOfRequester, markRestored } from './repository.js'
 import { getReceipt } from './service.js'
 

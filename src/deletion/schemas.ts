@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 
 export const DeleteOrganizationResult = Type.Object({
   delete: Type.String(),

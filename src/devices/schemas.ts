@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
-import { Name } from '../http/text-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
+import { Name } from '../core/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
 export const PlatformSchema = Type.Union([

@@ -13,7 +13,7 @@ import { insertRows } from '../seed/bulk-insert.js'
 import { buildKey } from '../storage/keys.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import { blockingSubscriptions, cancelSubscription, insertSubscription } from '../subscriptions/repository.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { findOrCreateUser } from '../users/service.js'
 import type {
   AppRecord,

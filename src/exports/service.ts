@@ -1,12 +1,12 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
-import { AppError } from '../http/errors.js'
-import { Permission } from '../http/permissions.js'
+import { AppError } from '../core/errors.js'
+import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
 import { exportKey } from '../storage/keys.js'
 import { enqueueRemoval } from '../storage/removals.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { deleteExpiredExports, findExport, insertExport, type ExportRow } from './repository.js'
 
 /** A running export renews its claim this often, and is taken for dead (its process gone) after STALL_MS. */

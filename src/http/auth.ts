@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { TokenCache } from '../tokens/cache.js'
-import { authenticate, type AuthContext } from '../tokens/service.js'
-import { AppError, ErrorCode } from './errors.js'
+import { authenticate } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
+import { AppError, ErrorCode } from '../core/errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from 'typebox'
-import { ERRORS, ErrorCode, type FieldError } from './errors.js'
-import type { Permission } from './permissions.js'
+import { ERRORS, ErrorCode, type FieldError } from '../core/errors.js'
+import type { Permission } from '../core/permissions.js'
 
 // Response schemas shared by every route. Declaring them lets the serializer drop undeclared fields and
 // lets the OpenAPI document show every answer a route can give.

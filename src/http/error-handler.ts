@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
-import { AppError, ERRORS, ErrorCode, type FieldError } from './errors.js'
+import { AppError, ERRORS, ErrorCode, type FieldError } from '../core/errors.js'
 import { pointerSegment } from './input.js'
 
 interface ValidationIssue {

@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from './errors.js'
+import { ERRORS, type ErrorCode } from '../core/errors.js'
 
 // The error-code table as Markdown, from the one code table in errors.ts: the OpenAPI description (and so /docs)
 // shows it, and docs/errors.md is generated from it (`npm run docs:errors`; a test fails when that file is stale).

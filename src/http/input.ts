@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { AppError, ErrorCode, type FieldError } from './errors.js'
+import { AppError, ErrorCode, type FieldError } from '../core/errors.js'
 
 /** A key as one segment of a JSON pointer (RFC 6901), as AJV writes the paths of its errors. */
 export function pointerSegment(key: string): string {

@@ -4,9 +4,9 @@ import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
 import { ErrorEnvelope, responses, type DeclaredError, type RouteShape } from './envelope.js'
 import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
-import type { FieldError } from './errors.js'
+import type { FieldError } from '../core/errors.js'
 import type { Role } from '../db/types.js'
-import { can, type Permission } from './permissions.js'
+import { can, type Permission } from '../core/permissions.js'
 import { ROOT } from '../root.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —

@@ -3,7 +3,7 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
-import { AppError, ErrorCode } from './errors.js'
+import { AppError, ErrorCode } from '../core/errors.js'
 
 // Abuse limits, counted per process or, with REDIS_URL, in Redis so that every process shares one budget:
 // - every authenticated request, per API token — counted once the token is verified, so nobody can spend

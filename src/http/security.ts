@@ -9,7 +9,7 @@ import { corsOrigins, trustProxy, type Config } from '../config.js'
 import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
 import { errorBody } from './envelope.js'
 import { frameworkErrors } from './error-handler.js'
-import { ErrorCode } from './errors.js'
+import { ErrorCode } from '../core/errors.js'
 
 /**
  * The longest path parameter the router passes on (its default is 100, shorter than a slug may be). Ids are 24

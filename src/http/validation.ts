@@ -3,13 +3,7 @@ import formats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
 import { pointerSegment } from './input.js'
 import { OnFirstUse } from './on-first-use.js'
-
-/**
- * Schema keyword for names and labels: the value is trimmed before its other string keywords run, so
- * `minLength: 1` refuses a name of only whitespace and what is stored is what the length limits checked.
- * The `x-` prefix makes it an OpenAPI extension, which the document may carry.
- */
-export const TRIM = 'x-trim'
+import { TRIM } from '../core/text-schemas.js'
 
 const COMMON: Options = { allErrors: true, useDefaults: true, addUsedSchema: false }
 

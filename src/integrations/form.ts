@@ -1,4 +1,4 @@
-import { AppError, type FieldError } from '../http/errors.js'
+import { AppError, type FieldError } from '../core/errors.js'
 import type { BuildDetails } from '../builds/intake.js'
 import type { FormSpec } from '../builds/form.js'
 import { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField } from '../builds/schemas.js'

@@ -4,7 +4,7 @@ import { authenticateAppToken, type AppTokenAuth } from '../app-tokens/service.j
 import { acceptUploads, UPLOAD_DESCRIPTION } from '../builds/routes.js'
 import { BuildListQuery, BuildPage, BuildSchema } from '../builds/schemas.js'
 import { answers, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../http/errors.js'
+import { ErrorCode } from '../core/errors.js'
 import { listFromCi, uploadFromCi } from './service.js'
 
 declare module 'fastify' {

@@ -4,7 +4,7 @@ import { emitEvent } from '../events/emit.js'
 import { requireAppToken, type AppTokenAuth } from '../app-tokens/service.js'
 import { beginUpload, commitBuild, finishUpload, type Intake } from '../builds/intake.js'
 import { buildView, listBuildsOf } from '../builds/service.js'
-import type { PageRequest } from '../http/pagination.js'
+import type { PageRequest } from '../core/pagination.js'
 import { writeInOrganization } from '../organizations/write.js'
 import { APPLIVERY_FORM } from './form.js'
 

@@ -1,9 +1,10 @@
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
 import { isId } from '../db/ids.js'
 import { findRole } from '../collaborators/repository.js'
-import { AppError } from '../http/errors.js'
-import { authorize, type Permission } from '../http/permissions.js'
-import { confirmToken, type AuthContext } from '../tokens/service.js'
+import { AppError } from '../core/errors.js'
+import { authorize, type Permission } from '../core/permissions.js'
+import { confirmToken } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import {
   lockMembership,
   readMembership,

@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
-import { Paginated, PageQuery } from '../http/pagination-schemas.js'
+import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { PATH_PARAMETER_MAX_LENGTH } from '../http/security.js'
-import { Name } from '../http/text-schemas.js'
+import { Name } from '../core/text-schemas.js'
 import { SLUG_MAX_LENGTH } from './slug.js'
 
 // organizationId / applicationId: an id or a slug, as the reference page documents.

@@ -5,10 +5,10 @@ import type { Organization, SubscriptionStatus } from '../db/types.js'
 import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '../collaborators/repository.js'
 import { recordAudit } from '../audit/repository.js'
 import { emitEvent } from '../events/emit.js'
-import { AppError, ErrorCode } from '../http/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
-import { Permission } from '../http/permissions.js'
-import type { AuthContext } from '../tokens/service.js'
+import { AppError, ErrorCode } from '../core/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { Permission } from '../core/permissions.js'
+import type { AuthContext } from '../core/auth-context.js'
 import {
   countMemberships,
   findOwners,

@@ -4,7 +4,7 @@ import { nowIso } from '../db/ids.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { createOrganization } from '../organizations/service.js'
 import { writeInOrganization } from '../organizations/write.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { findOrCreateUser } from '../users/service.js'
 import { insertGenerated, insertRows } from './bulk-insert.js'
 import {

@@ -1,12 +1,12 @@
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { SubscriptionStatus } from '../db/types.js'
-import { AppError } from '../http/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../http/pagination.js'
-import { Permission } from '../http/permissions.js'
+import { AppError } from '../core/errors.js'
+import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
-import type { AuthContext } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import {
   cancelSubscription,
   countSubscriptions,

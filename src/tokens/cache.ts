@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { secretMatches } from './secret.js'
-import type { AuthContext } from './service.js'
+import type { AuthContext } from '../core/auth-context.js'
 
 // Tokens this process has verified, so that a read of an organization costs one query instead of two.
 //

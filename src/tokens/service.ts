@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
-import { AppError, ErrorCode } from '../http/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../http/pagination.js'
+import { AppError, ErrorCode } from '../core/errors.js'
+import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
 import {
   countLiveTokensLocked,
   countTokensOfUser,
@@ -11,17 +11,9 @@ import {
   listTokensOfUser,
 } from './repository.js'
 import type { TokenCache } from './cache.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { issueSecret, parseToken, secretMatches } from './secret.js'
 
-/** Who is calling: resolved once per request from the bearer token. */
-export interface AuthContext {
-  userId: string
-  email: string
-  name: string
-  tokenId: string
-  /** Set when the token only works inside one organization. */
-  organizationId: string | null
-}
 
 const DAY_MS = 86_400_000
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { AppError, ErrorCode } from '../http/errors.js'
-import { Permission } from '../http/permissions.js'
+import { AppError, ErrorCode } from '../core/errors.js'
+import { Permission } from '../core/permissions.js'
 import { changeOrganization } from '../organizations/write.js'
 import { CreateTokenBody, NewTokenSchema, TokenListQuery, TokenPage, TokenParams } from '../tokens/schemas.js'
-import { createToken, listTokens, revokeToken, type AuthContext } from '../tokens/service.js'
+import { createToken, listTokens, revokeToken } from '../tokens/service.js'
+import type { AuthContext } from '../core/auth-context.js'
 import { UserSchema } from './schemas.js'
 
 const tags = ['Users']

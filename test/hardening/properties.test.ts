@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ORGANIZATION_TABLES } from '../support/tenant-tables.js'
-import { ERRORS, type ErrorCode } from '../../src/http/errors.js'
+import { ERRORS, type ErrorCode } from '../../src/core/errors.js'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 

@@ -33,7 +33,7 @@ export function seedCommand(program: Command): void {
       const { withDatabase } = await import('../database.js')
       const { seedOrganization } = await import('../../seed/seed.js')
       const { progressReporter } = await import('../../seed/progress.js')
-      const { AppError, ErrorCode } = await import('../../http/errors.js')
+      const { AppError, ErrorCode } = await import('../../core/errors.js')
       const progress = progressReporter(process.stderr)
       const result = await withDatabase(({ db }) =>
         seedOrganization(db, { owner, slug, ...counts }, progress.update),

@@ -1,5 +1,11 @@
 import { Type } from 'typebox'
-import { TRIM } from './validation.js'
+
+/**
+ * Schema keyword for names and labels: the value is trimmed before its other string keywords run, so
+ * `minLength: 1` refuses a name of only whitespace and what is stored is what the length limits checked.
+ * The `x-` prefix makes it an OpenAPI extension, which the document may carry.
+ */
+export const TRIM = 'x-trim'
 
 /**
  * A name or label typed by a person: trimmed on the way in (stored without surrounding whitespace), and, when
