@@ -34,6 +34,11 @@ import { buildRoutes } from './builds/routes.js'
 import { appTokenRoutes } from './app-tokens/routes.js'
 import { integrationRoutes } from './integrations/routes.js'
 import { exportRoutes } from './exports/routes.js'
+import { systemClock, type Clock } from './core/clock.js'
+import { honourIdempotencyKeys } from './http/idempotency.js'
+import { idempotencyStore } from './idempotency/service.js'
+import { formDigestOf } from './idempotency/form.js'
+import { drainForm } from './builds/form.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,9 +57,17 @@ export interface BuildOptions {
   logStream?: { write(line: string): void }
   /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
   resolveHost?: Resolver
+  /** What time it is, for what decides by time (tests move a ManualClock). */
+  clock?: Clock
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The organization (id or slug) a route's path names, if any. */
+function organizationParam(params: unknown): string | null {
+  const ref = (params as { organizationId?: unknown } | undefined)?.organizationId
+  return typeof ref === 'string' ? ref : null
+}
 
 /** The whole service as one Fastify instance. Production and tests build it through this same function. */
 export async function buildApp({
@@ -63,6 +76,7 @@ export async function buildApp({
   storage,
   logStream,
   resolveHost,
+  clock = systemClock,
 }: BuildOptions): Promise<FastifyInstance> {
   const onFirstUse = new OnFirstUse()
   const app = Fastify({
@@ -123,6 +137,24 @@ export async function buildApp({
   await app.register(
     async (v1) => {
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+      honourIdempotencyKeys(v1, {
+        store: idempotencyStore(app.db, clock, {
+          ttlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
+          // A claim outlives the longest its request may run, as an upload's removal does (builds/routes.ts).
+          leaseMs: config.REQUEST_TIMEOUT_MS + 60_000,
+        }),
+        callerOf: (request) =>
+          request.appToken
+            ? {
+                caller: `app-token:${request.appToken.tokenId}`,
+                organization: request.appToken.organizationId,
+              }
+            : request.auth
+              ? { caller: `user:${request.auth.userId}`, organization: organizationParam(request.params) }
+              : undefined,
+        formDigestOf,
+        drainForm: (request) => drainForm(request, config.BUILD_MAX_BYTES),
+      })
       await v1.register(async (authed) => {
         // Marks the routes below as authenticated, for the limits (rate-limit.ts) and nothing else.
         authed.addHook('onRoute', (route) => {

@@ -86,6 +86,8 @@ const EnvSchema = Type.Object({
   PURGE_OBJECT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
   /** Seconds an export's archive can be downloaded after it completes; then it leaves storage. */
   EXPORT_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 86_400 }),
+  /** Seconds the answer to a write sent with an Idempotency-Key is kept, and replayed to its retries. */
+  IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 86_400 }),
   RATE_LIMIT: onOff('on'),
   /** Every limit below counts requests in a window of this length. */
   RATE_LIMIT_WINDOW_MS: milliseconds(1_000, 86_400_000, 60_000),

@@ -20,7 +20,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
-      config: { permission: Permission.AppTokenCreate, errors: [noSuchApp] },
+      config: { permission: Permission.AppTokenCreate, idempotency: 'never', errors: [noSuchApp] },
       schema: {
         operationId: 'createAppToken',
         tags,

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyRequest } from 'fastify'
 import type {} from '@fastify/multipart'
 import { AppError, ErrorCode } from '../core/errors.js'
+import { formDigest, noteFormDigest, type FormFile } from '../idempotency/form.js'
 import { StorageUnavailable, type ObjectStorage } from '../storage/storage.js'
 
 // Reading an upload's multipart/form-data: the file part goes straight into storage through a meter that counts
@@ -90,6 +91,7 @@ export async function receiveForm<F>(
 ): Promise<{ file: ReceivedFile; fields: F }> {
   if (!request.isMultipart()) throw new AppError(ErrorCode.UnsupportedMediaType)
   const fields = new Map<string, string>()
+  const digests: FormFile[] = []
   let file: ReceivedFile | undefined
   try {
     for await (const part of request.parts()) {
@@ -101,7 +103,7 @@ export async function receiveForm<F>(
       }
       if (part.fieldname !== spec.fileField) {
         if (spec.otherFiles === 'refuse') throw invalid(`/body/${part.fieldname}`, 'is not a known part')
-        await pipeline(part.file, new Meter(maxBytes), discard())
+        digests.push({ field: part.fieldname, sha256: await drain(part.file, maxBytes) })
         continue
       }
       if (file) throw invalid(`/body/${spec.fileField}`, 'must be sent once')
@@ -116,10 +118,38 @@ export async function receiveForm<F>(
         size: meter.counted,
         sha256: meter.digest(),
       }
+      digests.push({ field: part.fieldname, sha256: file.sha256 })
     }
   } catch (error) {
     throw formError(error)
   }
   if (!file) throw invalid(`/body/${spec.fileField}`, 'is required: the build file')
+  noteFormDigest(request, formDigest(fields, digests))
   return { file, fields: spec.parse(fields) }
+}
+
+/** Reads a file part to its end, keeping nothing: its SHA-256. */
+async function drain(file: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
+  const meter = new Meter(maxBytes)
+  await pipeline(file, meter, discard())
+  return meter.digest()
+}
+
+/**
+ * Reads the whole form of `request` and keeps nothing of it (a replayed upload): the digest receiveForm notes for
+ * the same form.
+ */
+export async function drainForm(request: FastifyRequest, maxBytes: number): Promise<string> {
+  if (!request.isMultipart()) throw new AppError(ErrorCode.UnsupportedMediaType)
+  const fields = new Map<string, string>()
+  const digests: FormFile[] = []
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') fields.set(part.fieldname, String(part.value))
+      else digests.push({ field: part.fieldname, sha256: await drain(part.file, maxBytes) })
+    }
+  } catch (error) {
+    throw formError(error)
+  }
+  return formDigest(fields, digests)
 }

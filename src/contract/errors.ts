@@ -10,12 +10,14 @@ export const ErrorCode = {
   PayloadTooLarge: 3002,
   UnsupportedMediaType: 3003,
   RangeNotSatisfiable: 3004,
+  IdempotencyKeyReused: 3005,
   NoAuthToken: 4002,
   Forbidden: 4003,
   InvalidToken: 4004,
   TokenExpired: 4005,
   TooManyRequests: 4029,
   Conflict: 5001,
+  IdempotencyKeyInProgress: 5002,
   ActiveSubscriptions: 5111,
   LegalHold: 5112,
   Unavailable: 5030,
@@ -66,6 +68,11 @@ export const ERRORS: Record<ErrorCode, ErrorInfo> = {
     message: 'Range Not Satisfiable',
     when: 'a download whose `Range` starts beyond the end of the build',
   },
+  [ErrorCode.IdempotencyKeyReused]: {
+    status: 422,
+    message: 'Idempotency-Key reused with a different request',
+    when: 'the `Idempotency-Key` was used by the same caller for another method, path or body; use a new key for a new request',
+  },
   [ErrorCode.NoAuthToken]: {
     status: 401,
     message: 'No auth token',
@@ -91,6 +98,11 @@ export const ERRORS: Record<ErrorCode, ErrorInfo> = {
     status: 409,
     message: 'Conflict',
     when: 'slug taken, user already a collaborator, owner cannot be removed, …; `error.data.reason` says which',
+  },
+  [ErrorCode.IdempotencyKeyInProgress]: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still in progress',
+    when: 'a repeat of a request whose first attempt with this `Idempotency-Key` has not answered yet; retry later',
   },
   [ErrorCode.ActiveSubscriptions]: {
     status: 400,

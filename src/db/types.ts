@@ -21,6 +21,20 @@ export interface TokensTable {
   expires_at: string | null
 }
 
+/** An Idempotency-Key's claim or kept answer (src/idempotency/). */
+export interface IdempotencyKeysTable {
+  id: string
+  caller: string
+  idempotency_key: string
+  organization_id: string | null
+  target_sha256: string
+  body_sha256: string | null
+  status: number | null
+  body: string | null
+  created_at: string
+  expires_at: string
+}
+
 export type OrganizationStatus = 'active' | 'deleting'
 
 export interface OrganizationsTable {
@@ -309,6 +323,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable
   webhook_deliveries: WebhookDeliveriesTable
   instance_deliveries: InstanceDeliveriesTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export type User = Selectable<UsersTable>

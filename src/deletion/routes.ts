@@ -21,6 +21,8 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: {
         limit: 'organization-delete',
+        // The answer names the deletion, not the organization's data: a retry after the purge still gets it.
+        idempotency: 'caller',
         permission: Permission.OrganizationRemove,
         errors: [ErrorCode.ActiveSubscriptions, ErrorCode.LegalHold],
       },
@@ -117,6 +119,8 @@ export const deletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/deletions/:deletionId/restore',
     {
       config: {
+        // The receipt, like the deletion's own, outlives the organization.
+        idempotency: 'caller',
         errors: [
           answers(
             ErrorCode.EntityNotFound,

@@ -15,6 +15,7 @@ const RESOURCE_NAMES: Record<string, string> = {
   app_tokens: 'appTokens',
   builds: 'builds',
   devices: 'devices',
+  idempotency_keys: 'idempotencyKeys',
   subscriptions: 'subscriptions',
   tokens: 'tokens',
   webhook_endpoints: 'webhooks',

@@ -30,6 +30,7 @@ import {
   type ReclaimOptions,
 } from './reclaim.js'
 import { resourceName } from './tables.js'
+import { expireIdempotencyKeysStep } from '../idempotency/expiry.js'
 
 export interface WorkerLogger {
   debug(obj: object, msg?: string): void
@@ -252,6 +253,7 @@ export class PurgeWorker {
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) {
+      if (await expireIdempotencyKeysStep(this.db, { now: this.options.clock ?? Date.now })) return true
       await reclaimWhenIdle(this.db, this.reclaimOptions)
       return false
     }

@@ -84,6 +84,8 @@ export interface RouteShape {
   organization: boolean
   /** The permission it checks: 4003 for members whose role lacks it. */
   permission?: Permission
+  /** Accepts Idempotency-Key (every write under /v1): 3005 and 5002. */
+  idempotent?: boolean
   /** The business errors of the route (5001, 5111, …), as its service answers them. */
   errors?: readonly DeclaredError[]
 }
@@ -106,6 +108,8 @@ function answersOf(shape: RouteShape): Answer[] {
   if (shape.organization)
     add(ErrorCode.EntityNotFound, 'the organization is unknown or deleted, or the caller is not a member')
   if (shape.permission) add(ErrorCode.Forbidden, `the caller's role lacks \`${shape.permission}\``)
+  if (shape.idempotent)
+    [ErrorCode.IdempotencyKeyReused, ErrorCode.IdempotencyKeyInProgress].forEach((c) => add(c))
   for (const declared of shape.errors ?? []) {
     if (typeof declared === 'number') add(declared)
     else add(declared.code, declared.when, declared.data)

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
+import { Type } from 'typebox'
 import { ErrorEnvelope, responses, type DeclaredError, type RouteShape } from './envelope.js'
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN } from './idempotency.js'
 import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from '../core/errors.js'
 import type { Role } from '../db/types.js'
@@ -111,8 +113,27 @@ interface OperationSchema {
   params?: ObjectSchema
   querystring?: ObjectSchema
   body?: ObjectSchema
+  headers?: unknown
   response?: Record<string, unknown>
   'x-permission'?: Permission
+}
+
+const KEPT_ANSWER: Record<string, string> = {
+  caller:
+    " The answer is kept past the organization's deletion: a retry after the purge gets the same answer.",
+  never: ' This answer holds a secret shown once, so it is not kept: a retry with the key runs again.',
+}
+
+/** The Idempotency-Key header every write under /v1 accepts (CONTRACT §14); validated as the route's input. */
+function idempotencyHeaders(kept: string | undefined) {
+  return Type.Object({
+    [IDEMPOTENCY_HEADER]: Type.Optional(
+      Type.String({
+        pattern: IDEMPOTENCY_KEY_PATTERN,
+        description: `1–255 printable ASCII characters, unique per request (a UUID). Makes the write safe to retry: the first answer under 500 is kept for IDEMPOTENCY_TTL_SECONDS (a day by default) per caller and key, and a repeat of the same request gets it again, with \`Idempotent-Replayed: true\`, and runs nothing. The key with another method, path or body: 422 / 3005; while the first is still running: 409 / 5002. A 5xx is not kept.${KEPT_ANSWER[kept ?? ''] ?? ''}`,
+      }),
+    ),
+  })
 }
 
 /** A field error as AJV would report it for this route, for the 3000 example. */
@@ -143,7 +164,9 @@ export function documentRoute(route: RouteOptions): void {
   const methods = [route.method].flat()
   if (!schema || schema.hide || methods.includes('HEAD')) return
   const readsBody = methods.some((m) => BODY_METHODS.has(m))
-  const { permission, errors } = route.config ?? {}
+  const { permission, errors, idempotency } = route.config ?? {}
+  const idempotent = readsBody && route.url.startsWith('/v1/')
+  if (idempotent) schema.headers ??= idempotencyHeaders(idempotency)
   const shape: RouteShape = {
     authenticated: (schema.security ?? SECURITY).length > 0,
     validated: exampleFieldError(schema, readsBody),
@@ -151,6 +174,7 @@ export function documentRoute(route: RouteOptions): void {
     organization: schema.params?.properties?.organizationId !== undefined,
     // 4003 only where some role lacks the permission: reads every member may do never answer it.
     permission: permission && ROLES.some((role) => !can(role, permission)) ? permission : undefined,
+    idempotent,
     errors,
   }
   schema.response = { ...responses(shape), ...schema.response }

@@ -47,7 +47,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/organizations',
     {
-      config: { errors: [scopedToken, conflict('slug is taken')] },
+      config: { idempotency: 'answer', errors: [scopedToken, conflict('slug is taken')] },
       schema: {
         operationId: 'createOrganization',
         tags,

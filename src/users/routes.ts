@@ -34,6 +34,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users/me/tokens',
     {
       config: {
+        idempotency: 'never',
         errors: [
           scopedToken,
           answers(ErrorCode.EntityNotFound, '`organizationId` names no organization you belong to'),

@@ -54,6 +54,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: {
         permission: Permission.WebhookCreate,
+        idempotency: 'never',
         errors: [conflict('an organization has at most 20 webhook endpoints')],
       },
       schema: {

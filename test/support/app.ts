@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
 import type { Resolver } from '../../src/webhooks/address-policy.js'
+import type { Clock } from '../../src/core/clock.js'
 import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
 import { databaseUrl } from './pg-cluster.js'
 import { useStorage } from './purge.js'
@@ -70,12 +71,14 @@ export interface TestAppOptions {
   rewriteUrl?: (url: string) => string
   /** Where host names resolve for the webhook address guard (see webhooks/address-policy.ts). */
   resolveHost?: Resolver
+  /** What time the app sees (a ManualClock in tests of expiry). */
+  clock?: Clock
 }
 
 /** The production app (same buildApp, same options) on a database of its own. */
 export async function buildTestApp(
   env: Record<string, string> = {},
-  { rewriteUrl = (url) => url, resolveHost }: TestAppOptions = {},
+  { rewriteUrl = (url) => url, resolveHost, clock }: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
   const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
@@ -99,6 +102,7 @@ export async function buildTestApp(
     storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     resolveHost,
+    clock,
   })
   await app.ready()
   let stopped: Promise<void> | undefined

@@ -11,6 +11,7 @@ export const TENANT_TABLES = [
   'collaborators',
   'devices',
   'exports',
+  'idempotency_keys',
   'subscriptions',
   'tokens',
   'webhook_deliveries',

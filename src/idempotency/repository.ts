@@ -1,0 +1,67 @@
+import type { Insertable, Selectable } from 'kysely'
+import type { Db } from '../db/connect.js'
+import type { IdempotencyKeysTable } from '../db/types.js'
+
+export type KeyRow = Selectable<IdempotencyKeysTable>
+
+/** Claims (caller, key) with `row`: false when a row for them already exists. */
+export async function insertClaim(db: Db, row: Insertable<IdempotencyKeysTable>): Promise<boolean> {
+  const result = await db
+    .insertInto('idempotency_keys')
+    .values(row)
+    .onConflict((oc) => oc.columns(['caller', 'idempotency_key']).doNothing())
+    .executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+}
+
+export function findKey(db: Db, caller: string, key: string): Promise<KeyRow | undefined> {
+  return db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('caller', '=', caller)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst()
+}
+
+/** Removes the row `id` if it expired by `now`: whoever removes it may claim the key again. */
+export async function deleteIfExpired(db: Db, id: string, now: string): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('id', '=', id).where('expires_at', '<=', now).execute()
+}
+
+export async function deleteClaim(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('id', '=', id).execute()
+}
+
+export interface KeptAnswer {
+  organizationId: string | null
+  bodySha256: string
+  status: number
+  body: string
+  expiresAt: string
+}
+
+/** Keeps the answer on the claim `id`; `trx` holds the organization's write lock when the answer has one. */
+export async function keepAnswer(db: Db, id: string, answer: KeptAnswer): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({
+      organization_id: answer.organizationId,
+      body_sha256: answer.bodySha256,
+      status: answer.status,
+      body: answer.body,
+      expires_at: answer.expiresAt,
+    })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Removes up to `limit` rows expired by `now`: how many. */
+export async function deleteExpired(db: Db, now: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('idempotency_keys')
+    .where('id', 'in', (q) =>
+      q.selectFrom('idempotency_keys').select('id').where('expires_at', '<=', now).limit(limit),
+    )
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
