@@ -46,12 +46,14 @@ const CONTRACT: Record<number, [number, string]> = {
   3002: [413, 'Payload Too Large'],
   3003: [415, 'Unsupported Media Type'],
   3004: [416, 'Range Not Satisfiable'],
+  3005: [422, 'Idempotency-Key reused with a different request'],
   4002: [401, 'No auth token'],
   4003: [403, 'Forbidden'],
   4004: [401, 'Invalid Token'],
   4005: [401, 'Token Expired'],
   4029: [429, 'Too Many Requests'],
   5001: [409, 'Conflict'],
+  5002: [409, 'A request with this Idempotency-Key is still in progress'],
   5111: [400, 'Can not perform this action because there are active subscriptions'],
   5112: [400, 'Can not perform this action because the organization is under legal hold'],
   5030: [503, 'Service Unavailable'],
@@ -59,8 +61,9 @@ const CONTRACT: Record<number, [number, string]> = {
 
 // What every authenticated route can answer: no/bad/expired token, rate limit, failure, database away.
 const EVERY = [4002, 4004, 4005, 4029, 1000, 5030]
-// A method that carries a body: malformed JSON (3000), too large (3002), a type no parser reads (3003).
-const BODY = [3000, 3002, 3003]
+// A method that carries a body: malformed JSON (3000), too large (3002), a type no parser reads (3003); and, as every
+// write takes an Idempotency-Key (§14), the key reused for another request (3005) or still in progress (5002).
+const BODY = [3000, 3002, 3003, 3005, 5002]
 
 /** Per operation, the codes beyond EVERY: from the contract's check order and each route's rules. */
 const CODES: Record<string, number[]> = {
@@ -270,6 +273,10 @@ describe('the OpenAPI document', () => {
       {
         status: false,
         error: { code: 5001, message: 'Conflict', data: { reason: 'the owner cannot be removed' } },
+      },
+      {
+        status: false,
+        error: { code: 5002, message: 'A request with this Idempotency-Key is still in progress' },
       },
     ])
   })

@@ -32,6 +32,9 @@ const REFERENCE_TABLES = [
   'events',
   'instance_deliveries',
   'deletion_notices',
+  // Idempotency-Key answers: found by (caller, key) on every retried write, most of them an organization's but
+  // some of none (a user's tokens, an organization's own deletion), like `tokens`.
+  'idempotency_keys',
 ]
 /** Distributed by `organization_id`: the tenant tables, less the reference ones among them. */
 const DISTRIBUTED = TENANT_TABLES.filter((t) => !REFERENCE_TABLES.includes(t))
@@ -64,9 +67,9 @@ describe('ready to shard by organization', () => {
     expect(shapes[ORGANIZATIONS]?.primaryKey).toEqual(['id'])
   })
 
-  it('stores every table of organization rows in key order, tokens aside', () => {
-    // tokens: looked up by id alone, most of them unscoped (see REFERENCE_TABLES).
-    for (const table of ORGANIZATION_TABLES.filter((t) => t !== 'tokens')) {
+  it('stores every table of organization rows in key order, tokens and idempotency keys aside', () => {
+    // tokens and idempotency_keys: looked up by something other than their organization (see REFERENCE_TABLES).
+    for (const table of ORGANIZATION_TABLES.filter((t) => t !== 'tokens' && t !== 'idempotency_keys')) {
       expect(shapes[table]?.primaryKey, table).toEqual(['organization_id', 'id'])
       if (dialect === 'sqlite') expect(shapes[table]?.withoutRowid, table).toBe(true)
     }

@@ -14,7 +14,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     /** `user:<id>` or `app-token:<id>`: whose key it is. */
     .addColumn('caller', 'text', (c) => c.notNull())
     .addColumn('idempotency_key', 'text', (c) => c.notNull())
-    .addColumn('organization_id', 'text', (c) => c.references('organizations.id'))
+    // No foreign key, as on `tokens`: a reference table of a sharded PostgreSQL may not point at a distributed one.
+    .addColumn('organization_id', 'text')
     /** SHA-256 of the method, route and path parameters. */
     .addColumn('target_sha256', 'text', (c) => c.notNull())
     /** SHA-256 of the body; null until an upload's body has been read whole. */
