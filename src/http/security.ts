@@ -108,13 +108,14 @@ export const securityPlugin = fp<{ config: Config }>(
       await app.register(cors, {
         origin: origins,
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+        allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'idempotency-key'],
         exposedHeaders: [
           'x-request-id',
           'retry-after',
           'x-ratelimit-limit',
           'x-ratelimit-remaining',
           'x-ratelimit-reset',
+          'idempotent-replayed',
         ],
         // Bearer tokens, not cookies: credentialed CORS would only widen what a hostile page could do.
         credentials: false,
