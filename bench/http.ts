@@ -21,10 +21,15 @@ export class HttpClient {
     private readonly token?: string,
   ) {}
 
-  request(method: string, path: string, body?: unknown): Promise<HttpResult> {
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<HttpResult> {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const url = new URL(path, this.baseUrl)
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...extraHeaders }
     if (this.token) headers.authorization = `Bearer ${this.token}`
     if (payload !== undefined) {
       headers['content-type'] = 'application/json'

@@ -59,6 +59,14 @@ For example \`curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/v1/us
 more tokens (\`POST /v1/users/me/tokens\`, with an expiry or scoped to one organization) and revoke them. Tokens are
 stored hashed, so a token is shown once, when it is created.
 
+## Retrying writes
+
+Every \`POST\`, \`PUT\`, \`PATCH\` and \`DELETE\` takes an \`Idempotency-Key\` header (1–255 printable ASCII characters,
+a new one per request, such as a UUID). Retried with the same key and the same request, the write runs once: the
+retry gets the first answer again, with \`Idempotent-Replayed: true\`. The same key with another request answers
+422 / 3005; a retry while the first is still running, 409 / 5002 (retry later). Answers of 500 and more are not
+kept, so their retries run again.
+
 ## Errors
 
 ${ERRORS_INTRO} Each operation lists the codes it can answer, with an example body for each.
