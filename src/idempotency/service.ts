@@ -1,6 +1,7 @@
 import { isoAt, type Clock } from '../core/clock.js'
 import type { Answer, Claim, ClaimOutcome, IdempotencyStore } from '../core/idempotency.js'
 import type { Db } from '../db/connect.js'
+import { fleetingWrite } from '../db/fleeting.js'
 import { isId, newId } from '../db/ids.js'
 import { findSlugHolder, lockLiveOrganization } from '../organizations/repository.js'
 import { deleteClaim, deleteIfExpired, findKey, insertClaim, keepAnswer } from './repository.js'
@@ -22,7 +23,9 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
       // Two rounds at most: an expired row found in the first is removed, and the key claimed in the second.
       for (let round = 0; round < 2; round++) {
         const id = newId(clock.now())
-        const inserted = await insertClaim(db, {
+        // The claim's commit need not wait for the disk: the write it guards commits after it, and a WAL that keeps
+        // that write keeps everything before it; a claim lost with the server only frees the key sooner.
+        const row = {
           id,
           caller: claim.caller,
           idempotency_key: claim.key,
@@ -33,21 +36,22 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
           body: null,
           created_at: isoAt(clock),
           expires_at: isoAt(clock, settings.leaseMs),
-        })
+        }
+        const inserted = await fleetingWrite(db, (db) => insertClaim(db, row))
         if (inserted) return { kind: 'claimed', id, organizationId }
-        const row = await findKey(db, claim.caller, claim.key)
-        if (!row) continue
-        if (row.expires_at <= isoAt(clock)) {
-          await deleteIfExpired(db, row.id, isoAt(clock))
+        const held = await findKey(db, claim.caller, claim.key)
+        if (!held) continue
+        if (held.expires_at <= isoAt(clock)) {
+          await deleteIfExpired(db, held.id, isoAt(clock))
           continue
         }
-        if (row.status === null || row.body === null) return { kind: 'running' }
+        if (held.status === null || held.body === null) return { kind: 'running' }
         return {
           kind: 'kept',
-          targetSha256: row.target_sha256,
-          bodySha256: row.body_sha256,
-          status: row.status,
-          body: row.body,
+          targetSha256: held.target_sha256,
+          bodySha256: held.body_sha256,
+          status: held.status,
+          body: held.body,
         }
       }
       // The key changed hands twice meanwhile: another request with it is running now.
