@@ -43,7 +43,10 @@ async function block(
       client.request('POST', path, body, headers).then(
         (result) => {
           samples.push(performance.now() - due)
-          if (result.status !== 200) failed++
+          if (result.status !== 200) {
+            failed++
+            if (failed <= 3) console.error(`${variant}: ${result.status} ${result.text.slice(0, 200)}`)
+          }
         },
         () => {
           samples.push(performance.now() - due)

@@ -3,7 +3,7 @@ import type { Answer, Claim, ClaimOutcome, IdempotencyStore } from '../core/idem
 import type { Db } from '../db/connect.js'
 import { fleetingWrite } from '../db/fleeting.js'
 import { isId, newId } from '../db/ids.js'
-import { findSlugHolder, lockLiveOrganization } from '../organizations/repository.js'
+import { findSlugHolder, shareLiveOrganization } from '../organizations/repository.js'
 import { deleteClaim, deleteIfExpired, findKey, insertClaim, keepAnswer } from './repository.js'
 
 // Idempotency-Key records (CONTRACT §14): a key is claimed in the database before its request runs, so two
@@ -59,9 +59,9 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
     },
 
     /**
-     * Keeps the answer of the claim `id`. One that belongs to an organization is written under its write lock, and
-     * only while it is live: so the organization's purge finds it, and an answer completed after the deletion (a
-     * write racing it) leaves nothing of the organization behind.
+     * Keeps the answer of the claim `id`. One that belongs to an organization is written under a lock its deletion
+     * waits for (not its other writes), and only while it is live: so the organization's purge finds it, and an
+     * answer completed after the deletion (a write racing it) leaves nothing of the organization behind.
      */
     async keep(id: string, answer: Answer): Promise<void> {
       const kept = {
@@ -74,7 +74,7 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
       const { organizationId } = answer
       if (organizationId === null) return keepAnswer(db, id, kept)
       const live = await db.transaction().execute(async (trx) => {
-        if (!(await lockLiveOrganization(trx, organizationId))) return false
+        if (!(await shareLiveOrganization(trx, organizationId))) return false
         await keepAnswer(trx, id, kept)
         return true
       })

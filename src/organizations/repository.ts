@@ -384,6 +384,21 @@ export function lockLiveOrganization(trx: Trx, organizationId: string) {
     .executeTakeFirst()
 }
 
+/**
+ * The organization's row if it is live, locked only against its deletion (FOR KEY SHARE on PostgreSQL, which the
+ * DELETE's FOR UPDATE waits for and the writes' FOR NO KEY UPDATE does not): for rows written beside the
+ * organization's writes, such as a kept Idempotency-Key answer, that must not outlive it.
+ */
+export function shareLiveOrganization(trx: Trx, organizationId: string) {
+  return trx
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', organizationId)
+    .where('status', '=', 'active')
+    .$if(isPostgres(trx), (q) => q.forKeyShare())
+    .executeTakeFirst()
+}
+
 /** Bytes of the organization's builds (its maintained counter), for deletion receipts. */
 export async function buildBytesOf(db: Db, organizationId: string): Promise<number> {
   const row = await db
