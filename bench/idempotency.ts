@@ -16,9 +16,7 @@ import { postgresStore, sqliteStore, type Store } from './store.js'
 // alternating blocks (A B B A …) so a machine getting busier or quieter weighs on both alike. Target: p50 and p99
 // with a key at most 1.2 × without.
 //
-//   npm run build:server && node --import tsx bench/idempotency.ts sqlite|postgres [seconds per block] [blocks]
-
-const RATE = 50
+//   npm run build:server && node --import tsx bench/idempotency.ts sqlite|postgres [seconds per block] [blocks] [rate]
 
 type Variant = 'key' | 'none'
 
@@ -26,15 +24,15 @@ async function block(
   client: HttpClient,
   path: string,
   variant: Variant,
-  seconds: number,
+  { seconds, rate }: { seconds: number; rate: number },
   next: () => number,
 ) {
   const samples: number[] = []
   let failed = 0
   const started = performance.now()
   const sent: Promise<void>[] = []
-  for (let n = 0; n < RATE * seconds; n++) {
-    const due = started + (n * 1000) / RATE
+  for (let n = 0; n < rate * seconds; n++) {
+    const due = started + (n * 1000) / rate
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
     const body = { platform: 'android', serialNumber: `SN-${next()}` }
@@ -63,6 +61,7 @@ async function main(): Promise<void> {
   const dialect = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite'
   const seconds = Number(process.argv[3] ?? 10)
   const blocks = Number(process.argv[4] ?? 6)
+  const rate = Number(process.argv[5] ?? 50)
   const dir = mkdtempSync(join(tmpdir(), 'orgspace-bench-idem-'))
   const store: Store = dialect === 'postgres' ? await postgresStore() : sqliteStore(dir)
   try {
@@ -85,14 +84,15 @@ async function main(): Promise<void> {
       let serial = 0
       const next = () => ++serial
       // Warm-up: JIT, statement caches and the pool, both ways.
-      for (const variant of ['none', 'key'] as const) await block(client, path, variant, 3, next)
+      for (const variant of ['none', 'key'] as const)
+        await block(client, path, variant, { seconds: 3, rate }, next)
       const results: Record<Variant, { samples: number[]; failed: number }> = {
         key: { samples: [], failed: 0 },
         none: { samples: [], failed: 0 },
       }
       for (let b = 0; b < blocks; b++) {
         const variant: Variant = b % 4 === 0 || b % 4 === 3 ? 'none' : 'key'
-        const { samples, failed } = await block(client, path, variant, seconds, next)
+        const { samples, failed } = await block(client, path, variant, { seconds, rate }, next)
         results[variant].samples.push(...samples)
         results[variant].failed += failed
       }
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
           {
             dialect,
             database: await store.describe(),
-            ratePerSecond: RATE,
+            ratePerSecond: rate,
             secondsPerBlock: seconds,
             blocks,
             withKey: {

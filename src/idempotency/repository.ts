@@ -1,6 +1,7 @@
 import type { Insertable, Selectable } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { IdempotencyKeysTable } from '../db/types.js'
+import { liveOrganizationShared } from '../organizations/repository.js'
 
 export type KeyRow = Selectable<IdempotencyKeysTable>
 
@@ -40,19 +41,28 @@ export interface KeptAnswer {
   expiresAt: string
 }
 
-/** Keeps the answer on the claim `id`; `trx` holds the organization's write lock when the answer has one. */
-export async function keepAnswer(db: Db, id: string, answer: KeptAnswer): Promise<void> {
-  await db
+/**
+ * Keeps the answer on the claim `id`, in one statement that writes only while the answer's organization is live
+ * and holds it against its deletion: false when it was not (or the claim is gone).
+ */
+export async function keepAnswer(db: Db, id: string, answer: KeptAnswer): Promise<boolean> {
+  const { organizationId } = answer
+  const update = db
     .updateTable('idempotency_keys')
     .set({
-      organization_id: answer.organizationId,
+      organization_id: organizationId,
       body_sha256: answer.bodySha256,
       status: answer.status,
       body: answer.body,
       expires_at: answer.expiresAt,
     })
     .where('id', '=', id)
-    .execute()
+  const result = await (
+    organizationId === null
+      ? update
+      : update.where(({ exists }) => exists(liveOrganizationShared(db, organizationId)))
+  ).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 /** Removes up to `limit` rows expired by `now`: how many. */

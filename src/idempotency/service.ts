@@ -1,9 +1,8 @@
 import { isoAt, type Clock } from '../core/clock.js'
 import type { Answer, Claim, ClaimOutcome, IdempotencyStore } from '../core/idempotency.js'
 import type { Db } from '../db/connect.js'
-import { fleetingWrite } from '../db/fleeting.js'
 import { isId, newId } from '../db/ids.js'
-import { findSlugHolder, shareLiveOrganization } from '../organizations/repository.js'
+import { findSlugHolder } from '../organizations/repository.js'
 import { deleteClaim, deleteIfExpired, findKey, insertClaim, keepAnswer } from './repository.js'
 
 // Idempotency-Key records (CONTRACT §14): a key is claimed in the database before its request runs, so two
@@ -23,8 +22,6 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
       // Two rounds at most: an expired row found in the first is removed, and the key claimed in the second.
       for (let round = 0; round < 2; round++) {
         const id = newId(clock.now())
-        // The claim's commit need not wait for the disk: the write it guards commits after it, and a WAL that keeps
-        // that write keeps everything before it; a claim lost with the server only frees the key sooner.
         const row = {
           id,
           caller: claim.caller,
@@ -37,7 +34,7 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
           created_at: isoAt(clock),
           expires_at: isoAt(clock, settings.leaseMs),
         }
-        const inserted = await fleetingWrite(db, (db) => insertClaim(db, row))
+        const inserted = await insertClaim(db, row)
         if (inserted) return { kind: 'claimed', id, organizationId }
         const held = await findKey(db, claim.caller, claim.key)
         if (!held) continue
@@ -71,14 +68,7 @@ export function idempotencyStore(db: Db, clock: Clock, settings: IdempotencySett
         body: answer.body,
         expiresAt: isoAt(clock, settings.ttlMs),
       }
-      const { organizationId } = answer
-      if (organizationId === null) return keepAnswer(db, id, kept)
-      const live = await db.transaction().execute(async (trx) => {
-        if (!(await shareLiveOrganization(trx, organizationId))) return false
-        await keepAnswer(trx, id, kept)
-        return true
-      })
-      if (!live) await deleteClaim(db, id)
+      if (!(await keepAnswer(db, id, kept))) await deleteClaim(db, id)
     },
 
     /** Frees the key: the request failed (5xx) or its answer is not to be kept. */

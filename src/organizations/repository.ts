@@ -385,18 +385,18 @@ export function lockLiveOrganization(trx: Trx, organizationId: string) {
 }
 
 /**
- * The organization's row if it is live, locked only against its deletion (FOR KEY SHARE on PostgreSQL, which the
- * DELETE's FOR UPDATE waits for and the writes' FOR NO KEY UPDATE does not): for rows written beside the
- * organization's writes, such as a kept Idempotency-Key answer, that must not outlive it.
+ * A query of the organization's row if it is live, locked only against its deletion (FOR KEY SHARE on PostgreSQL,
+ * which the DELETE's FOR UPDATE waits for and the writes' FOR NO KEY UPDATE does not), to make a statement's write
+ * conditional on it: for rows written beside the organization's writes, such as a kept Idempotency-Key answer,
+ * that must not outlive it. (On SQLite the statement holds the database's one write lock.)
  */
-export function shareLiveOrganization(trx: Trx, organizationId: string) {
-  return trx
+export function liveOrganizationShared(db: Db, organizationId: string) {
+  return db
     .selectFrom('organizations')
     .select('id')
     .where('id', '=', organizationId)
     .where('status', '=', 'active')
-    .$if(isPostgres(trx), (q) => q.forKeyShare())
-    .executeTakeFirst()
+    .$if(isPostgres(db), (q) => q.forKeyShare())
 }
 
 /** Bytes of the organization's builds (its maintained counter), for deletion receipts. */
