@@ -408,6 +408,36 @@ describe('an organization', () => {
   })
 })
 
+describe('a keyed write racing the deletion of its organization', () => {
+  it('leaves no answer of it after the purge, whichever commits first (25 trials)', async () => {
+    const orders = new Set<string>()
+    for (let trial = 0; trial < 25; trial++) {
+      const { owner, org } = await ownerWithOrg(t)
+      const key = newKey()
+      const [write, deletion] = await Promise.all([
+        (async () => {
+          for (let turn = 0; turn < trial % 4; turn++) await nextTurn()
+          return send(owner, 'POST', `/v1/organizations/${org.id}/apps`, key, { name: 'Racing' })
+        })(),
+        (async () => {
+          for (let turn = 0; turn < 3 - (trial % 4); turn++) await nextTurn()
+          return send(owner, 'DELETE', `/v1/organizations/${org.id}`, undefined)
+        })(),
+      ])
+      expect(deletion.status).toBe(200)
+      // Which committed first: the write (it answered 200, and the receipt counts its app) or the deletion (3001).
+      expect([200, 404]).toContain(write.status)
+      orders.add(write.status === 200 ? 'write first' : 'deletion first')
+      const kept = await keyRows(key)
+      // A refused write's answer (3001) names no live organization, so it is not kept under it.
+      if (write.status === 404) expect(kept.filter((r) => r.organization_id !== null)).toEqual([])
+      await purgeNow(t.db)
+      expect(await rowsOf(t.db, org.id)).toMatchObject({ idempotency_keys: 0, apps: 0, organizations: 0 })
+    }
+    expect([...orders].sort()).toEqual(['deletion first', 'write first'])
+  })
+})
+
 describe('expiry', () => {
   it('after IDEMPOTENCY_TTL_SECONDS the key runs again, and the background step removes the old answer', async () => {
     const { owner, org } = await ownerWithOrg(t)
