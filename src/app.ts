@@ -16,7 +16,11 @@ import { subscriptionRoutes } from './subscriptions/routes.js'
 import { auditRoutes } from './audit/routes.js'
 import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
+import { TokenCache } from './tokens/cache.js'
+import { authenticate } from './tokens/service.js'
+import { systemClock, type Clock } from './core/clock.js'
 import { deletionRoutes } from './deletion/routes.js'
+import { backlog } from './deletion/repository.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
@@ -29,21 +33,21 @@ import { securityPlugin, serverOptions } from './http/security.js'
 import { openApiPlugin } from './http/openapi.js'
 import { docsRoutes } from './http/docs.js'
 import { storagePlugin } from './storage/plugin.js'
-import { openStorage, storageSettings, type ObjectStorage } from './storage/storage.js'
+import { type ObjectStorage } from './storage/storage.js'
+import { openStorage, storageSettings } from './storage/open.js'
 import { buildRoutes } from './builds/routes.js'
 import { appTokenRoutes } from './app-tokens/routes.js'
 import { integrationRoutes } from './integrations/routes.js'
-import { exportRoutes } from './exports/routes.js'
-import { systemClock, type Clock } from './core/clock.js'
 import { honourIdempotencyKeys } from './http/idempotency.js'
 import { idempotencyStore } from './idempotency/service.js'
-import { formDigestOf } from './idempotency/form.js'
-import { drainForm } from './builds/form.js'
+import { exportRoutes } from './exports/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The validated settings this app was built with. */
     config: Config
+    /** The one source of time for everything this app decides. */
+    clock: Clock
   }
 }
 
@@ -57,7 +61,7 @@ export interface BuildOptions {
   logStream?: { write(line: string): void }
   /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
   resolveHost?: Resolver
-  /** What time it is, for what decides by time (tests move a ManualClock). */
+  /** The one source of time (tests pass a clock they move). */
   clock?: Clock
 }
 
@@ -115,6 +119,7 @@ export async function buildApp({
 
   installErrorHandling(app)
   app.decorate('config', config)
+  app.decorate('clock', clock)
   await app.register(databasePlugin, {
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
@@ -126,13 +131,18 @@ export async function buildApp({
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })
-  await app.register(authPlugin)
+  const verifiedTokens = new TokenCache()
+  await app.register(authPlugin, {
+    authenticate: (header, { trustCache }) =>
+      authenticate(app.db, header, { cache: verifiedTokens, trustCache, now: clock.now() }),
+    forget: (tokenId) => verifiedTokens.forget(tokenId),
+  })
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { purgeBacklog: backlog, now: () => clock.now() })
 
   await app.register(
     async (v1) => {
@@ -152,8 +162,6 @@ export async function buildApp({
             : request.auth
               ? { caller: `user:${request.auth.userId}`, organization: organizationParam(request.params) }
               : undefined,
-        formDigestOf,
-        drainForm: (request) => drainForm(request, config.BUILD_MAX_BYTES),
       })
       await v1.register(async (authed) => {
         // Marks the routes below as authenticated, for the limits (rate-limit.ts) and nothing else.

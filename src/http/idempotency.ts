@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IdempotencyStore } from '../core/idempotency.js'
 import { AppError, ErrorCode } from '../core/errors.js'
+import { formDigestOf, formParts } from './multipart.js'
 
 // Idempotency-Key on every write (CONTRACT §14, after the IETF draft and Stripe). Before the handler runs, the key
 // is claimed in the database for (caller, key) with a fingerprint of the request; a repeat gets the kept answer,
@@ -30,10 +31,6 @@ export interface IdempotencyOptions {
   store: IdempotencyStore
   /** Whose keys the request uses, and the organization it names (id or slug); undefined for no caller. */
   callerOf(request: FastifyRequest): { caller: string; organization: string | null } | undefined
-  /** The digest of a multipart body once the route has read it whole. */
-  formDigestOf(request: FastifyRequest): string | undefined
-  /** Reads a multipart body whole, keeping nothing, and answers the digest `formDigestOf` gives for it. */
-  drainForm(request: FastifyRequest): Promise<string>
 }
 
 interface Running {
@@ -70,6 +67,14 @@ function answeredOrganization(payload: string): string | null {
   }
 }
 
+/** Reads a form whole and keeps nothing of it: its fingerprint, as formParts takes it for the route. */
+async function drainForm(request: FastifyRequest): Promise<string | undefined> {
+  for await (const part of formParts(request)) {
+    if (part.type === 'file') for await (const chunk of part.stream) void chunk
+  }
+  return formDigestOf(request)
+}
+
 /** Adds the hooks to `scope`: every write route in it (and its children) honours Idempotency-Key. */
 export function honourIdempotencyKeys(scope: FastifyInstance, options: IdempotencyOptions): void {
   const running = new WeakMap<FastifyRequest, Running>()
@@ -94,7 +99,7 @@ export function honourIdempotencyKeys(scope: FastifyInstance, options: Idempoten
     }
     if (outcome.targetSha256 !== targetSha256) throw new AppError(ErrorCode.IdempotencyKeyReused)
     // An upload's bytes are read to their end and dropped: nothing of a replay is stored.
-    const sent = bodySha256 ?? (await options.drainForm(request))
+    const sent = bodySha256 ?? (await drainForm(request))
     if (sent !== outcome.bodySha256) throw new AppError(ErrorCode.IdempotencyKeyReused)
     return reply
       .code(outcome.status)
@@ -110,7 +115,7 @@ export function honourIdempotencyKeys(scope: FastifyInstance, options: Idempoten
     running.delete(request)
     const kept = request.routeOptions.config.idempotency ?? 'organization'
     // An upload refused before its body was read whole has no fingerprint to keep: a retry runs again.
-    const bodySha256 = claim.bodySha256 ?? options.formDigestOf(request)
+    const bodySha256 = claim.bodySha256 ?? formDigestOf(request)
     try {
       if (reply.statusCode >= 500 || typeof payload !== 'string' || kept === 'never' || !bodySha256)
         await options.store.release(claim.id)
