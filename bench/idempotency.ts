@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { openDatabase } from '../src/db/connect.js'
 import { createToken } from '../src/tokens/service.js'
 import { findOrCreateUser } from '../src/users/service.js'
 import { envelopeData, HttpClient } from './http.js'
 import { startServer } from './server-process.js'
-import { round, sleep, summarize } from './stats.js'
+import { openLoop } from './load.js'
+import { round, summarize } from './stats.js'
 import { postgresStore, sqliteStore, type Store } from './store.js'
 
 // The cost of an Idempotency-Key (CONTRACT §14): the same write — POST …/devices, a new device each time — with a
@@ -20,41 +20,25 @@ import { postgresStore, sqliteStore, type Store } from './store.js'
 
 type Variant = 'key' | 'none'
 
-async function block(
+function block(
   client: HttpClient,
   path: string,
   variant: Variant,
-  { seconds, rate }: { seconds: number; rate: number },
+  rate: number,
+  seconds: number,
   next: () => number,
 ) {
-  const samples: number[] = []
-  let failed = 0
-  const started = performance.now()
-  const sent: Promise<void>[] = []
-  for (let n = 0; n < rate * seconds; n++) {
-    const due = started + (n * 1000) / rate
-    const wait = due - performance.now()
-    if (wait > 0) await sleep(wait)
-    const body = { platform: 'android', serialNumber: `SN-${next()}` }
-    const headers: Record<string, string> = variant === 'key' ? { 'idempotency-key': randomUUID() } : {}
-    sent.push(
-      client.request('POST', path, body, headers).then(
-        (result) => {
-          samples.push(performance.now() - due)
-          if (result.status !== 200) {
-            failed++
-            if (failed <= 3) console.error(`${variant}: ${result.status} ${result.text.slice(0, 200)}`)
-          }
-        },
-        () => {
-          samples.push(performance.now() - due)
-          failed++
-        },
+  return openLoop(
+    () =>
+      client.request(
+        'POST',
+        path,
+        { platform: 'android', serialNumber: `SN-${next()}` },
+        variant === 'key' ? { 'idempotency-key': randomUUID() } : {},
       ),
-    )
-  }
-  await Promise.all(sent)
-  return { samples, failed }
+    rate,
+    seconds,
+  )
 }
 
 async function main(): Promise<void> {
@@ -84,15 +68,14 @@ async function main(): Promise<void> {
       let serial = 0
       const next = () => ++serial
       // Warm-up: JIT, statement caches and the pool, both ways.
-      for (const variant of ['none', 'key'] as const)
-        await block(client, path, variant, { seconds: 3, rate }, next)
+      for (const variant of ['none', 'key'] as const) await block(client, path, variant, rate, 3, next)
       const results: Record<Variant, { samples: number[]; failed: number }> = {
         key: { samples: [], failed: 0 },
         none: { samples: [], failed: 0 },
       }
       for (let b = 0; b < blocks; b++) {
         const variant: Variant = b % 4 === 0 || b % 4 === 3 ? 'none' : 'key'
-        const { samples, failed } = await block(client, path, variant, { seconds, rate }, next)
+        const { samples, failed } = await block(client, path, variant, rate, seconds, next)
         results[variant].samples.push(...samples)
         results[variant].failed += failed
       }

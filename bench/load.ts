@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { HttpClient } from './http.js'
-import { summarize, round } from './stats.js'
+import { sleep, summarize, round } from './stats.js'
 
 // A steady, open-loop load: requests leave on a fixed schedule whatever the server does, and each latency is
 // counted from when its request was *due*. A closed loop (autocannon's) sends nothing while the server
@@ -126,4 +126,38 @@ export function perSecond(samples: readonly LoadSample[], fromMs: number, toMs: 
     })
   }
   return points
+}
+
+/**
+ * Sends `send()` at a steady `ratePerSecond` for `seconds`, open loop: the latencies, each counted from when its
+ * request was due, and how many did not answer 200.
+ */
+export async function openLoop(
+  send: () => Promise<{ status: number }>,
+  ratePerSecond: number,
+  seconds: number,
+): Promise<{ samples: number[]; failed: number }> {
+  const samples: number[] = []
+  let failed = 0
+  const started = performance.now()
+  const sent: Promise<void>[] = []
+  for (let n = 0; n < ratePerSecond * seconds; n++) {
+    const due = started + (n * 1000) / ratePerSecond
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    sent.push(
+      send().then(
+        (result) => {
+          samples.push(performance.now() - due)
+          if (result.status !== 200) failed++
+        },
+        () => {
+          samples.push(performance.now() - due)
+          failed++
+        },
+      ),
+    )
+  }
+  await Promise.all(sent)
+  return { samples, failed }
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import type { DialectContext } from '../context.js'
 import { HttpClient } from '../http.js'
+import { openLoop } from '../load.js'
 import { startServer, type ServerProcess } from '../server-process.js'
-import { round, sleep, summarize } from '../stats.js'
+import { round, summarize } from '../stats.js'
 
 // Scenario 4 — requests/s of GET /v1/organizations/:slug for the large organization and for an empty one,
 // against a bare Fastify route that returns the same bytes, and the same route making one `select 1` round trip to
@@ -69,31 +70,10 @@ function aggregate(
 }
 
 /** GET organization at a steady `ratePerSecond`, open loop (see load.ts): each latency counts from when it was due. */
-async function openLoop(url: string, token: string, ratePerSecond: number, seconds: number) {
+async function latencyAt(url: string, token: string, ratePerSecond: number, seconds: number) {
   const client = new HttpClient(new URL(url).origin, token)
   const path = new URL(url).pathname
-  const samples: number[] = []
-  let failed = 0
-  const started = performance.now()
-  const sent: Promise<void>[] = []
-  for (let n = 0; n < ratePerSecond * seconds; n++) {
-    const due = started + (n * 1000) / ratePerSecond
-    const wait = due - performance.now()
-    if (wait > 0) await sleep(wait)
-    sent.push(
-      client.request('GET', path).then(
-        (result) => {
-          samples.push(performance.now() - due)
-          if (result.status !== 200) failed++
-        },
-        () => {
-          samples.push(performance.now() - due)
-          failed++
-        },
-      ),
-    )
-  }
-  await Promise.all(sent)
+  const { samples, failed } = await openLoop(() => client.request('GET', path), ratePerSecond, seconds)
   client.close()
   const summary = summarize(samples)
   return {
@@ -156,7 +136,7 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
           results[target].push(await cannon(urls[target], token(target), plan.connections, runSeconds))
 
       context.log(`GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop`)
-      const latency = await openLoop(urls.large, fixture.ownerToken, plan.latencyRate, plan.latencySeconds)
+      const latency = await latencyAt(urls.large, fixture.ownerToken, plan.latencyRate, plan.latencySeconds)
       return {
         connections: plan.connections,
         seconds: plan.seconds,
