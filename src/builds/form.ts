@@ -90,17 +90,28 @@ export async function receiveForm<F>(
 ): Promise<{ file: ReceivedFile; fields: F }> {
   if (!request.isMultipart()) throw new AppError(ErrorCode.UnsupportedMediaType)
   const fields = new Map<string, string>()
+  const otherFiles: string[] = []
   let file: ReceivedFile | undefined
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
+        if (part.fieldname === spec.fileField)
+          throw invalid(
+            `/body/${spec.fileField}`,
+            `must be a file, not text (curl: -F "${spec.fileField}=@<path>")`,
+          )
         if (part.valueTruncated) throw invalid(`/body/${part.fieldname}`, 'is too long')
         spec.accept(part.fieldname)
         fields.set(part.fieldname, String(part.value))
         continue
       }
       if (part.fieldname !== spec.fileField) {
-        if (spec.otherFiles === 'refuse') throw invalid(`/body/${part.fieldname}`, 'is not a known part')
+        if (spec.otherFiles === 'refuse')
+          throw invalid(
+            `/body/${part.fieldname}`,
+            `is not a known part: send the build file as the part \`${spec.fileField}\``,
+          )
+        otherFiles.push(part.fieldname)
         await pipeline(part.file, new Meter(maxBytes), discard())
         continue
       }
@@ -120,6 +131,13 @@ export async function receiveForm<F>(
   } catch (error) {
     throw formError(error)
   }
-  if (!file) throw invalid(`/body/${spec.fileField}`, 'is required: the build file')
+  if (!file) {
+    const sent =
+      otherFiles.length > 0 ? ` (the files sent were in ${otherFiles.map((n) => `\`${n}\``).join(', ')})` : ''
+    throw invalid(
+      `/body/${spec.fileField}`,
+      `is required: the build file, as the part \`${spec.fileField}\`${sent}`,
+    )
+  }
   return { file, fields: spec.parse(fields) }
 }

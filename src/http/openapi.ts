@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
+import type { TSchema } from 'typebox'
 import { ErrorEnvelope, responses, type DeclaredError, type RouteShape } from './envelope.js'
 import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from '../core/errors.js'
 import type { Role } from '../db/types.js'
 import { can, type Permission } from '../core/permissions.js'
-import { ROOT } from '../root.js'
+import { packageVersion } from '../root.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —
 // operationId, summary, input schemas, the 2xx answer, and in `config` the permission they check and their
@@ -19,13 +19,15 @@ declare module 'fastify' {
     permission?: Permission
     /** Errors the route answers beyond those its shape implies (5001, 5111, …). */
     errors?: readonly DeclaredError[]
+    /**
+     * The multipart form of an upload, for the document only: the route reads its body itself (it is streamed),
+     * so it declares no `body` schema for Fastify to validate.
+     */
+    form?: TSchema
   }
 }
 
-/** The version users see in /docs and the document: the package's own. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
-).version
+export const VERSION: string = packageVersion()
 
 const SECURITY = [{ bearer: [] }]
 
@@ -111,6 +113,7 @@ interface OperationSchema {
   params?: ObjectSchema
   querystring?: ObjectSchema
   body?: ObjectSchema
+  consumes?: string[]
   response?: Record<string, unknown>
   'x-permission'?: Permission
 }
@@ -148,6 +151,7 @@ export function documentRoute(route: RouteOptions): void {
     authenticated: (schema.security ?? SECURITY).length > 0,
     validated: exampleFieldError(schema, readsBody),
     readsBody,
+    consumes: schema.consumes,
     organization: schema.params?.properties?.organizationId !== undefined,
     // 4003 only where some role lacks the permission: reads every member may do never answer it.
     permission: permission && ROLES.some((role) => !can(role, permission)) ? permission : undefined,
@@ -196,6 +200,11 @@ export const openApiPlugin = fp(
         },
         security: SECURITY,
       },
+      // An upload's form is its request body in the document (under its `consumes`, multipart/form-data).
+      transform: ({ schema, url, route }) => ({
+        schema: route.config?.form ? { ...schema, body: route.config.form } : schema,
+        url,
+      }),
       // Shared schemas keep their own name in the document (`#/components/schemas/ErrorEnvelope`).
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) =>
