@@ -1,8 +1,13 @@
 // Numbers as people read them, the same in the dashboard and on the command line.
 
-/** `1 app`, `2 apps`; `many` for the irregular ones. */
+/** The noun that agrees with `n`: `app` for 1, `apps` otherwise; `many` for the irregular ones. */
+export function noun(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many
+}
+
+/** `1 app`, `2 apps`. */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
+  return `${n} ${noun(n, one, many)}`
 }
 
 /** 1536 → `1.5 KB`, 26214400 → `25 MB`: sizes in the largest unit that keeps the number at least 1. */
