@@ -1,13 +1,20 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AxeBuilder } from '@axe-core/playwright'
 import axe from 'axe-core'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 import { postForm, randomFile } from '../support/uploads.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
+import {
+  blocking,
+  buildDashboard,
+  chromiumAvailable,
+  launchBrowser,
+  signIn,
+  violations,
+  type Browser,
+} from './browser.js'
 
 // Every page of the dashboard, seeded through the API: checked by axe at desktop width and at 375 px (no serious or
 // critical violation, nothing wider than the phone), photographed into test-results/screenshots/, and seen by a
@@ -104,22 +111,6 @@ const SCREENS: Screen[] = [
   },
   { name: 'not-found', path: () => '/no/such/page', ready: (p) => heading(p, 'Page not found') },
 ]
-
-// axe-core is loaded once per document, before the page's own script (and whatever its CSP says), instead of
-// being sent again for every check: on a busy two-core machine that halved the time of each check. Legacy mode
-// runs axe in the page itself rather than finishing each run in a new blank tab; the dashboard has no frames.
-const AXE_LOADED = 'void "axe-core is loaded by the page\'s init script"'
-
-/** axe's violations on the page as it is now, one line each, starting with their impact. */
-async function violations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page, axeSource: AXE_LOADED }).setLegacyMode().analyze()
-  return result.violations.map(
-    (v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  )
-}
-
-/** Moderate and minor findings are kept in axe.json for a person to read; these two fail the test. */
-const blocking = (problem: string) => /^(serious|critical) |^the page is wider/.test(problem)
 
 const signedIn = (user: TestUser): Promise<Page> => signIn(browser, `${base}/`, user.token)
 
