@@ -163,26 +163,17 @@ describe('415: each route says what it reads', () => {
 })
 
 describe('a token of the wrong kind', () => {
-  it('an app token on an API route: 4004, and which token the route needs', async () => {
-    const reply = await as(t, appToken).get('/v1/organizations')
+  it.each([
+    ['an app token on an API route', () => appToken, '/v1/organizations', 'api', /API token \(osk_/],
+    ['an API token on the CI route', () => owner.token, CI, 'app', /app token \(osa_/],
+  ] as const)('%s: 4004, and which token the route needs', async (_, token, url, expected, reason) => {
+    const reply = await as(t, token()).get(url)
     expect(reply.status).toBe(401)
-    expect(reply.body.error).toMatchObject({
-      code: 4004,
-      message: 'Invalid Token',
-      data: { expected: 'api' },
-    })
-    expect(reply.body.error.data.reason).toMatch(/API token \(osk_/)
+    expect(reply.body.error).toMatchObject({ code: 4004, message: 'Invalid Token', data: { expected } })
+    expect(reply.body.error.data.reason).toMatch(reason)
   })
 
-  it('an API token on the CI upload route: 4004, and which token the route needs', async () => {
-    const listed = await as(t, owner).get(CI)
-    expect(listed.status).toBe(401)
-    expect(listed.body.error).toMatchObject({
-      code: 4004,
-      message: 'Invalid Token',
-      data: { expected: 'app' },
-    })
-    expect(listed.body.error.data.reason).toMatch(/app token \(osa_/)
+  it('an API token uploading on the CI route: the same 4004', async () => {
     const uploaded = await postForm(t, CI, `Bearer ${owner.token}`, [['build', randomFile(100), 'a.apk']])
     expect(uploaded.status).toBe(401)
     expect(uploaded.body.error).toMatchObject({ code: 4004, data: { expected: 'app' } })

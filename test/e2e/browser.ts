@@ -97,3 +97,15 @@ export async function violations(page: Page): Promise<string[]> {
 
 /** Moderate and minor findings are kept for a person to read; these two fail a test. */
 export const blocking = (problem: string) => /^(serious|critical) |^the page is wider/.test(problem)
+
+export const DESKTOP = { width: 1200, height: 900 }
+export const PHONE = { width: 375, height: 812 }
+
+/** The page as it is now at `size` width: axe's violations, and at phone width whether it is wider than the screen. */
+export async function problemsAt(page: Page, size: 'desktop' | 'phone'): Promise<string[]> {
+  await page.setViewportSize(size === 'phone' ? PHONE : DESKTOP)
+  const problems = await violations(page)
+  if (size === 'phone' && !(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')))
+    problems.push('the page is wider than the screen')
+  return problems
+}

@@ -10,8 +10,9 @@ import {
   buildDashboard,
   chromiumAvailable,
   launchBrowser,
+  DESKTOP,
+  problemsAt,
   signIn,
-  violations,
   type Browser,
 } from './browser.js'
 
@@ -19,9 +20,6 @@ import {
 // read, a Delete that stays locked while something blocks it, what CI said about a build, deleted workspaces told
 // apart from live ones, filters that survive a reload, and Escape to back out of a confirmation. Each state is
 // also checked by axe at 1200 and at 375 pixels.
-
-const DESKTOP = { width: 1200, height: 900 }
-const PHONE = { width: 375, height: 812 }
 
 let t: TestApp
 let base: string
@@ -35,16 +33,8 @@ let deletedSlug: string
 
 /** No serious or critical axe finding, and nothing wider than the phone, at both widths. */
 async function checkBothWidths(name: string): Promise<void> {
-  for (const [size, viewport] of [
-    ['desktop', DESKTOP],
-    ['phone', PHONE],
-  ] as const) {
-    await page.setViewportSize(viewport)
-    const problems = await violations(page)
-    if (size === 'phone' && !(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')))
-      problems.push('the page is wider than the screen')
-    expect(problems.filter(blocking), `${name} at ${size} width`).toEqual([])
-  }
+  for (const size of ['desktop', 'phone'] as const)
+    expect((await problemsAt(page, size)).filter(blocking), `${name} at ${size} width`).toEqual([])
   await page.setViewportSize(DESKTOP)
 }
 

@@ -11,8 +11,9 @@ import {
   buildDashboard,
   chromiumAvailable,
   launchBrowser,
+  DESKTOP,
+  problemsAt,
   signIn,
-  violations,
   type Browser,
 } from './browser.js'
 
@@ -27,8 +28,6 @@ const README_SHOTS: Record<string, string> = {
   'token-created': 'dashboard-tokens.png',
   'devices-phone': 'dashboard-devices-phone.png',
 }
-const DESKTOP = { width: 1200, height: 900 }
-const PHONE = { width: 375, height: 812 }
 
 let t: TestApp
 let base: string
@@ -179,14 +178,8 @@ describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 
 
     /** Checks and photographs the page as it is now, at both widths. */
     async function check(name: string): Promise<void> {
-      for (const [size, viewport] of [
-        ['desktop', DESKTOP],
-        ['phone', PHONE],
-      ] as const) {
-        await page.setViewportSize(viewport)
-        const problems = await violations(page)
-        if (size === 'phone' && !(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')))
-          problems.push('the page is wider than the screen')
+      for (const size of ['desktop', 'phone'] as const) {
+        const problems = await problemsAt(page, size)
         found[`${name} (${size})`] = problems
         await page.screenshot({
           path: join(SHOTS, size === 'phone' ? `${name}-phone.png` : `${name}.png`),
