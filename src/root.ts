@@ -17,10 +17,10 @@ function projectRoot(from: URL): URL {
 
 export const ROOT = projectRoot(new URL(import.meta.url))
 
-/** The version users see in /docs, the OpenAPI document and `orgspace --version`: the package's own. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }).version
-}
+/** orgspace's version, as users see it in /docs, archives, certificates and `orgspace --version`: the package's own. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
+).version
 
 // `./x` at the start of a setting, after its scheme if it has one (`sqlite:./x`, `file:./x`, `./x`).
 const PROJECT_RELATIVE = /^([a-z][a-z0-9+.-]*:)?\.\//

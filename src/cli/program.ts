@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { packageVersion } from '../root.js'
+import { VERSION } from '../root.js'
 import { deletionsCommands } from './commands/deletions.js'
 import { exportCommand } from './commands/export.js'
 import { holdCommands } from './commands/hold.js'
@@ -39,7 +39,7 @@ export function createProgram(): Command {
     .description(
       'Organization workspaces API. Every command reads DATABASE_URL (default: data/orgspace.db in the orgspace folder, whatever the current folder).',
     )
-    .version(packageVersion(), '-V, --version', 'print the version of orgspace')
+    .version(VERSION, '-V, --version', 'print the version of orgspace')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`orgspace: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(add --help for usage)')

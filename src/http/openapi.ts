@@ -7,7 +7,7 @@ import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from '../core/errors.js'
 import type { Role } from '../db/types.js'
 import { can, type Permission } from '../core/permissions.js'
-import { packageVersion } from '../root.js'
+import { VERSION } from '../root.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —
 // operationId, summary, input schemas, the 2xx answer, and in `config` the permission they check and their
@@ -26,8 +26,6 @@ declare module 'fastify' {
     form?: TSchema
   }
 }
-
-export const VERSION: string = packageVersion()
 
 const SECURITY = [{ bearer: [] }]
 
