@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { openDatabase } from '../src/db/connect.js'
 import { buildTestApp, dialect, type TestApp } from './support/app.js'
-import { ManualClock } from './support/clock.js'
+import type { ManualClock } from './support/clock.js'
 import { as, createUser, ownerWithOrg, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow, rowsOf } from './support/purge.js'
 import { multipart, objectsUnder, randomFile, sha256, type FormPart } from './support/uploads.js'
@@ -20,8 +20,8 @@ let seq = 0
 const newKey = () => `key-${process.pid}-${++seq}-${Math.random().toString(36).slice(2)}`
 
 beforeAll(async () => {
-  clock = new ManualClock(Date.now())
-  t = await buildTestApp({}, { clock })
+  t = await buildTestApp()
+  clock = t.clock
 })
 afterAll(async () => t.close())
 

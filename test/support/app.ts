@@ -1,3 +1,4 @@
+import { ManualClock } from './clock.js'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,6 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
 import type { Resolver } from '../../src/webhooks/address-policy.js'
-import type { Clock } from '../../src/core/clock.js'
 import { type ObjectStorage } from '../../src/storage/storage.js'
 import { openStorage, storageSettings } from '../../src/storage/open.js'
 import { databaseUrl } from './pg-cluster.js'
@@ -59,6 +59,8 @@ export interface TestApp {
   storage: ObjectStorage
   config: Config
   url: string
+  /** The app's clock: a test moves it instead of sleeping. */
+  clock: ManualClock
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
   logs: Record<string, unknown>[]
   /** Stops the app and closes the database as a clean shutdown does, keeping the database for inspection. */
@@ -72,14 +74,12 @@ export interface TestAppOptions {
   rewriteUrl?: (url: string) => string
   /** Where host names resolve for the webhook address guard (see webhooks/address-policy.ts). */
   resolveHost?: Resolver
-  /** What time the app sees (a ManualClock in tests of expiry). */
-  clock?: Clock
 }
 
 /** The production app (same buildApp, same options) on a database of its own. */
 export async function buildTestApp(
   env: Record<string, string> = {},
-  { rewriteUrl = (url) => url, resolveHost, clock }: TestAppOptions = {},
+  { rewriteUrl = (url) => url, resolveHost }: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
   const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
@@ -97,6 +97,7 @@ export async function buildTestApp(
   const storage = await openStorage(storageSettings(config))
   useStorage(database.db, storage)
   const logs: Record<string, unknown>[] = []
+  const clock = new ManualClock()
   const app = await buildApp({
     config,
     database,
@@ -118,6 +119,7 @@ export async function buildTestApp(
     storage,
     config,
     url: testDb.url,
+    clock,
     logs,
     stop,
     async close() {
