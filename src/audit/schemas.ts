@@ -5,7 +5,7 @@ import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 const AuditValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])
 
 /** src/contract/audit.ts says which action fills which field. */
-export const AuditDetailsSchema = Type.Object(
+const AuditDetailsSchema = Type.Object(
   {
     name: Type.Optional(Type.String()),
     slug: Type.Optional(Type.String()),

@@ -222,13 +222,3 @@ export async function dropRemovalsUnder(db: Db, removal: ObjectRemoval): Promise
 export function pendingRemovals(db: Db) {
   return db.selectFrom('object_removals').select(['kind', 'object_key']).execute()
 }
-
-/** Removals queued for the organization. */
-export async function countRemovals(db: Db, organizationId: string): Promise<number> {
-  const row = await db
-    .selectFrom('object_removals')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
-}
