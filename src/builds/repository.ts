@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely'
+import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { BuildsTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
@@ -112,4 +113,40 @@ export async function buildExists(
     .where('id', '=', buildId)
     .executeTakeFirst()
   return row !== undefined
+}
+
+/**
+ * Up to `limit` of the organization's builds created before `before` that are not among the newest `keepLatest`
+ * of their app (retention, CONTRACT §15), oldest first.
+ */
+export function expiredBuilds(
+  trx: Trx,
+  organizationId: string,
+  before: string,
+  keepLatest: number,
+  limit: number,
+) {
+  const ranked = trx
+    .selectFrom('builds')
+    .select(['id', 'app_id', 'size', 'created_at'])
+    .select(sql<number>`row_number() over (partition by app_id order by created_at desc, id desc)`.as('rank'))
+    .where('organization_id', '=', organizationId)
+  return trx
+    .selectFrom(ranked.as('ranked'))
+    .select(['id', 'app_id', 'size'])
+    .where('rank', '>', keepLatest)
+    .where('created_at', '<', before)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+}
+
+export async function deleteBuildsById(trx: Trx, organizationId: string, buildIds: string[]): Promise<void> {
+  if (buildIds.length === 0) return
+  await trx
+    .deleteFrom('builds')
+    .where('organization_id', '=', organizationId)
+    .where('id', 'in', buildIds)
+    .execute()
 }

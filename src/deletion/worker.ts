@@ -30,6 +30,7 @@ import {
   type ReclaimOptions,
 } from './reclaim.js'
 import { resourceName } from './tables.js'
+import { retentionStep } from '../retention/step.js'
 
 export interface WorkerLogger {
   debug(obj: object, msg?: string): void
@@ -252,6 +253,10 @@ export class PurgeWorker {
     const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
     const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
     if (!task) {
+      // Retention runs when no purge is waiting, on the purge's batch budget and pause (retention/step.ts).
+      const clock = { now: this.options.clock ?? Date.now }
+      const shouldStop = () => this.stopping || this.pausedSince()
+      if (await retentionStep(this.db, clock, { ...this.reclaimOptions, shouldStop })) return true
       await reclaimWhenIdle(this.db, this.reclaimOptions)
       return false
     }

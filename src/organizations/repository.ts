@@ -76,6 +76,10 @@ const ORGANIZATION_COLUMNS = [
   'deleted_at',
   'legal_hold_reason',
   'legal_hold_at',
+  'retention_audit_days',
+  'retention_builds_days',
+  'retention_builds_keep_latest',
+  'retention_checked_at',
 ] as const satisfies ReadonlyArray<keyof OrganizationsTable>
 const everyColumn: Exclude<keyof OrganizationsTable, (typeof ORGANIZATION_COLUMNS)[number]> extends never
   ? true
