@@ -311,12 +311,21 @@ export async function reactivateOrganization(trx: Trx, id: string): Promise<bool
  * so a legal hold and a DELETE are serialised: DELETE sees the hold, or the hold sees the deletion.
  */
 export function lockAnyOrganization(trx: Trx, ref: OrganizationRef) {
-  return trx
+  return anyOrganization(trx, ref)
+    .$if(isPostgres(trx), (q) => q.forUpdate())
+    .executeTakeFirst()
+}
+
+function anyOrganization(db: Db, ref: OrganizationRef) {
+  return db
     .selectFrom('organizations')
     .selectAll()
     .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
-    .$if(isPostgres(trx), (q) => q.forUpdate())
-    .executeTakeFirst()
+}
+
+/** The organization with this id or slug, live or being deleted (operators' view), without a lock. */
+export function findAnyOrganization(db: Db, ref: OrganizationRef) {
+  return anyOrganization(db, ref).executeTakeFirst()
 }
 
 /** The legal hold on an organization now, read in a statement of its own (see startDueDeletion). */

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { wholeNumber } from '../options.js'
 import { operatorAction } from '../errors.js'
+import { bulkCommand } from './bulk.js'
 
 const STATUSES = ['scheduled', 'purging', 'completed', 'failed', 'restored'] as const
 type Status = (typeof STATUSES)[number]
@@ -89,4 +90,6 @@ export function deletionsCommands(program: Command): void {
         process.stdout.write(paused ? 'deletions paused\n' : 'deletions resumed\n')
       })
   }
+
+  bulkCommand(deletions)
 }
