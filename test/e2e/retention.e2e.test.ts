@@ -51,7 +51,9 @@ describe.skipIf(!chromiumAvailable())('retention in the dashboard', { timeout: 9
     // The browser itself refuses it (the field takes whole numbers from 0): nothing is sent.
     await page.getByRole('button', { name: 'Save retention' }).click()
     const field = page.getByLabel('Remove history older than (days)')
-    expect(await field.evaluate((input) => (input as HTMLInputElement).validity.valid)).toBe(false)
+    expect(
+      await field.evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid),
+    ).toBe(false)
     expect((await as(t, owner).get(`/v1/organizations/${org.id}`)).body.data.retention.auditDays).toBe(365)
     await page.close()
   })
