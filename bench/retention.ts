@@ -8,7 +8,7 @@ import { newId } from '../src/db/ids.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { insertRows } from '../src/seed/bulk-insert.js'
 import { waitForReceipt } from './api.js'
-import { createOwnerToken, seedInProcess } from './fixtures.js'
+import { buildRow, createOwnerToken, seedInProcess } from './fixtures.js'
 import { envelopeData, HttpClient } from './http.js'
 import { startLoad, statsOf, type KindStats } from './load.js'
 import { startServer } from './server-process.js'
@@ -40,23 +40,16 @@ async function oldOrganization(db: Db, url: string, owner: string, slug: string)
   if (!org) throw new Error('seed failed')
   const apps = await db.selectFrom('apps').select('id').where('organization_id', '=', org.id).execute()
   const user = await db.selectFrom('users').select('id').where('email', '=', owner).executeTakeFirstOrThrow()
-  const rows = Array.from({ length: BUILDS }, (_, n) => ({
-    organization_id: org.id,
-    id: newId(),
-    app_id: apps[n % apps.length]?.id ?? '',
-    file_name: `b${n}.apk`,
-    content_type: 'application/vnd.android.package-archive',
-    size: 1000,
-    sha256: '0'.repeat(64),
-    version_name: null,
-    version_code: null,
-    changelog: null,
-    tags: '[]',
-    deployer: null,
-    uploaded_by: user.id,
-    app_token_id: null,
-    created_at: OLD,
-  }))
+  const rows = Array.from({ length: BUILDS }, (_, n) =>
+    buildRow({
+      organizationId: org.id,
+      appId: apps[n % apps.length]?.id ?? '',
+      id: newId(),
+      uploadedBy: user.id,
+      size: 1000,
+      createdAt: OLD,
+    }),
+  )
   await db.transaction().execute(async (trx) => {
     await insertRows(trx, 'builds', Object.keys(rows[0] ?? {}) as Array<keyof (typeof rows)[number]>, rows)
     await trx
