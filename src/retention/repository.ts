@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder } from 'kysely'
-import type { Db, Trx } from '../db/connect.js'
+import type { Db } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 
 // Which organizations the retention step works on (see step.ts), by the columns of migration 0014.
@@ -39,9 +39,9 @@ export async function claimDueOrganization(
   return Number(claimed.numUpdatedRows) === 1 ? candidate : undefined
 }
 
-/** The policy and hold of an organization, read under its write lock (organizations/write.ts). */
-export function retentionPolicyOf(trx: Trx, organizationId: string) {
-  return trx
+/** The policy and hold of an organization (read again under its write lock before anything is deleted). */
+export function retentionPolicyOf(db: Db, organizationId: string) {
+  return db
     .selectFrom('organizations')
     .select([
       'legal_hold_reason',

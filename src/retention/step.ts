@@ -76,7 +76,8 @@ export async function applyRetention(
     const batch = await removeBatch(db, clock, organizationId, limit)
     if (!batch) break
     policy = batch.policy
-    const rows = batch.builds + batch.events
+    // A batch is as long as the rows it was given to remove, found or not.
+    const rows = batch.candidates + batch.events
     sizer.observe(performance.now() - started, rows)
     run.builds += batch.builds
     run.bytes += batch.bytes
@@ -95,36 +96,38 @@ interface Policy {
 }
 
 /**
- * One batch, in one transaction under the organization's write lock: first expired builds, then with what is
- * left of `limit` expired history. Undefined when the organization is no longer live, or is held.
+ * One batch, deleted in one transaction under the organization's write lock: first expired builds, then with
+ * what is left of `limit` expired history. Undefined when the organization is no longer live, or is held.
  */
 async function removeBatch(db: Db, clock: Clock, organizationId: string, limit: number) {
+  // The expired builds are chosen before the lock, so the write lock is held only for the deletes. Whatever
+  // happens meanwhile cannot make a chosen build one to keep: uploads only add newer builds, and a build another
+  // request deleted is simply not found.
+  const policy = await readPolicy(db, organizationId)
+  const candidates =
+    !policy || policy.buildsDays === null
+      ? []
+      : await expiredBuilds(
+          db,
+          organizationId,
+          isoAt(clock, -policy.buildsDays * DAY_MS),
+          policy.buildsKeepLatest ?? 0,
+          limit,
+        )
   return db.transaction().execute(async (trx) => {
     if (!(await lockLiveOrganization(trx, organizationId))) return undefined
-    const row = await retentionPolicyOf(trx, organizationId)
-    if (!row || row.legal_hold_reason !== null) return undefined
-    const policy: Policy = {
-      auditDays: row.retention_audit_days,
-      buildsDays: row.retention_builds_days,
-      buildsKeepLatest: row.retention_builds_keep_latest,
-    }
+    const current = await readPolicy(trx, organizationId)
+    if (!current) return undefined
     const builds =
-      policy.buildsDays === null
+      current.buildsDays === null
         ? []
-        : await expiredBuilds(
+        : await deleteBuildsById(
             trx,
             organizationId,
-            isoAt(clock, -policy.buildsDays * DAY_MS),
-            policy.buildsKeepLatest ?? 0,
-            limit,
+            candidates.map((build) => build.id),
           )
     const bytes = builds.reduce((sum, build) => sum + Number(build.size), 0)
     if (builds.length > 0) {
-      await deleteBuildsById(
-        trx,
-        organizationId,
-        builds.map((build) => build.id),
-      )
       await enqueueRemovals(
         trx,
         builds.map((build) => ({
@@ -135,13 +138,24 @@ async function removeBatch(db: Db, clock: Clock, organizationId: string, limit: 
       )
       await adjustCounter(trx, organizationId, 'builds_bytes', -bytes)
     }
-    const room = limit - builds.length
+    const room = limit - candidates.length
     const events =
-      policy.auditDays === null || room <= 0
+      current.auditDays === null || room <= 0
         ? 0
-        : await deleteAuditEventsBefore(trx, organizationId, isoAt(clock, -policy.auditDays * DAY_MS), room)
-    return { policy, builds: builds.length, bytes, events }
+        : await deleteAuditEventsBefore(trx, organizationId, isoAt(clock, -current.auditDays * DAY_MS), room)
+    return { policy: current, builds: builds.length, candidates: candidates.length, bytes, events }
   })
+}
+
+/** The organization's policy, or undefined when it is under legal hold (or gone). */
+async function readPolicy(db: Db, organizationId: string): Promise<Policy | undefined> {
+  const row = await retentionPolicyOf(db, organizationId)
+  if (!row || row.legal_hold_reason !== null) return undefined
+  return {
+    auditDays: row.retention_audit_days,
+    buildsDays: row.retention_builds_days,
+    buildsKeepLatest: row.retention_builds_keep_latest,
+  }
 }
 
 /** The run's one audit event and webhook event, unless the organization was deleted meanwhile. */
