@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyRetention, retentionStep } from '../src/retention/step.js'
-import { placeLegalHold } from '../src/organizations/holds.js'
+import { placeLegalHold } from '../src/deletion/legal-holds.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { ManualClock } from './support/clock.js'
 import { testDeliveryWorker } from './support/events.js'

@@ -1,7 +1,7 @@
 import type { AuditChange } from '../contract/audit.js'
 import type { Retention } from '../contract/api.js'
 import type { Organization } from '../db/types.js'
-import { changesBetween } from '../audit/details.js'
+import { changesBetween } from '../outbox/audit-details.js'
 
 // An organization's retention policy (CONTRACT §15) as the API shows and takes it, and as its row stores it.
 

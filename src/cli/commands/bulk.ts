@@ -67,7 +67,7 @@ export function bulkCommand(deletions: Command): void {
       const { withDatabase } = await import('../database.js')
       const { bulkRefs, runBulkDeletion } = await import('../../deletion/bulk.js')
       const { systemClock } = await import('../../core/clock.js')
-      const { progressBar } = await import('../progress.js')
+      const { progressBar } = await import('../../core/progress.js')
       const text = await readFile(options.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new CliError(`cannot read --file ${options.file}: ${error.code ?? error.message}`)
       })
