@@ -35,7 +35,11 @@ afterAll(async () => {
 })
 
 /** The clock `days` after now: everything written so far is that old. */
-const daysLater = (days: number) => new ManualClock(Date.now() + days * DAY)
+function daysLater(days: number): ManualClock {
+  const clock = new ManualClock()
+  clock.advance(days * DAY)
+  return clock
+}
 
 async function appWithBuilds(org: TestOrg, name: string, builds: number) {
   const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name })).body.data

@@ -164,7 +164,9 @@ describe.skipIf(!chromiumAvailable())('history in the dashboard', { timeout: 90_
     expect((await as(t, owner).get(`/v1/organizations/${org.id}`)).body.data.retention.auditDays).toBe(365)
 
     // A run of the policy, a year and a month on, reads as one sentence in the history.
-    await applyRetention(t.db, new ManualClock(Date.now() + 400 * 86_400_000), org.id, { targetMs: 10 })
+    const clock = new ManualClock()
+    clock.advance(400 * 86_400_000)
+    await applyRetention(t.db, clock, org.id, { targetMs: 10 })
     await page.goto(`${base}/workspaces/${org.id}/history`)
     await page.getByText(/^Retention removed \d+ history events older than 365 days$/).waitFor()
     await page.close()
