@@ -8,6 +8,7 @@ const EVENT_TYPES = [
   'organization.restored',
   'organization.deletion.completed',
   'organization.deletion.failed',
+  'organization.retention.applied',
   'collaborator.added',
   'collaborator.removed',
   'collaborator.role_changed',

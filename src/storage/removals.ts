@@ -23,24 +23,28 @@ export interface NewRemoval {
 }
 
 export async function enqueueRemoval(trx: Trx, removal: NewRemoval): Promise<string> {
-  const id = newId()
-  const now = nowIso()
-  await trx
-    .insertInto('object_removals')
-    .values({
-      organization_id: removal.organizationId,
-      id,
-      kind: removal.kind,
-      object_key: removal.key,
-      deletion_id: removal.deletionId ?? null,
-      available_at: removal.availableAt ?? now,
-      lease_owner: null,
-      lease_expires_at: null,
-      error: null,
-      created_at: now,
-    })
-    .execute()
+  const [id = ''] = await enqueueRemovals(trx, [removal])
   return id
+}
+
+/** Several removals in one statement (retention queues a batch of builds at once); returns their ids. */
+export async function enqueueRemovals(trx: Trx, removals: NewRemoval[]): Promise<string[]> {
+  if (removals.length === 0) return []
+  const now = nowIso()
+  const rows = removals.map((removal) => ({
+    organization_id: removal.organizationId,
+    id: newId(),
+    kind: removal.kind,
+    object_key: removal.key,
+    deletion_id: removal.deletionId ?? null,
+    available_at: removal.availableAt ?? now,
+    lease_owner: null,
+    lease_expires_at: null,
+    error: null,
+    created_at: now,
+  }))
+  await trx.insertInto('object_removals').values(rows).execute()
+  return rows.map((row) => row.id)
 }
 
 /** Written by DELETE in its own transaction: everything under the organization's prefix is to go. */
