@@ -41,6 +41,7 @@ import { integrationRoutes } from './integrations/routes.js'
 import { honourIdempotencyKeys } from './http/idempotency.js'
 import { idempotencyStore } from './idempotency/service.js'
 import { exportRoutes } from './exports/routes.js'
+import { exportsPlugin } from './exports/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -139,6 +140,7 @@ export async function buildApp({
   })
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
+  await app.register(exportsPlugin, { config })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
@@ -180,7 +182,7 @@ export async function buildApp({
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
-        await authed.register(exportRoutes, { config })
+        await authed.register(exportRoutes)
         await authed.register(webhookRoutes)
       })
       // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).
