@@ -18,6 +18,8 @@ import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
+import { proofPlugin } from './deletion/proof-plugin.js'
+import { certificateRoutes, jwksRoutes } from './deletion/certificate-routes.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
 import { webhookRoutes } from './webhooks/routes.js'
@@ -113,12 +115,14 @@ export async function buildApp({
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })
   await app.register(authPlugin)
+  await app.register(proofPlugin, { config })
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
   await app.register(healthRoutes)
+  await app.register(jwksRoutes)
 
   await app.register(
     async (v1) => {
@@ -134,6 +138,7 @@ export async function buildApp({
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
+        await authed.register(certificateRoutes)
         await authed.register(appRoutes)
         await authed.register(buildRoutes, { config })
         await authed.register(appTokenRoutes)

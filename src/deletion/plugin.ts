@@ -6,6 +6,7 @@ import { backlog } from './repository.js'
 import { sqlitePath } from '../db/connect.js'
 import { ThreadedPurgeWorker } from './threaded-worker.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
+import { proofSettings } from './proof.js'
 
 export interface Purger {
   start(): void
@@ -68,6 +69,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       storage: app.storage,
       objectBatch: config.PURGE_OBJECT_BATCH,
       onObjects: (count) => objectsRemoved.inc(count),
+      proof: proofSettings(config),
     }
     // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts); an
     // in-memory database cannot be shared with a thread, and PostgreSQL's driver never blocks the event loop.
@@ -90,5 +92,5 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       if (threaded) await sql`pragma wal_autocheckpoint = 1000`.execute(app.db)
     })
   },
-  { name: 'purge-worker', dependencies: ['database', 'metrics', 'storage'] },
+  { name: 'purge-worker', dependencies: ['database', 'metrics', 'storage', 'proof'] },
 )

@@ -1,6 +1,6 @@
-import { sql, type Selectable } from 'kysely'
+import { sql, type Insertable, type Selectable } from 'kysely'
 import { isPostgres, type Db, type Trx } from '../db/connect.js'
-import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
+import type { DeletionStatus, DeletionsTable, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { deletionFailed } from '../events/lifecycle.js'
 import { legalHoldOf } from '../organizations/repository.js'
@@ -11,7 +11,7 @@ export type PurgeTask = Selectable<PurgeTasksTable>
 
 export async function insertDeletion(
   trx: Trx,
-  deletion: Omit<Deletion, 'attempts'>,
+  deletion: Omit<Insertable<DeletionsTable>, 'attempts'> & { id: string },
   tables: string[],
 ): Promise<void> {
   await trx.insertInto('deletions').values(deletion).execute()
@@ -332,13 +332,17 @@ export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
   })
 }
 
-/** A purging deletion whose expected counts have not been taken yet (its tasks wait for them). Locked. */
-export function lockUnmeasuredDeletion(trx: Trx) {
+/**
+ * A purging deletion whose expected counts have not been taken yet (its tasks wait for them), and with
+ * `afterTombstone` whose tombstone is in the ledger (ledger-steps.ts). Locked.
+ */
+export function lockUnmeasuredDeletion(trx: Trx, afterTombstone: boolean) {
   return trx
     .selectFrom('deletions')
     .select(['id', 'organization_id'])
     .where('status', 'in', ['purging', 'failed'])
     .where('expected', 'is', null)
+    .$if(afterTombstone, (q) => q.where('purge_started_at', 'is not', null))
     .orderBy('requested_at')
     .limit(1)
     .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())

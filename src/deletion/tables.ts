@@ -35,6 +35,11 @@ export async function tenantTables(db: Db): Promise<string[]> {
 }
 
 async function tenantTableNames(db: Db): Promise<string[]> {
+  return (await organizationIdTables(db)).filter((name) => !KEPT.has(name))
+}
+
+/** Every table with an `organization_id` column, from the catalog, sorted by name: what a certificate re-counts. */
+export async function organizationIdTables(db: Db): Promise<string[]> {
   const result = isPostgres(db)
     ? // pg_catalog rather than information_schema: the latter's privilege checks make it slow, and DELETE asks.
       // A partitioned table is one table here; its partitions are reached through it.
@@ -47,10 +52,7 @@ async function tenantTableNames(db: Db): Promise<string[]> {
     : await sql<{ name: string }>`
         select m.name as name from sqlite_master m join pragma_table_info(m.name) p
         where m.type = 'table' and p.name = 'organization_id'`.execute(db)
-  return result.rows
-    .map((r) => r.name)
-    .filter((name) => !KEPT.has(name))
-    .sort()
+  return result.rows.map((r) => r.name).sort()
 }
 
 /**

@@ -30,6 +30,8 @@ import {
   type ReclaimOptions,
 } from './reclaim.js'
 import { resourceName } from './tables.js'
+import { ledgerCertificateStep, tombstoneStep } from './ledger-steps.js'
+import { openProof, type Proof, type ProofSettings } from './proof.js'
 
 export interface WorkerLogger {
   debug(obj: object, msg?: string): void
@@ -62,6 +64,8 @@ export interface PurgeWorkerOptions {
   /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
   objectBatch?: number
   onObjects?(count: number): void
+  /** The ledger and the signing key: tombstones before purges, certificates after (absent: neither). */
+  proof?: ProofSettings
 }
 
 /**
@@ -96,6 +100,7 @@ export class PurgeWorker {
   private readonly reclaimOptions: ReclaimOptions
   /** See TaskRun.extend: on PostgreSQL by time; on SQLite only where a waiting writer can be seen. */
   private readonly extend: TaskRun['extend']
+  private proof: Promise<Proof> | undefined
 
   constructor(
     private readonly db: Db,
@@ -139,13 +144,24 @@ export class PurgeWorker {
     this.wake?.()
     await this.running
     await eraseOnStop(this.db, this.options)
+    await this.closeProof()
   }
 
   /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
   async drain(): Promise<void> {
-    while (await this.step()) {
-      // keep going
+    try {
+      while (await this.step()) {
+        // keep going
+      }
+    } finally {
+      await this.closeProof()
     }
+  }
+
+  private async closeProof(): Promise<void> {
+    const opened = this.proof
+    this.proof = undefined
+    if (opened) await (await opened.catch(() => null))?.ledger.close()
   }
 
   private async loop(): Promise<void> {
@@ -217,6 +233,17 @@ export class PurgeWorker {
     return this.paused
   }
 
+  /** The ledger and the signing key, opened at the first step; a failure to open is retried at the next. */
+  private openedProof(): Promise<Proof | undefined> {
+    const settings = this.options.proof
+    if (!settings) return Promise.resolve(undefined)
+    this.proof ??= openProof(settings).catch((error: unknown) => {
+      this.proof = undefined
+      throw error
+    })
+    return this.proof
+  }
+
   /**
    * One unit of work: start a scheduled purge that is due, take a deletion's expected counts, complete a
    * finished deletion, remove objects from storage, or work one table of a deletion. False when there was
@@ -229,16 +256,20 @@ export class PurgeWorker {
     if (this.paused) return false
     const now = new Date((this.options.clock ?? Date.now)()).toISOString()
     if (await startDueDeletion(this.db, now)) return true
-    if (await measureOne(this.db)) return true
+    const proof = await this.openedProof()
+    if (proof && (await tombstoneStep(this.db, proof.ledger, now))) return true
+    if (await measureOne(this.db, proof !== undefined)) return true
     let completed: string[] | undefined
     const finalized = await finalizeOne(this.db, {
       slugQuarantineSeconds: this.options.slugQuarantineSeconds,
       onCompleted: (tables) => (completed = tables),
+      certifier: proof && { ...proof, storage: this.options.storage },
     })
     if (finalized) {
       if (completed) await reclaimAfterPurge(this.db, completed, this.reclaimOptions)
       return true
     }
+    if (proof && (await ledgerCertificateStep(this.db, proof.ledger, now))) return true
     const objects = {
       owner: this.id,
       leaseMs: this.options.leaseMs,
