@@ -18,7 +18,7 @@ import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
-import { proofPlugin } from './deletion/proof-plugin.js'
+import { proofPlugin, replayBeforeRequests } from './deletion/proof-plugin.js'
 import { certificateRoutes, jwksRoutes } from './deletion/certificate-routes.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
@@ -116,6 +116,7 @@ export async function buildApp({
   await app.register(rateLimitPlugin, { config })
   await app.register(authPlugin)
   await app.register(proofPlugin, { config })
+  await replayBeforeRequests(app, config)
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
 

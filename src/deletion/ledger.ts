@@ -89,9 +89,9 @@ export class Ledger {
   /** Every tombstone, from one listing. Throws (a StorageUnavailable) when the ledger cannot be listed. */
   async tombstones(): Promise<Tombstone[]> {
     const found: Tombstone[] = []
-    for await (const page of this.storage.list(TOMBSTONES, 1000)) {
-      for (const object of page) {
-        const tombstone = parseTombstoneKey(object.key)
+    for await (const page of this.storage.keys(TOMBSTONES)) {
+      for (const key of page) {
+        const tombstone = parseTombstoneKey(key)
         if (tombstone) found.push(tombstone)
       }
     }

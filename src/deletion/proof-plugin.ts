@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connect.js'
@@ -48,22 +49,29 @@ export async function replayAtStart(db: Db, settings: ProofSettings, logger: Wor
   }
 }
 
-/**
- * Opens the ledger and the signing key, and replays the ledger before the server accepts a request: an
- * organization a tombstone names that a restored backup brought back is deleted again before anyone reads it.
- */
+/** Opens the ledger and the signing key for the server (see `replayBeforeRequests`). */
 export const proofPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    const settings = proofSettings(config)
-    const proof = await openProof(settings)
+    const proof = await openProof(proofSettings(config))
     app.decorate('proof', proof)
     app.addHook('onClose', async () => proof.ledger.close())
-    await replayLedgerAtStart(app.db, proof, settings, app.log.child({ component: 'ledger' })).catch(
-      async (error: unknown) => {
-        await proof.ledger.close()
-        throw error
-      },
-    )
   },
   { name: 'proof', dependencies: ['database'] },
 )
+
+/**
+ * Replays the ledger before the server accepts a request: an organization a tombstone names that a restored backup
+ * brought back is deleted again before anyone reads it. Called by buildApp rather than inside a plugin, whose
+ * start is cut short after a few seconds: a large ledger on remote storage may take longer.
+ */
+export async function replayBeforeRequests(app: FastifyInstance, config: Config): Promise<void> {
+  await replayLedgerAtStart(
+    app.db,
+    app.proof,
+    proofSettings(config),
+    app.log.child({ component: 'ledger' }),
+  ).catch(async (error: unknown) => {
+    await app.proof.ledger.close()
+    throw error
+  })
+}

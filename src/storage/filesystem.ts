@@ -125,14 +125,8 @@ export class FileStorage implements ObjectStorage {
   }
 
   async *list(prefix: string, pageSize = 1000): AsyncIterable<StoredObject[]> {
-    await this.ensureRoot()
-    // `a/b/` lists the folder a/b; `a/b/c` lists the entries of a/b whose names start with c.
-    const slash = prefix.lastIndexOf('/')
-    const folder = prefix.slice(0, slash + 1)
-    const namePrefix = prefix.slice(slash + 1)
-    const start = folder === '' ? this.root : this.pathOf(folder.slice(0, -1))
     let page: StoredObject[] = []
-    for await (const object of this.walk(start, folder, namePrefix)) {
+    for await (const object of this.walkPrefix(prefix, true)) {
       page.push(object)
       if (page.length >= pageSize) {
         yield page
@@ -142,8 +136,37 @@ export class FileStorage implements ObjectStorage {
     if (page.length > 0) yield page
   }
 
-  /** Files under `path` (whose key starts with `keyPrefix`), in key order: S3's order, so both list alike. */
-  private async *walk(path: string, keyPrefix: string, namePrefix = ''): AsyncGenerator<StoredObject> {
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    let page: string[] = []
+    for await (const object of this.walkPrefix(prefix, false)) {
+      page.push(object.key)
+      if (page.length >= 1000) {
+        yield page
+        page = []
+      }
+    }
+    if (page.length > 0) yield page
+  }
+
+  private async *walkPrefix(prefix: string, sizes: boolean): AsyncGenerator<StoredObject> {
+    await this.ensureRoot()
+    // `a/b/` lists the folder a/b; `a/b/c` lists the entries of a/b whose names start with c.
+    const slash = prefix.lastIndexOf('/')
+    const folder = prefix.slice(0, slash + 1)
+    const start = folder === '' ? this.root : this.pathOf(folder.slice(0, -1))
+    yield* this.walk(start, folder, sizes, prefix.slice(slash + 1))
+  }
+
+  /**
+   * Files under `path` (whose key starts with `keyPrefix`), in key order: S3's order, so both list alike. Without
+   * `sizes` no file is asked for its size (a hundred thousand of them took seconds), and their size is 0.
+   */
+  private async *walk(
+    path: string,
+    keyPrefix: string,
+    sizes: boolean,
+    namePrefix = '',
+  ): AsyncGenerator<StoredObject> {
     const entries = await readdir(path, { withFileTypes: true }).catch((error: unknown) => {
       if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return []
       throw new StorageUnavailable(`listing ${keyPrefix || '/'} failed (${errorCode(error)})`, {
@@ -156,7 +179,8 @@ export class FileStorage implements ObjectStorage {
       .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
     for (const { entry } of named) {
       const child = join(path, entry.name)
-      if (entry.isDirectory()) yield* this.walk(child, `${keyPrefix}${entry.name}/`)
+      if (entry.isDirectory()) yield* this.walk(child, `${keyPrefix}${entry.name}/`, sizes)
+      else if (entry.isFile() && !sizes) yield { key: `${keyPrefix}${entry.name}`, size: 0 }
       else if (entry.isFile()) {
         // Removed since the folder was read: it is not there any more, which is what a listing should say.
         const info = await lstat(child).catch(() => null)
