@@ -21,7 +21,7 @@ export interface LedgerDifference {
 }
 
 /** Organization ids per existence query: far below both databases' limits on bound parameters. */
-const CHUNK = 900
+const CHUNK = 5000
 
 export async function compareLedger(
   db: Db,
