@@ -4,6 +4,7 @@ import { liveOrganizationIds, lockAnyOrganization, markDeleting } from '../organ
 import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import type { Ledger, Tombstone } from './ledger.js'
 import { tombstonedDeletions } from './proof-repository.js'
+import { newReceipt } from './command.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
@@ -97,28 +98,13 @@ async function replayDeletion(db: Db, tombstone: Tombstone, now: string): Promis
     if (!org || org.status === 'deleting') return null
     await markDeleting(trx, org.id, now, false)
     const deletionId = newId()
-    await insertDeletion(
-      trx,
-      {
-        id: deletionId,
-        organization_id: org.id,
-        organization_slug: org.slug ?? '',
-        organization_name: org.name,
-        requested_by: tombstone.requestedBy,
-        requested_at: now,
-        status: 'purging',
-        counts: '{}',
-        completed_at: null,
-        error: null,
-        retry_at: null,
-        purge_at: null,
-        expected: null,
-        restored_at: null,
-        slug_held_until: null,
-        replay_of: tombstone.deletionId,
-      },
-      await tenantTables(trx),
-    )
+    const receipt = newReceipt(deletionId, org, {
+      requestedBy: tombstone.requestedBy,
+      requestedAt: now,
+      purgeAt: null,
+      replayOf: tombstone.deletionId,
+    })
+    await insertDeletion(trx, receipt, await tenantTables(trx))
     await enqueueOrganizationRemoval(trx, org.id, deletionId)
     return deletionId
   })
