@@ -13,7 +13,7 @@ import { signJwt } from '../src/deletion/jws.js'
 import { openProof, proofSettings } from '../src/deletion/proof.js'
 import { PurgeWorker } from '../src/deletion/worker.js'
 import { seedOrganization } from '../src/seed/seed.js'
-import { openStorage, storageSettings } from '../src/storage/storage.js'
+import { openStorage, storageSettings } from '../src/storage/open.js'
 
 // The cost of proving deletions (CONTRACT §11, §12), on SQLite with a filesystem ledger, as ratios measured in one
 // run: (1) issuing a certificate (its verification re-count, the storage listing and the signature) against the

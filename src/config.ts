@@ -34,6 +34,8 @@ const EnvSchema = Type.Object({
   PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
   PURGE_POLL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2_000 }),
+  /** How often a background worker says, at debug level, that it is alive and how many steps it took. */
+  WORKER_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000 }),
   /** How long a purge worker's claim on a table survives without a heartbeat. */
   PURGE_LEASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
   /** Largest accepted request body, in bytes. */

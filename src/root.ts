@@ -16,7 +16,7 @@ function projectRoot(from: URL): URL {
 
 export const ROOT = projectRoot(new URL(import.meta.url))
 
-/** orgspace's version, as users see it (/docs, certificates): the package's own. */
+/** orgspace's version, as users see it in /docs, archives and certificates: the package's own. */
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
 ).version

@@ -56,14 +56,18 @@ describe('orgspace deletions', () => {
 
     const worker = startNode('src/cli.ts', ['worker'], {
       DATABASE_URL: t.url,
-      PURGE_POLL_MS: '100',
-      LOG_LEVEL: 'info',
+      PURGE_POLL_MS: '20',
+      WORKER_HEARTBEAT_MS: '10',
+      LOG_LEVEL: 'debug',
     })
+    const beats = () => worker.output().split('purge worker alive').length - 1
     try {
       await waitFor(() => worker.output().includes('purge worker started'), 90_000, worker.output)
       const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
-      // Twenty polls: a worker that ignored the pause would have purged five rows long before.
-      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      // Twenty rounds of the worker after the deletion, counted by its heartbeats (each follows a step): one that
+      // ignored the pause would have purged five rows long before.
+      const before = beats()
+      await waitFor(() => beats() >= before + 20, 60_000, worker.output)
       const paused = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
       expect(paused).toMatchObject({ status: 'purging', waitingFor: 'deletions are paused by an operator' })
       const devices = await t.db

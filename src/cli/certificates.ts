@@ -3,7 +3,7 @@ import type { DatabaseHandle } from '../db/connect.js'
 import { certificateOf } from '../deletion/certificate-service.js'
 import { openProof, proofSettings, type Proof } from '../deletion/proof.js'
 import { AppError, ErrorCode } from '../core/errors.js'
-import { openStorage, storageSettings } from '../storage/storage.js'
+import { openStorage, storageSettings } from '../storage/open.js'
 import { withDatabase } from './database.js'
 import { CliError } from './errors.js'
 

@@ -8,7 +8,7 @@ import { proofSettings } from '../deletion/proof.js'
 import { deliveryOptions } from '../events/options.js'
 import { DeliveryWorker } from '../events/worker.js'
 import { checkSqliteWritable } from '../startup-error.js'
-import { openStorage, storageSettings } from '../storage/storage.js'
+import { openStorage, storageSettings } from '../storage/open.js'
 
 /**
  * `orgspace worker`: a daemon. It runs until SIGTERM/SIGINT, then stops between batches and resolves. A database
@@ -38,6 +38,7 @@ export async function runWorker(): Promise<void> {
   const worker = new PurgeWorker(database.db, {
     batchTargetMs: config.PURGE_BATCH_TARGET_MS,
     pollMs: config.PURGE_POLL_MS,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
     leaseMs: config.PURGE_LEASE_MS,
     slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
     logger,

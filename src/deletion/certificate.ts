@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely'
-import { isPostgres, type Db } from '../db/connect.js'
+import type { Db } from '../db/connect.js'
+import { dialectOf } from '../db/dialect.js'
 import type { DeletionsTable } from '../db/types.js'
 import { VERSION } from '../root.js'
 import { organizationPrefix } from '../storage/keys.js'
@@ -39,11 +40,6 @@ export type CertifiedDeletion = Pick<
 /** How stored objects were erased. One function, so that crypto-erasure (§13) changes only it. */
 export function storageErasure(): 'deleted' | 'crypto-erased' {
   return 'deleted'
-}
-
-/** How the database erases purged rows: a difference between the dialects, decided here only. */
-function databaseErasure(db: Db): 'sqlite-secure-delete' | 'postgresql-vacuum' {
-  return isPostgres(db) ? 'postgresql-vacuum' : 'sqlite-secure-delete'
 }
 
 /** The certificate was refused: something of the organization is still there. */
@@ -103,7 +99,7 @@ export async function certificateClaims(
     graceSeconds: Math.max(0, Math.round(graceMs / 1000)),
     removed: deletion.counts,
     verification,
-    erasure: { database: databaseErasure(db), storage: storageErasure() },
+    erasure: { database: dialectOf(db).erasure, storage: storageErasure() },
     ledger: certifier.ledger.tombstoneLocation({
       deletionId: deletion.id,
       organizationId: deletion.organization_id,

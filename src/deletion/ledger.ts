@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream'
 import type { Config } from '../config.js'
 import { StartupError } from '../startup-error.js'
-import { openStorage, storageSettings, type ObjectStorage, type StorageSettings } from '../storage/storage.js'
+import { openStorage, storageSettings } from '../storage/open.js'
+import type { ObjectStorage, StorageSettings } from '../storage/storage.js'
 
 // The deletion ledger (CONTRACT §12): append-only storage outside the database (LEDGER_URL), kept through the
 // storage abstraction builds use. It holds a tombstone per deletion whose purge started and the certificate of each

@@ -5,7 +5,7 @@ import type { Db } from '../db/connect.js'
 import { unreadable } from './ledger.js'
 import { openProof, proofSettings, type Proof, type ProofSettings } from './proof.js'
 import { replayLedger } from './replay.js'
-import type { WorkerLogger } from './worker.js'
+import type { Logger } from '../core/logger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,12 +18,7 @@ declare module 'fastify' {
  * Replays the ledger (replay.ts) with what a process is started with, logging what it deleted again. A ledger
  * that cannot be read stops the start with a StartupError naming LEDGER_URL: never a silent skip.
  */
-export async function replayLedgerAtStart(
-  db: Db,
-  proof: Proof,
-  settings: ProofSettings,
-  logger: WorkerLogger,
-) {
+export async function replayLedgerAtStart(db: Db, proof: Proof, settings: ProofSettings, logger: Logger) {
   const { tombstones, replayed, rewritten } = await replayLedger(
     db,
     proof.ledger,
@@ -40,7 +35,7 @@ export async function replayLedgerAtStart(
 }
 
 /** `replayLedgerAtStart` for a process that needs the ledger only for it (the worker opens its own). */
-export async function replayAtStart(db: Db, settings: ProofSettings, logger: WorkerLogger): Promise<void> {
+export async function replayAtStart(db: Db, settings: ProofSettings, logger: Logger): Promise<void> {
   const proof = await openProof(settings)
   try {
     await replayLedgerAtStart(db, proof, settings, logger)

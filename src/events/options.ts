@@ -1,5 +1,5 @@
 import type { Config } from '../config.js'
-import type { WorkerLogger } from '../deletion/worker.js'
+import type { Logger } from '../core/logger.js'
 import { smtpMailer } from '../mail/transport.js'
 import { systemResolver, type AddressPolicy, type Resolver } from '../webhooks/address-policy.js'
 import { createSender } from '../webhooks/send.js'
@@ -16,7 +16,7 @@ export function addressPolicy(config: Config, resolve: Resolver = systemResolver
  */
 export function deliveryOptions(
   config: Config,
-  logger: WorkerLogger,
+  logger: Logger,
   resolve?: Resolver,
 ): DeliveryWorkerOptions & { close(): void } {
   const sender = createSender(
@@ -34,6 +34,7 @@ export function deliveryOptions(
     config.SMTP_URL === '' ? null : smtpMailer(config.SMTP_URL, config.SMTP_FROM, config.WEBHOOK_TIMEOUT_MS)
   return {
     pollMs: config.EVENT_POLL_MS,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     sender,

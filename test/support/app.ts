@@ -1,3 +1,4 @@
+import { ManualClock } from './clock.js'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,8 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase, type DatabaseHandle, type Db, type Dialect } from '../../src/db/connect.js'
 import type { Resolver } from '../../src/webhooks/address-policy.js'
-import { openStorage, storageSettings, type ObjectStorage } from '../../src/storage/storage.js'
+import { type ObjectStorage } from '../../src/storage/storage.js'
+import { openStorage, storageSettings } from '../../src/storage/open.js'
 import { databaseUrl } from './pg-cluster.js'
 import { proofSettings } from '../../src/deletion/proof.js'
 import { useStorage } from './purge.js'
@@ -58,6 +60,8 @@ export interface TestApp {
   storage: ObjectStorage
   config: Config
   url: string
+  /** The app's clock: a test moves it instead of sleeping. */
+  clock: ManualClock
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
   logs: Record<string, unknown>[]
   /** Stops the app and closes the database as a clean shutdown does, keeping the database for inspection. */
@@ -98,12 +102,14 @@ export async function buildTestApp(
   const storage = await openStorage(storageSettings(config))
   useStorage(database.db, storage, proofSettings(config))
   const logs: Record<string, unknown>[] = []
+  const clock = new ManualClock()
   const app = await buildApp({
     config,
     database,
     storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     resolveHost,
+    clock,
   })
   await app.ready()
   let stopped: Promise<void> | undefined
@@ -118,6 +124,7 @@ export async function buildTestApp(
     storage,
     config,
     url: testDb.url,
+    clock,
     logs,
     stop,
     async close() {
