@@ -1,9 +1,11 @@
 import { Ajv } from 'ajv'
 import { Type, type Static, type TSchema } from 'typebox'
+import { inProjectRoot } from './root.js'
 
 // Every setting orgspace reads from the environment, with its default. Parsed once at start-up;
 // a bad value stops the process with a message naming every offending variable and what it should be.
-// docs/configuration.md documents each one: keep the two in step.
+// docs/configuration.md documents each one: keep the two in step. A default written `./…` (`sqlite:./data/…`,
+// `file:./data/…`, `./data/…`) is a path in the project's own folder, whatever the current folder (root.ts).
 
 const onOff = (fallback: 'on' | 'off') =>
   Type.Union([Type.Literal('on'), Type.Literal('off')], { default: fallback })
@@ -228,6 +230,11 @@ export function loadConfig(
   if (candidate.WEBHOOK_URL !== '' && candidate.WEBHOOK_SECRET === '')
     problems.push('WEBHOOK_SECRET: must be set when WEBHOOK_URL is (whsec_ followed by base64)')
   if (problems.length > 0) throw new ConfigError(problems)
+  for (const key of Object.keys(PROPERTIES)) {
+    const value = candidate[key]
+    if (!(key in raw) && !(key in overrides) && typeof value === 'string')
+      candidate[key] = inProjectRoot(value)
+  }
   return Object.freeze(candidate as Static<typeof EnvSchema>)
 }
 

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createOrg, createUser } from './support/factories.js'
 import { kill, runNode, startNode, waitFor } from './support/processes.js'
+import { purgeNow } from './support/purge.js'
+import { postForm, randomFile } from './support/uploads.js'
 
 // Operators' commands (CONTRACT §8), run as an operator runs them: separate processes sharing the database with
 // the API (here, in-process) and with a standalone purge worker. Each child starts tsx, which takes seconds on
@@ -103,5 +105,28 @@ describe('orgspace deletions', () => {
       await kill(worker, 'SIGTERM')
       await orgspace('deletions', 'resume')
     }
+  })
+
+  it('lists the rows purged and, apart from them, the bytes of builds in human units', SLOW, async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Sized' })).body.data
+    const upload = await postForm(
+      t,
+      `/v1/organizations/${org.id}/apps/${app.id}/builds`,
+      `Bearer ${owner.token}`,
+      [['file', randomFile(3_000), 'app.apk']],
+    )
+    expect(upload.status).toBe(200)
+    const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+    await purgeNow(t.db)
+    const listed = await orgspace('deletions', 'list', '--status', 'completed')
+    expect(listed.code, listed.stderr).toBe(0)
+    const row = listed.stdout.split('\n').find((line) => line.startsWith(`${deletionId}\t`))
+    const [, status, slug, , rows, bytes, why] = row?.split('\t') ?? []
+    expect([status, slug, why]).toEqual(['completed', org.slug, ''])
+    // A handful of rows (the owner, the app, its build, history…): 3,000 bytes are not among them.
+    expect(rows).toMatch(/^\d{1,2}\/\d{1,2} \(\d+%\)$/)
+    expect(bytes).toBe('2.9 KB/2.9 KB (100%)')
   })
 })
