@@ -67,9 +67,10 @@ module.exports = {
     ...layerRules,
     {
       name: 'http-only-from-routes',
-      comment: 'Only routes.ts files and the app use the HTTP plumbing; services and repositories never do.',
+      comment:
+        'Only route files (routes.ts, <name>-routes.ts) and the app use the HTTP plumbing; services and repositories never do.',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/http/', '^src/app\\.ts$', '/routes\\.ts$'] },
+      from: { path: '^src/', pathNot: ['^src/http/', '^src/app\\.ts$', '[/-]routes\\.ts$'] },
       to: { path: '^src/http/' },
     },
     {

@@ -22,6 +22,8 @@ import { systemClock, type Clock } from './core/clock.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { backlog } from './deletion/repository.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
+import { proofPlugin, replayBeforeRequests } from './deletion/proof-plugin.js'
+import { certificateRoutes, jwksRoutes } from './deletion/certificate-routes.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
 import { webhookRoutes } from './webhooks/routes.js'
@@ -130,6 +132,8 @@ export async function buildApp({
       authenticate(app.db, header, { cache: verifiedTokens, trustCache, now: clock.now() }),
     forget: (tokenId) => verifiedTokens.forget(tokenId),
   })
+  await app.register(proofPlugin, { config })
+  await replayBeforeRequests(app, config)
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
   await app.register(exportsPlugin, { config })
@@ -137,6 +141,7 @@ export async function buildApp({
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
   await app.register(healthRoutes, { purgeBacklog: backlog, now: () => clock.now() })
+  await app.register(jwksRoutes)
 
   await app.register(
     async (v1) => {
@@ -152,6 +157,7 @@ export async function buildApp({
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
+        await authed.register(certificateRoutes)
         await authed.register(appRoutes)
         await authed.register(buildRoutes, { config })
         await authed.register(appTokenRoutes)

@@ -70,6 +70,27 @@ const EnvSchema = Type.Object({
     hint: 'file:<folder> or s3://<bucket>[/<prefix>]',
     default: 'file:./data/storage',
   }),
+  /**
+   * Where the deletion ledger is kept, outside the database: a folder, or an S3 bucket (and key prefix) reached
+   * through the S3_* settings. It must survive what a database restore brings back (CONTRACT §12).
+   */
+  LEDGER_URL: Type.String({
+    pattern: '^(file:.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\\s]*)?)$',
+    hint: 'file:<folder> or s3://<bucket>[/<prefix>]',
+    default: 'file:./data/ledger',
+  }),
+  /** The Ed25519 key deletion certificates are signed with; created at first start. Every process shares it. */
+  SIGNING_KEY_FILE: Type.String({
+    minLength: 1,
+    hint: 'the path of a PEM file (created with mode 0600 when missing)',
+    default: './data/keys/signing.pem',
+  }),
+  /** The address clients reach this service at: a certificate's issuer, where its JWKS is found. */
+  PUBLIC_URL: Type.String({
+    pattern: '^$|^https?://[^\\s/]+(/[^\\s]*)?$',
+    hint: 'an http(s):// URL such as https://orgspace.example.com, or empty for http://HOST:PORT',
+    default: '',
+  }),
   /** An S3-compatible endpoint (MinIO, Ceph, R2, …); empty for AWS itself. */
   S3_ENDPOINT: Type.String({
     pattern: '^$|^https?://[^\\s]+$',
@@ -233,4 +254,9 @@ export function corsOrigins(config: Config): string[] {
   return config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin !== '')
+}
+
+/** Who issues this deployment's certificates: PUBLIC_URL, or the server's own address. */
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  return (config.PUBLIC_URL || `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '')
 }

@@ -8,7 +8,7 @@ import { MigrationError } from './db/migrate.js'
 // The server and every command share this. Errors nobody foresaw keep their stack: they are bugs to report.
 
 /** A start-up failure whose cause is known, naming the setting to change. Throw it where the cause is known. */
-class StartupError extends Error {
+export class StartupError extends Error {
   constructor(
     message: string,
     readonly variable: string,

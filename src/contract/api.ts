@@ -270,4 +270,14 @@ export interface Deletion {
   waitingFor: string | null
   /** Why the last purge attempt failed (it is retried); null otherwise. */
   error: string | null
+  /** Deleted again after a backup restore brought the workspace back (the ledger's tombstone said so). */
+  replayed: boolean
+  /** When replayed: the deletion the ledger's tombstone named. */
+  replayOf: string | null
+}
+
+/** A completed deletion's signed certificate (a JWT) and its claims. */
+export interface DeletionCertificate {
+  certificate: string
+  claims: Record<string, unknown> & { jti: string; sub: string; completedAt: string }
 }

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 import type { Role } from '../contract/permissions.js'
 
 // Table types as the database holds them. Timestamps are ISO-8601 text (see ids.ts).
@@ -130,6 +130,14 @@ export interface DeletionsTable {
   restored_at: string | null
   /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
   slug_held_until: string | null
+  /** When the purge started: its tombstone was in the ledger then (CONTRACT §12). */
+  purge_started_at: ColumnType<string | null, string | null | undefined, string | null>
+  /** The signed certificate (a compact JWS), once the purge completed and its verification passed. */
+  certificate: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the certificate was written to the ledger. */
+  certificate_ledgered_at: ColumnType<string | null, string | null | undefined, string | null>
+  /** Set on a deletion replayed after a backup restore: the deletion named by the ledger's tombstone. */
+  replay_of: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */

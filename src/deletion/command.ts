@@ -11,6 +11,32 @@ import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
+/** The receipt of a deletion just requested: `scheduled` until `purgeAt` when there is one, else `purging`. */
+export function newReceipt(
+  id: string,
+  org: { id: string; slug: string | null; name: string },
+  request: { requestedBy: string; requestedAt: string; purgeAt: string | null; replayOf?: string },
+) {
+  return {
+    id,
+    organization_id: org.id,
+    organization_slug: org.slug ?? '',
+    organization_name: org.name,
+    requested_by: request.requestedBy,
+    requested_at: request.requestedAt,
+    status: request.purgeAt === null ? ('purging' as const) : ('scheduled' as const),
+    counts: '{}',
+    completed_at: null,
+    error: null,
+    retry_at: null,
+    purge_at: request.purgeAt,
+    expected: null,
+    restored_at: null,
+    slug_held_until: null,
+    replay_of: request.replayOf ?? null,
+  }
+}
+
 /** How this instance deletes (CONTRACT §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
 export interface DeletionPolicy {
   graceSeconds: number
@@ -55,23 +81,7 @@ export async function requestDeletion(
       : null
     await insertDeletion(
       trx,
-      {
-        id: deletionId,
-        organization_id: org.id,
-        organization_slug: org.slug ?? '',
-        organization_name: org.name,
-        requested_by: auth.userId,
-        requested_at: now,
-        status: scheduled ? 'scheduled' : 'purging',
-        counts: '{}',
-        completed_at: null,
-        error: null,
-        retry_at: null,
-        purge_at: purgeAt,
-        expected: null,
-        restored_at: null,
-        slug_held_until: null,
-      },
+      newReceipt(deletionId, org, { requestedBy: auth.userId, requestedAt: now, purgeAt }),
       await tenantTables(trx),
     )
     if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)

@@ -404,3 +404,15 @@ export async function buildBytesOf(db: Db, organizationId: string): Promise<numb
     .executeTakeFirst()
   return Number(row?.builds_bytes ?? 0)
 }
+
+/** Of these organization ids, those whose organization exists and is not being deleted. */
+export async function liveOrganizationIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '!=', 'deleting')
+    .execute()
+  return rows.map((row) => row.id)
+}

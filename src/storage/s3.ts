@@ -150,6 +150,10 @@ export class S3Storage implements ObjectStorage {
     } while (token)
   }
 
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    for await (const page of this.list(prefix)) yield page.map((object) => object.key)
+  }
+
   async close(): Promise<void> {
     this.client.destroy()
   }

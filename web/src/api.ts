@@ -7,6 +7,7 @@ import type {
   DeleteOrganizationResult,
   DeleteResult,
   Deletion,
+  DeletionCertificate,
   DeletionPreview,
   Export,
   Device,
@@ -231,6 +232,8 @@ export const api = {
   deleteOrganization: (ref: string) => request<DeleteOrganizationResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
+  deletionCertificate: (id: string) =>
+    request<DeletionCertificate>('GET', `/deletions/${enc(id)}/certificate`),
   restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),
   webhooks: (ref: string, p: ListParams) =>
     request<Page<Webhook>>('GET', `${org(ref)}/webhooks${query({ page: p.page, limit: p.limit })}`, {

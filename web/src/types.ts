@@ -18,6 +18,7 @@ export type {
   DeleteOrganizationResult,
   DeleteResult,
   Deletion,
+  DeletionCertificate,
   DeletionPreview,
   DeletionStatus,
   Deployer,
