@@ -29,6 +29,7 @@ afterAll(async () => {
 })
 
 const cli = (...args: string[]) => runNode('src/cli.ts', args, env)
+const limits = { buildMaxBytes: 64 * 1024 * 1024 }
 
 describe('export → DELETE → import', () => {
   it('gives back the same contents under new ids (CLI both ways)', async () => {
@@ -50,7 +51,17 @@ describe('export → DELETE → import', () => {
     const newId = imported.stdout.trim()
     expect(newId).not.toBe(org.id)
     const after = await contents(t, newId, owner)
-    expect(after).toEqual(before)
+    // Everything as it was, and one event more: the import itself, saying what it brought.
+    expect({ ...after, audit: after.audit.slice(0, -1) }).toEqual(before)
+    const { collaborators, apps, builds, devices, subscriptions, audit } = before
+    const rows = [collaborators, apps, builds, devices, subscriptions, audit].reduce((n, l) => n + l.length, 0)
+    expect(after.audit.at(-1)).toMatchObject({
+      action: 'organization.import',
+      target: 'organization',
+      actor: owner.email,
+      details: { name: before.organization.name, rows },
+    })
+    expect(after.audit.at(-1)?.details?.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
     // New ids everywhere: nothing of the old workspace's ids is reused.
     const oldApps = (
       await t.db.selectFrom('apps').select('id').where('organization_id', '=', newId).execute()
@@ -75,6 +86,7 @@ describe('export → DELETE → import', () => {
     )
     const newcomer = `newcomer-${Date.now()}@example.test`
     const { organizationId } = await importArchive(t.db, t.storage, path, {
+      limits,
       owner: newcomer,
       slug: `copy-${org.slug}`,
     })

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import type { Insertable, Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { AppTokensTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
@@ -11,7 +11,7 @@ function tokensOfApp(db: Db, organizationId: string, appId: string) {
   return db.selectFrom('app_tokens').where('organization_id', '=', organizationId).where('app_id', '=', appId)
 }
 
-export async function insertAppToken(trx: Trx, row: AppTokenRow): Promise<void> {
+export async function insertAppToken(trx: Trx, row: Insertable<AppTokensTable>): Promise<void> {
   await trx.insertInto('app_tokens').values(row).execute()
 }
 

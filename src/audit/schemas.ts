@@ -19,6 +19,8 @@ export const AuditDetailsSchema = Type.Object(
     fileName: Type.Optional(Type.String()),
     version: Type.Optional(Type.String()),
     app: Type.Optional(Type.String({ description: 'The name of the app a build or app token belongs to' })),
+    archivedAt: Type.Optional(Type.String({ description: 'An import: when its archive was written' })),
+    rows: Type.Optional(Type.Integer({ description: 'An import: the records its archive held' })),
     changes: Type.Optional(
       Type.Record(Type.String(), Type.Object({ from: AuditValue, to: AuditValue }), {
         description: 'For a change: each field that changed, before and after',

@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'organization.update',
   'organization.ownerChange',
   'organization.export',
+  'organization.import',
   'collaborator.create',
   'collaborator.update',
   'collaborator.remove',
@@ -62,6 +63,9 @@ export interface AuditDetails {
   version?: string
   /** The name of the app a build or app token belongs to. */
   app?: string
+  /** An import: when the archive was written, and how many records it held. */
+  archivedAt?: string
+  rows?: number
   /** For a change: each field that changed, before and after (`role: {from: 'admin', to: 'viewer'}`). */
   changes?: Record<string, AuditChange>
 }

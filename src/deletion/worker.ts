@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { isPostgres, type Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import type { ObjectStorage } from '../storage/storage.js'
+import { abandonedImportsStep } from '../exports/import-lease.js'
 import { removeObjects } from './objects.js'
 import {
   claimTask,
@@ -229,6 +230,7 @@ export class PurgeWorker {
     if (this.paused) return false
     const now = new Date((this.options.clock ?? Date.now)()).toISOString()
     if (await startDueDeletion(this.db, now)) return true
+    if (await abandonedImportsStep(this.db, { now: this.options.clock ?? Date.now })) return true
     if (await measureOne(this.db)) return true
     let completed: string[] | undefined
     const finalized = await finalizeOne(this.db, {

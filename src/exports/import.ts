@@ -3,17 +3,16 @@ import type { Readable } from 'node:stream'
 import type { Db, Trx } from '../db/connect.js'
 import { isId, nowIso } from '../db/ids.js'
 import type { AuditEventsTable, BuildsTable, CollaboratorsTable } from '../db/types.js'
-import { requestDeletion } from '../deletion/command.js'
 import { insertBuild } from '../builds/repository.js'
-import { adjustCounter, insertOrganization } from '../organizations/repository.js'
+import { adjustCounter } from '../organizations/repository.js'
 import { slugUnavailable } from '../organizations/slug-availability.js'
 import { slugProblem } from '../organizations/slug.js'
-import { writeInOrganization } from '../organizations/write.js'
 import { insertRows } from '../seed/bulk-insert.js'
 import { buildKey } from '../storage/keys.js'
 import type { ObjectStorage } from '../storage/storage.js'
-import { blockingSubscriptions, cancelSubscription, insertSubscription } from '../subscriptions/repository.js'
-import type { AuthContext } from '../core/auth-context.js'
+import { insertSubscription } from '../subscriptions/repository.js'
+import { recordAudit } from '../audit/repository.js'
+import { systemClock, type Clock } from '../core/clock.js'
 import { findOrCreateUser } from '../users/service.js'
 import type {
   AppRecord,
@@ -25,20 +24,32 @@ import type {
   Resource,
   SubscriptionRecord,
 } from './format.js'
+import { RESOURCE_NAMES } from './format.js'
+import { checkArchive, type ArchiveLimits } from './archive-rules.js'
+import {
+  discardImport,
+  goLive,
+  ImportLost,
+  insertImportingOrganization,
+  keepImportLeased,
+  writeInImport,
+} from './import-lease.js'
 import { ArchiveRefused, readArchive } from './reader.js'
 
 // `orgspace import`: an archive becomes a new organization. The archive is read through once and checked whole
-// (reader.ts) before anything is written. Then it is read again and written in bounded transactions, each taking
-// the organization's write lock like any other write. Every id is new; `mapId` derives it from the old one and a
-// salt of this import, so references (an audit event's entity, a build's app) stay consistent without a table of
-// millions of ids in memory. If the writing fails, the half-written organization is deleted through the normal
-// DELETE and purge.
+// (reader.ts, archive-rules.ts) before anything is written. Then it is read again and written in bounded
+// transactions into an organization nobody sees until the last one makes it live (import-lease.ts). Every id is
+// new; `mapId` derives it from the old one and a salt of this import, so references (an audit event's entity, a
+// build's app) stay consistent without a table of millions of ids in memory. If the writing fails, the
+// half-written organization goes to the purge like a deleted one.
 
 export interface ImportOptions {
   /** Email of the new organization's owner; the user is created if new. */
   owner: string
   /** The new organization's slug; the archive's when left out. */
   slug?: string
+  limits: ArchiveLimits
+  clock?: Clock
 }
 
 export interface ImportProgress {
@@ -65,7 +76,8 @@ export async function importArchive(
   options: ImportOptions,
   onProgress: (progress: ImportProgress) => void = () => undefined,
 ): Promise<ImportResult> {
-  const manifest = await readArchive(path)
+  const manifest = await checkArchive(path, options.limits)
+  const clock = options.clock ?? systemClock
   const slug = (options.slug ?? manifest.organization.slug ?? '').toLowerCase()
   const problem = slug === '' ? 'is missing: pass --slug' : slugProblem(slug)
   if (problem) throw new ArchiveRefused(`the slug "${slug}" ${problem}`)
@@ -73,34 +85,29 @@ export async function importArchive(
   if (unavailable) throw new ArchiveRefused(`the slug "${slug}" ${unavailable}: pass another with --slug`)
 
   const { user: owner } = await findOrCreateUser(db, options.owner)
-  const auth: AuthContext = {
-    userId: owner.id,
-    email: owner.email,
-    name: owner.name,
-    tokenId: '',
-    organizationId: null,
-  }
   const mapId = idMapper(randomBytes(16))
   const organizationId = mapId(manifest.organization.id)
-  const now = nowIso()
-  await db.transaction().execute((trx) =>
-    insertOrganization(trx, {
+  await insertImportingOrganization(
+    db,
+    clock,
+    {
       id: organizationId,
       name: manifest.organization.name,
       slug,
       web_site_url: manifest.organization.webSiteUrl,
-      status: 'active',
       created_at: manifest.organization.createdAt,
-      updated_at: now,
+      updated_at: nowIso(),
       deleted_at: null,
       legal_hold_reason: null,
       legal_hold_at: null,
-    }),
+    },
+    owner.id,
   )
 
   const total = Object.values(manifest.counts).reduce((sum, n) => sum + n, 0) + manifest.counts.builds
   let done = 0
-  const writer = new Writer(db, storage, organizationId, owner.id, owner.email, mapId)
+  const writer = new Writer(db, storage, clock, organizationId, owner.id, owner.email, mapId)
+  const stopLease = keepImportLeased(db, clock, organizationId)
   try {
     await readArchive(path, {
       async records(resource, records) {
@@ -114,22 +121,14 @@ export async function importArchive(
         onProgress({ done, total, step: 'builds' })
       },
     })
-    await writer.finish()
+    await writer.finish(manifest)
   } catch (error) {
-    await discard(db, auth, organizationId)
+    if (!(error instanceof ImportLost)) await discardImport(db, organizationId)
     throw error
+  } finally {
+    stopLease()
   }
   return { organizationId, manifest }
-}
-
-/** A half-written import goes the way of any deleted organization: DELETE, then the purge. */
-async function discard(db: Db, auth: AuthContext, organizationId: string): Promise<void> {
-  // Subscriptions copied from the archive would block the DELETE; they were never billed here.
-  await writeInOrganization(db, organizationId, async (trx) => {
-    for (const subscription of await blockingSubscriptions(trx, organizationId))
-      await cancelSubscription(trx, organizationId, subscription.id, nowIso())
-  })
-  await requestDeletion(db, auth, organizationId, { graceSeconds: 0, quarantineSeconds: 0 })
 }
 
 /** Writes records as they come, each page in one transaction under the organization's write lock. */
@@ -140,6 +139,7 @@ class Writer {
   constructor(
     private readonly db: Db,
     private readonly storage: ObjectStorage,
+    private readonly clock: Clock,
     private readonly organizationId: string,
     private readonly ownerId: string,
     private readonly ownerEmail: string,
@@ -158,7 +158,7 @@ class Writer {
   }
 
   private write(work: (trx: Trx) => Promise<void>): Promise<void> {
-    return writeInOrganization(this.db, this.organizationId, work)
+    return writeInImport(this.db, this.clock, this.organizationId, work)
   }
 
   async records(resource: Resource, records: unknown[]): Promise<void> {
@@ -334,7 +334,20 @@ class Writer {
     )
   }
 
-  async finish(): Promise<void> {
+  /** The owner if still missing, the history's one event of the import, and the organization goes live. */
+  async finish(manifest: Manifest): Promise<void> {
     await this.ensureOwner()
+    const rows = RESOURCE_NAMES.reduce((sum, name) => sum + manifest.counts[name], 0)
+    await this.write(async (trx) => {
+      await recordAudit(trx, {
+        organizationId: this.organizationId,
+        action: 'organization.import',
+        entity: 'organization',
+        entityId: this.organizationId,
+        actorId: this.ownerId,
+        details: { name: manifest.organization.name, archivedAt: manifest.exportedAt, rows },
+      })
+      await goLive(trx, this.organizationId)
+    })
   }
 }

@@ -76,6 +76,8 @@ const ORGANIZATION_COLUMNS = [
   'deleted_at',
   'legal_hold_reason',
   'legal_hold_at',
+  'import_lease_until',
+  'imported_by',
 ] as const satisfies ReadonlyArray<keyof OrganizationsTable>
 const everyColumn: Exclude<keyof OrganizationsTable, (typeof ORGANIZATION_COLUMNS)[number]> extends never
   ? true

@@ -175,6 +175,8 @@ export async function createOrganization(
     deleted_at: null,
     legal_hold_reason: null,
     legal_hold_at: null,
+    import_lease_until: null,
+    imported_by: null,
   }
   await db.transaction().execute(async (trx) => {
     await insertOrganization(trx, org)
