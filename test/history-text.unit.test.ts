@@ -42,6 +42,11 @@ describe('history sentences', () => {
       ],
       ['organization.export', { name: 'Acme' }, 'Ana exported the workspace'],
       [
+        'organization.import',
+        { name: 'Acme', archivedAt: '2026-03-01T10:00:00.000Z', rows: 1234 },
+        'Ana imported the workspace from an archive of 2026-03-01, 1234 rows',
+      ],
+      [
         'collaborator.create',
         { email: 'bob@example.test', role: 'editor' },
         'Ana invited bob@example.test as editor',

@@ -112,7 +112,7 @@ function predicate(action: string, d: AuditDetails): string | null {
     case 'organization.export':
       return 'exported the workspace'
     case 'organization.import':
-      return `imported the workspace from an archive of ${d.archivedAt ?? 'unknown date'}, ${d.rows ?? 0} rows`
+      return `imported the workspace from an archive of ${d.archivedAt?.slice(0, 10) ?? 'unknown date'}, ${d.rows ?? 0} rows`
     case 'collaborator.create':
       return `invited ${person(d)}${d.role ? ` as ${d.role}` : ''}`
     case 'collaborator.update': {
