@@ -96,7 +96,11 @@ export async function receiveForm<F>(
       if (part.type === 'field') {
         if (part.valueTruncated) throw invalid(`/body/${part.fieldname}`, 'is too long')
         spec.accept(part.fieldname)
-        fields.set(part.fieldname, String(part.value))
+        const value = String(part.value)
+        // As in JSON bodies (http/input.ts): refused on both databases alike, not stored by one and not the other.
+        if (value.includes('\u0000'))
+          throw invalid(`/body/${part.fieldname}`, 'must not contain NUL characters')
+        fields.set(part.fieldname, value)
         continue
       }
       if (part.fieldname !== spec.fileField) {

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
+import { textFault } from '../core/text.js'
 import { Compile } from 'typebox/compile'
 import {
   isEntryName,
@@ -255,6 +256,9 @@ async function readRecords(
     }
     if (!check.Check(record))
       throw new ArchiveRefused(`record ${count + 1} of ${file} is not a valid ${resource} record`)
+    const fault = textFault(record)
+    if (fault)
+      throw new ArchiveRefused(`record ${count + 1} of ${file}: ${fault.path.slice(1)} ${fault.message}`)
     count++
     page.push(record)
     if (page.length >= PAGE_RECORDS) {

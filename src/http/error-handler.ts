@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
 import { AppError, ERRORS, ErrorCode, type FieldError } from '../core/errors.js'
-import { pointerSegment } from './input.js'
+import { pointerSegment } from '../core/text.js'
 
 interface ValidationIssue {
   keyword?: string
