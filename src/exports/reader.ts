@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
@@ -196,8 +197,6 @@ async function collect(entry: AsyncIterable<Buffer>, limit: number): Promise<Buf
  */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
 /**
  * Splits NDJSON into lines as bytes arrive: each chunk is scanned once for newlines, and a line cut across chunks
  * is kept as its pieces until its end, so a long line costs its length, not its length squared.
@@ -208,11 +207,8 @@ export async function* ndjsonLines(bytes: AsyncIterable<Buffer>, file: string): 
   let line = 0
   const decode = (raw: Buffer) => {
     line++
-    try {
-      return utf8.decode(raw)
-    } catch {
-      throw new ArchiveRefused(`record ${line} of ${file} is not valid UTF-8`)
-    }
+    if (!isUtf8(raw)) throw new ArchiveRefused(`record ${line} of ${file} is not valid UTF-8`)
+    return raw.toString('utf8')
   }
   for await (const chunk of bytes) {
     let start = 0

@@ -1,28 +1,17 @@
+import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 import { AppError, ErrorCode, type FieldError } from '../core/errors.js'
 import { pointerSegment, textFault } from '../core/text.js'
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * A JSON body's bytes that are not valid UTF-8 (decoded leniently, they would be kept as U+FFFD): 3000 naming the
  * first field whose text holds a replacement character, or the body when the damage is outside any string.
  */
 export function invalidUtf8(bytes: Buffer, parsed: unknown): AppError | null {
-  try {
-    strictUtf8.decode(bytes)
-    return null
-  } catch {
-    const fault = textFault(parsed, (text) => (text.includes('\ufffd') ? 'is not valid UTF-8' : null))
-    return AppError.validation([
-      fault
-        ? { path: `/body${fault.path === '/' ? '' : fault.path}`, message: fault.message }
-        : {
-            path: '/body',
-            message: 'is not valid UTF-8',
-          },
-    ])
-  }
+  if (isUtf8(bytes)) return null
+  const fault = textFault(parsed, (text) => (text.includes('\ufffd') ? 'is not valid UTF-8' : null))
+  const path = fault && fault.path !== '/' ? `/body${fault.path}` : '/body'
+  return AppError.validation([{ path, message: 'is not valid UTF-8' }])
 }
 
 const JSON_CONTENT = /^application\/json\s*(;|$)/i
