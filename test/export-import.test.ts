@@ -54,7 +54,10 @@ describe('export → DELETE → import', () => {
     // Everything as it was, and one event more: the import itself, saying what it brought.
     expect({ ...after, audit: after.audit.slice(0, -1) }).toEqual(before)
     const { collaborators, apps, builds, devices, subscriptions, audit } = before
-    const rows = [collaborators, apps, builds, devices, subscriptions, audit].reduce((n, l) => n + l.length, 0)
+    const rows = [collaborators, apps, builds, devices, subscriptions, audit].reduce(
+      (n, l) => n + l.length,
+      0,
+    )
     expect(after.audit.at(-1)).toMatchObject({
       action: 'organization.import',
       target: 'organization',

@@ -9,12 +9,8 @@ import { waitFor } from './support/processes.js'
 import { purgeNow, rowsOf } from './support/purge.js'
 import { objectsUnder } from './support/uploads.js'
 import { importArchive } from '../src/exports/import.js'
-import {
-  abandonedImportsStep,
-  IMPORT_LEASE_MS,
-  insertImportingOrganization,
-  writeInImport,
-} from '../src/exports/import-lease.js'
+import { abandonedImportsStep } from '../src/deletion/imports.js'
+import { IMPORT_LEASE_MS, insertImportingOrganization, writeInImport } from '../src/exports/import-lease.js'
 import type { ObjectStorage } from '../src/storage/storage.js'
 
 // Issue 21, items 1 and 3: an import is one unit. Until its last record is written the workspace answers 3001 to

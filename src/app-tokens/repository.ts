@@ -65,15 +65,6 @@ export async function deleteAppToken(
   return deleted?.name
 }
 
-/** The app is being deleted: its tokens go in the same transaction. */
-export async function deleteTokensOfApp(trx: Trx, organizationId: string, appId: string): Promise<void> {
-  await trx
-    .deleteFrom('app_tokens')
-    .where('organization_id', '=', organizationId)
-    .where('app_id', '=', appId)
-    .execute()
-}
-
 /**
  * The token with what authentication needs, by primary key; only while its organization is live (a token of a
  * deleted organization authenticates nothing, from the DELETE on, before the purge reaches it). `creator_role` is
@@ -144,23 +135,4 @@ export async function touchAppToken(
       eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now - 60_000).toISOString())]),
     )
     .execute()
-}
-
-/** How many unexpired app tokens each of `userIds` created in the organization (absent: none). */
-export async function countAppTokensOf(
-  db: Db,
-  organizationId: string,
-  userIds: string[],
-  now: string,
-): Promise<Map<string, number>> {
-  if (userIds.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('app_tokens')
-    .select(['created_by', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('organization_id', '=', organizationId)
-    .where('created_by', 'in', userIds)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .groupBy('created_by')
-    .execute()
-  return new Map(rows.map((row) => [row.created_by, Number(row.n)]))
 }

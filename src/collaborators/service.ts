@@ -1,4 +1,3 @@
-import { countAppTokensOf } from '../app-tokens/repository.js'
 import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { AuditDetails } from '../contract/audit.js'
@@ -13,15 +12,16 @@ import { deleteScopedTokens } from '../tokens/repository.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { findOrCreateUser } from '../users/service.js'
 import {
+  countAppTokensOf,
   countCollaborators,
   deleteCollaborator,
   findCollaborator,
-  insertCollaborator,
   isCollaborator,
   listCollaborators,
   setCollaboratorRole,
   type CollaboratorRow,
 } from './repository.js'
+import { insertCollaborator } from '../organizations/membership.js'
 
 type AssignableRole = Exclude<Role, 'owner'>
 

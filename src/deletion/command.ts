@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import { newId } from '../db/ids.js'
-import { deletionRequested } from '../events/lifecycle.js'
+import { deletionRequested } from './lifecycle.js'
 import { AppError, ErrorCode } from '../core/errors.js'
 import { authorize, Permission } from '../core/permissions.js'
 import type { AuthContext } from '../core/auth-context.js'
@@ -59,7 +59,7 @@ export async function requestDeletion(
 
 /**
  * Steps 3 and 4 above, for an organization the caller has locked and checked: marks it `deleting` and writes the
- * receipt and its purge tasks. Also how a failed or abandoned import is removed (exports/import-lease.ts).
+ * receipt and its purge tasks. Also how a failed or abandoned import is removed (deletion/imports.ts).
  */
 export async function beginDeletion(
   trx: Trx,

@@ -1,15 +1,13 @@
 import type { Db, Trx } from '../db/connect.js'
-import { isPostgres } from '../db/connect.js'
 import type { NewOrganization } from '../db/types.js'
 import type { Clock } from '../core/clock.js'
-import { beginDeletion } from '../deletion/command.js'
+import { lockImporting } from '../deletion/imports.js'
 import { insertOrganization } from '../organizations/repository.js'
-import { blockingSubscriptions, cancelSubscription } from '../subscriptions/repository.js'
 
 // An import is one unit. Its organization is written `importing`: every reader looks for `active` ones only, so it
 // answers 3001 and is in no list, while its row keeps the slug. The importing process holds a lease on it and
 // renews it as it writes; the last transaction makes it `active`. A failed import, or one whose lease lapsed
-// because its process died, is removed like any deleted organization: marked `deleting`, a receipt, the purge.
+// because its process died, is removed like any deleted organization (deletion/imports.ts).
 
 /** How long an import stays its process's without a renewal; renewed every third of it, and with every page. */
 export const IMPORT_LEASE_MS = 60_000
@@ -31,17 +29,6 @@ export async function insertImportingOrganization(
 }
 
 const leaseEnd = (clock: Clock) => new Date(clock.now() + IMPORT_LEASE_MS).toISOString()
-
-/** The importing organization, locked for a write like `lockLiveOrganization`; undefined once it is not ours. */
-function lockImporting(trx: Trx, organizationId: string) {
-  return trx
-    .selectFrom('organizations')
-    .select(['id', 'slug', 'name', 'imported_by', 'import_lease_until'])
-    .where('id', '=', organizationId)
-    .where('status', '=', 'importing')
-    .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
-    .executeTakeFirst()
-}
 
 /** The import was taken away (its lease lapsed and another process removed it). */
 export class ImportLost extends Error {
@@ -93,40 +80,4 @@ export async function goLive(trx: Trx, organizationId: string): Promise<void> {
     .where('status', '=', 'importing')
     .executeTakeFirst()
   if (Number(result.numUpdatedRows) !== 1) throw new ImportLost()
-}
-
-/**
- * Hands an importing organization to the purge: no membership is needed (it may have none yet), and subscriptions
- * copied from the archive, never billed here, are canceled so they do not block it. False when it is not importing
- * (any more), or when `lapsedBefore` is given and its lease has not lapsed by then.
- */
-export async function discardImport(db: Db, organizationId: string, lapsedBefore?: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const org = await lockImporting(trx, organizationId)
-    if (!org || org.imported_by === null) return false
-    const lease = org.import_lease_until
-    if (lapsedBefore !== undefined && (lease === null || lease >= lapsedBefore)) return false
-    const now = new Date().toISOString()
-    for (const subscription of await blockingSubscriptions(trx, organizationId))
-      await cancelSubscription(trx, organizationId, subscription.id, now)
-    await beginDeletion(trx, org, org.imported_by, { graceSeconds: 0, quarantineSeconds: 0 })
-    return true
-  })
-}
-
-/**
- * A background step: purges one import abandoned by a dead process (its lease lapsed by the clock's now). An import
- * whose process still renews its lease is left alone. True when it found one.
- */
-export async function abandonedImportsStep(db: Db, clock: Clock): Promise<boolean> {
-  const now = new Date(clock.now()).toISOString()
-  const lapsed = await db
-    .selectFrom('organizations')
-    .select('id')
-    .where('status', '=', 'importing')
-    .where('import_lease_until', '<', now)
-    .limit(1)
-    .executeTakeFirst()
-  if (!lapsed) return false
-  return discardImport(db, lapsed.id, now)
 }

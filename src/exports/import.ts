@@ -7,11 +7,11 @@ import { insertBuild } from '../builds/repository.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { slugUnavailable } from '../organizations/slug-availability.js'
 import { slugProblem } from '../organizations/slug.js'
-import { insertRows } from '../seed/bulk-insert.js'
+import { insertRows } from '../db/bulk-insert.js'
 import { buildKey } from '../storage/keys.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import { insertSubscription } from '../subscriptions/repository.js'
-import { recordAudit } from '../audit/repository.js'
+import { recordAudit } from '../outbox/audit.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { findOrCreateUser } from '../users/service.js'
 import type {
@@ -26,8 +26,8 @@ import type {
 } from './format.js'
 import { RESOURCE_NAMES } from './format.js'
 import { checkArchive, type ArchiveLimits } from './archive-rules.js'
+import { discardImport } from '../deletion/imports.js'
 import {
-  discardImport,
   goLive,
   ImportLost,
   insertImportingOrganization,

@@ -13,10 +13,10 @@ export function exportCommand(program: Command): void {
       const { loadConfig } = await import('../../config.js')
       const { isId } = await import('../../db/ids.js')
       const { withDatabase } = await import('../database.js')
-      const { progressBar } = await import('../progress.js')
+      const { progressBar } = await import('../../core/progress.js')
       const { writeArchive, ExportFailed } = await import('../../exports/archive.js')
       const { findLiveOrganization } = await import('../../exports/repository.js')
-      const { openStorage, storageSettings } = await import('../../storage/storage.js')
+      const { openStorage, storageSettings } = await import('../../storage/open.js')
       const { CliError } = await import('../errors.js')
       const storage = await openStorage(storageSettings(loadConfig()))
       const partial = `${options.out}.partial`

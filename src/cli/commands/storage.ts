@@ -16,8 +16,8 @@ export function storageCommands(program: Command): void {
     .action(async (options: { fix: boolean }) => {
       const { loadConfig } = await import('../../config.js')
       const { withDatabase } = await import('../database.js')
-      const { checkStorage, removeStrays } = await import('../../storage/check.js')
-      const { openStorage, storageSettings } = await import('../../storage/storage.js')
+      const { checkStorage, removeStrays } = await import('../../builds/storage-check.js')
+      const { openStorage, storageSettings } = await import('../../storage/open.js')
       const store = await openStorage(storageSettings(loadConfig()))
       try {
         const problems = await withDatabase(async ({ db }) => {
