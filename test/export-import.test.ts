@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { limits } from './support/imports.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { createUser, as, type TestUser } from './support/factories.js'
 import { runNode, waitFor } from './support/processes.js'
@@ -29,7 +30,6 @@ afterAll(async () => {
 })
 
 const cli = (...args: string[]) => runNode('src/cli.ts', args, env)
-const limits = { buildMaxBytes: 64 * 1024 * 1024 }
 
 describe('export → DELETE → import', () => {
   it('gives back the same contents under new ids (CLI both ways)', async () => {
