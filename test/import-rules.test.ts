@@ -6,7 +6,7 @@ import { archiveFile, expectRefused, exportedWorkspace } from './support/imports
 import { runNode } from './support/processes.js'
 import { everything } from './support/workspace.js'
 import { importArchive } from '../src/exports/import.js'
-import { describeStartupError } from '../src/startup-error.js'
+import { reportStartupError } from '../src/startup-error.js'
 
 // Issue 21, items 1, 2, 4, 7 and 8: what spans records is checked across the whole archive before anything is
 // written, and the CLI says what in the archive is wrong. Each archive is a real export edited here with a manifest
@@ -143,6 +143,18 @@ describe('the CLI', () => {
 
   it('an error whose code is a number does not crash the start-up reporter', () => {
     const error = Object.assign(new Error('Entity not found'), { code: 3001 })
-    expect(describeStartupError(error, { DATABASE_URL: 'sqlite:./x.db' })).toBeNull()
+    const written: string[] = []
+    const write = process.stderr.write
+    const url = process.env.DATABASE_URL
+    process.env.DATABASE_URL = 'sqlite:./x.db'
+    process.stderr.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stderr.write
+    try {
+      reportStartupError(error)
+    } finally {
+      process.stderr.write = write
+      if (url === undefined) delete process.env.DATABASE_URL
+      else process.env.DATABASE_URL = url
+    }
+    expect(written.join('')).toMatch(/^orgspace: Error: Entity not found/)
   })
 })

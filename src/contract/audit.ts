@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   'organization.ownerChange',
   'organization.export',
   'organization.import',
+  'organization.retention',
   'collaborator.create',
   'collaborator.update',
   'collaborator.remove',
@@ -66,6 +67,11 @@ export interface AuditDetails {
   /** An import: when the archive was written, and how many records it held. */
   archivedAt?: string
   rows?: number
+  /** Retention (`organization.retention`): what one run removed, and the policy's days it applied. */
+  builds?: number
+  events?: number
+  buildsDays?: number
+  auditDays?: number
   /** For a change: each field that changed, before and after (`role: {from: 'admin', to: 'viewer'}`). */
   changes?: Record<string, AuditChange>
 }

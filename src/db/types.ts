@@ -46,6 +46,12 @@ export interface OrganizationsTable {
   import_lease_until: Generated<string | null>
   /** While `importing`: the user running the import (the receipt's requester if the import is abandoned). */
   imported_by: Generated<string | null>
+  /** Retention policy (CONTRACT §15): days, or how many builds per app are kept; null keeps forever. */
+  retention_audit_days: number | null
+  retention_builds_days: number | null
+  retention_builds_keep_latest: number | null
+  /** When the retention step last looked at the organization (see retention/step.ts). */
+  retention_checked_at: string | null
 }
 
 export type { Role }

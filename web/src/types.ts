@@ -28,6 +28,7 @@ export type {
   NewToken,
   Organization,
   Page,
+  Retention,
   Role,
   SlugCheck,
   Subscription,
