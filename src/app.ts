@@ -6,7 +6,7 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js'
 import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
-import { refuseUnusableInput } from './http/input.js'
+import { invalidUtf8, refuseUnusableInput } from './http/input.js'
 import { OnFirstUse } from './http/on-first-use.js'
 import { validatorCompiler } from './http/validation.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
@@ -104,10 +104,15 @@ export async function buildApp({
   // An empty body with a JSON content type (common on DELETE) is no body, not a syntax error.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const text = body.toString()
     if (text.trim() === '') return done(null, undefined)
-    parseJson(request, text, done)
+    parseJson(request, text, (error, value) => {
+      const bad = error ? null : invalidUtf8(body as Buffer, value)
+      if (bad) done(bad, undefined)
+      else if (error) done(error, undefined)
+      else done(null, value)
+    })
   })
 
   app.addHook('preValidation', refuseUnusableInput)

@@ -21,7 +21,8 @@ export interface TokensTable {
   expires_at: string | null
 }
 
-export type OrganizationStatus = 'active' | 'deleting'
+/** `importing`: written by `orgspace import`, invisible until its last record is in (exports/import-lease.ts). */
+export type OrganizationStatus = 'active' | 'deleting' | 'importing'
 
 export interface OrganizationsTable {
   id: string
@@ -41,6 +42,10 @@ export interface OrganizationsTable {
   /** Set by an operator (CLI only): while set, the organization cannot be deleted nor its deletion purged. */
   legal_hold_reason: string | null
   legal_hold_at: string | null
+  /** While `importing`: the importing process renews it; once it lapses, the import is abandoned. */
+  import_lease_until: Generated<string | null>
+  /** While `importing`: the user running the import (the receipt's requester if the import is abandoned). */
+  imported_by: Generated<string | null>
   /** Retention policy (CONTRACT §15): days, or how many builds per app are kept; null keeps forever. */
   retention_audit_days: number | null
   retention_builds_days: number | null
@@ -188,6 +193,7 @@ export interface AppTokensTable {
   created_by: string
   created_at: string
   expires_at: string | null
+  last_used_at: Generated<string | null>
 }
 
 /** `object`: one key; `prefix`: every key under it; `upload`: the key an upload in flight may leave behind. */

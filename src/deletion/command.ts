@@ -1,4 +1,4 @@
-import type { Db } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { deletionRequested } from './lifecycle.js'
 import { AppError, ErrorCode } from '../core/errors.js'
@@ -71,20 +71,7 @@ export async function requestDeletion(
     if ((await blockingSubscriptions(trx, org.id)).length > 0)
       throw new AppError(ErrorCode.ActiveSubscriptions)
 
-    const requested = new Date()
-    const now = requested.toISOString()
-    const scheduled = policy.graceSeconds > 0
-    await markDeleting(trx, org.id, now, scheduled || policy.quarantineSeconds > 0)
-    const deletionId = newId()
-    const purgeAt = scheduled
-      ? new Date(requested.getTime() + policy.graceSeconds * 1000).toISOString()
-      : null
-    await insertDeletion(
-      trx,
-      newReceipt(deletionId, org, { requestedBy: auth.userId, requestedAt: now, purgeAt }),
-      await tenantTables(trx),
-    )
-    if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
+    const { deletionId, purgeAt, now } = await beginDeletion(trx, org, auth.userId, policy)
     await deletionRequested(trx, {
       organization: org,
       deletionId,
@@ -94,4 +81,29 @@ export async function requestDeletion(
     })
     return { deletionId, purgeAt }
   })
+}
+
+/**
+ * Steps 3 and 4 above, for an organization the caller has locked and checked: marks it `deleting` and writes the
+ * receipt and its purge tasks. Also how a failed or abandoned import is removed (deletion/imports.ts).
+ */
+export async function beginDeletion(
+  trx: Trx,
+  org: { id: string; slug: string | null; name: string },
+  requestedBy: string,
+  policy: DeletionPolicy,
+): Promise<{ deletionId: string; purgeAt: string | null; now: string }> {
+  const requested = new Date()
+  const now = requested.toISOString()
+  const scheduled = policy.graceSeconds > 0
+  await markDeleting(trx, org.id, now, scheduled || policy.quarantineSeconds > 0)
+  const deletionId = newId()
+  const purgeAt = scheduled ? new Date(requested.getTime() + policy.graceSeconds * 1000).toISOString() : null
+  await insertDeletion(
+    trx,
+    newReceipt(deletionId, org, { requestedBy, requestedAt: now, purgeAt }),
+    await tenantTables(trx),
+  )
+  if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
+  return { deletionId, purgeAt, now }
 }

@@ -4,6 +4,7 @@ import { dialectOf } from '../db/dialect.js'
 import { isoAt, systemClock, type Clock } from '../core/clock.js'
 import { JobLoop, workerId, type Job } from '../jobs/loop.js'
 import type { ObjectStorage } from '../storage/storage.js'
+import { abandonedImportsStep } from './imports.js'
 import { removeObjects } from './objects.js'
 import {
   claimTask,
@@ -187,6 +188,7 @@ class PurgeJob implements Job {
     if (this.paused) return false
     const now = isoAt(this.clock)
     if (await startDueDeletion(this.db, now)) return true
+    if (await abandonedImportsStep(this.db, this.clock)) return true
     const proof = await this.openedProof()
     if (proof && (await tombstoneStep(this.db, proof.ledger, now))) return true
     if (await measureOne(this.db, proof !== undefined)) return true

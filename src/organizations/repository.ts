@@ -75,6 +75,8 @@ const ORGANIZATION_COLUMNS = [
   'deleted_at',
   'legal_hold_reason',
   'legal_hold_at',
+  'import_lease_until',
+  'imported_by',
   'retention_audit_days',
   'retention_builds_days',
   'retention_builds_keep_latest',

@@ -4,6 +4,7 @@ import type {
   App,
   AuditEvent,
   Collaborator,
+  ListedCollaborator,
   DeleteOrganizationResult,
   DeleteResult,
   Deletion,
@@ -202,7 +203,7 @@ export const api = {
     request<{ changed: boolean }>('POST', `${org(ref)}/change-owner`, { body: { newOwner } }),
 
   collaborators: (ref: string, p: ListParams) =>
-    request<Page<Collaborator>>(
+    request<Page<ListedCollaborator>>(
       'GET',
       `${org(ref)}/collaborators${query({ page: p.page, limit: p.limit })}`,
       {
@@ -272,7 +273,7 @@ export const api = {
 
   // Managing a workspace's resources (CONTRACT §5, §7) and the caller's own tokens.
   findCollaborators: (ref: string, p: ListParams & { email?: string; role?: string }) =>
-    listOf<Collaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
+    listOf<ListedCollaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
   addCollaborator: (ref: string, body: { email: string; role: string; name?: string }) =>
     request<Collaborator>('POST', `${org(ref)}/collaborators`, { body }),
   changeRole: (ref: string, collaboratorId: string, role: string) =>

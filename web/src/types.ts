@@ -14,6 +14,7 @@ export type {
   Build,
   ChangeOwnerResult,
   Collaborator,
+  ListedCollaborator,
   CreatedWebhook,
   DeleteOrganizationResult,
   DeleteResult,
