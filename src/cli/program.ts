@@ -3,6 +3,7 @@ import { deletionsCommands } from './commands/deletions.js'
 import { exportCommand } from './commands/export.js'
 import { holdCommands } from './commands/hold.js'
 import { importCommand } from './commands/import.js'
+import { keysCommands } from './commands/keys.js'
 import { migrateCommand } from './commands/migrate.js'
 import { seedCommand } from './commands/seed.js'
 import { serveCommand } from './commands/serve.js'
@@ -26,6 +27,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   holdCommands,
   deletionsCommands,
   storageCommands,
+  keysCommands,
 ]
 
 /**

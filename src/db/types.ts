@@ -124,6 +124,8 @@ export interface DeletionsTable {
   restored_at: string | null
   /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
   slug_held_until: string | null
+  /** When the purge destroyed the organization's data key (crypto-erasure, CONTRACT §13); null before. */
+  data_key_destroyed_at: Generated<string | null>
 }
 
 /** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
@@ -288,6 +290,15 @@ export interface InstanceDeliveriesTable {
   created_at: string
 }
 
+/** An organization's data key, wrapped by the master key (src/encryption/). */
+export interface OrganizationDataKeysTable {
+  organization_id: string
+  id: string
+  wrapped_key: string
+  master_key_id: string
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -304,6 +315,7 @@ export interface Database {
   app_tokens: AppTokensTable
   object_removals: ObjectRemovalsTable
   exports: ExportsTable
+  organization_data_keys: OrganizationDataKeysTable
   events: EventsTable
   deletion_notices: DeletionNoticesTable
   webhook_endpoints: WebhookEndpointsTable

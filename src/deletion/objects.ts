@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
+import { eraseDataKey } from '../encryption/erasure.js'
 import {
   claimRemoval,
   dropRemovalsUnder,
@@ -66,6 +67,7 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
     run.onObjects?.(1)
     return finishRemoval(db, removal, run.owner)
   }
+  if (removal.deletion_id !== null) await eraseDataKey(db, removal.organization_id, removal.deletion_id)
   for (;;) {
     const page = await firstPage(run.storage.list(removal.object_key, run.batch))
     if (page.length === 0) break

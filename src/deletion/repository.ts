@@ -11,7 +11,7 @@ export type PurgeTask = Selectable<PurgeTasksTable>
 
 export async function insertDeletion(
   trx: Trx,
-  deletion: Omit<Deletion, 'attempts'>,
+  deletion: Omit<Deletion, 'attempts' | 'data_key_destroyed_at'>,
   tables: string[],
 ): Promise<void> {
   await trx.insertInto('deletions').values(deletion).execute()

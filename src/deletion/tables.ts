@@ -15,6 +15,7 @@ const RESOURCE_NAMES: Record<string, string> = {
   app_tokens: 'appTokens',
   builds: 'builds',
   devices: 'devices',
+  organization_data_keys: 'dataKeys',
   subscriptions: 'subscriptions',
   tokens: 'tokens',
   webhook_endpoints: 'webhooks',

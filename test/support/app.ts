@@ -86,6 +86,7 @@ export async function buildTestApp(
     EVENT_WORKER: 'off',
     RATE_LIMIT: 'off',
     STORAGE_URL: `file:${storageDir}`,
+    MASTER_KEY: process.env.MASTER_KEY ?? '',
     ...env,
     DATABASE_URL: rewriteUrl(testDb.url),
   })

@@ -23,11 +23,15 @@ export function importCommand(program: Command): void {
       const { ArchiveRefused } = await import('../../exports/reader.js')
       const { openStorage, storageSettings } = await import('../../storage/storage.js')
       const { CliError } = await import('../errors.js')
-      const storage = await openStorage(storageSettings(loadConfig()))
+      const { sealStorage } = await import('../../encryption/open.js')
+      const config = loadConfig()
+      const storage = await openStorage(storageSettings(config))
       const bar = progressBar(process.stderr, 'import', 'records')
       try {
         const result = await withDatabase(({ db }) =>
-          importArchive(db, storage, file, options, (p) => bar.update(p.done, p.total, p.step)),
+          importArchive(db, sealStorage(storage, db, config), file, options, (p) =>
+            bar.update(p.done, p.total, p.step),
+          ),
         )
         bar.stop()
         process.stdout.write(`${result.organizationId}\n`)
