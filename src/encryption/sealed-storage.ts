@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import { UnreadableObject } from './errors.js'
 import { HEADER_BYTES, isSealedHeader, openStream, sealStream, spanOf } from './format.js'
 import type { Keyring } from './keyring.js'
@@ -23,6 +23,22 @@ async function readAll(stream: Readable): Promise<Buffer> {
 /** `source` through `transform`, an error of either ending the result (which put and the HTTP reply then see). */
 function through(source: Readable, transform: NodeJS.ReadWriteStream & Readable): Readable {
   return pipeline(source, transform, () => undefined)
+}
+
+/**
+ * The plaintext once its first segment has been authenticated: an object that fails there (a wrong key, altered or
+ * cut bytes) rejects here, so a download answers an error before it has sent anything. A later segment that fails
+ * ends the stream with its error, before any of its bytes.
+ */
+async function firstSegmentChecked(plaintext: Readable): Promise<Readable> {
+  const iterator: AsyncIterator<Buffer> = plaintext[Symbol.asyncIterator]()
+  const first = await iterator.next()
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first.done) return
+    yield first.value
+    yield* { [Symbol.asyncIterator]: () => iterator }
+  }
+  return Readable.from(all(), { objectMode: false })
 }
 
 export class SealedStorage implements ObjectStorage {
@@ -62,9 +78,11 @@ export class SealedStorage implements ObjectStorage {
       span ? { start: span.from, end: span.to } : { start: HEADER_BYTES, end: Number.MAX_SAFE_INTEGER },
     )
     if (!ciphertext) return null
-    return through(
-      ciphertext,
-      openStream(dataKey, key, header, span ?? { firstSegment: 0, skip: 0, take: Infinity }),
+    return firstSegmentChecked(
+      through(
+        ciphertext,
+        openStream(dataKey, key, header, span ?? { firstSegment: 0, skip: 0, take: Infinity }),
+      ),
     )
   }
 
