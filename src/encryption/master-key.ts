@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { Config } from '../config.js'
 import { StartupError } from '../startup-error.js'
@@ -102,12 +102,14 @@ function parseKeyText(text: string): MasterKey {
 }
 
 /**
- * The master keys a process can use: the configured one, and while a rotation is under way the new one beside
- * its file. Data keys name the master key that wrapped them, so a process that meets an id it does not know reads
- * the files again: servers keep working while `keys rotate-master` re-wraps under them.
+ * The master keys a process can use: the configured one, and while a rotation is under way the new one beside its
+ * file. Data keys name the master key that wrapped them. With MASTER_KEY_FILE, the files are looked at again
+ * (a stat) before each use: servers keep working while `keys rotate-master` re-wraps under them, and once it has
+ * replaced the file no process unwraps with the old key any more.
  */
 export class MasterKeys {
-  private readonly known = new Map<string, MasterKey>()
+  private known = new Map<string, MasterKey>()
+  private seen = ''
 
   private constructor(
     private readonly file: string | null,
@@ -128,12 +130,12 @@ export class MasterKeys {
       throw new StartupError(
         `cannot create the master key ${file} (${errorCode(error) || 'error'})`,
         'MASTER_KEY_FILE',
-        {
-          cause: error,
-        },
+        { cause: error },
       )
     }
-    return new MasterKeys(file, key)
+    const keys = new MasterKeys(file, key)
+    keys.refresh()
+    return keys
   }
 
   /** The file rotation works on; null when the key came from MASTER_KEY. */
@@ -143,26 +145,35 @@ export class MasterKeys {
 
   /** The key new data keys are wrapped with: a rotation's new key while one is under way. */
   current(): MasterKey {
-    if (this.file === null) return this.configured
-    const latest = readKeyFile(nextKeyFile(this.file)) ?? readKeyFile(this.file)
-    if (latest) {
-      this.known.set(latest.id, latest)
-      this.configured = latest
-    }
+    this.refresh()
     return this.configured
   }
 
-  /** The master key with this fingerprint, if this process has it or can read it. */
+  /** The master key with this fingerprint, if this process has it. */
   byId(id: string): MasterKey | undefined {
-    const found = this.known.get(id)
-    if (found || this.file === null) return found
-    for (const key of [readKeyFile(this.file), readKeyFile(nextKeyFile(this.file))])
-      if (key) this.known.set(key.id, key)
+    this.refresh()
     return this.known.get(id)
   }
 
-  /** Forgets a key rotation destroyed, so this process no longer unwraps with it. */
-  forget(id: string): void {
-    this.known.delete(id)
+  /** Reads the key files again when either changed since they were last read. */
+  private refresh(): void {
+    if (this.file === null) return
+    const files = [this.file, nextKeyFile(this.file)]
+    const seen = files.map(fileStamp).join('|')
+    if (seen === this.seen) return
+    const [current, next] = files.map(readKeyFile)
+    this.known = new Map()
+    for (const key of [current, next]) if (key) this.known.set(key.id, key)
+    this.configured = next ?? current ?? this.configured
+    this.seen = seen
+  }
+}
+
+function fileStamp(file: string): string {
+  try {
+    const found = statSync(file)
+    return `${found.ino}:${found.mtimeMs}:${found.size}`
+  } catch {
+    return '-'
   }
 }

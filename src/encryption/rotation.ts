@@ -47,11 +47,11 @@ export async function rotateMasterKey(
   let done = 0
   const total = await countKeysNotWrappedBy(db, next.id)
   await rewrapAll(db, masterKeys, next, () => onProgress(++done, Math.max(total, done)))
+  // Read before the old key goes: a process that read it just before the rename may wrap one more key with it.
+  const last = old && masterKeys.byId(old.id)
   renameSync(nextKeyFile(file), file)
   syncFolder(dirname(resolve(file)))
-  // A process that read the old key just before the rename may have wrapped one more key with it.
-  done += await rewrapAll(db, masterKeys, next)
-  if (old && old.id !== next.id) masterKeys.forget(old.id)
+  done += await rewrapAll(db, masterKeys, next, () => undefined, last)
   onProgress(done, done)
   return { rewrapped: done, oldKeyId: old?.id ?? null, newKeyId: next.id }
 }
@@ -62,6 +62,8 @@ async function rewrapAll(
   masterKeys: MasterKeys,
   next: MasterKey,
   onKey: () => void = () => undefined,
+  /** A key no longer on disk that may still have wrapped a data key. */
+  retired?: MasterKey | null,
 ): Promise<number> {
   let count = 0
   for (;;) {
@@ -72,7 +74,7 @@ async function rewrapAll(
       if (rows.length === 0) break
       await db.transaction().execute(async (trx) => {
         for (const row of rows) {
-          const master = masterKeys.byId(row.master_key_id)
+          const master = retired?.id === row.master_key_id ? retired : masterKeys.byId(row.master_key_id)
           const dataKey = master && unwrapDataKey(master, row.wrapped_key, row.organization_id)
           if (!dataKey)
             throw new RotationRefused(
