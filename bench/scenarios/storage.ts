@@ -16,6 +16,7 @@ import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s
 import type { DialectContext } from '../context.js'
 import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
 import { round } from '../stats.js'
+import { measureEncryption, type EncryptionResult } from './encryption.js'
 
 // Scenario 7 — builds in storage, on each backend, each figure beside the same work done without orgspace:
 // - upload: POST …/builds of one file (multipart, streamed, hashed, flushed to storage, committed) in MB/s, against
@@ -34,6 +35,8 @@ export interface StorageBackendResult {
     copy: { seconds: number; mbPerSecond: number }
     ratio: number
   }
+  /** Encrypted against plaintext storage, and the server's memory while it streams a build (encryption.ts). */
+  encryption: EncryptionResult
   purge: {
     objects: number
     seconds: number
@@ -252,6 +255,7 @@ async function runBackend(
     PURGE_WORKER: 'on',
     BUILD_MAX_BYTES: String(plan.storage.uploadBytes + MB),
     REQUEST_TIMEOUT_MS: '600000',
+    MASTER_KEY: randomBytes(32).toString('base64'),
   }
   const server = await startServer('orgspace', env)
   const bench: Bench = { url, server, storage }
@@ -268,9 +272,19 @@ async function runBackend(
       scratch,
       plan.storage.uploadRuns,
     )
+    context.log(
+      `storage (${backend}): encrypted and plaintext storage, ${plan.storage.uploadRuns} times each`,
+    )
+    const target = await organizationWithBuilds(bench, 0)
+    const encryption = await measureEncryption(
+      { databaseUrl: url, storage, server, ...target },
+      file,
+      plan.storage.uploadBytes,
+      plan.storage.uploadRuns,
+    )
     context.log(`storage (${backend}): purging an organization with ${plan.storage.builds} builds`)
     const purge = await measurePurge(bench, plan.storage.builds, plan.load.maxWaitMs)
-    return { backend, upload, purge }
+    return { backend, upload, encryption, purge }
   } finally {
     await server.stop()
     await storage.close()
