@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
-import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import { as } from './support/factories.js'
 import { deploymentEnv, orgspace } from './support/orgspace-cli.js'
 import { kill, startNode, startServer, waitFor, type Child } from './support/processes.js'
 import { purgeNow } from './support/purge.js'
-import { objectsUnder, postForm, readObject } from './support/uploads.js'
+import { allDownload, workspaceWithBuilds, type Workspace } from './support/sealed.js'
+import { objectsUnder, readObject } from './support/uploads.js'
 
 // Crypto-erasure (CONTRACT §13): a deleted workspace's data key is destroyed before its objects are removed, so a
 // copy of them taken before the deletion (a bucket version, a replica, a backup) is noise afterwards — for the
@@ -18,26 +18,6 @@ import { objectsUnder, postForm, readObject } from './support/uploads.js'
 // between the two steps finishes after a restart.
 
 const backends = useBackends()
-
-interface Workspace {
-  owner: TestUser
-  org: TestOrg
-  builds: { key: string; url: string; file: Buffer }[]
-}
-
-async function workspace(t: TestApp, builds: number): Promise<Workspace> {
-  const owner = await createUser(t, 'owner')
-  const org = await createOrg(t, owner)
-  const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Erased' })).body.data
-  const base = `/v1/organizations/${org.id}/apps/${app.id}/builds`
-  const made: Workspace['builds'] = []
-  for (let i = 0; i < builds; i++) {
-    const file = randomBytes(70_000 + i)
-    const build = (await postForm(t, base, `Bearer ${owner.token}`, [['file', file, 'a.apk']])).body.data
-    made.push({ key: `${org.id}/${app.id}/${build.id}`, url: `${base}/${build.id}/download`, file })
-  }
-  return { owner, org, builds: made }
-}
 
 async function deleteOrganization(t: TestApp, ws: Workspace): Promise<string> {
   const reply = await as(t, ws.owner).delete(`/v1/organizations/${ws.org.id}`)
@@ -62,17 +42,6 @@ async function decrypt(
   }
 }
 
-async function downloads(t: TestApp, ws: Workspace): Promise<boolean> {
-  for (const build of ws.builds) {
-    const reply = await t.app.inject({
-      url: build.url,
-      headers: { authorization: `Bearer ${ws.owner.token}` },
-    })
-    if (reply.statusCode !== 200 || !reply.rawPayload.equals(build.file)) return false
-  }
-  return true
-}
-
 /** `orgspace worker`, once its storage is open and it looks for work. */
 async function startWorker(env: Record<string, string>): Promise<Child> {
   const child = startNode('src/cli.ts', ['worker'], { LOG_LEVEL: 'info', ...env })
@@ -91,8 +60,8 @@ describe.each(BACKENDS)('crypto-erasure on %s storage', (backend: Backend) => {
     "a copy taken before the deletion cannot be decrypted after it; the neighbour's still decrypts",
     async () => {
       const t = await backends.app(backend)
-      const doomed = await workspace(t, 2)
-      const neighbour = await workspace(t, 1)
+      const doomed = await workspaceWithBuilds(t, 2)
+      const neighbour = await workspaceWithBuilds(t, 1)
       const [first] = doomed.builds
       const [kept] = neighbour.builds
       if (!first || !kept) throw new Error('no builds')
@@ -118,7 +87,7 @@ describe.each(BACKENDS)('crypto-erasure on %s storage', (backend: Backend) => {
       const neighbours = await decrypt(t, kept.key)
       expect(neighbours.code, neighbours.stderr).toBe(0)
       expect(neighbours.bytes?.equals(kept.file)).toBe(true)
-      expect(await downloads(t, neighbour)).toBe(true)
+      expect(await allDownload(t, [neighbour])).toBe(true)
       await t.storage.remove([first.key])
     },
   )
@@ -127,8 +96,8 @@ describe.each(BACKENDS)('crypto-erasure on %s storage', (backend: Backend) => {
     'a purge killed between destroying the key and removing the objects finishes after a restart',
     async () => {
       const t = await backends.app(backend)
-      const doomed = await workspace(t, 3)
-      const neighbour = await workspace(t, 1)
+      const doomed = await workspaceWithBuilds(t, 3)
+      const neighbour = await workspaceWithBuilds(t, 1)
 
       // The first process's storage fails under it once it has started (its folder unmounted, or an S3 endpoint
       // nobody answers): its purge destroys the key, then cannot remove a single object. It is killed in that state.
@@ -167,7 +136,7 @@ describe.each(BACKENDS)('crypto-erasure on %s storage', (backend: Backend) => {
       }
       expect(await objectsUnder(t.storage, `${doomed.org.id}/`)).toEqual(new Map())
       expect(JSON.parse((await receipt(t, deletionId)).counts)).toMatchObject({ builds: 3, dataKeys: 1 })
-      expect(await downloads(t, neighbour)).toBe(true)
+      expect(await allDownload(t, [neighbour])).toBe(true)
     },
     180_000,
   )

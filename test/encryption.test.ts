@@ -10,6 +10,7 @@ import { BACKENDS, unavailable, useBackends, type Backend } from './support/back
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { orgspace } from './support/orgspace-cli.js'
 import { waitFor } from './support/processes.js'
+import { markedFile, PLAINTEXT_MARKER, SEALED_MAGIC } from './support/sealed.js'
 import { objectsUnder, postForm, readObject, sha256, storedSize } from './support/uploads.js'
 
 // Builds and export archives at rest (CONTRACT §13): stored encrypted, served as uploaded — whole or by ranges at
@@ -18,16 +19,6 @@ import { objectsUnder, postForm, readObject, sha256, storedSize } from './suppor
 
 const backends = useBackends()
 const SEGMENT = 65536
-const MARKER = 'ORGSPACE-PLAINTEXT-MARKER'
-const MAGIC = Buffer.from('\x89OSENC\r\n', 'latin1')
-
-/** Random bytes with the marker written all through them, in every segment. */
-function markedFile(size: number): Buffer {
-  const bytes = randomBytes(size)
-  for (let at = 0; at + MARKER.length <= size; at += 4096) bytes.write(MARKER, at, 'latin1')
-  return bytes
-}
-
 interface Uploaded {
   org: TestOrg
   owner: TestUser
@@ -75,8 +66,8 @@ describe.each(BACKENDS)('encryption at rest on %s storage', (backend: Backend) =
 
       const stored = await readObject(t.storage, up.key)
       expect(stored?.length).toBe(storedSize(file.length))
-      expect(stored?.subarray(0, MAGIC.length).equals(MAGIC)).toBe(true)
-      expect(stored?.includes(MARKER)).toBe(false)
+      expect(stored?.subarray(0, SEALED_MAGIC.length).equals(SEALED_MAGIC)).toBe(true)
+      expect(stored?.includes(PLAINTEXT_MARKER)).toBe(false)
 
       const whole = await download(t, up)
       expect(whole.statusCode).toBe(200)
@@ -94,7 +85,7 @@ describe.each(BACKENDS)('encryption at rest on %s storage', (backend: Backend) =
       const archiveKeys = [...(await objectsUnder(t.storage, `${up.org.id}/exports/`)).keys()]
       expect(archiveKeys).toHaveLength(1)
       const storedArchive = (await readObject(t.storage, archiveKeys[0] ?? '')) ?? Buffer.alloc(0)
-      expect(storedArchive.subarray(0, MAGIC.length).equals(MAGIC)).toBe(true)
+      expect(storedArchive.subarray(0, SEALED_MAGIC.length).equals(SEALED_MAGIC)).toBe(true)
       expect(() => gunzipSync(storedArchive)).toThrow()
       const archive = await t.app.inject({
         method: 'GET',

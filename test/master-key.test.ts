@@ -6,54 +6,27 @@ import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
-import { as, createOrg, createUser, type TestUser } from './support/factories.js'
 import { deploymentEnv, orgspace } from './support/orgspace-cli.js'
 import { runNode } from './support/processes.js'
-import { objectsUnder, postForm, readObject } from './support/uploads.js'
+import { allDownload, PLAINTEXT_MARKER, SEALED_MAGIC, workspaceWithBuilds } from './support/sealed.js'
+import { objectsUnder, readObject } from './support/uploads.js'
 
 // The master key as an operator meets it (CONTRACT §13): created at first start, a malformed one stopping the start
 // in one line, `keys rotate-master` re-wrapping every data key and destroying the old master key (resumably), and
 // `storage encrypt` turning a store written before encryption into an encrypted one, once.
 
 const backends = useBackends()
-const MARKER = 'ORGSPACE-PLAINTEXT-MARKER'
-const MAGIC = Buffer.from('\x89OSENC\r\n', 'latin1')
-
-function markedFile(size: number): Buffer {
-  const bytes = randomBytes(size)
-  for (let at = 0; at + MARKER.length <= size; at += 4096) bytes.write(MARKER, at, 'latin1')
-  return bytes
-}
-
-interface Uploaded {
-  owner: TestUser
-  builds: { key: string; url: string; file: Buffer }[]
-}
-
-async function withBuilds(t: TestApp, count: number): Promise<Uploaded> {
-  const owner = await createUser(t, 'owner')
-  const org = await createOrg(t, owner)
-  const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Keyed' })).body.data
-  const base = `/v1/organizations/${org.id}/apps/${app.id}/builds`
-  const builds: Uploaded['builds'] = []
-  for (let i = 0; i < count; i++) {
-    const file = markedFile(100_000 + i)
-    const build = (await postForm(t, base, `Bearer ${owner.token}`, [['file', file, 'k.apk']])).body.data
-    builds.push({ key: `${org.id}/${app.id}/${build.id}`, url: `${base}/${build.id}/download`, file })
-  }
-  return { owner, builds }
-}
-
-async function allDownload(t: TestApp, uploads: Uploaded[]): Promise<boolean> {
-  for (const { owner, builds } of uploads)
-    for (const build of builds) {
-      const reply = await t.app.inject({
-        url: build.url,
-        headers: { authorization: `Bearer ${owner.token}` },
-      })
-      if (reply.statusCode !== 200 || !reply.rawPayload.equals(build.file)) return false
-    }
-  return true
+/** Puts these wrapped keys back, as restoring a database backup would. */
+async function restoreKeys(
+  t: TestApp,
+  rows: { organization_id: string; wrapped_key: string; master_key_id: string }[],
+) {
+  for (const row of rows)
+    await t.db
+      .updateTable('organization_data_keys')
+      .set({ wrapped_key: row.wrapped_key, master_key_id: row.master_key_id })
+      .where('organization_id', '=', row.organization_id)
+      .execute()
 }
 
 const keyFolder = () => mkdtempSync(join(tmpdir(), 'orgspace-keys-'))
@@ -94,7 +67,11 @@ describe('the master key', () => {
     const file = join(keyFolder(), 'master.key')
     const t = await buildTestApp({ MASTER_KEY: '', MASTER_KEY_FILE: file })
     apps.push(t)
-    const uploads = [await withBuilds(t, 2), await withBuilds(t, 1), await withBuilds(t, 1)]
+    const uploads = [
+      await workspaceWithBuilds(t, 2),
+      await workspaceWithBuilds(t, 1),
+      await workspaceWithBuilds(t, 1),
+    ]
     const oldKey = readFileSync(file)
     // A database backup taken before the rotation: the wrapped data keys as they are now.
     const backup = await t.db
@@ -126,12 +103,7 @@ describe('the master key', () => {
     expect(await allDownload(t, uploads)).toBe(true)
 
     // The backup restored: its wrapped keys need the old master key, which is gone, so nothing decrypts.
-    for (const row of backup)
-      await t.db
-        .updateTable('organization_data_keys')
-        .set({ wrapped_key: row.wrapped_key, master_key_id: row.master_key_id })
-        .where('organization_id', '=', row.organization_id)
-        .execute()
+    await restoreKeys(t, backup)
     const [someBuild] = uploads[0]?.builds ?? []
     const refused = await t.app.inject({
       url: someBuild?.url ?? '',
@@ -139,12 +111,7 @@ describe('the master key', () => {
     })
     expect(refused.statusCode).toBe(500)
     expect(readFileSync(file).equals(oldKey)).toBe(false)
-    for (const row of after)
-      await t.db
-        .updateTable('organization_data_keys')
-        .set({ wrapped_key: row.wrapped_key, master_key_id: row.master_key_id })
-        .where('organization_id', '=', row.organization_id)
-        .execute()
+    await restoreKeys(t, after)
 
     // A second rotation, with nothing pending, makes a key of its own.
     const again = await orgspace(t, ['keys', 'rotate-master'], { MASTER_KEY_FILE: file, MASTER_KEY: '' })
@@ -165,7 +132,7 @@ describe.each(BACKENDS)('storage encrypt on %s storage', (backend: Backend) => {
     'encrypts a store written before encryption; a second run changes nothing',
     async () => {
       const t = await backends.app(backend)
-      const uploads = [await withBuilds(t, 2), await withBuilds(t, 1)]
+      const uploads = [await workspaceWithBuilds(t, 2), await workspaceWithBuilds(t, 1)]
       // As the previous version wrote them: the bytes themselves.
       for (const { builds } of uploads)
         for (const build of builds)
@@ -180,8 +147,8 @@ describe.each(BACKENDS)('storage encrypt on %s storage', (backend: Backend) => {
       const stored = await snapshot(t)
       expect(stored.size).toBe(3)
       for (const bytes of stored.values()) {
-        expect(bytes.subarray(0, MAGIC.length).equals(MAGIC)).toBe(true)
-        expect(bytes.includes(MARKER)).toBe(false)
+        expect(bytes.subarray(0, SEALED_MAGIC.length).equals(SEALED_MAGIC)).toBe(true)
+        expect(bytes.includes(PLAINTEXT_MARKER)).toBe(false)
       }
       expect(await allDownload(t, uploads)).toBe(true)
       expect((await orgspace(t, ['storage', 'check'])).stderr).toMatch(/, 0 in plaintext\n$/)

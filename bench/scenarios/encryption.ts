@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto'
 import { createReadStream, openAsBlob } from 'node:fs'
-import { performance } from 'node:perf_hooks'
 import { Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { openDatabase } from '../../src/db/connect.js'
@@ -8,7 +6,7 @@ import { newId } from '../../src/db/ids.js'
 import { sealStorage } from '../../src/encryption/open.js'
 import { buildKey } from '../../src/storage/keys.js'
 import type { ObjectStorage } from '../../src/storage/storage.js'
-import { round } from '../stats.js'
+import { median, round, timed } from '../stats.js'
 import { sampleRss, type ServerProcess } from '../server-process.js'
 
 // Scenario 7, encryption (CONTRACT §13): the same file written and read through the storage with and without
@@ -37,22 +35,13 @@ export interface EncryptionResult {
 
 export interface EncryptionTarget {
   databaseUrl: string
+  /** The server's (MASTER_KEY): the organization's data key is wrapped by it whoever uses it first. */
+  masterKey: string
   storage: ObjectStorage
   server: ServerProcess
   organizationId: string
   appId: string
   token: string
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await work()
-  return (performance.now() - started) / 1000
 }
 
 /** Reads a stream to its end, keeping nothing. */
@@ -85,9 +74,8 @@ export async function measureEncryption(
 ): Promise<EncryptionResult> {
   const handle = openDatabase(target.databaseUrl, { poolSize: 2 })
   try {
-    // A master key of its own: only this process reads what it writes.
     const sealed = sealStorage(target.storage, handle.db, {
-      MASTER_KEY: randomBytes(32).toString('base64'),
+      MASTER_KEY: target.masterKey,
       MASTER_KEY_FILE: '',
     })
     const plainKey = buildKey(target.organizationId, target.appId, newId())

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { openAsBlob } from 'node:fs'
 import { copyFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { loadConfig } from '../../src/config.js'
@@ -15,7 +14,7 @@ import { createToken } from '../../src/tokens/service.js'
 import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s3.js'
 import type { DialectContext } from '../context.js'
 import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
-import { round } from '../stats.js'
+import { median, round, timed } from '../stats.js'
 import { measureEncryption, type EncryptionResult } from './encryption.js'
 
 // Scenario 7 — builds in storage, on each backend, each figure beside the same work done without orgspace:
@@ -55,18 +54,6 @@ export interface StorageResult {
 const MB = 1024 * 1024
 const OBJECT_BYTES = 1024
 const PARALLEL_PUTS = 16
-
-/** Median of a few runs: one slow run on a shared machine should not be the figure. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await work()
-  return (performance.now() - started) / 1000
-}
 
 async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += PARALLEL_PUTS)
@@ -249,13 +236,14 @@ async function runBackend(
   const { plan } = context
   const url = await context.store.create(`t_storage_${backend}`)
   const storage = await openStorage(storageSettings(loadConfig(storageEnv)))
+  const masterKey = randomBytes(32).toString('base64')
   const env = {
     ...storageEnv,
     DATABASE_URL: url,
     PURGE_WORKER: 'on',
     BUILD_MAX_BYTES: String(plan.storage.uploadBytes + MB),
     REQUEST_TIMEOUT_MS: '600000',
-    MASTER_KEY: randomBytes(32).toString('base64'),
+    MASTER_KEY: masterKey,
   }
   const server = await startServer('orgspace', env)
   const bench: Bench = { url, server, storage }
@@ -277,7 +265,7 @@ async function runBackend(
     )
     const target = await organizationWithBuilds(bench, 0)
     const encryption = await measureEncryption(
-      { databaseUrl: url, storage, server, ...target },
+      { databaseUrl: url, storage, server, masterKey, ...target },
       file,
       plan.storage.uploadBytes,
       plan.storage.uploadRuns,
