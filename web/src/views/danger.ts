@@ -20,6 +20,7 @@ const RESOURCE_LABELS: Record<string, string> = {
   audit: 'Historical data (audit events)',
   auditEvents: 'Historical data (audit events)',
   tokens: 'API tokens scoped to this workspace',
+  dataKeys: "Encryption key of the workspace's files (destroyed first)",
 }
 
 export function resourceLabel(key: string): string {
