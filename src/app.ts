@@ -16,7 +16,11 @@ import { subscriptionRoutes } from './subscriptions/routes.js'
 import { auditRoutes } from './audit/routes.js'
 import { organizationRoutes } from './organizations/routes.js'
 import { userRoutes } from './users/routes.js'
+import { TokenCache } from './tokens/cache.js'
+import { authenticate } from './tokens/service.js'
+import { systemClock, type Clock } from './core/clock.js'
 import { deletionRoutes } from './deletion/routes.js'
+import { backlog } from './deletion/repository.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
@@ -31,7 +35,8 @@ import { docsRoutes } from './http/docs.js'
 import { storagePlugin } from './storage/plugin.js'
 import { keyringPlugin } from './encryption/plugin.js'
 import { sealStorage } from './encryption/open.js'
-import { openStorage, storageSettings, type ObjectStorage } from './storage/storage.js'
+import { type ObjectStorage } from './storage/storage.js'
+import { openStorage, storageSettings } from './storage/open.js'
 import { buildRoutes } from './builds/routes.js'
 import { appTokenRoutes } from './app-tokens/routes.js'
 import { integrationRoutes } from './integrations/routes.js'
@@ -41,6 +46,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The validated settings this app was built with. */
     config: Config
+    /** The one source of time for everything this app decides. */
+    clock: Clock
   }
 }
 
@@ -54,6 +61,8 @@ export interface BuildOptions {
   logStream?: { write(line: string): void }
   /** Replaces DNS for the webhook address guard (tests make names resolve where they need). */
   resolveHost?: Resolver
+  /** The one source of time (tests pass a clock they move). */
+  clock?: Clock
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -65,6 +74,7 @@ export async function buildApp({
   storage,
   logStream,
   resolveHost,
+  clock = systemClock,
 }: BuildOptions): Promise<FastifyInstance> {
   const onFirstUse = new OnFirstUse()
   const app = Fastify({
@@ -103,6 +113,7 @@ export async function buildApp({
 
   installErrorHandling(app)
   app.decorate('config', config)
+  app.decorate('clock', clock)
   await app.register(databasePlugin, {
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
@@ -113,13 +124,18 @@ export async function buildApp({
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })
-  await app.register(authPlugin)
+  const verifiedTokens = new TokenCache()
+  await app.register(authPlugin, {
+    authenticate: (header, { trustCache }) =>
+      authenticate(app.db, header, { cache: verifiedTokens, trustCache, now: clock.now() }),
+    forget: (tokenId) => verifiedTokens.forget(tokenId),
+  })
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { purgeBacklog: backlog, now: () => clock.now() })
 
   await app.register(
     async (v1) => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 
 /**
  * The project's root folder, for files shipped beside the code (package.json, the built dashboard): the nearest
@@ -15,3 +15,8 @@ function projectRoot(from: URL): URL {
 }
 
 export const ROOT = projectRoot(new URL(import.meta.url))
+
+/** orgspace's version, as users see it in /docs, archives and certificates: the package's own. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
+).version

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openDatabase, sqlitePath, type Db } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import * as m0001 from '../src/db/migrations/0001_initial.js'
-import { eraseOnStop, markEraseOnStop, reclaimWhenIdle } from '../src/deletion/reclaim.js'
+import { eraseOnStop, markEraseOnStop, reclaimWhenIdle } from '../src/db/reclaim.js'
+import { stillPurging } from '../src/deletion/repository.js'
 import { buildTestApp, createTestDatabase, dialect, type TestApp } from './support/app.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
@@ -190,19 +191,19 @@ describe.runIf(dialect === 'sqlite')('SQLite files: space and the erase-on-stop 
   it('the stop VACUUMs only a marked file, and keeps the mark while a deletion is still being purged', async () => {
     const t = await app()
     const owner = await createUser(t, 'owner')
-    expect(await eraseOnStop(t.db, { logger: quiet })).toBe(false)
+    expect(await eraseOnStop(t.db, { logger: quiet, purging: stillPurging })).toBe(false)
 
     await markEraseOnStop(t.db)
     const org = await createOrg(t, owner)
     expect((await as(t, owner).delete(`/v1/organizations/${org.id}`)).status).toBe(200)
     // A deletion is pending: its later batches would come after this VACUUM, so the mark stays.
-    expect(await eraseOnStop(t.db, { logger: quiet })).toBe(true)
+    expect(await eraseOnStop(t.db, { logger: quiet, purging: stillPurging })).toBe(true)
     expect(await pragma(t.db, 'user_version')).toBeGreaterThan(0)
 
     await purgeNow(t.db)
-    expect(await eraseOnStop(t.db, { logger: quiet })).toBe(true)
+    expect(await eraseOnStop(t.db, { logger: quiet, purging: stillPurging })).toBe(true)
     expect(await pragma(t.db, 'user_version')).toBe(0)
-    expect(await eraseOnStop(t.db, { logger: quiet })).toBe(false)
+    expect(await eraseOnStop(t.db, { logger: quiet, purging: stillPurging })).toBe(false)
   })
 })
 
@@ -245,7 +246,7 @@ describe.runIf(dialect === 'sqlite')('why the clean stop VACUUMs', () => {
     // it). Should a later SQLite clear it, this fails, and the VACUUM at stop may no longer be needed.
     expect(scan(goneLabels).length).toBeGreaterThan(0)
 
-    expect(await eraseOnStop(t.db, { logger: quiet })).toBe(true)
+    expect(await eraseOnStop(t.db, { logger: quiet, purging: stillPurging })).toBe(true)
     await t.stop()
     expect(scan(goneLabels)).toEqual([])
     expect(scan(keptLabels)).toEqual(keptLabels)

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { placeLegalHold, releaseLegalHold } from '../src/organizations/holds.js'
+import { placeLegalHold, releaseLegalHold } from '../src/deletion/legal-holds.js'
 import { deletionReceipt, pauseDeletions } from '../src/deletion/operator.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { recordFailure } from '../src/deletion/repository.js'
-import { ENDPOINT_FAREWELL_MS } from '../src/events/lifecycle.js'
+import { ENDPOINT_FAREWELL_MS } from '../src/deletion/lifecycle.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { testDeliveryWorker } from './support/events.js'
 import { as, ownerWithOrg } from './support/factories.js'

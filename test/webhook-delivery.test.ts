@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Permission } from '../src/core/permissions.js'
-import { emitEvent } from '../src/events/emit.js'
+import { emitEvent } from '../src/outbox/emit.js'
 import { changeOrganization } from '../src/organizations/write.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { testDeliveryWorker } from './support/events.js'

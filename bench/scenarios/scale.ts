@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
 import { openDatabase, type Db, type Trx } from '../../src/db/connect.js'
 import { newId } from '../../src/db/ids.js'
-import { insertGenerated } from '../../src/seed/bulk-insert.js'
+import { insertGenerated } from '../../src/db/bulk-insert.js'
 import { seededRole } from '../../src/seed/rows.js'
 import type { DialectContext } from '../context.js'
 import { createOwnerToken } from '../fixtures.js'

@@ -52,15 +52,6 @@ export async function deleteAppToken(
   return deleted?.name
 }
 
-/** The app is being deleted: its tokens go in the same transaction. */
-export async function deleteTokensOfApp(trx: Trx, organizationId: string, appId: string): Promise<void> {
-  await trx
-    .deleteFrom('app_tokens')
-    .where('organization_id', '=', organizationId)
-    .where('app_id', '=', appId)
-    .execute()
-}
-
 /**
  * The token with what authentication needs, by primary key; only while its organization is live (a token of a
  * deleted organization authenticates nothing, from the DELETE on, before the purge reaches it).

@@ -1,8 +1,8 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { Name } from '../core/text-schemas.js'
-import { ORGANIZATION_REF_PATTERN, OrganizationParams } from '../organizations/schemas.js'
-import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
+import { ORGANIZATION_REF_PATTERN, SLUG_MAX_LENGTH } from '../contract/identifiers.js'
+import { OrganizationParams } from '../organizations/schemas.js'
 
 export const AppSchema = Type.Object({
   id: Type.String(),

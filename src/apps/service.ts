@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import { changesBetween } from '../audit/details.js'
+import { changesBetween } from '../outbox/audit-details.js'
 import { AppError } from '../core/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
@@ -8,7 +8,7 @@ import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
 import { randomSuffix, slugify, slugProblem } from '../organizations/slug.js'
 import { changeOrganization } from '../organizations/write.js'
-import { removeAppBuilds } from '../builds/app-removal.js'
+import { removeAppBuilds } from './removal.js'
 import type { AuthContext } from '../core/auth-context.js'
 import {
   countApps,

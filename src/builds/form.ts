@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { Transform, Writable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { FastifyRequest } from 'fastify'
-import type {} from '@fastify/multipart'
 import { AppError, ErrorCode } from '../core/errors.js'
+import type { FormPart } from '../core/form.js'
 import { StorageUnavailable, type ObjectStorage } from '../storage/storage.js'
 
 // Reading an upload's multipart/form-data: the file part goes straight into storage through a meter that counts
@@ -78,41 +77,40 @@ function formError(error: unknown): unknown {
 }
 
 /**
- * Reads the form of `request`, writing its file part to `key` in `storage`. Resolves once the object is complete
+ * Reads the form's parts, writing its file part to `key` in `storage`. Resolves once the object is complete
  * and every part was read; on failure whatever reached storage is removed by the caller.
  */
 export async function receiveForm<F>(
-  request: FastifyRequest,
+  parts: AsyncIterable<FormPart>,
   storage: ObjectStorage,
   key: string,
   maxBytes: number,
   spec: FormSpec<F>,
 ): Promise<{ file: ReceivedFile; fields: F }> {
-  if (!request.isMultipart()) throw new AppError(ErrorCode.UnsupportedMediaType)
   const fields = new Map<string, string>()
   let file: ReceivedFile | undefined
   try {
-    for await (const part of request.parts()) {
+    for await (const part of parts) {
       if (part.type === 'field') {
-        if (part.valueTruncated) throw invalid(`/body/${part.fieldname}`, 'is too long')
-        spec.accept(part.fieldname)
-        fields.set(part.fieldname, String(part.value))
+        if (part.truncated) throw invalid(`/body/${part.name}`, 'is too long')
+        spec.accept(part.name)
+        fields.set(part.name, part.value)
         continue
       }
-      if (part.fieldname !== spec.fileField) {
-        if (spec.otherFiles === 'refuse') throw invalid(`/body/${part.fieldname}`, 'is not a known part')
-        await pipeline(part.file, new Meter(maxBytes), discard())
+      if (part.name !== spec.fileField) {
+        if (spec.otherFiles === 'refuse') throw invalid(`/body/${part.name}`, 'is not a known part')
+        await pipeline(part.stream, new Meter(maxBytes), discard())
         continue
       }
       if (file) throw invalid(`/body/${spec.fileField}`, 'must be sent once')
       const meter = new Meter(maxBytes)
       // Its error (too large, the client gone) is read by the storage from `meter.errored`, whenever it happens.
       meter.on('error', () => undefined)
-      part.file.once('error', (error: Error) => meter.destroy(error))
-      await storage.put(key, part.file.pipe(meter), cleanContentType(part.mimetype))
+      part.stream.once('error', (error: Error) => meter.destroy(error))
+      await storage.put(key, part.stream.pipe(meter), cleanContentType(part.mimeType))
       file = {
-        fileName: cleanFileName(part.filename),
-        contentType: cleanContentType(part.mimetype),
+        fileName: cleanFileName(part.fileName),
+        contentType: cleanContentType(part.mimeType),
         size: meter.counted,
         sha256: meter.digest(),
       }

@@ -1,6 +1,7 @@
-import { recordAudit } from '../audit/repository.js'
+import { recordAudit } from '../outbox/audit.js'
 import type { AuditDetails } from '../contract/audit.js'
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { Logger } from '../core/logger.js'
+import type { FormPart } from '../core/form.js'
 import type { Db, Trx } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import { findApp } from '../apps/repository.js'
@@ -30,7 +31,7 @@ export interface Intake {
   maxBytes: number
   /** How long after it starts an upload can no longer be running (the server's request timeout, and a margin). */
   deadlineMs: number
-  log: FastifyBaseLogger
+  log: Pick<Logger, 'warn'>
 }
 
 export interface UploadTarget {
@@ -74,12 +75,12 @@ export async function beginUpload(
 export async function finishUpload<F extends BuildDetails, T>(
   intake: Intake,
   target: UploadTarget,
-  request: FastifyRequest,
+  parts: AsyncIterable<FormPart>,
   form: FormSpec<F>,
   commit: (file: ReceivedFile, details: F) => Promise<T>,
 ): Promise<T> {
   try {
-    const { file, fields } = await receiveForm(request, intake.storage, target.key, intake.maxBytes, form)
+    const { file, fields } = await receiveForm(parts, intake.storage, target.key, intake.maxBytes, form)
     return await commit(file, fields)
   } catch (error) {
     await discardUpload(intake, target)

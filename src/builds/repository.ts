@@ -65,22 +65,6 @@ export async function deleteBuild(trx: Trx, organizationId: string, buildId: str
     .execute()
 }
 
-/** Deletes the app's builds; returns their bytes. */
-export async function deleteBuildsOfApp(trx: Trx, organizationId: string, appId: string): Promise<number> {
-  const row = await trx
-    .selectFrom('builds')
-    .select((eb) => eb.fn.sum<number>('size').as('bytes'))
-    .where('organization_id', '=', organizationId)
-    .where('app_id', '=', appId)
-    .executeTakeFirst()
-  await trx
-    .deleteFrom('builds')
-    .where('organization_id', '=', organizationId)
-    .where('app_id', '=', appId)
-    .execute()
-  return Number(row?.bytes ?? 0)
-}
-
 /** Every build of the organization, by app and id: what `storage check` compares with a listing. */
 export function buildsOfOrganization(db: Db, organizationId: string) {
   return db

@@ -11,7 +11,13 @@ import { Permission } from '../core/permissions.js'
 import { openDownload } from './download.js'
 import type { Intake } from './intake.js'
 import { BuildListQuery, BuildPage, BuildParams, BuildSchema } from './schemas.js'
-import { findVisibleBuild, getBuild, listAppBuilds, removeBuild, uploadBuild } from './service.js'
+import { buildForm, findVisibleBuild, getBuild, listAppBuilds, removeBuild, uploadBuild } from './service.js'
+import type { BuildDetails } from './intake.js'
+import { BuildFields } from './schemas.js'
+import { formParts } from '../http/multipart.js'
+import { formFields } from '../http/validation.js'
+
+const BUILD_FORM = buildForm(formFields<BuildDetails>(BuildFields))
 
 const tags = ['Builds']
 
@@ -106,7 +112,8 @@ export const buildRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
           request.auth,
           request.params.organizationId,
           request.params.applicationId,
-          request,
+          formParts(request),
+          BUILD_FORM,
         ),
       ),
   )

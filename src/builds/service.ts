@@ -1,10 +1,7 @@
-import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/connect.js'
 import { existingApp } from '../apps/service.js'
-import { validationError } from '../http/error-handler.js'
 import { AppError } from '../core/errors.js'
 import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
-import { formValidator } from '../http/validation.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { adjustCounter } from '../organizations/repository.js'
@@ -12,6 +9,7 @@ import { changeOrganization } from '../organizations/write.js'
 import { buildKey } from '../storage/keys.js'
 import { enqueueRemoval } from '../storage/removals.js'
 import type { AuthContext } from '../core/auth-context.js'
+import type { FormPart } from '../core/form.js'
 import type { FormSpec } from './form.js'
 import {
   beginUpload,
@@ -123,22 +121,20 @@ export async function removeBuild(db: Db, auth: AuthContext, ref: string, appRef
   return { delete: 'OK' }
 }
 
-const buildFields = formValidator(BuildFields)
-
-/** The builds API's form: part `file`, and the text fields of BuildFields; anything else is refused. */
-const BUILD_FORM: FormSpec<BuildDetails> = {
-  fileField: 'file',
-  otherFiles: 'refuse',
-  accept(name) {
-    if (!Object.hasOwn(BuildFields.properties, name))
-      throw AppError.validation([{ path: `/body/${name}`, message: 'is not a known field' }])
-  },
-  parse(fields) {
-    const body = Object.fromEntries(fields)
-    const validate = buildFields()
-    if (!validate(body)) throw validationError('body', validate.errors ?? [])
-    return body as BuildDetails
-  },
+/**
+ * The builds API's form: part `file`, and the text fields of BuildFields, checked by `validate` (the same rules as
+ * a JSON body's, handed in by the route); anything else is refused.
+ */
+export function buildForm(validate: (body: Record<string, string>) => BuildDetails): FormSpec<BuildDetails> {
+  return {
+    fileField: 'file',
+    otherFiles: 'refuse',
+    accept(name) {
+      if (!Object.hasOwn(BuildFields.properties, name))
+        throw AppError.validation([{ path: `/body/${name}`, message: 'is not a known field' }])
+    },
+    parse: (fields) => validate(Object.fromEntries(fields)),
+  }
 }
 
 /** POST …/apps/:applicationId/builds by a member (owner, admin, editor). */
@@ -147,7 +143,8 @@ export async function uploadBuild(
   auth: AuthContext,
   ref: string,
   appRef: string,
-  request: FastifyRequest,
+  parts: AsyncIterable<FormPart>,
+  form: FormSpec<BuildDetails>,
 ) {
   const target = await changeOrganization(
     intake.db,
@@ -156,7 +153,7 @@ export async function uploadBuild(
     Permission.BuildUpload,
     async ({ trx, org }) => beginUpload(trx, intake, org.id, (await existingApp(trx, org.id, appRef)).id),
   )
-  const row: BuildRow = await finishUpload(intake, target, request, BUILD_FORM, (file, details) =>
+  const row: BuildRow = await finishUpload(intake, target, parts, form, (file, details) =>
     changeOrganization(
       intake.db,
       auth,

@@ -6,7 +6,7 @@ import { PurgeWorker } from '../deletion/worker.js'
 import { deliveryOptions } from '../events/options.js'
 import { DeliveryWorker } from '../events/worker.js'
 import { checkSqliteWritable } from '../startup-error.js'
-import { openStorage, storageSettings } from '../storage/storage.js'
+import { openStorage, storageSettings } from '../storage/open.js'
 
 /**
  * `orgspace worker`: a daemon. It runs until SIGTERM/SIGINT, then stops between batches and resolves. A database

@@ -15,12 +15,12 @@ import {
   countCollaborators,
   deleteCollaborator,
   findCollaborator,
-  insertCollaborator,
   isCollaborator,
   listCollaborators,
   setCollaboratorRole,
   type CollaboratorRow,
 } from './repository.js'
+import { insertCollaborator } from '../organizations/membership.js'
 
 type AssignableRole = Exclude<Role, 'owner'>
 

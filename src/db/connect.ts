@@ -87,12 +87,21 @@ export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '')
 }
 
+/**
+ * Whether background work on this database belongs in a worker thread with a connection of its own: a SQLite
+ * file's driver is synchronous and would block the event loop that serves requests. An in-memory database cannot
+ * be shared with a thread; PostgreSQL's driver never blocks.
+ */
+export function backgroundInThread(url: string): boolean {
+  return url.startsWith('sqlite:') && sqlitePath(url) !== ':memory:'
+}
+
 function openSqlite(url: string): DatabaseHandle {
   const path = sqlitePath(url)
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
   const writer = new SQLite(path)
   // A new file gets incremental auto-vacuum, so that the purge can give the space of a deleted organization back
-  // (see deletion/reclaim.ts). It only takes effect before the first table, and before WAL mode is set; on an
+  // (see reclaim.ts). It only takes effect before the first table, and before WAL mode is set; on an
   // existing file it does nothing, and migration 0002 converts the file instead.
   writer.pragma('auto_vacuum = INCREMENTAL')
   writer.pragma('journal_mode = WAL')

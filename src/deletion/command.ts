@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
-import { deletionRequested } from '../events/lifecycle.js'
+import { deletionRequested } from './lifecycle.js'
 import { AppError, ErrorCode } from '../core/errors.js'
 import { authorize, Permission } from '../core/permissions.js'
 import type { AuthContext } from '../core/auth-context.js'

@@ -1,5 +1,4 @@
 import type { Db } from '../db/connect.js'
-import { nowIso } from '../db/ids.js'
 import { eraseDataKey } from '../encryption/erasure.js'
 import {
   claimRemoval,
@@ -12,7 +11,8 @@ import {
 } from '../storage/removals.js'
 import type { ObjectStorage, StoredObject } from '../storage/storage.js'
 import { failureReason, LeaseLost, retryAt } from './purge.js'
-import type { WorkerLogger } from './worker.js'
+import { isoAt, type Clock } from '../core/clock.js'
+import type { Logger } from '../core/logger.js'
 
 // The purge's storage step: removing what the object outbox (storage/removals.ts) says must go. A deleted
 // organization's receipt waits for it: the purge completes only once a listing of the
@@ -23,10 +23,11 @@ import type { WorkerLogger } from './worker.js'
 export interface ObjectRun {
   owner: string
   leaseMs: number
+  clock: Clock
   storage: ObjectStorage
   /** Objects listed and removed per step of a prefix. */
   batch: number
-  logger: WorkerLogger
+  logger: Logger
   shouldStop(): boolean
   onObjects?(count: number): void
 }
@@ -36,7 +37,7 @@ const AFTER_UPLOADS_MS = 1_000
 
 /** Claims one due removal and carries it out. False when none was due. */
 export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
-  const removal = await claimRemoval(db, run.owner, nowIso(), leaseUntil(run))
+  const removal = await claimRemoval(db, run.owner, isoAt(run.clock), leaseUntil(run))
   if (!removal) return false
   try {
     await carryOut(db, removal, run)
@@ -45,7 +46,7 @@ export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
       run.logger.warn({ removal: removal.id, worker: run.owner }, error.message)
       return true
     }
-    const retry = retryAt(removal.attempts)
+    const retry = retryAt(removal.attempts, run.clock)
     const reason = failureReason(`removing ${removal.object_key} from storage`, error)
     run.logger.error(
       { err: error, removal: removal.id, key: removal.object_key, worker: run.owner, retryAt: retry },
@@ -58,7 +59,7 @@ export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
 }
 
 function leaseUntil(run: ObjectRun): string {
-  return new Date(Date.now() + run.leaseMs).toISOString()
+  return isoAt(run.clock, run.leaseMs)
 }
 
 async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise<void> {
@@ -67,7 +68,8 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
     run.onObjects?.(1)
     return finishRemoval(db, removal, run.owner)
   }
-  if (removal.deletion_id !== null) await eraseDataKey(db, removal.organization_id, removal.deletion_id)
+  if (removal.deletion_id !== null)
+    await eraseDataKey(db, removal.organization_id, removal.deletion_id, isoAt(run.clock))
   for (;;) {
     const page = await firstPage(run.storage.list(removal.object_key, run.batch))
     if (page.length === 0) break
@@ -75,14 +77,14 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
     if (!(await recordRemovalProgress(db, removal, run.owner, page.length, leaseUntil(run))))
       throw new LeaseLost(removal.id)
     run.onObjects?.(page.length)
-    if (run.shouldStop()) return releaseRemoval(db, removal, run.owner, nowIso())
+    if (run.shouldStop()) return releaseRemoval(db, removal, run.owner, isoAt(run.clock))
   }
   // The prefix is empty. An organization's is done only when no upload of it can still write: an upload in
   // flight when the organization was deleted either removes its own object or is removed at its deadline.
   if (removal.deletion_id !== null) {
     const deadline = await pendingUploadDeadline(db, removal.organization_id)
     if (deadline !== undefined) {
-      const later = Math.max(Date.parse(deadline), Date.now()) + AFTER_UPLOADS_MS
+      const later = Math.max(Date.parse(deadline), run.clock.now()) + AFTER_UPLOADS_MS
       return releaseRemoval(db, removal, run.owner, new Date(later).toISOString())
     }
     await dropRemovalsUnder(db, removal)

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { Counter, Gauge } from 'prom-client'
 import type { Config } from '../config.js'
 import { backlog } from './repository.js'
-import { sqlitePath } from '../db/connect.js'
+import { backgroundInThread } from '../db/connect.js'
 import { ThreadedPurgeWorker } from './threaded-worker.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
@@ -69,9 +69,8 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       objectBatch: config.PURGE_OBJECT_BATCH,
       onObjects: (count) => objectsRemoved.inc(count),
     }
-    // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts); an
-    // in-memory database cannot be shared with a thread, and PostgreSQL's driver never blocks the event loop.
-    const threaded = app.dialect === 'sqlite' && sqlitePath(config.DATABASE_URL) !== ':memory:'
+    // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts).
+    const threaded = backgroundInThread(config.DATABASE_URL)
     const worker: Purger | null =
       config.PURGE_WORKER === 'off'
         ? null

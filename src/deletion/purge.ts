@@ -1,7 +1,8 @@
+import { isoAt, systemClock, type Clock } from '../core/clock.js'
+import type { BatchSizer } from '../core/batch-sizer.js'
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
-import { nowIso } from '../db/ids.js'
-import { deletionCompleted } from '../events/lifecycle.js'
+import { deletionCompleted } from './lifecycle.js'
 import { buildBytesOf, deleteDeletedOrganization } from '../organizations/repository.js'
 import {
   completeDeletion,
@@ -30,35 +31,10 @@ export class LeaseLost extends Error {
   }
 }
 
-/**
- * Batch size that tracks a time budget: a batch holds SQLite's single writer (and on PostgreSQL a transaction's
- * locks) only for about `targetMs`, however fast or slow the disk is, so other tenants' requests never wait long.
- */
-export class BatchSizer {
-  size: number
-  constructor(
-    private readonly targetMs: number,
-    private readonly min = 50,
-    private readonly max = 50_000,
-    initial = 500,
-  ) {
-    this.size = initial
-  }
-  observe(elapsedMs: number, rows: number): void {
-    if (rows < this.size) return // a short last batch says nothing about speed
-    if (elapsedMs > this.targetMs * 1.25)
-      this.size = Math.max(this.min, Math.floor(this.size * Math.max(0.25, this.targetMs / elapsedMs)))
-    else if (elapsedMs < this.targetMs * 0.75)
-      this.size = Math.min(
-        this.max,
-        Math.ceil(this.size * Math.min(2, this.targetMs / Math.max(elapsedMs, 0.1))),
-      )
-  }
-}
-
 export interface TaskRun {
   owner: string
   leaseMs: number
+  clock: Clock
   sizer: BatchSizer
   shouldStop(): boolean
   onBatch?(table: string, rows: number): void
@@ -106,7 +82,7 @@ export async function runTask(
         // with its commit (below), which a waiting writer waits for too.
         run.sizer.observe(performance.now() - batchStarted, batch.deleted)
       }
-      const leaseUntil = new Date(Date.now() + run.leaseMs).toISOString()
+      const leaseUntil = isoAt(run.clock, run.leaseMs)
       if (!(await recordBatch(trx, task, run.owner, deleted, finished, leaseUntil)))
         throw new LeaseLost(task.id)
       return { deleted, last, finished, batchStarted, batchRows }
@@ -129,6 +105,7 @@ export interface FinalizeOptions {
   slugQuarantineSeconds?: number
   /** Told, after the commit, which tables lost rows (for the reclaim that follows, reclaim.ts). */
   onCompleted?: (tables: string[]) => void
+  clock?: Clock
 }
 
 /**
@@ -148,7 +125,7 @@ export async function finalizeOne(db: Db, options: FinalizeOptions = {}): Promis
         db,
         current.id,
         failureReason('completing the deletion', error),
-        retryAt(current.attempts),
+        retryAt(current.attempts, options.clock),
       )
     throw error
   }
@@ -158,8 +135,8 @@ export async function finalizeOne(db: Db, options: FinalizeOptions = {}): Promis
 export const MAX_RETRY_DELAY_MS = 5 * 60_000
 
 /** How long a failed step waits before it is tried again: doubling from 1 s, at most MAX_RETRY_DELAY_MS. */
-export function retryAt(attempts: number): string {
-  return new Date(Date.now() + Math.min(1000 * 2 ** attempts, MAX_RETRY_DELAY_MS)).toISOString()
+export function retryAt(attempts: number, clock: Clock = systemClock): string {
+  return isoAt(clock, Math.min(1000 * 2 ** attempts, MAX_RETRY_DELAY_MS))
 }
 
 /** A reason for the receipt: what failed and the database's error code, never SQL or internals. */
@@ -170,11 +147,11 @@ export function failureReason(what: string, error: unknown): string {
 
 async function completeOne(
   db: Db,
-  { slugQuarantineSeconds = 0, onCompleted }: FinalizeOptions,
+  { slugQuarantineSeconds = 0, onCompleted, clock = systemClock }: FinalizeOptions,
   onLocked: (deletion: { id: string; attempts: number }) => void,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const deletion = await lockFinishedDeletion(trx, nowIso())
+    const deletion = await lockFinishedDeletion(trx, isoAt(clock))
     if (!deletion) return false
     onLocked(deletion)
     const remaining = await tablesStillHolding(trx, deletion.organization_id)
@@ -186,7 +163,7 @@ async function completeOne(
     // Rows per resource, and the bytes its builds held in storage (read before the organization row goes).
     const counts = { ...tally(tasks), bytes: await buildBytesOf(trx, deletion.organization_id) }
     await deleteDeletedOrganization(trx, deletion.organization_id)
-    const now = Date.now()
+    const now = clock.now()
     const heldUntil =
       slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
     const completedAt = new Date(now).toISOString()

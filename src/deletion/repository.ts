@@ -1,8 +1,9 @@
 import { sql, type Selectable } from 'kysely'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
-import { deletionFailed } from '../events/lifecycle.js'
+import { deletionFailed } from './lifecycle.js'
 import { legalHoldOf } from '../organizations/repository.js'
 import { enqueueOrganizationRemoval, objectsGone } from '../storage/removals.js'
 import { tenantReferences } from './tables.js'
@@ -174,7 +175,7 @@ export async function claimTask(
       .orderBy('deletions.requested_at')
       .orderBy('purge_tasks.id')
       .limit(1)
-      .$if(isPostgres(trx), (q) => q.forUpdate(['purge_tasks']).skipLocked())
+      .$call(lockRows(trx, { mode: 'update', of: ['purge_tasks'], skipLocked: true }))
       .executeTakeFirst()
     if (!candidate) return undefined
     return trx
@@ -250,7 +251,7 @@ export function lockFinishedDeletion(trx: Trx, now: string) {
     .where(objectsGone)
     .orderBy('requested_at')
     .limit(1)
-    .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+    .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
     .executeTakeFirst()
 }
 
@@ -313,7 +314,7 @@ export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
       .where('organizations.legal_hold_reason', 'is', null)
       .orderBy('deletions.purge_at')
       .limit(1)
-      .$if(isPostgres(trx), (q) => q.forUpdate(['deletions']).skipLocked())
+      .$call(lockRows(trx, { mode: 'update', of: ['deletions'], skipLocked: true }))
       .executeTakeFirst()
     if (!due) return false
     // A hold placed while this statement waited for the receipt's lock is not in its snapshot of the join: the
@@ -341,7 +342,7 @@ export function lockUnmeasuredDeletion(trx: Trx) {
     .where('expected', 'is', null)
     .orderBy('requested_at')
     .limit(1)
-    .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+    .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
     .executeTakeFirst()
 }
 
@@ -359,7 +360,7 @@ export function lockDeletionOfRequester(trx: Trx, deletionId: string, requester:
   return receiptsOf(trx, requester)
     .selectAll('deletions')
     .where('deletions.id', '=', deletionId)
-    .$if(isPostgres(trx), (q) => q.forUpdate(['deletions']))
+    .$call(lockRows(trx, { mode: 'update', of: ['deletions'] }))
     .executeTakeFirst()
 }
 
@@ -406,26 +407,10 @@ function openDeletionOf(db: Db, organizationId: string) {
     .where('status', 'in', ['scheduled', 'purging', 'failed'])
 }
 
-/** The deletion of this organization that has not completed (nor been restored), if any. */
-export function findOpenDeletionOf(db: Db, organizationId: string) {
-  return openDeletionOf(db, organizationId).executeTakeFirst()
-}
-
 /** `findOpenDeletionOf`, locking the receipt against a concurrent start of its purge (PostgreSQL). */
 export function lockOpenDeletionOf(trx: Trx, organizationId: string) {
   return openDeletionOf(trx, organizationId)
-    .$if(isPostgres(trx), (q) => q.forUpdate())
-    .executeTakeFirst()
-}
-
-/** A completed deletion whose organization's slug is still quarantined at `now`. */
-export function findSlugQuarantine(db: Db, slug: string, now: string) {
-  return db
-    .selectFrom('deletions')
-    .select('slug_held_until')
-    .where('organization_slug', '=', slug)
-    .where('slug_held_until', '>', now)
-    .orderBy('slug_held_until', 'desc')
+    .$call(lockRows(trx, { mode: 'update' }))
     .executeTakeFirst()
 }
 
@@ -441,7 +426,7 @@ export async function recordFailure(
       .selectAll()
       .where('id', '=', deletionId)
       .where('status', '!=', 'completed')
-      .$if(isPostgres(trx), (q) => q.forUpdate())
+      .$call(lockRows(trx, { mode: 'update' }))
       .executeTakeFirst()
     if (!deletion) return
     await trx
@@ -463,4 +448,9 @@ export async function backlog(db: Db): Promise<{ pending: number; oldestRequeste
     .where('status', 'in', ['purging', 'failed'])
     .executeTakeFirstOrThrow()
   return { pending: Number(row.n), oldestRequestedAt: row.oldest ?? null }
+}
+
+/** Whether any deletion's purge is due or running. */
+export async function stillPurging(db: Db): Promise<boolean> {
+  return (await backlog(db)).pending > 0
 }

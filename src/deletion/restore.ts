@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { organizationRestored } from '../events/lifecycle.js'
+import { organizationRestored } from './lifecycle.js'
 import { AppError } from '../core/errors.js'
 import { reactivateOrganization } from '../organizations/repository.js'
 import type { AuthContext } from '../core/auth-context.js'

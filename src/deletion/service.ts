@@ -17,7 +17,7 @@ import {
   type DeletionRow,
 } from './repository.js'
 import { countOwnedRows } from './tables.js'
-import { heldFor } from './holds.js'
+import { heldFor } from './task-holds.js'
 
 /**
  * What DELETE would do right now: what blocks it, how many rows of each resource it would remove, how many

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import { isPostgres, type Db } from '../db/connect.js'
+import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
+import type { Db } from '../db/connect.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
 // with an `organization_id` column (the tenant key of CONTRACT §6). A table added later is purged and verified
@@ -36,22 +37,7 @@ export async function tenantTables(db: Db): Promise<string[]> {
 }
 
 async function tenantTableNames(db: Db): Promise<string[]> {
-  const result = isPostgres(db)
-    ? // pg_catalog rather than information_schema: the latter's privilege checks make it slow, and DELETE asks.
-      // A partitioned table is one table here; its partitions are reached through it.
-      await sql<{ name: string }>`
-        select c.relname as name from pg_catalog.pg_attribute a
-        join pg_catalog.pg_class c on c.oid = a.attrelid
-        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where a.attname = 'organization_id' and not a.attisdropped and n.nspname = current_schema()
-          and c.relkind in ('r', 'p') and not c.relispartition`.execute(db)
-    : await sql<{ name: string }>`
-        select m.name as name from sqlite_master m join pragma_table_info(m.name) p
-        where m.type = 'table' and p.name = 'organization_id'`.execute(db)
-  return result.rows
-    .map((r) => r.name)
-    .filter((name) => !KEPT.has(name))
-    .sort()
+  return (await tablesWithColumn(db, 'organization_id')).filter((name) => !KEPT.has(name)).sort()
 }
 
 /**
@@ -59,19 +45,10 @@ async function tenantTableNames(db: Db): Promise<string[]> {
  * table's rows can go only once those are gone (the purge holds its task back until then, see claimTask).
  */
 export async function tenantReferences(db: Db): Promise<Map<string, string[]>> {
-  const result = isPostgres(db)
-    ? await sql<{ child: string; parent: string }>`
-        select child.relname as child, parent.relname as parent from pg_catalog.pg_constraint k
-        join pg_catalog.pg_class child on child.oid = k.conrelid
-        join pg_catalog.pg_class parent on parent.oid = k.confrelid
-        join pg_catalog.pg_namespace n on n.oid = child.relnamespace
-        where k.contype = 'f' and n.nspname = current_schema()`.execute(db)
-    : await sql<{ child: string; parent: string }>`
-        select m.name as child, f."table" as parent from sqlite_master m join pragma_foreign_key_list(m.name) f
-        where m.type = 'table'`.execute(db)
+  const keys = await foreignKeys(db)
   const tenant = new Set(await tenantTableNames(db))
   const references = new Map<string, string[]>()
-  for (const { child, parent } of result.rows) {
+  for (const { child, parent } of keys) {
     if (child === parent || !tenant.has(child) || !tenant.has(parent)) continue
     references.set(parent, [...new Set([...(references.get(parent) ?? []), child])].sort())
   }

@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
 import { writerWaiting } from '../db/write-waits.js'
-import { openStorage, type StorageSettings } from '../storage/storage.js'
+import { type StorageSettings } from '../storage/storage.js'
+import { openStorage } from '../storage/open.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 // The body of the purge thread (see threaded-worker.ts): a PurgeWorker on a SQLite connection of its own.

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
-import { isPostgres, type Db } from '../db/connect.js'
-import { nowIso } from '../db/ids.js'
+import type { Db } from '../db/connect.js'
+import type { Logger } from '../core/logger.js'
+import { dialectOf } from '../db/dialect.js'
+import { isoAt, systemClock, type Clock } from '../core/clock.js'
+import { JobLoop, workerId, type Job } from '../jobs/loop.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import { removeObjects } from './objects.js'
 import {
@@ -11,38 +12,24 @@ import {
   recordFailure,
   releaseTask,
   startDueDeletion,
+  stillPurging,
 } from './repository.js'
-import {
-  BatchSizer,
-  failureReason,
-  finalizeOne,
-  LeaseLost,
-  measureOne,
-  retryAt,
-  runTask,
-  type TaskRun,
-} from './purge.js'
+import { BatchSizer } from '../core/batch-sizer.js'
+import { failureReason, finalizeOne, LeaseLost, measureOne, retryAt, runTask, type TaskRun } from './purge.js'
 import {
   eraseOnStop,
   markEraseOnStop,
   reclaimAfterPurge,
   reclaimWhenIdle,
   type ReclaimOptions,
-} from './reclaim.js'
+} from '../db/reclaim.js'
 import { resourceName } from './tables.js'
-
-export interface WorkerLogger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
 
 export interface PurgeWorkerOptions {
   batchTargetMs: number
   pollMs: number
   leaseMs: number
-  logger: WorkerLogger
+  logger: Logger
   onBatch?(table: string, rows: number): void
   /** See TaskRun.pauseMs. */
   pauseMs?: number
@@ -55,8 +42,8 @@ export interface PurgeWorkerOptions {
   heartbeatMs?: number
   /** SLUG_QUARANTINE_SECONDS: how long a purged organization's slug stays unusable. */
   slugQuarantineSeconds?: number
-  /** What time it is, for starting scheduled purges (tests move it forward instead of sleeping). */
-  clock?: () => number
+  /** The one clock: scheduled purges, leases and retries are decided by it (tests move it). */
+  clock?: Clock
   /** Where the organizations' objects are (deletion/objects.ts removes them). */
   storage: ObjectStorage
   /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
@@ -83,14 +70,25 @@ const POSTGRES_TRANSACTION_MS = 100
  * (`orgspace worker`); any number of workers may share one database. It is woken at once by a DELETE in the
  * same process and otherwise polls, so deletions requested elsewhere (or interrupted by a crash) are picked up.
  */
-export class PurgeWorker {
-  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  private stopping = false
-  private looping = false
-  private running: Promise<void> | undefined
-  private wake: (() => void) | undefined
-  private kicked = false
+export class PurgeWorker extends JobLoop {
+  constructor(db: Db, options: PurgeWorkerOptions) {
+    const job = new PurgeJob(db, options, () => this.shouldStop())
+    super(job, {
+      pollMs: options.pollMs,
+      maxBackoffMs: MAX_STEP_BACKOFF_MS,
+      heartbeatMs: options.heartbeatMs,
+      logger: options.logger,
+      clock: options.clock,
+    })
+  }
+}
+
+/** One step of the purge: see `step`. */
+class PurgeJob implements Job {
+  readonly name = 'purge'
+  readonly id = workerId()
   private readonly sizer: BatchSizer
+  private readonly clock: Clock
   private paused = false
   private pauseCheckedAt = 0
   private readonly reclaimOptions: ReclaimOptions
@@ -100,115 +98,47 @@ export class PurgeWorker {
   constructor(
     private readonly db: Db,
     private readonly options: PurgeWorkerOptions,
+    private readonly stopping: () => boolean,
   ) {
+    this.clock = options.clock ?? systemClock
     this.sizer = new BatchSizer(options.batchTargetMs)
     // On SQLite a transaction holds the one write lock: it goes on only while no writer waits, and for at most
     // two batch targets, because its commit grows with it and a writer that starts waiting waits for that too
-    // (2× was measured against none, 1.5× and 5×: BENCHMARKS.md). Without the count (a worker process of its own),
-    // each batch is a transaction.
+    // (BENCHMARKS.md, scenarios 2 and 3). Without the count (a worker process of its own), each batch is a
+    // transaction.
     const { writerWaiting, batchTargetMs } = options
-    this.extend = isPostgres(db)
-      ? (elapsedMs) => elapsedMs < POSTGRES_TRANSACTION_MS && !this.stopping
+    this.extend = !dialectOf(db).singleWriter
+      ? (elapsedMs) => elapsedMs < POSTGRES_TRANSACTION_MS && !this.stopping()
       : writerWaiting
-        ? (elapsedMs) => elapsedMs < 2 * batchTargetMs && !this.stopping && !writerWaiting()
+        ? (elapsedMs) => elapsedMs < 2 * batchTargetMs && !this.stopping() && !writerWaiting()
         : undefined
     this.reclaimOptions = {
       targetMs: options.batchTargetMs,
       pauseMs: options.pauseMs,
-      shouldStop: () => this.stopping,
+      shouldStop: this.stopping,
       logger: options.logger,
     }
   }
 
-  start(): void {
-    if (this.looping) return
-    this.stopping = false
-    this.looping = true
-    this.running = this.loop().finally(() => (this.looping = false))
+  /** After the loop's last step: a SQLite file a purge marked is rewritten (db/reclaim.ts). */
+  async stopped(): Promise<void> {
+    await eraseOnStop(this.db, { ...this.options, purging: stillPurging })
   }
 
-  /** Something may be waiting: look now rather than at the next poll. */
-  kick(): void {
-    this.kicked = true
-    this.wake?.()
-  }
-
-  /** Stops between batches; resolves once the current batch has committed and the loop has ended. */
-  async stop(): Promise<void> {
-    this.stopping = true
-    this.wake?.()
-    await this.running
-    await eraseOnStop(this.db, this.options)
-  }
-
-  /** Works until nothing is left that can be done now (tests, one-shot runs). Failed tasks wait for their retry. */
+  /** Works until nothing is left that can be done now. Failed tasks wait for their retry. */
   async drain(): Promise<void> {
     while (await this.step()) {
       // keep going
     }
   }
 
-  private async loop(): Promise<void> {
-    let failures = 0
-    const heartbeatMs = this.options.heartbeatMs ?? 30_000
-    let lastHeartbeat = Date.now()
-    let steps = 0
-    while (!this.stopping) {
-      let worked = false
-      try {
-        worked = await this.step()
-        if (worked) steps++
-        failures = 0
-      } catch (error) {
-        failures++
-        this.options.logger.warn({ err: error, worker: this.id }, 'purge worker step failed; will retry')
-      }
-      if (Date.now() - lastHeartbeat >= heartbeatMs) {
-        this.options.logger.debug({ worker: this.id, steps, failures }, 'purge worker alive')
-        lastHeartbeat = Date.now()
-        steps = 0
-      }
-      if (!worked && !this.stopping) {
-        await this.sleep(
-          failures > 0
-            ? Math.min(
-                this.options.pollMs * 2 ** failures,
-                Math.max(this.options.pollMs, MAX_STEP_BACKOFF_MS),
-              )
-            : this.options.pollMs,
-        )
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.kicked) {
-      this.kicked = false
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        // Forget this sleep's waker, or a kick arriving during the next step would be swallowed by it.
-        this.wake = undefined
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      timer.unref()
-      this.wake = () => {
-        this.kicked = false
-        done()
-      }
-    })
-  }
-
   /**
    * Whether an operator paused deletions, looked up again at most once per poll while a long task runs, so a
    * pause stops this worker between two batches within about one poll.
    */
-  private pausedSince(): boolean {
-    if (Date.now() - this.pauseCheckedAt >= this.options.pollMs) {
-      this.pauseCheckedAt = Date.now()
+  private pauseRequested(): boolean {
+    if (this.clock.now() - this.pauseCheckedAt >= this.options.pollMs) {
+      this.pauseCheckedAt = this.clock.now()
       deletionsPaused(this.db).then(
         (paused) => (this.paused = paused),
         () => undefined,
@@ -222,17 +152,18 @@ export class PurgeWorker {
    * finished deletion, remove objects from storage, or work one table of a deletion. False when there was
    * nothing to do.
    */
-  private async step(): Promise<boolean> {
+  async step(): Promise<boolean> {
     // An operator's pause holds every step, in every process sharing the database (one query per step).
     this.paused = await deletionsPaused(this.db)
-    this.pauseCheckedAt = Date.now()
+    this.pauseCheckedAt = this.clock.now()
     if (this.paused) return false
-    const now = new Date((this.options.clock ?? Date.now)()).toISOString()
+    const now = isoAt(this.clock)
     if (await startDueDeletion(this.db, now)) return true
     if (await measureOne(this.db)) return true
     let completed: string[] | undefined
     const finalized = await finalizeOne(this.db, {
       slugQuarantineSeconds: this.options.slugQuarantineSeconds,
+      clock: this.clock,
       onCompleted: (tables) => (completed = tables),
     })
     if (finalized) {
@@ -242,15 +173,16 @@ export class PurgeWorker {
     const objects = {
       owner: this.id,
       leaseMs: this.options.leaseMs,
+      clock: this.clock,
       storage: this.options.storage,
       batch: this.options.objectBatch ?? 1000,
       logger: this.options.logger,
-      shouldStop: () => this.stopping || this.pausedSince(),
+      shouldStop: () => this.stopping() || this.pauseRequested(),
       onObjects: this.options.onObjects,
     }
     if (await removeObjects(this.db, objects)) return true
-    const leaseUntil = new Date(Date.now() + this.options.leaseMs).toISOString()
-    const task = await claimTask(this.db, this.id, nowIso(), leaseUntil)
+    const leaseUntil = isoAt(this.clock, this.options.leaseMs)
+    const task = await claimTask(this.db, this.id, now, leaseUntil)
     if (!task) {
       await reclaimWhenIdle(this.db, this.reclaimOptions)
       return false
@@ -261,19 +193,21 @@ export class PurgeWorker {
       const outcome = await runTask(this.db, task, deletion.organization_id, {
         owner: this.id,
         leaseMs: this.options.leaseMs,
+        clock: this.clock,
         sizer: this.sizer,
-        shouldStop: () => this.stopping || this.pausedSince(),
+        shouldStop: () => this.stopping() || this.pauseRequested(),
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
         extend: this.extend,
       })
-      if (outcome === 'done') this.kicked = true // the deletion may now be ready to complete
+      // The deletion may now be ready to complete: look again at once.
+      if (outcome === 'done') return true
     } catch (error) {
       if (error instanceof LeaseLost) {
         this.options.logger.warn({ task: task.id, worker: this.id }, error.message)
         return true
       }
-      const retry = retryAt(deletion.attempts)
+      const retry = retryAt(deletion.attempts, this.clock)
       // The receipt gets a reason without SQL or internals; the log gets the whole error.
       const reason = failureReason(`purging ${resourceName(task.table_name)}`, error)
       this.options.logger.error(

@@ -1,5 +1,4 @@
 import type { Db } from '../db/connect.js'
-import { nowIso } from '../db/ids.js'
 import { destroyDataKey } from './repository.js'
 
 /**
@@ -7,6 +6,11 @@ import { destroyDataKey } from './repository.js'
  * is removed, so from then on no copy of them anywhere (bucket versions, replicas, backups) can be decrypted. Done
  * again, harmlessly, by a purge resumed after a crash: the removal of the objects starts only once it committed.
  */
-export async function eraseDataKey(db: Db, organizationId: string, deletionId: string): Promise<void> {
-  await db.transaction().execute((trx) => destroyDataKey(trx, organizationId, deletionId, nowIso()))
+export async function eraseDataKey(
+  db: Db,
+  organizationId: string,
+  deletionId: string,
+  now: string,
+): Promise<void> {
+  await db.transaction().execute((trx) => destroyDataKey(trx, organizationId, deletionId, now))
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.js'
-import type { WorkerLogger } from '../deletion/worker.js'
+import type { Logger } from '../core/logger.js'
 import type { MailMessage } from '../mail/messages.js'
 import type { Mailer } from '../mail/transport.js'
 import type { Recorder } from './recorder.js'
@@ -35,7 +35,7 @@ export interface Attempts {
   sender: Sender
   instance: { url: string; secret: string; sender: Sender } | null
   mailer: Mailer | null
-  logger: WorkerLogger
+  logger: Logger
   onOutcome(queue: Queue, outcome: Outcome): void
 }
 

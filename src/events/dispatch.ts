@@ -11,8 +11,8 @@ import {
 import type { ClaimedEndpointDelivery } from '../webhooks/queue.js'
 import { enabledEndpointsOf, insertDeliveries } from '../webhooks/repository.js'
 import { insertInstanceDeliveries, type ClaimedInstanceDelivery } from './instance-queue.js'
-import { deleteNotice, findNotice, hasEvents, takeEvents, type EventRow } from './repository.js'
-import { AFTER_PURGE, type EventBody } from './types.js'
+import { deleteNotice, findNotice, hasEvents, takeEvents, type EventRow } from '../outbox/repository.js'
+import { AFTER_PURGE, type EventBody } from '../outbox/types.js'
 
 // Dispatch turns events of the outbox into deliveries: one per enabled endpoint of the organization that
 // subscribes to the type, one for the instance endpoint, and emails for the deletion events — then deletes the

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { InstanceChannel, InstanceDeliveriesTable } from '../db/types.js'
 
 // SQL of `instance_deliveries`: what the instance endpoint (WEBHOOK_URL) and email are still to be sent. A row
@@ -47,7 +48,7 @@ export async function claimInstanceDeliveries(
       .where('next_attempt_at', '<=', now)
       .orderBy('next_attempt_at')
       .limit(limit)
-      .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
       .execute()
     if (due.length === 0) return []
     await trx

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js'
-import type { WorkerLogger } from '../deletion/worker.js'
+import type { Logger } from '../core/logger.js'
 import { smtpMailer } from '../mail/transport.js'
 import { systemResolver, type AddressPolicy, type Resolver } from '../webhooks/address-policy.js'
 import { createSender } from '../webhooks/send.js'
@@ -16,7 +16,7 @@ export function addressPolicy(config: Config, resolve: Resolver = systemResolver
  */
 export function deliveryOptions(
   config: Config,
-  logger: WorkerLogger,
+  logger: Logger,
   resolve?: Resolver,
 ): DeliveryWorkerOptions & { close(): void } {
   const sender = createSender(

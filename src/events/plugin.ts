@@ -1,12 +1,12 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import type { Config } from '../config.js'
-import { sqlitePath, type Db } from '../db/connect.js'
+import { backgroundInThread, type Db } from '../db/connect.js'
 import type { AddressPolicy, Resolver } from '../webhooks/address-policy.js'
 import { endpointBacklog } from '../webhooks/queue.js'
 import { instanceBacklog } from './instance-queue.js'
 import { addressPolicy, deliveryOptions } from './options.js'
-import { outboxBacklog } from './repository.js'
+import { outboxBacklog } from '../outbox/repository.js'
 import type { Outcome, Queue } from './attempts.js'
 import { ThreadedDeliveryWorker, type Deliverer } from './threaded-worker.js'
 import { DeliveryWorker } from './worker.js'
@@ -77,11 +77,9 @@ export const eventsPlugin = fp<{ config: Config; resolve?: Resolver }>(
       onOutcome: (queue: Queue, outcome: Outcome) => outcomes.inc({ queue, outcome }),
       onRelease: () => app.purgeWorker?.kick(),
     }
-    // On a SQLite file, in a thread of its own (see threaded-worker.ts). Not on an in-memory database, which a
-    // thread cannot share, nor with a resolver replaced by a test, which cannot be handed to a thread; PostgreSQL's
-    // driver never blocks the event loop.
-    const threaded =
-      app.dialect === 'sqlite' && sqlitePath(config.DATABASE_URL) !== ':memory:' && resolve === undefined
+    // On a SQLite file, in a thread of its own (see threaded-worker.ts); not with a resolver replaced by a test,
+    // which cannot be handed to a thread.
+    const threaded = backgroundInThread(config.DATABASE_URL) && resolve === undefined
     const options = threaded ? null : deliveryOptions(config, hooks.logger, resolve)
     const worker: Deliverer = options
       ? new DeliveryWorker(app.db, { ...options, ...hooks })

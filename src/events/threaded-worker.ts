@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import { SupervisedThread, threadEntry } from '../supervised-thread.js'
-import type { WorkerLogger } from '../deletion/worker.js'
+import type { Logger } from '../core/logger.js'
 import type { Outcome, Queue } from './attempts.js'
 import type { ThreadData, ThreadMessage } from './thread.js'
 
@@ -11,7 +11,7 @@ export interface Deliverer {
 }
 
 export interface ThreadHooks {
-  logger: WorkerLogger
+  logger: Logger
   onOutcome(queue: Queue, outcome: Outcome): void
   onRelease(): void
 }

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
-import { findHolds, releaseTasks, WEBHOOK_HOLD } from '../deletion/holds.js'
-import type { WorkerLogger } from '../deletion/worker.js'
+import { findHolds, releaseTasks, WEBHOOK_HOLD } from '../deletion/task-holds.js'
+import type { Logger } from '../core/logger.js'
 import type { Mailer } from '../mail/transport.js'
 import { hasPendingDeliveriesOf, pruneDeliveryLog } from '../webhooks/queue.js'
 import type { Sender } from '../webhooks/send.js'
 import { dispatchEvents } from './dispatch.js'
 import { expireInstanceDeliveries } from './instance-queue.js'
 import { Recorder } from './recorder.js'
-import { hasEventsOf } from './repository.js'
+import { hasEventsOf } from '../outbox/repository.js'
 import {
   attemptEndpoint,
   attemptInstance,
@@ -31,7 +31,7 @@ export interface DeliveryWorkerOptions {
   /** The instance endpoint (WEBHOOK_URL and its secret), if configured. */
   instance: { url: string; secret: string; sender: Sender } | null
   mailer: Mailer | null
-  logger: WorkerLogger
+  logger: Logger
   /** When deliveries are due: injectable so tests can move time on instead of waiting. */
   clock?: () => number
   random?: () => number

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import tar from 'tar-stream'
 import type { Db } from '../db/connect.js'
-import { VERSION } from '../http/openapi.js'
+import { VERSION } from '../root.js'
 import { buildKey } from '../storage/keys.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import {

@@ -9,7 +9,7 @@ import { adjustCounter, insertOrganization } from '../organizations/repository.j
 import { slugUnavailable } from '../organizations/slug-availability.js'
 import { slugProblem } from '../organizations/slug.js'
 import { writeInOrganization } from '../organizations/write.js'
-import { insertRows } from '../seed/bulk-insert.js'
+import { insertRows } from '../db/bulk-insert.js'
 import { buildKey } from '../storage/keys.js'
 import type { ObjectStorage } from '../storage/storage.js'
 import { blockingSubscriptions, cancelSubscription, insertSubscription } from '../subscriptions/repository.js'

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
@@ -7,7 +6,7 @@ import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from '../core/errors.js'
 import type { Role } from '../db/types.js'
 import { can, type Permission } from '../core/permissions.js'
-import { ROOT } from '../root.js'
+import { VERSION } from '../root.js'
 
 // The OpenAPI document (served at /v1/openapi.json, rendered at /docs). Routes declare what is theirs —
 // operationId, summary, input schemas, the 2xx answer, and in `config` the permission they check and their
@@ -21,11 +20,6 @@ declare module 'fastify' {
     errors?: readonly DeclaredError[]
   }
 }
-
-/** The version users see in /docs and the document: the package's own. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string }
-).version
 
 const SECURITY = [{ bearer: [] }]
 

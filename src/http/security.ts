@@ -6,17 +6,10 @@ import helmet from 'helmet'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
 import { corsOrigins, trustProxy, type Config } from '../config.js'
-import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
+import { PATH_PARAMETER_MAX_LENGTH } from '../contract/identifiers.js'
 import { errorBody } from './envelope.js'
 import { frameworkErrors } from './error-handler.js'
 import { ErrorCode } from '../core/errors.js'
-
-/**
- * The longest path parameter the router passes on (its default is 100, shorter than a slug may be). Ids are 24
- * characters and slugs at most SLUG_MAX_LENGTH; the room above that lets a route's own schema refuse an
- * over-long one with an error that names the parameter.
- */
-export const PATH_PARAMETER_MAX_LENGTH = 2 * SLUG_MAX_LENGTH
 
 /**
  * The node server's limits: how big and how slow a request may be, and how long idle sockets live. They are

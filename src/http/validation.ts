@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type SchemaObject, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { validationError } from './error-handler.js'
 import { pointerSegment } from './input.js'
 import { OnFirstUse } from './on-first-use.js'
 import { TRIM } from '../core/text-schemas.js'
@@ -126,6 +127,16 @@ export function formValidator(schema: SchemaObject): () => ValidateFunction {
   let validate: ValidateFunction | undefined
   return () =>
     (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))
+}
+
+/** `formValidator`, throwing the 3000 a JSON body would get when the fields break the schema. */
+export function formFields<T>(schema: SchemaObject): (body: Record<string, string>) => T {
+  const validator = formValidator(schema)
+  return (body) => {
+    const validate = validator()
+    if (!validate(body)) throw validationError('body', validate.errors ?? [])
+    return body as T
+  }
 }
 
 /** A validator that compiles on its first call (on-first-use.ts) and then behaves as AJV's own. */

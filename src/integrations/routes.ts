@@ -4,6 +4,7 @@ import { authenticateAppToken, type AppTokenAuth } from '../app-tokens/service.j
 import { acceptUploads, UPLOAD_DESCRIPTION } from '../builds/routes.js'
 import { BuildListQuery, BuildPage, BuildSchema } from '../builds/schemas.js'
 import { answers, ok, Ok } from '../http/envelope.js'
+import { formParts } from '../http/multipart.js'
 import { ErrorCode } from '../core/errors.js'
 import { listFromCi, uploadFromCi } from './service.js'
 
@@ -43,7 +44,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = 
         response: { 200: Ok(BuildSchema, 'The stored build (Applivery answers its id in `data.id`)') },
       },
     },
-    async (request) => ok(await uploadFromCi(intake, request.appToken, request)),
+    async (request) => ok(await uploadFromCi(intake, request.appToken, formParts(request))),
   )
 
   app.get(

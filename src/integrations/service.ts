@@ -1,9 +1,9 @@
-import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/connect.js'
-import { emitEvent } from '../events/emit.js'
+import { emitEvent } from '../outbox/emit.js'
 import { requireAppToken, type AppTokenAuth } from '../app-tokens/service.js'
 import { beginUpload, commitBuild, finishUpload, type Intake } from '../builds/intake.js'
 import { buildView, listBuildsOf } from '../builds/service.js'
+import type { FormPart } from '../core/form.js'
 import type { PageRequest } from '../core/pagination.js'
 import { writeInOrganization } from '../organizations/write.js'
 import { APPLIVERY_FORM } from './form.js'
@@ -13,13 +13,13 @@ import { APPLIVERY_FORM } from './form.js'
  * builds API (builds/intake.ts); the token stands for the member who created it, and must still exist when the
  * build commits.
  */
-export async function uploadFromCi(intake: Intake, token: AppTokenAuth, request: FastifyRequest) {
+export async function uploadFromCi(intake: Intake, token: AppTokenAuth, parts: AsyncIterable<FormPart>) {
   const { organizationId, appId } = token
   const target = await writeInOrganization(intake.db, organizationId, async (trx) => {
     await requireAppToken(trx, token)
     return beginUpload(trx, intake, organizationId, appId)
   })
-  const row = await finishUpload(intake, target, request, APPLIVERY_FORM, (file, details) =>
+  const row = await finishUpload(intake, target, parts, APPLIVERY_FORM, (file, details) =>
     writeInOrganization(intake.db, organizationId, async (trx, organization) => {
       await requireAppToken(trx, token)
       const uploader = { userId: token.createdBy.id, appTokenId: token.tokenId }

@@ -1,6 +1,7 @@
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { dialectOf } from '../db/dialect.js'
 import { isId } from '../db/ids.js'
-import { findRole } from '../collaborators/repository.js'
+import { findRole } from './membership.js'
 import { AppError } from '../core/errors.js'
 import { authorize, type Permission } from '../core/permissions.js'
 import { confirmToken } from '../tokens/service.js'
@@ -71,7 +72,7 @@ export async function lockOrganization(
   lock: OrganizationLock,
 ): Promise<Membership> {
   const membership = visibleTo(auth, await lockMembership(trx, auth.userId, refOf(ref), lock))
-  if (!isPostgres(trx)) return membership
+  if (dialectOf(trx).singleWriter) return membership
   const role = await findRole(trx, membership.org.id, auth.userId)
   if (role === undefined) throw AppError.notFound()
   return { org: membership.org, role }

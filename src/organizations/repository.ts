@@ -1,7 +1,6 @@
 import { sql } from 'kysely'
-import { jsonArrayFrom as pgJsonArrayFrom } from 'kysely/helpers/postgres'
-import { jsonArrayFrom as sqliteJsonArrayFrom } from 'kysely/helpers/sqlite'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { dialectOf, lockRows } from '../db/dialect.js'
 import type {
   NewOrganization,
   Organization,
@@ -104,7 +103,7 @@ function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
 
 /** `readQuery` with what the organization's API view adds: its owner and its subscriptions. */
 function readViewQuery(db: Db, by: 'id' | 'slug', args: ReadArgs) {
-  const jsonArrayFrom = isPostgres(db) ? pgJsonArrayFrom : sqliteJsonArrayFrom
+  const { jsonArrayFrom } = dialectOf(db)
   return (
     readQuery(db, by, args)
       // Joined through the caller's membership: nothing more is read for a stranger.
@@ -194,8 +193,7 @@ export async function lockMembership(
   lock: OrganizationLock,
 ): Promise<Membership | undefined> {
   const row = await membershipQuery(trx, userId, ref)
-    .$if(lock === 'write' && isPostgres(trx), (q) => q.forNoKeyUpdate(['organizations']))
-    .$if(lock === 'delete' && isPostgres(trx), (q) => q.forUpdate(['organizations']))
+    .$call(lockRows(trx, { mode: lock === 'delete' ? 'update' : 'noKeyUpdate', of: ['organizations'] }))
     .executeTakeFirst()
   if (!row) return undefined
   const { role, ...org } = row
@@ -311,7 +309,7 @@ export function lockAnyOrganization(trx: Trx, ref: OrganizationRef) {
     .selectFrom('organizations')
     .selectAll()
     .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
-    .$if(isPostgres(trx), (q) => q.forUpdate())
+    .$call(lockRows(trx, { mode: 'update' }))
     .executeTakeFirst()
 }
 
@@ -380,7 +378,7 @@ export function lockLiveOrganization(trx: Trx, organizationId: string) {
     .select(['id', 'slug', 'name'])
     .where('id', '=', organizationId)
     .where('status', '=', 'active')
-    .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
+    .$call(lockRows(trx, { mode: 'noKeyUpdate' }))
     .executeTakeFirst()
 }
 

@@ -1,11 +1,13 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../core/pagination-schemas.js'
-import { PATH_PARAMETER_MAX_LENGTH } from '../http/security.js'
 import { Name } from '../core/text-schemas.js'
-import { SLUG_MAX_LENGTH } from './slug.js'
+import {
+  ORGANIZATION_REF_PATTERN,
+  PATH_PARAMETER_MAX_LENGTH,
+  SLUG_MAX_LENGTH,
+} from '../contract/identifiers.js'
 
 // organizationId / applicationId: an id or a slug, as the reference page documents.
-export const ORGANIZATION_REF_PATTERN = '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$'
 
 export const OrganizationParams = Type.Object({
   organizationId: Type.String({

@@ -1,5 +1,4 @@
 import type { Db } from '../db/connect.js'
-import { findOpenDeletionOf, findSlugQuarantine } from '../deletion/repository.js'
 import { findSlugHolder } from './repository.js'
 
 /**
@@ -25,4 +24,28 @@ export async function slugUnavailable(
   return quarantine?.slug_held_until
     ? `belonged to a deleted organization and is free again after ${quarantine.slug_held_until}`
     : null
+}
+
+// A deletion's receipt holds its organization's slug (while the deletion is open, and in quarantine after it): the
+// receipts are written by the deletion module and read here, where a slug is decided.
+
+/** The deletion of this organization that has not completed (nor been restored), if any. */
+function findOpenDeletionOf(db: Db, organizationId: string) {
+  return db
+    .selectFrom('deletions')
+    .select(['id', 'status', 'purge_at'])
+    .where('organization_id', '=', organizationId)
+    .where('status', 'in', ['scheduled', 'purging', 'failed'])
+    .executeTakeFirst()
+}
+
+/** A completed deletion whose organization's slug is still quarantined at `now`. */
+function findSlugQuarantine(db: Db, slug: string, now: string) {
+  return db
+    .selectFrom('deletions')
+    .select('slug_held_until')
+    .where('organization_slug', '=', slug)
+    .where('slug_held_until', '>', now)
+    .orderBy('slug_held_until', 'desc')
+    .executeTakeFirst()
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 // Slugs address organizations in URLs next to their ids, so they must never look like an id (24 hex) and
 // never shadow a route or a word the product reserves.
 /** The one limit on a slug's length: at creation, in path parameters and in check-slug. */
-export const SLUG_MAX_LENGTH = 128
+import { SLUG_MAX_LENGTH } from '../contract/identifiers.js'
 
 export const SLUG_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9-]+[a-zA-Z0-9]$'
 const SLUG_RE = new RegExp(SLUG_PATTERN)

@@ -1,4 +1,4 @@
-import { progressBar, type ProgressStream } from '../cli/progress.js'
+import { progressBar, type ProgressStream } from '../core/progress.js'
 import type { SeedProgress, SeedResult } from './seed.js'
 
 export type { ProgressStream }

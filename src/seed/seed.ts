@@ -6,7 +6,7 @@ import { createOrganization } from '../organizations/service.js'
 import { writeInOrganization } from '../organizations/write.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { findOrCreateUser } from '../users/service.js'
-import { insertGenerated, insertRows } from './bulk-insert.js'
+import { insertGenerated, insertRows } from '../db/bulk-insert.js'
 import {
   APP_COLUMNS,
   appRow,

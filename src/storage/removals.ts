@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Database, ObjectRemovalKind, ObjectRemovalsTable } from '../db/types.js'
 import { organizationPrefix } from './keys.js'
@@ -91,7 +92,7 @@ export async function claimRemoval(
       .orderBy('available_at')
       .orderBy('id')
       .limit(1)
-      .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked())
+      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
       .executeTakeFirst()
     if (!candidate) return undefined
     return trx

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { TokensTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { prepare } from '../db/prepared.js'
@@ -43,8 +44,12 @@ export async function findTokenWithUser(db: Db, tokenId: string): Promise<TokenW
  * creations cannot both pass a cap; on SQLite the write transaction already serialises them.
  */
 export async function countLiveTokensLocked(trx: Trx, userId: string, now: string): Promise<number> {
-  if (isPostgres(trx))
-    await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute()
+  await trx
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', userId)
+    .$call(lockRows(trx, { mode: 'noKeyUpdate' }))
+    .execute()
   return countRows(
     trx
       .selectFrom('tokens')

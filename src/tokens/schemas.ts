@@ -1,8 +1,7 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { Name } from '../core/text-schemas.js'
-import { ORGANIZATION_REF_PATTERN } from '../organizations/schemas.js'
-import { SLUG_MAX_LENGTH } from '../organizations/slug.js'
+import { ORGANIZATION_REF_PATTERN, SLUG_MAX_LENGTH } from '../contract/identifiers.js'
 
 const TokenFields = {
   id: Type.String(),

@@ -14,7 +14,6 @@ import type { TokenCache } from './cache.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { issueSecret, parseToken, secretMatches } from './secret.js'
 
-
 const DAY_MS = 86_400_000
 
 export interface AuthenticateOptions {

@@ -1,4 +1,5 @@
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { DeliveryStatus } from '../db/types.js'
 
 // The queue of endpoints' deliveries (`webhook_deliveries`: tenant rows that stay as the endpoint's log) as the
@@ -55,7 +56,7 @@ export async function claimEndpointDeliveries(
       .where('d.next_attempt_at', '<=', now)
       .orderBy('d.next_attempt_at')
       .limit(limit)
-      .$if(isPostgres(trx), (q) => q.forUpdate(['d']).skipLocked())
+      .$call(lockRows(trx, { mode: 'update', of: ['d'], skipLocked: true }))
       .execute()
     if (due.length === 0) return []
     await trx

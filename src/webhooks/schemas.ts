@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
-import { SUBSCRIBABLE } from '../events/types.js'
+import { SUBSCRIBABLE } from '../outbox/types.js'
 
 const EventList = Type.Array(Type.Enum(['*', ...SUBSCRIBABLE]), {
   minItems: 1,

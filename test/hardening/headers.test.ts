@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
-import { PATH_PARAMETER_MAX_LENGTH } from '../../src/http/security.js'
+import { PATH_PARAMETER_MAX_LENGTH } from '../../src/contract/identifiers.js'
 import { as, createUser } from '../support/factories.js'
 import { buildLoggedApp, listen, rawRequest, type LoggedApp } from './helpers.js'
 

@@ -40,7 +40,7 @@ export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker
     pollMs: 20,
     leaseMs: options.leaseMs ?? 30_000,
     logger: silent,
-    clock: options.clock,
+    clock: options.clock ? { now: options.clock } : undefined,
     slugQuarantineSeconds: options.slugQuarantineSeconds,
     storage,
     objectBatch: options.objectBatch,

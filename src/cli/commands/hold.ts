@@ -15,7 +15,7 @@ export function holdCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why it is held; shown in its deletion preview and receipts')
     .action(async (organization: string, options: { reason: string }) => {
       const { withDatabase } = await import('../database.js')
-      const { placeLegalHold } = await import('../../organizations/holds.js')
+      const { placeLegalHold } = await import('../../deletion/legal-holds.js')
       const org = await operatorAction(() =>
         withDatabase(({ db }) => placeLegalHold(db, organization, options.reason)),
       )
@@ -28,7 +28,7 @@ export function holdCommands(program: Command): void {
     .argument('<organization>', 'id or slug')
     .action(async (organization: string) => {
       const { withDatabase } = await import('../database.js')
-      const { releaseLegalHold } = await import('../../organizations/holds.js')
+      const { releaseLegalHold } = await import('../../deletion/legal-holds.js')
       const org = await operatorAction(() => withDatabase(({ db }) => releaseLegalHold(db, organization)))
       process.stdout.write(`released ${org.id} ${org.slug ?? ''}\n`)
     })
@@ -38,7 +38,7 @@ export function holdCommands(program: Command): void {
     .description('list the organizations under legal hold: id, slug, since, reason (tab-separated)')
     .action(async () => {
       const { withDatabase } = await import('../database.js')
-      const { legalHolds } = await import('../../organizations/holds.js')
+      const { legalHolds } = await import('../../deletion/legal-holds.js')
       const holds = await withDatabase(({ db }) => legalHolds(db))
       for (const h of holds)
         process.stdout.write(

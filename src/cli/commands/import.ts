@@ -18,10 +18,10 @@ export function importCommand(program: Command): void {
     .action(async (file: string, options: { owner: string; slug?: string }) => {
       const { loadConfig } = await import('../../config.js')
       const { withDatabase } = await import('../database.js')
-      const { progressBar } = await import('../progress.js')
+      const { progressBar } = await import('../../core/progress.js')
       const { importArchive } = await import('../../exports/import.js')
       const { ArchiveRefused } = await import('../../exports/reader.js')
-      const { openStorage, storageSettings } = await import('../../storage/storage.js')
+      const { openStorage, storageSettings } = await import('../../storage/open.js')
       const { CliError } = await import('../errors.js')
       const { sealStorage } = await import('../../encryption/open.js')
       const config = loadConfig()

@@ -15,7 +15,7 @@ export function keysCommands(program: Command): void {
     .action(async () => {
       const { loadConfig } = await import('../../config.js')
       const { withDatabase } = await import('../database.js')
-      const { progressBar } = await import('../progress.js')
+      const { progressBar } = await import('../../core/progress.js')
       const { MasterKeys } = await import('../../encryption/master-key.js')
       const { rotateMasterKey, RotationRefused } = await import('../../encryption/rotation.js')
       const { CliError } = await import('../errors.js')

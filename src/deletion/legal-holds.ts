@@ -1,8 +1,8 @@
 import type { Db } from '../db/connect.js'
 import { isId, nowIso } from '../db/ids.js'
-import { OperatorRefused } from '../deletion/operator.js'
-import { lockOpenDeletionOf } from '../deletion/repository.js'
-import { listLegalHolds, lockAnyOrganization, setLegalHold } from './repository.js'
+import { OperatorRefused } from './operator.js'
+import { lockOpenDeletionOf } from './repository.js'
+import { listLegalHolds, lockAnyOrganization, setLegalHold } from '../organizations/repository.js'
 
 // Legal holds (CONTRACT §8), placed and released by operators only (`npx orgspace hold …`): while an organization
 // is held, DELETE answers 5112 and a scheduled deletion of it does not start its purge.

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Insertable } from 'kysely'
-import { isPostgres, type Trx } from '../db/connect.js'
-import type { Database } from '../db/types.js'
+import { isPostgres, type Trx } from './connect.js'
+import type { Database } from './types.js'
 
 // Bulk seeding writes millions of rows, so each statement carries thousands of them.
 // - SQLite: a multi-row INSERT … VALUES as large as its limit of 32766 bind parameters

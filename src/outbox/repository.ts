@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely'
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { EventsTable } from '../db/types.js'
 
 // SQL of the outbox (`events`) and of `deletion_notices`.
@@ -25,7 +26,7 @@ export async function takeEvents(trx: Trx, limit: number): Promise<EventRow[]> {
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit)
-        .$if(isPostgres(trx), (q) => q.forUpdate().skipLocked()),
+        .$call(lockRows(trx, { mode: 'update', skipLocked: true })),
     )
     .returningAll()
     .execute()

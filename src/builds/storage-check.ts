@@ -1,8 +1,8 @@
 import type { Db } from '../db/connect.js'
-import { buildExists, buildsOfOrganization, organizationsWithBuilds } from '../builds/repository.js'
-import { buildKey, parseBuildKey } from './keys.js'
-import { pendingRemovals } from './removals.js'
-import type { ObjectStorage, StoredObject } from './storage.js'
+import { buildExists, buildsOfOrganization, organizationsWithBuilds } from './repository.js'
+import { buildKey, parseBuildKey } from '../storage/keys.js'
+import { pendingRemovals } from '../storage/removals.js'
+import type { ObjectStorage, StoredObject } from '../storage/storage.js'
 
 // `orgspace storage check`: storage and the builds table must agree. A stray is an object no build row owns (a
 // write interrupted by a crash, a bug); a missing object is a build row whose bytes are gone. Objects the removal

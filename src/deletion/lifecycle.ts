@@ -1,10 +1,10 @@
 import type { Trx } from '../db/connect.js'
 import { managerEmails } from '../collaborators/repository.js'
 import { findUserById } from '../users/repository.js'
-import { holdTasks, WEBHOOK_HOLD } from '../deletion/holds.js'
+import { holdTasks, WEBHOOK_HOLD } from './task-holds.js'
 import { hasEnabledEndpoint } from '../webhooks/repository.js'
-import { emitEvent, organizationRef, type Actor } from './emit.js'
-import { deleteNotice, dropUndispatchedEventsOf, insertNotice } from './repository.js'
+import { emitEvent, organizationRef, type Actor } from '../outbox/emit.js'
+import { deleteNotice, dropUndispatchedEventsOf, insertNotice } from '../outbox/repository.js'
 
 // The events of an organization's deletion, called by the deletion module inside its own transactions.
 

@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
-import { isPostgres, type Db } from '../db/connect.js'
-import { BatchSizer } from './purge.js'
-import { backlog } from './repository.js'
+import { BatchSizer } from '../core/batch-sizer.js'
+import { isPostgres, type Db } from './connect.js'
 
 // After a purge, what the deleted rows occupied goes back, and with it what is left of their bytes (CONTRACT §6.8).
 //
-// SQLite (auto_vacuum = INCREMENTAL, secure_delete, see db/connect.ts): pages the purge emptied sit on the
+// SQLite (auto_vacuum = INCREMENTAL, secure_delete, see connect.ts): pages the purge emptied sit on the
 // freelist with their old content. `incremental_vacuum` moves live pages from the end of the file into those free
 // slots and cuts the file, so no free page — and none of its bytes — is left; then the WAL, which still holds
 // earlier versions of the purged pages, is checkpointed and truncated. Each step is one short write, sized like a
@@ -140,7 +139,13 @@ export async function markEraseOnStop(db: Db): Promise<void> {
  * marked again meanwhile or a deletion is still being purged (whose later batches this VACUUM did not see).
  * Returns whether it vacuumed. Interrupted (a kill), it leaves the mark and the file as they were.
  */
-export async function eraseOnStop(db: Db, options: Pick<ReclaimOptions, 'logger'>): Promise<boolean> {
+export async function eraseOnStop(
+  db: Db,
+  options: Pick<ReclaimOptions, 'logger'> & {
+    /** Whether a purge is still under way, in the transaction given. */
+    purging(trx: Db): Promise<boolean>
+  },
+): Promise<boolean> {
   if (isPostgres(db)) return false
   const started = performance.now()
   try {
@@ -153,7 +158,7 @@ export async function eraseOnStop(db: Db, options: Pick<ReclaimOptions, 'logger'
     )
     await sql`vacuum`.execute(db)
     await db.transaction().execute(async (trx) => {
-      if ((await userVersion(trx)) !== marked || (await backlog(trx)).pending > 0) return
+      if ((await userVersion(trx)) !== marked || (await options.purging(trx))) return
       await sql`pragma user_version = 0`.execute(trx)
     })
     const walTruncated = await truncateWal(db, () => false)
