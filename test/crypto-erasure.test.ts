@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
 import { as } from './support/factories.js'
@@ -18,6 +18,8 @@ import { objectsUnder, readObject } from './support/uploads.js'
 // between the two steps finishes after a restart.
 
 const backends = useBackends()
+// Several commands run as child processes per test: seconds each on a busy machine.
+vi.setConfig({ testTimeout: 120_000 })
 
 async function deleteOrganization(t: TestApp, ws: Workspace): Promise<string> {
   const reply = await as(t, ws.owner).delete(`/v1/organizations/${ws.org.id}`)

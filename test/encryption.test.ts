@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { gunzipSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
@@ -18,6 +18,8 @@ import { objectsUnder, postForm, readObject, sha256, storedSize } from './suppor
 // would (the bucket or folder itself), and the API and CLI as a user and an operator do.
 
 const backends = useBackends()
+// Several commands run as child processes per test: seconds each on a busy machine.
+vi.setConfig({ testTimeout: 120_000 })
 const SEGMENT = 65536
 interface Uploaded {
   org: TestOrg

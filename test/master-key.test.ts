@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
 import { deploymentEnv, orgspace } from './support/orgspace-cli.js'
@@ -16,6 +16,8 @@ import { objectsUnder, readObject } from './support/uploads.js'
 // `storage encrypt` turning a store written before encryption into an encrypted one, once.
 
 const backends = useBackends()
+// Several commands run as child processes per test: seconds each on a busy machine.
+vi.setConfig({ testTimeout: 120_000 })
 /** Puts these wrapped keys back, as restoring a database backup would. */
 async function restoreKeys(
   t: TestApp,
