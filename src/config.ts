@@ -1,9 +1,11 @@
 import { Ajv } from 'ajv'
 import { Type, type Static, type TSchema } from 'typebox'
+import { inProjectRoot } from './root.js'
 
 // Every setting orgspace reads from the environment, with its default. Parsed once at start-up;
 // a bad value stops the process with a message naming every offending variable and what it should be.
-// docs/configuration.md documents each one: keep the two in step.
+// docs/configuration.md documents each one: keep the two in step. A default written `./…` (`sqlite:./data/…`,
+// `file:./data/…`, `./data/…`) is a path in the project's own folder, whatever the current folder (root.ts).
 
 const onOff = (fallback: 'on' | 'off') =>
   Type.Union([Type.Literal('on'), Type.Literal('off')], { default: fallback })
@@ -34,6 +36,8 @@ const EnvSchema = Type.Object({
   PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
   PURGE_POLL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2_000 }),
+  /** How often a background worker says, at debug level, that it is alive and how many steps it took. */
+  WORKER_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000 }),
   /** How long a purge worker's claim on a table survives without a heartbeat. */
   PURGE_LEASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
   /** Largest accepted request body, in bytes. */
@@ -212,6 +216,11 @@ export function loadConfig(
   if (candidate.WEBHOOK_URL !== '' && candidate.WEBHOOK_SECRET === '')
     problems.push('WEBHOOK_SECRET: must be set when WEBHOOK_URL is (whsec_ followed by base64)')
   if (problems.length > 0) throw new ConfigError(problems)
+  for (const key of Object.keys(PROPERTIES)) {
+    const value = candidate[key]
+    if (!(key in raw) && !(key in overrides) && typeof value === 'string')
+      candidate[key] = inProjectRoot(value)
+  }
   return Object.freeze(candidate as Static<typeof EnvSchema>)
 }
 

@@ -83,14 +83,16 @@ describe('orgspace worker', () => {
   it('keeps running while idle, purges what is deleted meanwhile, and exits 0 on SIGTERM', SLOW, async () => {
     const worker = startNode('src/cli.ts', ['worker'], {
       DATABASE_URL: testDb.url,
-      PURGE_POLL_MS: '50',
+      PURGE_POLL_MS: '20',
       PURGE_BATCH_TARGET_MS: '5',
-      LOG_LEVEL: 'info',
+      WORKER_HEARTBEAT_MS: '10',
+      LOG_LEVEL: 'debug',
     })
+    const beats = () => worker.output().split('purge worker alive').length - 1
     try {
       await waitFor(() => worker.output().includes('purge worker started'), 60_000, worker.output)
-      // Forty poll intervals with nothing to do: a worker whose idle loop let the process end would be gone.
-      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      // Many idle rounds, counted by the worker itself: one whose idle loop let the process end would be gone.
+      await waitFor(() => beats() >= 10, 60_000, worker.output)
       expect(worker.process.exitCode, worker.output()).toBeNull()
 
       const seeded = await seedOrganization(database.db, {

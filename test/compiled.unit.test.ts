@@ -145,6 +145,65 @@ describe('the compiled build', SLOW, () => {
     }
   })
 
+  it('answers --version (and -V) with the package version on stdout, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(tree, 'package.json'), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V'])
+      expect(await orgspace([flag], {})).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' })
+  })
+
+  it("keeps its default database in the project's data/ folder whatever the current folder; a path given stays relative", async () => {
+    const elsewhere = join(work, 'elsewhere', 'deeper')
+    mkdirSync(elsewhere, { recursive: true })
+    // Empty is unset: the defaults apply whatever the test process's own environment holds.
+    const defaults = { DATABASE_URL: '', STORAGE_URL: '' }
+    const made = await runNode(
+      join(tree, 'bin/orgspace.js'),
+      ['user', 'create', '--email', 'elsewhere@example.test'],
+      defaults,
+      { nodeArgs: [], cwd: elsewhere },
+    )
+    expect(made.code, made.stderr).toBe(0)
+    expect(existsSync(join(tree, 'data', 'orgspace.db'))).toBe(true)
+    expect(readdirSync(elsewhere)).toEqual([])
+
+    // The server, started from the project's folder with the same defaults, knows the token.
+    const server = startNode(
+      'bin/orgspace.js',
+      ['serve'],
+      { ...defaults, PORT: '0', LOG_LEVEL: 'info' },
+      {
+        nodeArgs: [],
+        cwd: tree,
+      },
+    )
+    try {
+      const url = await waitFor(
+        () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1],
+        90_000,
+        server.output,
+      )
+      const me = await fetch(`${url}/v1/users/me`, {
+        headers: { authorization: `Bearer ${made.stdout.trim()}` },
+      })
+      expect(me.status).toBe(200)
+      expect(((await me.json()) as { data: { email: string } }).data.email).toBe('elsewhere@example.test')
+    } finally {
+      await kill(server, 'SIGKILL')
+    }
+
+    const given = await runNode(
+      join(tree, 'bin/orgspace.js'),
+      ['migrate'],
+      { DATABASE_URL: 'sqlite:./mine/orgspace.db' },
+      {
+        nodeArgs: [],
+        cwd: elsewhere,
+      },
+    )
+    expect(given.code, given.stderr).toBe(0)
+    expect(existsSync(join(elsewhere, 'mine', 'orgspace.db'))).toBe(true)
+  })
+
   it('ends quietly with 0 when its reader closes the pipe early (… | head)', async () => {
     const { spawn } = await import('node:child_process')
     const child = spawn(process.execPath, ['bin/orgspace.js', '--help'], {

@@ -82,7 +82,10 @@ describe('the envelope for failures Fastify detects', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     })
     expect(reply.statusCode).toBe(415)
-    expect(reply.json()).toEqual({ status: false, error: { code: 3003, message: 'Unsupported Media Type' } })
+    expect(reply.json()).toEqual({
+      status: false,
+      error: { code: 3003, message: 'Unsupported Media Type', data: { accepts: ['application/json'] } },
+    })
   })
 
   it('an empty JSON body on DELETE is no body, not an error', async () => {

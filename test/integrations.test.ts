@@ -223,7 +223,8 @@ describe('app tokens', () => {
     const token = (await as(t, owner).post(tokens(alpha ?? ''), { name: 'alpha' })).body.data
     const auth = `Bearer ${token.token}`
     expect((await upload(auth)).body.data.applicationId).toBe(alpha)
-    // Every other route answers as to an unknown token: the member routes, the other app's builds, even its own.
+    // Every other route refuses it as an invalid token, saying an API token is needed there: the member routes,
+    // the other app's builds, even its own.
     for (const [method, url] of [
       ['GET', '/v1/users/me'],
       ['GET', `/v1/organizations/${org.id}`],
@@ -235,7 +236,11 @@ describe('app tokens', () => {
       const reply = await t.app.inject({ method, url, headers: { authorization: auth } })
       expect(JSON.parse(reply.body), `${method} ${url}`).toEqual({
         status: false,
-        error: { code: 4004, message: 'Invalid Token' },
+        error: {
+          code: 4004,
+          message: 'Invalid Token',
+          data: { expected: 'api', reason: expect.any(String) },
+        },
       })
     }
     expect(

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createOrg, createUser } from './support/factories.js'
 import { kill, runNode, startNode, waitFor } from './support/processes.js'
+import { purgeNow } from './support/purge.js'
+import { postForm, randomFile } from './support/uploads.js'
 
 // Operators' commands (CONTRACT §8), run as an operator runs them: separate processes sharing the database with
 // the API (here, in-process) and with a standalone purge worker. Each child starts tsx, which takes seconds on
@@ -56,14 +58,18 @@ describe('orgspace deletions', () => {
 
     const worker = startNode('src/cli.ts', ['worker'], {
       DATABASE_URL: t.url,
-      PURGE_POLL_MS: '100',
-      LOG_LEVEL: 'info',
+      PURGE_POLL_MS: '20',
+      WORKER_HEARTBEAT_MS: '10',
+      LOG_LEVEL: 'debug',
     })
+    const beats = () => worker.output().split('purge worker alive').length - 1
     try {
       await waitFor(() => worker.output().includes('purge worker started'), 90_000, worker.output)
       const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
-      // Twenty polls: a worker that ignored the pause would have purged five rows long before.
-      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      // Twenty rounds of the worker after the deletion, counted by its heartbeats (each follows a step): one that
+      // ignored the pause would have purged five rows long before.
+      const before = beats()
+      await waitFor(() => beats() >= before + 20, 60_000, worker.output)
       const paused = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
       expect(paused).toMatchObject({ status: 'purging', waitingFor: 'deletions are paused by an operator' })
       const devices = await t.db
@@ -99,5 +105,28 @@ describe('orgspace deletions', () => {
       await kill(worker, 'SIGTERM')
       await orgspace('deletions', 'resume')
     }
+  })
+
+  it('lists the rows purged and, apart from them, the bytes of builds in human units', SLOW, async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    const app = (await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'Sized' })).body.data
+    const upload = await postForm(
+      t,
+      `/v1/organizations/${org.id}/apps/${app.id}/builds`,
+      `Bearer ${owner.token}`,
+      [['file', randomFile(3_000), 'app.apk']],
+    )
+    expect(upload.status).toBe(200)
+    const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+    await purgeNow(t.db)
+    const listed = await orgspace('deletions', 'list', '--status', 'completed')
+    expect(listed.code, listed.stderr).toBe(0)
+    const row = listed.stdout.split('\n').find((line) => line.startsWith(`${deletionId}\t`))
+    const [, status, slug, , rows, bytes, why] = row?.split('\t') ?? []
+    expect([status, slug, why]).toEqual(['completed', org.slug, ''])
+    // A handful of rows (the owner, the app, its build, history…): 3,000 bytes are not among them.
+    expect(rows).toMatch(/^\d{1,2}\/\d{1,2} \(\d+%\)$/)
+    expect(bytes).toBe('2.9 KB/2.9 KB (100%)')
   })
 })

@@ -409,6 +409,25 @@ function documentedCodes(route: RouteCase, status: number): number[] {
   return Object.values(examples).map((example) => example.value.error.code)
 }
 
+/**
+ * The 4004 for `authorization`: bare, except that an API token (`osk_…`, valid or not) on an integration route is
+ * told that the route needs an app token.
+ */
+function invalidToken(route: RouteCase, authorization: string) {
+  const wrongKind = route.appToken === true && /^Bearer osk_/.test(authorization)
+  return {
+    status: 401,
+    body: {
+      status: false,
+      error: {
+        code: 4004,
+        message: 'Invalid Token',
+        ...(wrongKind ? { data: { expected: 'app', reason: expect.any(String) } } : {}),
+      },
+    },
+  }
+}
+
 async function send(route: RouteCase, headers: Record<string, string>) {
   const response = await t.app.inject({
     method: route.method,
@@ -457,10 +476,9 @@ describe('every route', () => {
         'Basic dXNlcjpwYXNz',
         `Bearer ${revoked.token}`,
       ]) {
-        expect(await send(route, { authorization }), authorization).toEqual({
-          status: 401,
-          body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
-        })
+        expect(await send(route, { authorization }), authorization).toEqual(
+          invalidToken(route, authorization),
+        )
       }
     })
 
@@ -471,10 +489,7 @@ describe('every route', () => {
       expect((await call(t, elsewhere.token, 'GET', o(f))).status).toBe(200)
       // … and another process revokes the token: straight in the database, nothing tells this one.
       await t.db.deleteFrom('tokens').where('id', '=', elsewhere.id).execute()
-      expect(await send(route, { authorization })).toEqual({
-        status: 401,
-        body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
-      })
+      expect(await send(route, { authorization })).toEqual(invalidToken(route, authorization))
     })
 
     it('answers 4005 for an expired token', async () => {
@@ -485,11 +500,15 @@ describe('every route', () => {
       })
     })
 
-    it('answers 4004 to the other kind of token (an app token here, or a user token on integrations)', async () => {
+    it('answers 4004 to the other kind of token (an app token here, or a user token on integrations), naming the kind it needs', async () => {
       const other = route.appToken ? f.owner.token : appToken
+      const expected = route.appToken ? 'app' : 'api'
       expect(await send(route, { authorization: `Bearer ${other}` })).toEqual({
         status: 401,
-        body: { status: false, error: { code: 4004, message: 'Invalid Token' } },
+        body: {
+          status: false,
+          error: { code: 4004, message: 'Invalid Token', data: { expected, reason: expect.any(String) } },
+        },
       })
     })
 

@@ -245,7 +245,7 @@ describe('the token cache, with two processes on one database', () => {
       .where('id', '=', brief.id)
       .execute()
     expect((await as(t, brief.token).get(`/v1/organizations/${org.id}`)).status).toBe(200)
-    await new Promise((resolve) => setTimeout(resolve, 1_600))
+    t.clock.advance(1_600)
     expect((await as(t, brief.token).get(`/v1/organizations/${org.id}`)).body.error.code).toBe(4005)
   })
 

@@ -6,7 +6,7 @@ import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
-import { secretMatches } from '../tokens/secret.js'
+import { secretMatches, wrongKindOfToken } from '../tokens/secret.js'
 import type { AuthContext } from '../core/auth-context.js'
 import {
   appTokenExists,
@@ -101,7 +101,7 @@ export async function revokeAppToken(
 
 /**
  * Resolves `Authorization: bearer <app token>` (the scheme in any case, as Applivery's uploaders send it), or
- * throws 4002/4004/4005. A user's API token is no app token: 4004.
+ * throws 4002/4004/4005. A user's API token is no app token: 4004, saying so.
  */
 export async function authenticateAppToken(
   db: Db,
@@ -111,7 +111,7 @@ export async function authenticateAppToken(
   if (header === undefined || header.trim() === '') throw new AppError(ErrorCode.NoAuthToken)
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
   const parsed = match?.[1] ? parseAppToken(match[1]) : null
-  if (!parsed) throw new AppError(ErrorCode.InvalidToken)
+  if (!parsed) throw (match?.[1] && wrongKindOfToken(match[1], 'app')) || new AppError(ErrorCode.InvalidToken)
   const row = await findAppTokenForAuth(db, parsed.organizationId, parsed.id)
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError(ErrorCode.InvalidToken)
   if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new AppError(ErrorCode.TokenExpired)

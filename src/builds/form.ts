@@ -88,17 +88,28 @@ export async function receiveForm<F>(
   spec: FormSpec<F>,
 ): Promise<{ file: ReceivedFile; fields: F }> {
   const fields = new Map<string, string>()
+  const otherFiles: string[] = []
   let file: ReceivedFile | undefined
   try {
     for await (const part of parts) {
       if (part.type === 'field') {
+        if (part.name === spec.fileField)
+          throw invalid(
+            `/body/${spec.fileField}`,
+            `must be a file, not text (curl: -F "${spec.fileField}=@<path>")`,
+          )
         if (part.truncated) throw invalid(`/body/${part.name}`, 'is too long')
         spec.accept(part.name)
         fields.set(part.name, part.value)
         continue
       }
       if (part.name !== spec.fileField) {
-        if (spec.otherFiles === 'refuse') throw invalid(`/body/${part.name}`, 'is not a known part')
+        if (spec.otherFiles === 'refuse')
+          throw invalid(
+            `/body/${part.name}`,
+            `is not a known part: send the build file as the part \`${spec.fileField}\``,
+          )
+        otherFiles.push(part.name)
         await pipeline(part.stream, new Meter(maxBytes), discard())
         continue
       }
@@ -118,6 +129,13 @@ export async function receiveForm<F>(
   } catch (error) {
     throw formError(error)
   }
-  if (!file) throw invalid(`/body/${spec.fileField}`, 'is required: the build file')
+  if (!file) {
+    const sent =
+      otherFiles.length > 0 ? ` (the files sent were in ${otherFiles.map((n) => `\`${n}\``).join(', ')})` : ''
+    throw invalid(
+      `/body/${spec.fileField}`,
+      `is required: the build file, as the part \`${spec.fileField}\`${sent}`,
+    )
+  }
   return { file, fields: spec.parse(fields) }
 }

@@ -10,7 +10,7 @@ import { AppError, ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
 import { openDownload } from './download.js'
 import type { Intake } from './intake.js'
-import { BuildListQuery, BuildPage, BuildParams, BuildSchema } from './schemas.js'
+import { BuildListQuery, BuildPage, BuildParams, BuildSchema, BuildUploadForm } from './schemas.js'
 import { buildForm, findVisibleBuild, getBuild, listAppBuilds, removeBuild, uploadBuild } from './service.js'
 import type { BuildDetails } from './intake.js'
 import { BuildFields } from './schemas.js'
@@ -94,7 +94,11 @@ export const buildRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async 
   app.post(
     base,
     {
-      config: { permission: Permission.BuildUpload, errors: [noSuchApp, ErrorCode.Unavailable] },
+      config: {
+        permission: Permission.BuildUpload,
+        errors: [noSuchApp, ErrorCode.Unavailable],
+        form: BuildUploadForm,
+      },
       schema: {
         operationId: 'uploadBuild',
         tags,

@@ -45,9 +45,21 @@ export const BuildParams = Type.Object({
 /** The text parts of POST …/builds, checked as they arrive (the file part is `file`). */
 export const BuildFields = Type.Object(
   {
-    versionName: Type.Optional(Type.String({ maxLength: 128 })),
-    versionCode: Type.Optional(Type.String({ maxLength: 64 })),
-    changelog: Type.Optional(Type.String({ maxLength: 10_000 })),
+    versionName: Type.Optional(Type.String({ maxLength: 128, description: 'As people read it: 1.4.0' })),
+    versionCode: Type.Optional(Type.String({ maxLength: 64, description: 'As the store counts: 140' })),
+    changelog: Type.Optional(Type.String({ maxLength: 10_000, description: 'What changed in this build' })),
+  },
+  { additionalProperties: false },
+)
+
+/** A file part of an upload form, as the OpenAPI document shows it (multipart/form-data, `binary`). */
+export const FilePart = (description: string) => Type.String({ format: 'binary', description })
+
+/** POST …/builds as the OpenAPI document shows it: the file part `file` and the text parts of BuildFields. */
+export const BuildUploadForm = Type.Object(
+  {
+    file: FilePart('The build file (.apk, .aab, .ipa, .msix or any other); required'),
+    ...BuildFields.properties,
   },
   { additionalProperties: false },
 )

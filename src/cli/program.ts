@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { VERSION } from '../root.js'
 import { deletionsCommands } from './commands/deletions.js'
 import { exportCommand } from './commands/export.js'
 import { holdCommands } from './commands/hold.js'
@@ -38,8 +39,9 @@ const COMMANDS: ((program: Command) => void)[] = [
 export function createProgram(): Command {
   const program = new Command('orgspace')
     .description(
-      'Organization workspaces API. Every command reads DATABASE_URL (default sqlite:./data/orgspace.db).',
+      'Organization workspaces API. Every command reads DATABASE_URL (default: data/orgspace.db in the orgspace folder, whatever the current folder).',
     )
+    .version(VERSION, '-V, --version', 'print the version of orgspace')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`orgspace: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(add --help for usage)')

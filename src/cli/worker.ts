@@ -29,6 +29,7 @@ export async function runWorker(): Promise<void> {
   const worker = new PurgeWorker(database.db, {
     batchTargetMs: config.PURGE_BATCH_TARGET_MS,
     pollMs: config.PURGE_POLL_MS,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
     leaseMs: config.PURGE_LEASE_MS,
     slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
     logger,

@@ -59,7 +59,7 @@ export const ERRORS: Record<ErrorCode, ErrorInfo> = {
   [ErrorCode.UnsupportedMediaType]: {
     status: 415,
     message: 'Unsupported Media Type',
-    when: 'a body in a content type the route does not read (send `application/json`)',
+    when: 'a body in a content type the route does not read; `error.data.accepts` lists those it does (`application/json`, or `multipart/form-data` for the uploads)',
   },
   [ErrorCode.RangeNotSatisfiable]: {
     status: 416,
@@ -79,7 +79,7 @@ export const ERRORS: Record<ErrorCode, ErrorInfo> = {
   [ErrorCode.InvalidToken]: {
     status: 401,
     message: 'Invalid Token',
-    when: 'token unknown, malformed or revoked',
+    when: 'token unknown, malformed or revoked; a token of the other kind (an app token `osa_…` on an API route, an API token on `/v1/integrations/builds`) gets `error.data.expected` (`api` or `app`) and a `reason`',
   },
   [ErrorCode.TokenExpired]: { status: 401, message: 'Token Expired', when: 'token past its expiry' },
   [ErrorCode.TooManyRequests]: {

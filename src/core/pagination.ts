@@ -36,6 +36,10 @@ export function offsetOf({ page, limit }: PageRequest): number {
   return (page - 1) * limit
 }
 
+/**
+ * One page of a list. A page beyond the last has no items; its previous page is the last one that has some,
+ * so a client following `prevPage` lands on data rather than walking back one empty page at a time.
+ */
 export function pageOf<T>(items: T[], totalDocs: number, { page, limit }: PageRequest) {
   const totalPages = Math.max(1, Math.ceil(totalDocs / limit))
   const hasPrevPage = page > 1
@@ -48,7 +52,7 @@ export function pageOf<T>(items: T[], totalDocs: number, { page, limit }: PageRe
     totalPages,
     hasPrevPage,
     hasNextPage,
-    prevPage: hasPrevPage ? page - 1 : null,
+    prevPage: hasPrevPage ? Math.min(page - 1, totalPages) : null,
     nextPage: hasNextPage ? page + 1 : null,
   }
 }

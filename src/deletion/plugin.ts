@@ -4,19 +4,14 @@ import { Counter, Gauge } from 'prom-client'
 import type { Config } from '../config.js'
 import { backlog } from './repository.js'
 import { backgroundInThread } from '../db/connect.js'
+import type { Runner } from '../jobs/loop.js'
 import { ThreadedPurgeWorker } from './threaded-worker.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
-
-export interface Purger {
-  start(): void
-  kick(): void
-  stop(): Promise<void>
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The server's purge worker; null when PURGE_WORKER=off (another process purges). */
-    purgeWorker: Purger | null
+    purgeWorker: Runner | null
   }
 }
 
@@ -49,7 +44,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       registers,
       async collect() {
         const { oldestRequestedAt } = await backlog(app.db)
-        this.set(oldestRequestedAt ? (Date.now() - Date.parse(oldestRequestedAt)) / 1000 : 0)
+        this.set(oldestRequestedAt ? (app.clock.now() - Date.parse(oldestRequestedAt)) / 1000 : 0)
       },
     })
 
@@ -61,6 +56,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
     const options: PurgeWorkerOptions = {
       batchTargetMs: config.PURGE_BATCH_TARGET_MS,
       pollMs: config.PURGE_POLL_MS,
+      heartbeatMs: config.WORKER_HEARTBEAT_MS,
       leaseMs: config.PURGE_LEASE_MS,
       slugQuarantineSeconds: config.SLUG_QUARANTINE_SECONDS,
       logger: app.log.child({ component: 'purge' }),
@@ -71,7 +67,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
     }
     // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts).
     const threaded = backgroundInThread(config.DATABASE_URL)
-    const worker: Purger | null =
+    const worker: Runner | null =
       config.PURGE_WORKER === 'off'
         ? null
         : threaded

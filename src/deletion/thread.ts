@@ -1,9 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
 import { writerWaiting } from '../db/write-waits.js'
 import { type StorageSettings } from '../storage/storage.js'
 import { openStorage } from '../storage/open.js'
+import { serveRunner, threadPort } from '../jobs/thread.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
 
 // The body of the purge thread (see threaded-worker.ts): a PurgeWorker on a SQLite connection of its own.
@@ -22,20 +23,10 @@ export interface ThreadData {
 }
 
 export type ThreadMessage =
-  | { type: 'batch'; table: string; rows: number }
-  | { type: 'objects'; count: number }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
+  { type: 'batch'; table: string; rows: number } | { type: 'objects'; count: number }
 
-const port = parentPort
-if (!port) throw new Error('the purge thread must run as a worker thread')
+const { port, send, logger } = threadPort<ThreadMessage>('purge')
 const { url, storage, options, waitingWriters } = workerData as ThreadData
-const send = (message: ThreadMessage) => port.postMessage(message)
-const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
-  send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
-
-function errorsAsObjects(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value
-}
 
 const database = openDatabase(url)
 const objectStorage = await openStorage(storage)
@@ -51,20 +42,13 @@ const worker = new PurgeWorker(database.db, {
   // The server's writers poll for the write lock every few milliseconds (sqlite-driver.ts): leave them a gap.
   pauseMs: 3,
   writerWaiting: () => writerWaiting(waitingWriters),
-  logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+  logger,
   onBatch: (table, rows) => send({ type: 'batch', table, rows }),
   storage: objectStorage,
   onObjects: (count) => send({ type: 'objects', count }),
 })
-worker.start()
-port.on('message', (message: unknown) => {
-  if (message === 'kick') worker.kick()
-  if (message === 'stop') {
-    clearInterval(checkpoints)
-    void worker
-      .stop()
-      .then(() => database.close())
-      .then(() => objectStorage.close())
-      .then(() => port.close())
-  }
+serveRunner(port, worker, async () => {
+  clearInterval(checkpoints)
+  await database.close()
+  await objectStorage.close()
 })

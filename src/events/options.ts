@@ -34,6 +34,7 @@ export function deliveryOptions(
     config.SMTP_URL === '' ? null : smtpMailer(config.SMTP_URL, config.SMTP_FROM, config.WEBHOOK_TIMEOUT_MS)
   return {
     pollMs: config.EVENT_POLL_MS,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     sender,

@@ -8,13 +8,14 @@ import { instanceBacklog } from './instance-queue.js'
 import { addressPolicy, deliveryOptions } from './options.js'
 import { outboxBacklog } from '../outbox/repository.js'
 import type { Outcome, Queue } from './attempts.js'
-import { ThreadedDeliveryWorker, type Deliverer } from './threaded-worker.js'
+import type { Runner } from '../jobs/loop.js'
+import { ThreadedDeliveryWorker } from './threaded-worker.js'
 import { DeliveryWorker } from './worker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The server's delivery worker; null when EVENT_WORKER=off (another process delivers). */
-    deliveryWorker: Deliverer | null
+    deliveryWorker: Runner | null
     /** The address guard organizations' webhook URLs are held to. */
     webhookPolicy: AddressPolicy
   }
@@ -81,7 +82,7 @@ export const eventsPlugin = fp<{ config: Config; resolve?: Resolver }>(
     // which cannot be handed to a thread.
     const threaded = backgroundInThread(config.DATABASE_URL) && resolve === undefined
     const options = threaded ? null : deliveryOptions(config, hooks.logger, resolve)
-    const worker: Deliverer = options
+    const worker: Runner = options
       ? new DeliveryWorker(app.db, { ...options, ...hooks })
       : new ThreadedDeliveryWorker(config, hooks)
     app.decorate('deliveryWorker', worker)

@@ -1,9 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import type { Config } from '../config.js'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/connect.js'
 import type { Outcome, Queue } from './attempts.js'
 import { deliveryOptions } from './options.js'
+import { serveRunner, threadPort } from '../jobs/thread.js'
 import { DeliveryWorker } from './worker.js'
 
 // The body of the delivery thread (see threaded-worker.ts): a DeliveryWorker on a SQLite connection of its own.
@@ -14,45 +15,23 @@ export interface ThreadData {
   config: Config
 }
 
-export type ThreadMessage =
-  | { type: 'outcome'; queue: Queue; outcome: Outcome }
-  | { type: 'release' }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
+export type ThreadMessage = { type: 'outcome'; queue: Queue; outcome: Outcome } | { type: 'release' }
 
-const port = parentPort
-if (!port) throw new Error('the delivery thread must run as a worker thread')
+const { port, send, logger } = threadPort<ThreadMessage>('delivery')
 const { config } = workerData as ThreadData
-const send = (message: ThreadMessage) => port.postMessage(message)
-const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object, msg?: string) =>
-  send({ type: 'log', level, obj: JSON.parse(JSON.stringify(obj, errorsAsObjects)) as object, msg })
-
-function errorsAsObjects(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value
-}
 
 const database = openDatabase(config.DATABASE_URL)
 // Checkpoints are left to the server's connection, or to the purge thread while it runs (deletion/thread.ts): one
 // made here after a delivery's commit would copy the whole WAL a purge is writing into the database file, and make
 // the purge's commits, and with them every writer waiting for the lock, wait for the disk.
 await sql`pragma wal_autocheckpoint = 0`.execute(database.db)
-const options = deliveryOptions(config, {
-  debug: log('debug'),
-  info: log('info'),
-  warn: log('warn'),
-  error: log('error'),
-})
+const options = deliveryOptions(config, logger)
 const worker = new DeliveryWorker(database.db, {
   ...options,
   onOutcome: (queue, outcome) => send({ type: 'outcome', queue, outcome }),
   onRelease: () => send({ type: 'release' }),
 })
-worker.start()
-port.on('message', (message: unknown) => {
-  if (message === 'kick') worker.kick()
-  if (message === 'stop')
-    void worker
-      .stop()
-      .then(() => options.close())
-      .then(() => database.close())
-      .then(() => port.close())
+serveRunner(port, worker, async () => {
+  options.close()
+  await database.close()
 })

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import type { Db } from '../db/connect.js'
-import { nowIso } from '../db/ids.js'
 import { findHolds, releaseTasks, WEBHOOK_HOLD } from '../deletion/task-holds.js'
 import type { Logger } from '../core/logger.js'
+import { isoAt, systemClock, type Clock } from '../core/clock.js'
+import { JobLoop, workerId, type Job, type Round } from '../jobs/loop.js'
 import type { Mailer } from '../mail/transport.js'
 import { hasPendingDeliveriesOf, pruneDeliveryLog } from '../webhooks/queue.js'
 import type { Sender } from '../webhooks/send.js'
@@ -23,6 +22,8 @@ import {
 
 export interface DeliveryWorkerOptions {
   pollMs: number
+  /** See LoopOptions.heartbeatMs. */
+  heartbeatMs?: number
   /** Deliveries in flight at once. */
   concurrency: number
   /** How long one attempt may take; a claim lasts a little longer. */
@@ -32,8 +33,8 @@ export interface DeliveryWorkerOptions {
   instance: { url: string; secret: string; sender: Sender } | null
   mailer: Mailer | null
   logger: Logger
-  /** When deliveries are due: injectable so tests can move time on instead of waiting. */
-  clock?: () => number
+  /** The one clock: when deliveries are due, claims expire and logs are pruned (tests move it). */
+  clock?: Clock
   random?: () => number
   onOutcome?(queue: Queue, outcome: Outcome): void
   /** A purge hold was released: the purge may go on now. */
@@ -44,6 +45,8 @@ const DISPATCH_BATCH = 100
 /** How long a write's kick waits for others to join it (see kick()). */
 const COALESCE_MS = 25
 const HOLD_CHECK_MS = 200
+/** The longest an idle worker waits after failed steps. */
+const MAX_BACKOFF_MS = 60_000
 const PRUNE_EVERY_MS = 10 * 60_000
 /** Finished deliveries stay in an endpoint's log (bodies too, so they can be retried) for this long. */
 export const DELIVERY_LOG_MS = 7 * 86_400_000
@@ -56,33 +59,47 @@ const INSTANCE_EXPIRY_MS = 2 * 86_400_000
  * the same process wakes it at once; otherwise it polls, which is how it finds events written by other
  * processes, by the purge, and retries falling due.
  */
-export class DeliveryWorker {
-  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  private stopping = false
-  private looping = false
-  private running: Promise<void> | undefined
-  private wake: (() => void) | undefined
-  private kicked = false
+export class DeliveryWorker extends JobLoop {
+  constructor(db: Db, options: DeliveryWorkerOptions) {
+    const job = new DeliveryJob(db, options, () => this.wakeNow())
+    super(job, {
+      pollMs: options.pollMs,
+      maxBackoffMs: MAX_BACKOFF_MS,
+      // Kicks are gathered, so that under load one dispatch takes the events of many writes — on PostgreSQL every
+      // transaction is a commit to flush, and the writes' own commits should not have to queue behind ours.
+      coalesceMs: COALESCE_MS,
+      heartbeatMs: options.heartbeatMs,
+      logger: options.logger,
+      clock: options.clock,
+    })
+  }
+}
+
+class DeliveryJob implements Job {
+  readonly name = 'delivery'
+  readonly id = workerId()
   private readonly inFlight = new Set<Promise<void>>()
   /** The last claims took all they asked for: deliveries may be due and waiting for a free slot. */
   private waiting = false
   /** The next round also claims due deliveries (not only those it dispatches itself). */
   private claimDue = true
-  private coalescing: NodeJS.Timeout | undefined
   private holdsCheckedAt = 0
   private prunedAt = 0
   private readonly attempts: Attempts
+  private readonly clock: Clock
 
   constructor(
     private readonly db: Db,
     private readonly options: DeliveryWorkerOptions,
+    /** Wakes the loop at once (an attempt ended while deliveries wait). */
+    private readonly wakeUp: () => void,
   ) {
-    const clock = options.clock ?? Date.now
+    this.clock = options.clock ?? systemClock
     this.attempts = {
       db,
       recorder: new Recorder(db),
       owner: this.id,
-      clock,
+      clock: () => this.clock.now(),
       random: options.random ?? Math.random,
       // Long enough for an attempt and its record, even on a busy database; a process that dies holding a
       // claim delays that delivery by this much.
@@ -95,91 +112,32 @@ export class DeliveryWorker {
     }
   }
 
-  start(): void {
-    if (this.looping) return
-    this.stopping = false
-    this.looping = true
-    this.running = this.loop().finally(() => (this.looping = false))
-  }
-
-  /**
-   * A write in this process committed an event: dispatch it soon rather than at the next poll. Kicks are
-   * gathered for COALESCE_MS, so that under load one dispatch takes the events of many writes — on PostgreSQL
-   * every transaction is a commit to flush, and the writes' own commits should not have to queue behind ours.
-   */
-  kick(): void {
-    if (this.coalescing) return
-    this.coalescing = setTimeout(() => {
-      this.coalescing = undefined
-      this.wakeUp()
-    }, COALESCE_MS)
-    this.coalescing.unref()
-  }
-
-  private wakeUp(): void {
-    this.kicked = true
-    this.wake?.()
-  }
-
-  /** Stops claiming; resolves once the attempts in flight have been recorded. */
-  async stop(): Promise<void> {
-    this.stopping = true
-    clearTimeout(this.coalescing)
-    this.wake?.()
-    await this.running
+  /** Once the loop has stopped claiming: the attempts in flight are recorded. */
+  async stopped(): Promise<void> {
     await Promise.all([...this.inFlight])
   }
 
-  /** Works until nothing is due now and nothing is in flight (tests, one-shot runs). */
+  /** Works until nothing is due now and nothing is in flight. */
   async drain(): Promise<void> {
     for (;;) {
-      const { worked } = await this.step(true)
+      const { worked } = await this.round(true)
       await Promise.all([...this.inFlight])
       if (!worked) break
     }
     await this.releaseHolds(true)
   }
 
-  private async loop(): Promise<void> {
-    let failures = 0
-    while (!this.stopping) {
-      let more = false
-      const claim = this.claimDue
-      this.claimDue = false
-      try {
-        ;({ more } = await this.step(claim))
-        failures = 0
-      } catch (error) {
-        failures++
-        this.claimDue = true
-        this.options.logger.warn({ err: error, worker: this.id }, 'delivery worker step failed; will retry')
-      }
-      if (more || this.stopping) continue
-      // A poll (the sleep running out) also looks for deliveries that have fallen due: retries, and what a
-      // dead process had claimed.
-      if (await this.sleep(Math.min(this.options.pollMs * 2 ** failures, 60_000))) this.claimDue = true
+  /** A poll (the sleep running out) also looks for deliveries that have fallen due: retries, and what a dead
+   * process had claimed. */
+  async step({ polled }: Round): Promise<boolean> {
+    const claim = this.claimDue || polled
+    this.claimDue = false
+    try {
+      return (await this.round(claim)).more
+    } catch (error) {
+      this.claimDue = true
+      throw error
     }
-  }
-
-  /** Resolves true when it ran out, false when something woke it. */
-  private sleep(ms: number): Promise<boolean> {
-    if (this.kicked) {
-      this.kicked = false
-      return Promise.resolve(false)
-    }
-    return new Promise((resolve) => {
-      const done = (timedOut: boolean) => {
-        clearTimeout(timer)
-        this.wake = undefined
-        resolve(timedOut)
-      }
-      const timer = setTimeout(() => done(true), ms)
-      timer.unref()
-      this.wake = () => {
-        this.kicked = false
-        done(false)
-      }
-    })
   }
 
   /**
@@ -188,8 +146,8 @@ export class DeliveryWorker {
    * Otherwise the loop sleeps until a write in this process or an attempt ending (while deliveries wait) wakes
    * it, or the next poll. An idle round costs reads, never a write transaction.
    */
-  private async step(claim: boolean): Promise<{ worked: boolean; more: boolean }> {
-    const now = this.attempts.clock()
+  private async round(claim: boolean): Promise<{ worked: boolean; more: boolean }> {
+    const now = this.clock.now()
     const channels = { instance: this.options.instance !== null, email: this.options.mailer !== null }
     const free = () => this.options.concurrency - this.inFlight.size
     const slots = free()
@@ -254,9 +212,9 @@ export class DeliveryWorker {
    * events are dispatched and its deliveries delivered or given up (see events/lifecycle.ts).
    */
   private async releaseHolds(force: boolean): Promise<void> {
-    if (!force && Date.now() - this.holdsCheckedAt < HOLD_CHECK_MS) return
-    this.holdsCheckedAt = Date.now()
-    for (const hold of await findHolds(this.db, WEBHOOK_HOLD, nowIso())) {
+    if (!force && this.clock.now() - this.holdsCheckedAt < HOLD_CHECK_MS) return
+    this.holdsCheckedAt = this.clock.now()
+    for (const hold of await findHolds(this.db, WEBHOOK_HOLD, isoAt(this.clock))) {
       if (await hasEventsOf(this.db, hold.organizationId)) continue
       if (await hasPendingDeliveriesOf(this.db, hold.organizationId)) continue
       await releaseTasks(this.db, hold.deletionId, WEBHOOK_HOLD)
@@ -266,9 +224,9 @@ export class DeliveryWorker {
   }
 
   private async prune(): Promise<void> {
-    if (Date.now() - this.prunedAt < PRUNE_EVERY_MS) return
-    this.prunedAt = Date.now()
-    const now = this.attempts.clock()
+    if (this.clock.now() - this.prunedAt < PRUNE_EVERY_MS) return
+    this.prunedAt = this.clock.now()
+    const now = this.clock.now()
     await pruneDeliveryLog(this.db, new Date(now - DELIVERY_LOG_MS).toISOString())
     await expireInstanceDeliveries(this.db, new Date(now - INSTANCE_EXPIRY_MS).toISOString())
   }

@@ -22,7 +22,12 @@ export const ErrorEnvelope = Type.Object(
                 description: '3000: one entry per field that failed',
               }),
             ),
-            reason: Type.Optional(Type.String({ description: '5001: which conflict' })),
+            reason: Type.Optional(
+              Type.String({ description: '5001: which conflict; 4004: which token the route needs' }),
+            ),
+            accepts: Type.Optional(
+              Type.Array(Type.String(), { description: '3003: the content types the route reads' }),
+            ),
           },
           { additionalProperties: true },
         ),
@@ -80,6 +85,8 @@ export interface RouteShape {
   validated?: FieldError
   /** Its method carries a body, which may be too large or of a type no parser reads: 3002/3003. */
   readsBody: boolean
+  /** The body types it reads, which its 3003 names (JSON unless the route says otherwise). */
+  consumes?: readonly string[]
   /** Names an organization in its path: 3001 for strangers and deleted organizations. */
   organization: boolean
   /** The permission it checks: 4003 for members whose role lacks it. */
@@ -102,7 +109,11 @@ function answersOf(shape: RouteShape): Answer[] {
   if (shape.authenticated)
     [ErrorCode.NoAuthToken, ErrorCode.InvalidToken, ErrorCode.TokenExpired].forEach((c) => add(c))
   if (shape.validated) add(ErrorCode.ValidationError, undefined, { errors: [shape.validated] })
-  if (shape.readsBody) [ErrorCode.PayloadTooLarge, ErrorCode.UnsupportedMediaType].forEach((c) => add(c))
+  if (shape.readsBody) {
+    const accepts = [...(shape.consumes ?? ['application/json'])]
+    add(ErrorCode.PayloadTooLarge)
+    add(ErrorCode.UnsupportedMediaType, `a body that is not ${accepts.join(' or ')}`, { accepts })
+  }
   if (shape.organization)
     add(ErrorCode.EntityNotFound, 'the organization is unknown or deleted, or the caller is not a member')
   if (shape.permission) add(ErrorCode.Forbidden, `the caller's role lacks \`${shape.permission}\``)

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
 import { AppError, ERRORS, ErrorCode, type FieldError } from '../core/errors.js'
-import { pointerSegment } from './input.js'
+import { bodyTypesOf, pointerSegment } from './input.js'
 
 interface ValidationIssue {
   keyword?: string
@@ -148,7 +148,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       const retryAfter = reply.getHeader('retry-after')
       if (retryAfter === undefined) reply.header('retry-after', '1')
     }
-    return reply.status(ERRORS[appError.code].status).send(errorBody(appError.code, appError.data))
+    const data =
+      appError.code === ErrorCode.UnsupportedMediaType
+        ? { accepts: bodyTypesOf(request), ...appError.data }
+        : appError.data
+    return reply.status(ERRORS[appError.code].status).send(errorBody(appError.code, data))
   })
 
   app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody(ErrorCode.RouteNotFound)))

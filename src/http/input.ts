@@ -48,12 +48,20 @@ function unexpectedBody(request: FastifyRequest): FieldError[] {
   return [{ path: '/body', message: 'must be empty: this route takes no body' }]
 }
 
+const declaredBodyTypes = (request: FastifyRequest) =>
+  (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes
+
+/** The body types a route reads, as its 415 names them: those its schema names, else JSON. */
+export function bodyTypesOf(request: FastifyRequest): string[] {
+  return declaredBodyTypes(request) ?? ['application/json']
+}
+
 /**
  * A route that names the body types it reads (`schema.consumes`, as uploads do) answers 415 / 3003 to any other,
  * rather than treating a JSON body's fields as unknown.
  */
 function unreadableType(request: FastifyRequest): boolean {
-  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes
+  const consumes = declaredBodyTypes(request)
   if (consumes === undefined || request.body === undefined) return false
   const type = (request.headers['content-type'] ?? '').split(';', 1).join('').trim().toLowerCase()
   return !consumes.includes(type)

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
+import type { TSchema } from 'typebox'
 import { ErrorEnvelope, responses, type DeclaredError, type RouteShape } from './envelope.js'
 import { ERRORS_INTRO, errorTableMarkdown } from './error-table.js'
 import type { FieldError } from '../core/errors.js'
@@ -18,6 +19,11 @@ declare module 'fastify' {
     permission?: Permission
     /** Errors the route answers beyond those its shape implies (5001, 5111, …). */
     errors?: readonly DeclaredError[]
+    /**
+     * The multipart form of an upload, for the document only: the route reads its body itself (it is streamed),
+     * so it declares no `body` schema for Fastify to validate.
+     */
+    form?: TSchema
   }
 }
 
@@ -105,6 +111,7 @@ interface OperationSchema {
   params?: ObjectSchema
   querystring?: ObjectSchema
   body?: ObjectSchema
+  consumes?: string[]
   response?: Record<string, unknown>
   'x-permission'?: Permission
 }
@@ -142,6 +149,7 @@ export function documentRoute(route: RouteOptions): void {
     authenticated: (schema.security ?? SECURITY).length > 0,
     validated: exampleFieldError(schema, readsBody),
     readsBody,
+    consumes: schema.consumes,
     organization: schema.params?.properties?.organizationId !== undefined,
     // 4003 only where some role lacks the permission: reads every member may do never answer it.
     permission: permission && ROLES.some((role) => !can(role, permission)) ? permission : undefined,
@@ -190,6 +198,11 @@ export const openApiPlugin = fp(
         },
         security: SECURITY,
       },
+      // An upload's form is its request body in the document (under its `consumes`, multipart/form-data).
+      transform: ({ schema, url, route }) => ({
+        schema: route.config?.form ? { ...schema, body: route.config.form } : schema,
+        url,
+      }),
       // Shared schemas keep their own name in the document (`#/components/schemas/ErrorEnvelope`).
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) =>

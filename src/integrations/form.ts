@@ -1,7 +1,8 @@
+import { Type, type TSchema } from 'typebox'
 import { AppError, type FieldError } from '../core/errors.js'
 import type { BuildDetails } from '../builds/intake.js'
 import type { FormSpec } from '../builds/form.js'
-import { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField } from '../builds/schemas.js'
+import { DEPLOYER_INFO_FIELDS, FilePart, type Deployer, type DeployerInfoField } from '../builds/schemas.js'
 
 // The form Applivery's own uploaders send to POST /v1/integrations/builds, read as they send it: the fastlane plugin
 // spells the deployer's details `deployer[name]` and `deployer[info][commit]`, the Bitrise steps `deployer.name` and
@@ -17,6 +18,54 @@ const TEXT_LIMITS: Record<string, number> = {
 }
 const FLAGS = ['notifyCollaborators', 'notifyEmployees']
 const DEPLOYER_LIMIT = 2_048
+
+const TEXT_MEANINGS: Record<string, string> = {
+  versionName: 'As people read it: 1.4.0',
+  changelog: 'What changed in this build',
+  tags: 'Comma-separated: beta,qa',
+  filter: "Accepted as Applivery's uploaders send it; not stored",
+  notifyMessage: "Accepted as Applivery's uploaders send it; orgspace sends no notification",
+}
+
+/**
+ * The form as the OpenAPI document shows it: the file part `build` and every text part, the deployer's in the
+ * fastlane spelling (the Bitrise spelling, `deployer.name` / `deployer.info.commit`, is read the same).
+ */
+export const CiUploadForm = Type.Object({
+  build: FilePart('The build file (.apk, .aab, .ipa or any other); required'),
+  ...Object.fromEntries(
+    Object.entries(TEXT_LIMITS).map(([name, limit]) => [
+      name,
+      Type.Optional(Type.String({ maxLength: limit, description: TEXT_MEANINGS[name] })),
+    ]),
+  ),
+  ...Object.fromEntries(
+    FLAGS.map((flag) => [
+      flag,
+      Type.Optional(
+        Type.String({
+          enum: ['true', 'false', '1', '0'],
+          description:
+            "true or false; accepted as Applivery's uploaders send it, orgspace sends no notification",
+        }),
+      ),
+    ]),
+  ),
+  'deployer[name]': Type.Optional(
+    Type.String({
+      maxLength: DEPLOYER_LIMIT,
+      description: 'The CI: bitrise, fastlane, …; also spelled deployer.name',
+    }),
+  ),
+  ...Object.fromEntries(
+    DEPLOYER_INFO_FIELDS.map((field) => [
+      `deployer[info][${field}]`,
+      Type.Optional(
+        Type.String({ maxLength: DEPLOYER_LIMIT, description: `Also spelled deployer.info.${field}` }),
+      ),
+    ]),
+  ),
+} satisfies Record<string, TSchema>)
 
 const DEPLOYER_NAME = /^deployer(?:\[name\]|\.name)$/
 const DEPLOYER_INFO = /^deployer(?:\[info\]\[(\w+)\]|\.info\.(\w+))$/

@@ -6,6 +6,7 @@ import { BuildListQuery, BuildPage, BuildSchema } from '../builds/schemas.js'
 import { answers, ok, Ok } from '../http/envelope.js'
 import { formParts } from '../http/multipart.js'
 import { ErrorCode } from '../core/errors.js'
+import { CiUploadForm } from './form.js'
 import { listFromCi, uploadFromCi } from './service.js'
 
 declare module 'fastify' {
@@ -33,7 +34,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = 
   app.post(
     '/integrations/builds',
     {
-      config: { errors: [gone, ErrorCode.Unavailable] },
+      config: { errors: [gone, ErrorCode.Unavailable], form: CiUploadForm },
       schema: {
         operationId: 'uploadBuildFromCi',
         tags,

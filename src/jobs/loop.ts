@@ -111,6 +111,11 @@ export class JobLoop implements Runner {
     }
   }
 
+  /** Wakes the loop at once, without gathering (see coalesceMs). */
+  wakeNow(): void {
+    this.wakeUp()
+  }
+
   private wakeUp(): void {
     this.kicked = true
     this.wake?.()

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { AppError, ErrorCode } from '../core/errors.js'
 
 // An API token is `osk_<token id>_<secret>`: the id finds the row, the secret (32 random bytes) proves
 // possession. Only a SHA-256 of the secret is stored — the secret is high-entropy, so a slow hash buys
@@ -13,6 +14,25 @@ export function issueSecret(tokenId: string): { token: string; secretHash: strin
 export function parseToken(token: string): { id: string; secret: string } | null {
   const match = TOKEN_PATTERN.exec(token)
   return match?.[1] && match[2] ? { id: match[1], secret: match[2] } : null
+}
+
+/** What a route needs: a user's API token (`osk_…`), or an app token (`osa_…`, CI uploads only). */
+export type TokenKind = 'api' | 'app'
+
+const PREFIXES: Record<TokenKind, string> = { api: 'osk_', app: 'osa_' }
+
+/**
+ * The 4004 for a token of the other kind, when `token` is one: the message stays "Invalid Token", and
+ * `error.data` says which kind the route needs. Only the prefix is read, so nothing about the token's validity
+ * is revealed.
+ */
+export function wrongKindOfToken(token: string, needed: TokenKind): AppError | null {
+  if (!token.startsWith(PREFIXES[needed === 'api' ? 'app' : 'api'])) return null
+  const reason =
+    needed === 'api'
+      ? 'this route needs an API token (osk_…); an app token (osa_…) works only on /v1/integrations/builds'
+      : "this route needs an app token (osa_…, created under an app's tokens); an API token (osk_…) does not work here"
+  return new AppError(ErrorCode.InvalidToken, { expected: needed, reason })
 }
 
 export function hashSecret(secret: string): string {

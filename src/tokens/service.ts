@@ -12,7 +12,7 @@ import {
 } from './repository.js'
 import type { TokenCache } from './cache.js'
 import type { AuthContext } from '../core/auth-context.js'
-import { issueSecret, parseToken, secretMatches } from './secret.js'
+import { issueSecret, parseToken, secretMatches, wrongKindOfToken } from './secret.js'
 
 const DAY_MS = 86_400_000
 
@@ -33,7 +33,7 @@ export async function authenticate(
   if (header === undefined || header.trim() === '') throw new AppError(ErrorCode.NoAuthToken)
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
   const parsed = match?.[1] ? parseToken(match[1]) : null
-  if (!parsed) throw new AppError(ErrorCode.InvalidToken)
+  if (!parsed) throw (match?.[1] && wrongKindOfToken(match[1], 'api')) || new AppError(ErrorCode.InvalidToken)
   const cached = trustCache ? cache?.get(parsed.id, parsed.secret, now) : undefined
   if (cached) return cached
   const row = await findTokenWithUser(db, parsed.id)

@@ -79,6 +79,8 @@ export function hostOf(url: URL): string {
 }
 
 const REFUSED = 'must not point at a private, loopback, link-local or otherwise non-public address'
+// A receiver on the same machine or network is what a first try usually points at: the message names the setting.
+const ALLOW = "the server's operator can allow such addresses with WEBHOOK_ALLOW_PRIVATE=true"
 
 /**
  * What is wrong with `text` as an endpoint URL without looking anything up, or null. WHATWG URL parsing has
@@ -94,7 +96,7 @@ export function urlProblem(text: string, policy: Pick<AddressPolicy, 'allowPriva
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL'
   if (url.username !== '' || url.password !== '') return 'must not contain a user name or password'
   const host = hostOf(url)
-  if (!policy.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) return REFUSED
+  if (!policy.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) return `${REFUSED}; ${ALLOW}`
   return null
 }
 
@@ -106,7 +108,9 @@ export async function resolvedHostProblem(text: string, policy: AddressPolicy): 
   const host = hostOf(new URL(text))
   if (policy.allowPrivate || isIP(host) !== 0) return null
   const addresses = await policy.resolve(host).catch(() => [])
-  return addresses.some((a) => !isPublicAddress(a.address)) ? `${REFUSED} (${host} resolves to one)` : null
+  return addresses.some((a) => !isPublicAddress(a.address))
+    ? `${REFUSED} (${host} resolves to one); ${ALLOW}`
+    : null
 }
 
 /**

@@ -1,13 +1,21 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AxeBuilder } from '@axe-core/playwright'
 import axe from 'axe-core'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 import { postForm, randomFile } from '../support/uploads.js'
-import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
+import {
+  blocking,
+  buildDashboard,
+  chromiumAvailable,
+  launchBrowser,
+  DESKTOP,
+  problemsAt,
+  signIn,
+  type Browser,
+} from './browser.js'
 
 // Every page of the dashboard, seeded through the API: checked by axe at desktop width and at 375 px (no serious or
 // critical violation, nothing wider than the phone), photographed into test-results/screenshots/, and seen by a
@@ -20,8 +28,6 @@ const README_SHOTS: Record<string, string> = {
   'token-created': 'dashboard-tokens.png',
   'devices-phone': 'dashboard-devices-phone.png',
 }
-const DESKTOP = { width: 1200, height: 900 }
-const PHONE = { width: 375, height: 812 }
 
 let t: TestApp
 let base: string
@@ -105,22 +111,6 @@ const SCREENS: Screen[] = [
   { name: 'not-found', path: () => '/no/such/page', ready: (p) => heading(p, 'Page not found') },
 ]
 
-// axe-core is loaded once per document, before the page's own script (and whatever its CSP says), instead of
-// being sent again for every check: on a busy two-core machine that halved the time of each check. Legacy mode
-// runs axe in the page itself rather than finishing each run in a new blank tab; the dashboard has no frames.
-const AXE_LOADED = 'void "axe-core is loaded by the page\'s init script"'
-
-/** axe's violations on the page as it is now, one line each, starting with their impact. */
-async function violations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page, axeSource: AXE_LOADED }).setLegacyMode().analyze()
-  return result.violations.map(
-    (v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  )
-}
-
-/** Moderate and minor findings are kept in axe.json for a person to read; these two fail the test. */
-const blocking = (problem: string) => /^(serious|critical) |^the page is wider/.test(problem)
-
 const signedIn = (user: TestUser): Promise<Page> => signIn(browser, `${base}/`, user.token)
 
 describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 }, () => {
@@ -188,14 +178,8 @@ describe.skipIf(!chromiumAvailable())('every dashboard page', { timeout: 90_000 
 
     /** Checks and photographs the page as it is now, at both widths. */
     async function check(name: string): Promise<void> {
-      for (const [size, viewport] of [
-        ['desktop', DESKTOP],
-        ['phone', PHONE],
-      ] as const) {
-        await page.setViewportSize(viewport)
-        const problems = await violations(page)
-        if (size === 'phone' && !(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')))
-          problems.push('the page is wider than the screen')
+      for (const size of ['desktop', 'phone'] as const) {
+        const problems = await problemsAt(page, size)
         found[`${name} (${size})`] = problems
         await page.screenshot({
           path: join(SHOTS, size === 'phone' ? `${name}-phone.png` : `${name}.png`),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, corsOrigins, loadConfig, trustProxy } from '../../src/config.js'
 
@@ -12,13 +13,28 @@ function problemsOf(env: Record<string, string>): string[] {
   throw new Error('expected a ConfigError')
 }
 
+/** The checkout this test is in, with a trailing slash. */
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url))
+
 describe('configuration', () => {
+  it("puts every default path in the project's own folder; a path given stays as given (relative to the cwd)", () => {
+    const defaults = loadConfig({})
+    expect(defaults.DATABASE_URL).toBe(`sqlite:${PROJECT}data/orgspace.db`)
+    expect(defaults.STORAGE_URL).toBe(`file:${PROJECT}data/storage`)
+    // Every default, not only these two: none is left relative to wherever the process was started.
+    for (const [key, value] of Object.entries(defaults))
+      if (typeof value === 'string') expect(value, key).not.toMatch(/^([a-z]+:)?\.\//)
+    const given = loadConfig({ DATABASE_URL: 'sqlite:./here.db', STORAGE_URL: 'file:./files' })
+    expect([given.DATABASE_URL, given.STORAGE_URL]).toEqual(['sqlite:./here.db', 'file:./files'])
+    expect(loadConfig({}, { DATABASE_URL: 'sqlite:./given.db' }).DATABASE_URL).toBe('sqlite:./given.db')
+  })
+
   it('has a default for everything, and the defaults are frozen', () => {
     const config = loadConfig({})
     expect(config).toMatchObject({
       PORT: 8080,
       HOST: '127.0.0.1',
-      DATABASE_URL: 'sqlite:./data/orgspace.db',
+      DATABASE_URL: `sqlite:${PROJECT}data/orgspace.db`,
       RATE_LIMIT: 'on',
       RATE_LIMIT_PER_TOKEN: 600,
       RATE_LIMIT_AUTH_FAILURES: 30,

@@ -1,3 +1,4 @@
+import { ManualClock } from './clock.js'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -58,6 +59,8 @@ export interface TestApp {
   storage: ObjectStorage
   config: Config
   url: string
+  /** The app's clock: a test moves it instead of sleeping. */
+  clock: ManualClock
   /** What the app logged, parsed (nothing at the default LOG_LEVEL=silent). */
   logs: Record<string, unknown>[]
   /** Stops the app and closes the database as a clean shutdown does, keeping the database for inspection. */
@@ -95,12 +98,14 @@ export async function buildTestApp(
   const storage = await openStorage(storageSettings(config))
   useStorage(database.db, storage)
   const logs: Record<string, unknown>[] = []
+  const clock = new ManualClock()
   const app = await buildApp({
     config,
     database,
     storage,
     logStream: { write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     resolveHost,
+    clock,
   })
   await app.ready()
   let stopped: Promise<void> | undefined
@@ -115,6 +120,7 @@ export async function buildTestApp(
     storage,
     config,
     url: testDb.url,
+    clock,
     logs,
     stop,
     async close() {

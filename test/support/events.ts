@@ -1,3 +1,4 @@
+import { ManualClock } from './clock.js'
 import { loadConfig } from '../../src/config.js'
 import { deliveryOptions } from '../../src/events/options.js'
 import { DeliveryWorker } from '../../src/events/worker.js'
@@ -12,17 +13,6 @@ export const silent = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
-}
-
-export interface ManualClock {
-  now(): number
-  advance(ms: number): void
-}
-
-/** Real time plus whatever the test has skipped ahead: rows written by the app meanwhile stay in step. */
-export function manualClock(): ManualClock {
-  let skipped = 0
-  return { now: () => Date.now() + skipped, advance: (ms) => void (skipped += ms) }
 }
 
 export interface TestDeliveryWorker {
@@ -42,11 +32,11 @@ export function testDeliveryWorker(
 ): TestDeliveryWorker {
   const config = loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '5000', ...env })
   const options = deliveryOptions(config, silent, resolve)
-  const clock = manualClock()
+  const clock = new ManualClock()
   const outcomes: TestDeliveryWorker['outcomes'] = []
   const worker = new DeliveryWorker(t.db, {
     ...options,
-    clock: clock.now,
+    clock,
     onOutcome: (queue, outcome) => outcomes.push({ queue, outcome }),
   })
   return {

@@ -1,4 +1,5 @@
 import { ErrorCode } from '../../src/contract/errors.js'
+import { plural } from '../../src/contract/units.js'
 import { ApiError } from './api.js'
 import { h, type Child } from './dom.js'
 import type { Page } from './types.js'
@@ -129,8 +130,15 @@ export function humanize(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
+export { plural }
+
+/** Escape in a confirmation answers "no", as it closes a dialog: the box's own cancel button is pressed. */
+export function cancelOnEscape(box: HTMLElement, no: HTMLButtonElement): void {
+  box.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return
+    event.preventDefault()
+    no.click()
+  })
 }
 
 /** A period in the largest whole unit that fits it: "30 days", "6 hours", "90 seconds". */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander'
+import { formatBytes } from '../../contract/units.js'
 import { wholeNumber } from '../options.js'
 import { operatorAction } from '../errors.js'
 
@@ -11,12 +12,22 @@ function status(value: string): Status {
   return value as Status
 }
 
-/** `12/30 (40%)` of the rows a deletion's purge has removed, when its expected counts are known. */
-function progress(counts: Record<string, number>, expected: Record<string, number> | null): string {
-  const done = Object.values(counts).reduce((a, b) => a + b, 0)
-  if (expected === null) return String(done)
-  const total = Object.values(expected).reduce((a, b) => a + b, 0)
-  return `${done}/${total}${total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : ''}`
+/** `12/30 (40%)` when the expected total is known, the count alone otherwise. */
+function progress(done: number, total: number | undefined, show: (n: number) => string = String): string {
+  if (total === undefined) return show(done)
+  return `${show(done)}/${show(total)}${total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : ''}`
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+const rowsOf = (counts: Record<string, number>) =>
+  sum(Object.entries(counts).flatMap(([k, n]) => (k === 'bytes' ? [] : [n])))
+
+/** The rows a deletion's purge has removed, and apart from them the bytes of builds (counts carry both). */
+function purged(counts: Record<string, number>, expected: Record<string, number> | null): [string, string] {
+  return [
+    progress(rowsOf(counts), expected === null ? undefined : rowsOf(expected)),
+    progress(counts.bytes ?? 0, expected === null ? undefined : (expected.bytes ?? 0), formatBytes),
+  ]
 }
 
 export function deletionsCommands(program: Command): void {
@@ -27,7 +38,7 @@ export function deletionsCommands(program: Command): void {
   deletions
     .command('list')
     .description(
-      'newest first: id, status, organization, requested at, rows purged, why it waits (tab-separated)',
+      'newest first: id, status, organization, requested at, rows purged, bytes of builds removed, why it waits (tab-separated)',
     )
     .option('--status <status>', `only deletions with this status (${STATUSES.join(', ')})`, status)
     .option('--limit <N>', 'at most this many', wholeNumber, 100)
@@ -42,7 +53,7 @@ export function deletionsCommands(program: Command): void {
           r.status,
           org,
           r.requestedAt,
-          progress(r.counts, r.expected),
+          ...purged(r.counts, r.expected),
           r.waitingFor ?? r.error ?? '',
         ]
         process.stdout.write(`${columns.join('\t')}\n`)

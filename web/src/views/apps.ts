@@ -80,6 +80,7 @@ async function renderAppList(ctx: WorkspaceContext): Promise<void> {
       api.findApps(ctx.org.id, { page, limit: PAGE_SIZE, signal, name: search.value.trim() || undefined }),
     row: (app) => appRow(ctx, app),
     empty: () => (search.value.trim() ? `No app name contains “${search.value.trim()}”.` : 'No apps yet.'),
+    filters: { q: search },
   })
   let debounce: number | undefined
   search.addEventListener('input', () => {

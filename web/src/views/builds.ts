@@ -1,10 +1,11 @@
 import { ErrorCode } from '../../../src/contract/errors.js'
+import { formatBytes as bytes } from '../../../src/contract/units.js'
 import { api } from '../api.js'
-import { h, fill, uid } from '../dom.js'
+import { h, fill, uid, type Child } from '../dom.js'
 import type { App, Build } from '../types.js'
 import { dateTime, errorBox, notice, whileBusy } from '../ui.js'
 import { isAbort } from './context.js'
-import { bytes, card, confirmFirst, field, pagedList, PAGE_SIZE, type PagedList } from './manage.js'
+import { card, confirmFirst, field, pagedList, PAGE_SIZE, type PagedList } from './manage.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 // An app's builds: uploading one with its progress, the list, downloading and deleting.
@@ -18,6 +19,33 @@ function save(blob: Blob, fileName: string): void {
   link.remove()
   // The click has started the download; the object URL is only needed until then.
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+/** What CI said about a build it uploaded: which CI, commit, branch and build, and the build's tags. */
+function ciDetails(b: Build): HTMLElement | null {
+  const info = b.deployer?.info ?? {}
+  const facts: Child[] = [
+    b.deployer?.name ? ['From ', h('strong', null, b.deployer.name)] : null,
+    info.commit ? ['commit ', h('code', null, info.commit)] : null,
+    info.branch ? ['branch ', h('code', null, info.branch)] : null,
+    info.buildNumber ? `build ${info.buildNumber}` : null,
+  ].filter((fact) => fact !== null)
+  if (facts.length === 0 && b.tags.length === 0) return null
+  return h(
+    'p',
+    { class: 'muted small ci' },
+    facts.flatMap((fact, i) => (i === 0 ? [fact] : [' · ', fact])),
+    b.tags.length > 0
+      ? [
+          facts.length > 0 ? ' · ' : null,
+          h(
+            'ul',
+            { class: 'tags', 'aria-label': 'Tags' },
+            b.tags.map((tag) => h('li', { class: 'badge' }, tag)),
+          ),
+        ]
+      : null,
+  )
 }
 
 function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void): HTMLElement {
@@ -37,6 +65,7 @@ function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void)
         `${bytes(b.size)} · ${b.uploadedBy.email} · `,
         dateTime(b.createdAt),
       ),
+      ciDetails(b),
       b.changelog ? h('p', { class: 'changelog' }, b.changelog) : null,
       h(
         'p',

@@ -176,6 +176,7 @@ export async function renderCollaborators(ctx: WorkspaceContext): Promise<void> 
     row: (c, reload) => collaboratorRow(ctx, c, reload),
     empty: () =>
       search.value.trim() || roleFilter.value ? 'Nobody matches this search.' : 'No collaborators.',
+    filters: { q: search, role: roleFilter },
   })
   let debounce: number | undefined
   search.addEventListener('input', () => {

@@ -1,9 +1,10 @@
 import { ErrorCode } from '../../../src/contract/errors.js'
+import { formatBytes } from '../../../src/contract/units.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import type { Blocker, DeletionPreview } from '../types.js'
-import { errorBox, humanize, loading, period, whileBusy } from '../ui.js'
+import { cancelOnEscape, errorBox, humanize, loading, period, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
 import { exportFirst } from './export-first.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
@@ -20,11 +21,18 @@ const RESOURCE_LABELS: Record<string, string> = {
   audit: 'Historical data (audit events)',
   auditEvents: 'Historical data (audit events)',
   tokens: 'API tokens scoped to this workspace',
+  builds: 'Builds',
+  bytes: 'Stored build files',
   dataKeys: "Encryption key of the workspace's files (destroyed first)",
 }
 
 export function resourceLabel(key: string): string {
   return RESOURCE_LABELS[key] ?? humanize(key)
+}
+
+/** A count as people read it: `bytes` (the builds' files) in KB, MB, GB; every other resource as a number. */
+export function countText(key: string, n: number): string {
+  return key === 'bytes' ? formatBytes(n) : String(n)
 }
 
 function countsList(counts: Record<string, number>, label: string): HTMLElement {
@@ -34,7 +42,12 @@ function countsList(counts: Record<string, number>, label: string): HTMLElement 
     'ul',
     { class: 'removal', 'aria-label': label },
     entries.map(([key, n]) =>
-      h('li', { 'data-resource': key }, h('span', null, resourceLabel(key)), h('strong', null, String(n))),
+      h(
+        'li',
+        { 'data-resource': key },
+        h('span', null, resourceLabel(key)),
+        h('strong', null, countText(key, n)),
+      ),
     ),
   )
 }
@@ -115,13 +128,28 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
       cancel.hidden = false
       cancel.focus()
     })
+    cancelOnEscape(box, no)
     row.append(box)
     yes.focus()
+  }
+
+  // While the preview lists a blocker, the Delete button stays locked whatever is typed, and says why.
+  let blocked = false
+  const lock = () => {
+    remove.disabled = blocked || confirmInput.value !== org.slug
+    fill(
+      confirmHelp,
+      blocked
+        ? 'Deletion is locked while something above blocks it: resolve each blocker first.'
+        : 'The button unlocks when the slug matches exactly.',
+    )
   }
 
   // Which behaviour this instance has: an immediate purge, or a period in which the deletion can be undone.
   const behaviour = h('p', { class: 'behaviour' })
   const showPreview = (preview: DeletionPreview) => {
+    blocked = preview.blockers.length > 0
+    lock()
     fill(
       behaviour,
       preview.graceSeconds === 0
@@ -155,7 +183,12 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
   }
 
   const confirmId = uid('confirm-slug')
-  const confirmHelp = uid('confirm-help')
+  const confirmHelpId = uid('confirm-help')
+  const confirmHelp = h(
+    'p',
+    { id: confirmHelpId, class: 'help' },
+    'The button unlocks when the slug matches exactly.',
+  )
   const remove = h(
     'button',
     { type: 'submit', class: 'danger', disabled: true },
@@ -166,15 +199,13 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
     autocomplete: 'off',
     spellcheck: false,
     autocapitalize: 'off',
-    'aria-describedby': confirmHelp,
-    onInput: () => {
-      remove.disabled = confirmInput.value !== org.slug
-    },
+    'aria-describedby': confirmHelpId,
+    onInput: () => lock(),
   })
 
   const submit = async (event: Event) => {
     event.preventDefault()
-    if (confirmInput.value !== org.slug) return
+    if (blocked || confirmInput.value !== org.slug) return
     fill(feedback)
     try {
       const result = await whileBusy(remove, () => api.deleteOrganization(org.id))
@@ -214,7 +245,7 @@ export async function renderDanger(ctx: WorkspaceContext): Promise<void> {
         'form',
         { class: 'confirm-delete', onSubmit: submit },
         h('label', { for: confirmId }, 'To confirm, type the slug ', h('code', null, org.slug)),
-        h('p', { id: confirmHelp, class: 'help' }, 'The button unlocks when the slug matches exactly.'),
+        confirmHelp,
         confirmInput,
         feedback,
         h('div', { class: 'actions' }, exporter?.button, remove),

@@ -116,6 +116,7 @@ export async function renderDevices(ctx: WorkspaceContext): Promise<void> {
       platformFilter.value
         ? `No ${platformName(platformFilter.value)} device is enrolled.`
         : 'No devices enrolled.',
+    filters: { platform: platformFilter },
   })
   platformFilter.addEventListener('change', () => void list.load(1))
   fill(

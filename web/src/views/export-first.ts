@@ -1,3 +1,4 @@
+import { formatBytes } from '../../../src/contract/units.js'
 import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
@@ -20,19 +21,7 @@ export interface ExportFirst {
   status: HTMLElement
 }
 
-/** `2048` → `2.0 KB`. */
-function bytes(n: number | null): string {
-  if (n === null) return 'unknown size'
-  if (n < 1024) return `${n} bytes`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = n / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit += 1
-  }
-  return `${value.toFixed(1)} ${units[unit] ?? 'TB'}`
-}
+const bytes = (n: number | null): string => (n === null ? 'unknown size' : formatBytes(n))
 
 function problem(title: string, advice: string): HTMLElement {
   return h(

@@ -5,6 +5,7 @@ import { ACTION_LABELS, describeEvent, KIND_LABELS } from '../history.js'
 import type { AuditEvent } from '../types.js'
 import { dateTime, errorBox, loading, whileBusy } from '../ui.js'
 import { isAbort } from './context.js'
+import { filtersInUrl } from './manage.js'
 import type { WorkspaceContext } from './workspace-context.js'
 
 const PAGE_SIZE = 25
@@ -52,6 +53,7 @@ export async function renderHistory(ctx: WorkspaceContext): Promise<void> {
   const summary = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' })
   const list = h('ul', { class: 'rows history', 'aria-label': 'History' })
   const more = h('div')
+  const saveFilters = filtersInUrl({ action, from, to })
   let page = 0
   let loaded = 0
   // A new search cancels the page still loading for the previous one.
@@ -63,6 +65,7 @@ export async function renderHistory(ctx: WorkspaceContext): Promise<void> {
     search = controller
     ctx.signal.addEventListener('abort', () => controller.abort(), { once: true })
     if (next === 1) {
+      saveFilters()
       if (from.value && to.value && to.value < from.value) {
         fill(list)
         fill(summary)

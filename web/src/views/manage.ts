@@ -1,7 +1,7 @@
 import '../styles/manage.css'
 import { h, fill, uid, type Child } from '../dom.js'
 import type { Page } from '../types.js'
-import { errorBox, loading, pager, plural, whileBusy } from '../ui.js'
+import { cancelOnEscape, errorBox, loading, pager, plural, whileBusy } from '../ui.js'
 import { isAbort } from './context.js'
 
 // Pieces shared by the pages that manage a workspace's resources: a paginated list that reloads itself, a
@@ -28,7 +28,10 @@ export function pagedList<T>(options: {
   empty: () => Child
   /** What to do about a failure to load, per error code, where the general hint would mislead. */
   advice?: Partial<Record<number, string>>
+  /** The list's filters, by the name each has in the page's address (see filtersInUrl). */
+  filters?: Record<string, FilterControl>
 }): PagedList {
+  const saveFilters = filtersInUrl(options.filters ?? {})
   const element = h('div', { class: 'paged' })
   const summary = h('p', { class: 'muted count', role: 'status' })
   const body = h('div')
@@ -39,6 +42,7 @@ export function pagedList<T>(options: {
     pending?.abort()
     pending = new AbortController()
     const signal = AbortSignal.any([options.signal, pending.signal])
+    saveFilters()
     if (body.childElementCount === 0) fill(body, loading())
     element.setAttribute('aria-busy', 'true')
     try {
@@ -65,6 +69,32 @@ export function pagedList<T>(options: {
     }
   }
   return { element, load }
+}
+
+type FilterControl = HTMLInputElement | HTMLSelectElement
+
+/**
+ * Filters kept in the page's address, so that a reload, a bookmark or a shared link shows the same list: each
+ * control starts from its parameter, and the returned function writes the controls' values back (replacing the
+ * history entry: typing in a search box is not a trail of pages for Back).
+ */
+export function filtersInUrl(controls: Record<string, FilterControl>): () => void {
+  const query = new URLSearchParams(location.search)
+  for (const [name, control] of Object.entries(controls)) {
+    const value = query.get(name)
+    if (value !== null) control.value = value
+  }
+  return () => {
+    const next = new URLSearchParams(location.search)
+    for (const [name, control] of Object.entries(controls)) {
+      const value = control.value.trim()
+      if (value) next.set(name, value)
+      else next.delete(name)
+    }
+    const search = next.toString()
+    const url = `${location.pathname}${search ? `?${search}` : ''}`
+    if (url !== location.pathname + location.search) history.replaceState(history.state, '', url)
+  }
 }
 
 /** A label, an optional help line tied to the control, and the control. */
@@ -132,21 +162,10 @@ export function confirmFirst(
       trigger.hidden = false
       trigger.focus()
     })
+    cancelOnEscape(box, no)
     row.append(box)
     yes.focus()
   })
-}
-
-/** 1536 → "1.5 KB": sizes as people read them. */
-export function bytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB']
-  let value = n
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit += 1
-  }
-  return unit === 0 ? plural(n, 'byte') : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
 
 /** A section card with a heading, the way every page is laid out. */

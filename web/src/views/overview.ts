@@ -1,3 +1,4 @@
+import { noun } from '../../../src/contract/units.js'
 import { ErrorCode } from '../../../src/contract/errors.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, type Child } from '../dom.js'
@@ -54,6 +55,11 @@ function pagedSection<T>(
   }
   void load(1)
   return section
+}
+
+/** `1 app`, `3 apps`: the number stands out, the noun agrees with it. */
+function countItem(n: number, one: string): HTMLElement {
+  return h('li', null, h('strong', null, String(n)), ` ${noun(n, one)}`)
 }
 
 export async function renderOverview(ctx: WorkspaceContext): Promise<void> {
@@ -120,9 +126,9 @@ export async function renderOverview(ctx: WorkspaceContext): Promise<void> {
       h(
         'ul',
         { class: 'counts', 'aria-label': 'Counts' },
-        h('li', null, h('strong', null, String(org.counts.apps)), ' apps'),
-        h('li', null, h('strong', null, String(org.counts.devices)), ' devices'),
-        h('li', null, h('strong', null, String(org.counts.collaborators)), ' collaborators'),
+        countItem(org.counts.apps, 'app'),
+        countItem(org.counts.devices, 'device'),
+        countItem(org.counts.collaborators, 'collaborator'),
       ),
     ),
     h(

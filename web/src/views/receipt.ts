@@ -4,7 +4,7 @@ import { navigate, paths } from '../router.js'
 import type { Deletion } from '../types.js'
 import { dateTime, errorBox, loading, whileBusy } from '../ui.js'
 import { flash, focusHeading, isAbort, type ViewContext } from './context.js'
-import { resourceLabel } from './danger.js'
+import { countText, resourceLabel } from './danger.js'
 
 const STATUS_TEXT: Record<string, string> = {
   scheduled:
@@ -22,7 +22,7 @@ const FINAL = new Set(['completed', 'restored'])
 /** "12 of 40" while purging with the counts taken at deletion time; the plain count otherwise. */
 function progress(key: string, n: number, expected: Record<string, number> | null): string {
   const total = expected?.[key]
-  return total === undefined ? String(n) : `${n} of ${total}`
+  return total === undefined ? countText(key, n) : `${countText(key, n)} of ${countText(key, total)}`
 }
 
 /** Brings a scheduled deletion's workspace back, then opens it. */

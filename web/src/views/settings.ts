@@ -1,7 +1,7 @@
 import { api } from '../api.js'
 import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
-import { errorBox, notice, whileBusy } from '../ui.js'
+import { cancelOnEscape, errorBox, notice, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
 import { webhooksSection } from './webhooks.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
@@ -149,15 +149,14 @@ function ownerForm(ctx: WorkspaceContext): HTMLElement {
           fill(confirmBox)
           start.focus()
         })
-        fill(
-          confirmBox,
-          h(
-            'div',
-            { class: 'confirm', role: 'group', 'aria-label': 'Confirm transfer' },
-            h('p', null, `${newOwner} will own ${org.name}. You will become an admin and lose owner rights.`),
-            h('div', { class: 'actions' }, yes, no),
-          ),
+        const box = h(
+          'div',
+          { class: 'confirm', role: 'group', 'aria-label': 'Confirm transfer' },
+          h('p', null, `${newOwner} will own ${org.name}. You will become an admin and lose owner rights.`),
+          h('div', { class: 'actions' }, yes, no),
         )
+        cancelOnEscape(box, no)
+        fill(confirmBox, box)
         yes.focus()
       },
     },

@@ -140,6 +140,31 @@ function createForm(): HTMLElement {
   )
 }
 
+/**
+ * One receipt: the name, and the slug and dates that tell a deleted workspace from a live one of the same name
+ * (one imported again from its archive, say).
+ */
+function deletionItem(d: Deletion): HTMLElement {
+  return h(
+    'li',
+    { 'data-deletion': d.id },
+    h('a', { href: paths.deletion(d.id) }, d.organization.name || d.organization.slug),
+    ' ',
+    h('span', { class: 'slug' }, d.organization.slug),
+    ' — ',
+    h('span', { class: `badge status-${d.status}` }, d.status),
+    ' ',
+    h(
+      'span',
+      { class: 'muted' },
+      'deleted ',
+      dateTime(d.requestedAt),
+      d.completedAt ? [', erased ', dateTime(d.completedAt)] : null,
+      d.restoredAt ? [', restored ', dateTime(d.restoredAt)] : null,
+    ),
+  )
+}
+
 /** Receipts of the deletions this user requested: the lasting record of what was removed and when. */
 function deletionsSection(ctx: ViewContext): HTMLElement {
   const section = h('section', { class: 'card', hidden: true, 'aria-labelledby': 'deletions-h' })
@@ -150,21 +175,7 @@ function deletionsSection(ctx: ViewContext): HTMLElement {
       fill(
         section,
         h('h2', { id: 'deletions-h' }, 'Deletions you requested'),
-        h(
-          'ul',
-          { class: 'plain' },
-          page.items.map((d) =>
-            h(
-              'li',
-              null,
-              h('a', { href: paths.deletion(d.id) }, d.organization.name || d.organization.slug),
-              ' — ',
-              h('span', { class: `badge status-${d.status}` }, d.status),
-              ' ',
-              h('span', { class: 'muted' }, 'requested ', dateTime(d.requestedAt)),
-            ),
-          ),
-        ),
+        h('ul', { class: 'plain' }, page.items.map(deletionItem)),
       )
     },
     (error: unknown) => {

@@ -1,6 +1,0 @@
-// Entry of the purge thread when orgspace runs from source (see threaded-worker.ts): TypeScript runs through tsx,
-// which a worker thread has to register for itself. The compiled build starts dist/purge-thread.js directly.
-import { register } from 'tsx/esm/api'
-
-register()
-await import('./thread.ts')
