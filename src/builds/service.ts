@@ -30,7 +30,8 @@ import {
 } from './repository.js'
 import { BuildFields, type Deployer } from './schemas.js'
 
-export function buildView(row: BuildWithUploader) {
+/** A build as the API shows it (and, with its uploader by email, as an export archive keeps it). */
+export function buildView(row: Omit<BuildWithUploader, 'organization_id' | 'app_token_id'>) {
   return {
     id: row.id,
     applicationId: row.app_id,

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { resourceNameOf } from '../contract/resources.js'
 import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
 import type { Db } from '../db/connect.js'
 
@@ -8,24 +9,8 @@ import type { Db } from '../db/connect.js'
 // of objects to remove from storage, which must outlive the rows until the objects are gone (deletion/objects.ts).
 const KEPT = new Set(['deletions', 'object_removals'])
 
-/** API names for the receipt's counts; a table without one is reported under its own name. */
-const RESOURCE_NAMES: Record<string, string> = {
-  audit_events: 'auditEvents',
-  collaborators: 'collaborators',
-  apps: 'apps',
-  app_tokens: 'appTokens',
-  builds: 'builds',
-  devices: 'devices',
-  organization_data_keys: 'dataKeys',
-  subscriptions: 'subscriptions',
-  tokens: 'tokens',
-  webhook_endpoints: 'webhooks',
-  webhook_deliveries: 'webhookDeliveries',
-}
-
-export function resourceName(table: string): string {
-  return RESOURCE_NAMES[table] ?? table
-}
+/** API names for the receipt's counts (contract/resources.ts); a table it does not name keeps its own. */
+export const resourceName = resourceNameOf
 
 /**
  * Every table holding organization data, sorted by name — except that a table comes before the tables it

@@ -1,3 +1,4 @@
+import { RESOURCES as REGISTRY } from '../contract/resources.js'
 import { Type, type Static, type TSchema } from 'typebox'
 
 // The archive's format (docs/export-format.md describes it for people; the schemas here are the ones published
@@ -137,12 +138,12 @@ export const AuditEventRecord = Type.Object(
 
 /** The NDJSON files, in archive order, with the schema of their records. */
 export const RESOURCES = {
-  collaborators: { file: 'collaborators.ndjson', schema: CollaboratorRecord },
-  apps: { file: 'apps.ndjson', schema: AppRecord },
-  builds: { file: 'builds.ndjson', schema: BuildRecord },
-  devices: { file: 'devices.ndjson', schema: DeviceRecord },
-  subscriptions: { file: 'subscriptions.ndjson', schema: SubscriptionRecord },
-  auditEvents: { file: 'audit-events.ndjson', schema: AuditEventRecord },
+  collaborators: { file: REGISTRY.collaborators.exportFile, schema: CollaboratorRecord },
+  apps: { file: REGISTRY.apps.exportFile, schema: AppRecord },
+  builds: { file: REGISTRY.builds.exportFile, schema: BuildRecord },
+  devices: { file: REGISTRY.devices.exportFile, schema: DeviceRecord },
+  subscriptions: { file: REGISTRY.subscriptions.exportFile, schema: SubscriptionRecord },
+  auditEvents: { file: REGISTRY.auditEvents.exportFile, schema: AuditEventRecord },
 } as const satisfies Record<string, { file: string; schema: TSchema }>
 
 export type Resource = keyof typeof RESOURCES

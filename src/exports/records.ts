@@ -1,3 +1,4 @@
+import { buildView } from '../builds/service.js'
 import type { AuditDetails } from '../contract/audit.js'
 import type { Db } from '../db/connect.js'
 import type { Platform, Role, SubscriptionStatus } from '../db/types.js'
@@ -57,21 +58,11 @@ export const RECORD_PAGES: Record<
     createdAt: row.at,
     updatedAt: row.updated_at,
   })),
-  builds: pages(buildsPage, (row) => ({
-    id: row.id,
-    applicationId: row.app_id,
-    fileName: row.file_name,
-    contentType: row.content_type,
-    size: Number(row.size),
-    sha256: row.sha256,
-    versionName: row.version_name,
-    versionCode: row.version_code,
-    changelog: row.changelog,
-    tags: JSON.parse(row.tags) as string[],
-    deployer: row.deployer === null ? null : (JSON.parse(row.deployer) as object),
-    uploadedBy: row.uploader_email,
-    createdAt: row.at,
-  })),
+  // The API's view of a build, its uploader named by email (ids do not survive an import).
+  builds: pages(buildsPage, (row) => {
+    const { uploadedBy, ...build } = buildView({ ...row, created_at: row.at })
+    return { ...build, uploadedBy: uploadedBy.email }
+  }),
   devices: pages(devicesPage, (row) => ({
     id: row.id,
     platform: row.platform as Platform,

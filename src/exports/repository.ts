@@ -173,6 +173,7 @@ export function buildsPage(db: Db, organizationId: string, cursor: Cursor, limit
       'builds.changelog',
       'builds.tags',
       'builds.deployer',
+      'builds.uploaded_by',
       'builds.created_at as at',
       'users.email as uploader_email',
     ])

@@ -1,3 +1,5 @@
+import { resourceNamed } from '../contract/resources.js'
+import { plural } from '../contract/units.js'
 // The emails orgspace sends: to an organization's owner and admins, when its deletion is requested and when it
 // has completed. Plain text, and the same words as simple HTML.
 
@@ -50,22 +52,10 @@ function compose(to: string, subject: string, paragraphs: string[]): MailMessage
   }
 }
 
-/** How a receipt's counts read in a sentence: "1 app", "3 audit events"; a resource not named here as is. */
-const RESOURCES: Record<string, [string, string]> = {
-  apps: ['app', 'apps'],
-  devices: ['device', 'devices'],
-  collaborators: ['collaborator', 'collaborators'],
-  subscriptions: ['subscription', 'subscriptions'],
-  auditEvents: ['audit event', 'audit events'],
-  tokens: ['API token', 'API tokens'],
-  builds: ['build', 'builds'],
-  webhooks: ['webhook endpoint', 'webhook endpoints'],
-  webhookDeliveries: ['webhook delivery', 'webhook deliveries'],
-}
-
+/** How a receipt's counts read in a sentence: "1 app", "3 audit events"; a resource the registry does not name as is. */
 function counted(resource: string, n: number): string {
-  const [one, many] = RESOURCES[resource] ?? [resource, resource]
-  return `${n} ${n === 1 ? one : many}`
+  const [one, many] = resourceNamed(resource)?.noun ?? [resource, resource]
+  return plural(n, one, many)
 }
 
 const named = (org: Organization) => (org.slug ? `"${org.name}" (${org.slug})` : `"${org.name}"`)

@@ -1,4 +1,5 @@
 import { ErrorCode } from '../../../src/contract/errors.js'
+import { resourceNamed } from '../../../src/contract/resources.js'
 import { formatBytes } from '../../../src/contract/units.js'
 import { api, ApiError } from '../api.js'
 import { h, fill, uid } from '../dom.js'
@@ -9,25 +10,9 @@ import { flash, isAbort } from './context.js'
 import { exportFirst } from './export-first.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
-// What each count of the deletion preview means to a person, in the reference page's own words.
-const RESOURCE_LABELS: Record<string, string> = {
-  apps: 'Applications',
-  applications: 'Applications',
-  devices: 'Device enrollments',
-  deviceEnrollments: 'Device enrollments',
-  collaborators: 'User assignments (collaborators)',
-  memberships: 'User assignments (collaborators)',
-  subscriptions: 'Subscriptions',
-  audit: 'Historical data (audit events)',
-  auditEvents: 'Historical data (audit events)',
-  tokens: 'API tokens scoped to this workspace',
-  builds: 'Builds',
-  bytes: 'Stored build files',
-  dataKeys: "Encryption key of the workspace's files (destroyed first)",
-}
-
+/** What each count of the deletion preview means to a person (contract/resources.ts); `bytes` are the builds' files. */
 export function resourceLabel(key: string): string {
-  return RESOURCE_LABELS[key] ?? humanize(key)
+  return key === 'bytes' ? 'Stored build files' : (resourceNamed(key)?.label ?? humanize(key))
 }
 
 /** A count as people read it: `bytes` (the builds' files) in KB, MB, GB; every other resource as a number. */
