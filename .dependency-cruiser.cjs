@@ -28,6 +28,7 @@ const LAYERS = [
   'app-tokens',
   'builds',
   'webhooks',
+  'retention', // builds and history expiring by each organization's policy; run by the purge's job
   'deletion',
   'events', // delivery of the outbox's events
   'integrations',

@@ -106,3 +106,33 @@ export async function seedWithCli(
     },
   }
 }
+
+/** A build row with no changelog, tags or deployer: what the scenarios insert without uploading. */
+export function buildRow(build: {
+  organizationId: string
+  appId: string
+  id: string
+  uploadedBy: string
+  size: number
+  createdAt: string
+  fileName?: string
+  contentType?: string
+}) {
+  return {
+    organization_id: build.organizationId,
+    id: build.id,
+    app_id: build.appId,
+    file_name: build.fileName ?? 'b.apk',
+    content_type: build.contentType ?? 'application/octet-stream',
+    size: build.size,
+    sha256: '0'.repeat(64),
+    version_name: null,
+    version_code: null,
+    changelog: null,
+    tags: '[]',
+    deployer: null,
+    uploaded_by: build.uploadedBy,
+    app_token_id: null,
+    created_at: build.createdAt,
+  }
+}

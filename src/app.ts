@@ -41,6 +41,7 @@ import { buildRoutes } from './builds/routes.js'
 import { appTokenRoutes } from './app-tokens/routes.js'
 import { integrationRoutes } from './integrations/routes.js'
 import { exportRoutes } from './exports/routes.js'
+import { exportsPlugin } from './exports/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -132,6 +133,7 @@ export async function buildApp({
   })
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
+  await app.register(exportsPlugin, { config })
 
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
@@ -157,7 +159,7 @@ export async function buildApp({
         await authed.register(deviceRoutes)
         await authed.register(subscriptionRoutes)
         await authed.register(auditRoutes)
-        await authed.register(exportRoutes, { config })
+        await authed.register(exportRoutes)
         await authed.register(webhookRoutes)
       })
       // CI uploads: authenticated by app tokens, not users' tokens (see integrations/auth.ts).

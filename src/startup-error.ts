@@ -81,7 +81,7 @@ function service(name: string, variable: Service['variable'], url: string, defau
 }
 
 /** The settings a start-up error is explained with (the process's, once they are valid). */
-export interface Settings {
+interface Settings {
   DATABASE_URL?: string
   REDIS_URL?: string
 }
@@ -183,7 +183,7 @@ function sqliteProblem(error: SystemError, url: string): string | null {
  * One line saying why the process could not start and which variable to fix, or null when `error` is not a
  * known start-up failure (then the caller shows the whole error). `settings` are the process's, when valid.
  */
-export function describeStartupError(error: unknown, settings: Settings | undefined): string | null {
+function describeStartupError(error: unknown, settings: Settings | undefined): string | null {
   if (error instanceof StartupError) return `${error.message} (set ${error.variable})`
   if (error instanceof ConfigError) return `invalid configuration: ${error.problems.join('; ')}`
   if (!(error instanceof Error) || settings === undefined) return null

@@ -36,8 +36,9 @@ beforeAll(async () => {
   const db = database.db
   const previous = migrationNames[migrationNames.indexOf('0006_clustered_keys') - 1]
   if (!previous) throw new Error('0006 has no predecessor')
-  // Seeding records audit details (0009): that column comes first, as on a database upgraded out of order.
-  await migrateTo(db, previous, ['0009_audit_details'])
+  // Seeding records audit details (0009) and creates organizations with a retention policy (0014): those columns
+  // come first, as on a database upgraded out of order.
+  await migrateTo(db, previous, ['0009_audit_details', '0014_retention'])
 
   const counts = { collaborators: 40, apps: 12, devices: 3_000, audit: 400 }
   const first = await seedOrganization(db, { owner: 'first@example.test', slug: 'first', ...counts })

@@ -42,6 +42,11 @@ describe('history sentences', () => {
       ],
       ['organization.export', { name: 'Acme' }, 'Ana exported the workspace'],
       [
+        'organization.retention',
+        { name: 'Acme', builds: 12, buildsDays: 90, events: 3400, auditDays: 90 },
+        'Retention removed 12 builds and 3,400 history events older than 90 days',
+      ],
+      [
         'collaborator.create',
         { email: 'bob@example.test', role: 'editor' },
         'Ana invited bob@example.test as editor',
@@ -107,6 +112,25 @@ describe('history sentences', () => {
       expect(describeEvent(event(action, details)), action).toBe(sentence)
     // Every action the server records has a sentence here.
     expect(new Set(cases.map(([action]) => action))).toEqual(new Set(AUDIT_ACTIONS))
+  })
+
+  it('say what retention removed, each by its own age, and changes of the policy', () => {
+    const retention = (details: AuditDetails) => describeEvent(event('organization.retention', details, null))
+    expect(retention({ builds: 1, buildsDays: 30, events: 2500, auditDays: 365 })).toBe(
+      'Retention removed 1 build older than 30 days and 2,500 history events older than 365 days',
+    )
+    expect(retention({ events: 1, auditDays: 1 })).toBe('Retention removed 1 history event older than 1 day')
+    expect(retention({ builds: 4, buildsDays: 0 })).toBe('Retention removed 4 builds older than 0 days')
+    const changed = {
+      name: 'Acme',
+      changes: {
+        'retention.auditDays': { from: null, to: 90 },
+        'retention.buildsKeepLatest': { from: 5, to: 3 },
+      },
+    }
+    expect(describeEvent(event('organization.update', changed))).toBe(
+      "Ana changed the workspace's history retention (days) from nothing to 90 and builds kept per app from 5 to 3",
+    )
   })
 
   it('name the actor by email when they have no name', () => {

@@ -14,6 +14,7 @@ import { openStorage, storageSettings } from '../../src/storage/open.js'
 import { createToken } from '../../src/tokens/service.js'
 import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s3.js'
 import type { DialectContext } from '../context.js'
+import { buildRow } from '../fixtures.js'
 import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
 import { median, round, timed } from '../stats.js'
 import { measureEncryption, type EncryptionResult } from './encryption.js'
@@ -89,23 +90,16 @@ async function organizationWithBuilds(bench: Bench, builds: number) {
       bench.storage,
       ids.map((id) => buildKey(seeded.organizationId, app.id, id)),
     )
-    const rows = ids.map((id) => ({
-      organization_id: seeded.organizationId,
-      id,
-      app_id: app.id,
-      file_name: 'b.apk',
-      content_type: 'application/octet-stream',
-      size: OBJECT_BYTES,
-      sha256: '0'.repeat(64),
-      version_name: null,
-      version_code: null,
-      changelog: null,
-      tags: '[]',
-      deployer: null,
-      uploaded_by: seeded.ownerId,
-      app_token_id: null,
-      created_at: nowIso(),
-    }))
+    const rows = ids.map((id) =>
+      buildRow({
+        organizationId: seeded.organizationId,
+        appId: app.id,
+        id,
+        uploadedBy: seeded.ownerId,
+        size: OBJECT_BYTES,
+        createdAt: nowIso(),
+      }),
+    )
     for (let i = 0; i < rows.length; i += 500)
       await db
         .insertInto('builds')

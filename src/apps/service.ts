@@ -22,7 +22,7 @@ import {
   type AppSortColumn,
 } from './repository.js'
 
-export function appView(row: AppRow) {
+function appView(row: AppRow) {
   return {
     id: row.id,
     name: row.name,

@@ -1,4 +1,4 @@
-import type { Db } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
 import { countRows } from '../db/query.js'
 
 export interface AuditFilter {
@@ -58,4 +58,26 @@ export type AuditEventRow = Awaited<ReturnType<typeof listAuditEvents>>[number]
 
 export async function countAuditEvents(db: Db, filter: AuditFilter): Promise<number> {
   return countRows(auditQuery(db, filter))
+}
+
+/** Deletes up to `limit` of the organization's oldest events recorded before `before`; returns how many. */
+export async function deleteAuditEventsBefore(
+  trx: Trx,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const oldest = trx
+    .selectFrom('audit_events')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('created_at', '<', before)
+    .orderBy('created_at')
+    .limit(limit)
+  const result = await trx
+    .deleteFrom('audit_events')
+    .where('organization_id', '=', organizationId)
+    .where('id', 'in', oldest)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
 }

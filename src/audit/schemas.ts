@@ -5,7 +5,7 @@ import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 const AuditValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])
 
 /** src/contract/audit.ts says which action fills which field. */
-export const AuditDetailsSchema = Type.Object(
+const AuditDetailsSchema = Type.Object(
   {
     name: Type.Optional(Type.String()),
     slug: Type.Optional(Type.String()),
@@ -19,6 +19,12 @@ export const AuditDetailsSchema = Type.Object(
     fileName: Type.Optional(Type.String()),
     version: Type.Optional(Type.String()),
     app: Type.Optional(Type.String({ description: 'The name of the app a build or app token belongs to' })),
+    builds: Type.Optional(Type.Integer({ description: 'Builds a retention run removed' })),
+    events: Type.Optional(Type.Integer({ description: 'History events a retention run removed' })),
+    buildsDays: Type.Optional(
+      Type.Integer({ description: 'The age in days beyond which it removed builds' }),
+    ),
+    auditDays: Type.Optional(Type.Integer({ description: 'The age in days beyond which it removed events' })),
     changes: Type.Optional(
       Type.Record(Type.String(), Type.Object({ from: AuditValue, to: AuditValue }), {
         description: 'For a change: each field that changed, before and after',

@@ -8,7 +8,7 @@ import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { countAuditEvents, listAuditEvents, type AuditEventRow } from './repository.js'
 
-export function auditEventView(row: AuditEventRow): AuditEvent {
+function auditEventView(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     action: row.action,

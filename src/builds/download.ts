@@ -25,7 +25,7 @@ export interface Download {
  * The one range a `Range` header asks for, null to send everything (no header, a form orgspace does not serve such
  * as several ranges, or a malformed one: RFC 9110 lets a server ignore those), or 'unsatisfiable'.
  */
-export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
+function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
   const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim())
   if (!match) return null
   const [, first = '', last = ''] = match

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely'
+import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { BuildsTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
@@ -96,4 +97,43 @@ export async function buildExists(
     .where('id', '=', buildId)
     .executeTakeFirst()
   return row !== undefined
+}
+
+/**
+ * Up to `limit` of the organization's builds created before `before` that are not among the newest `keepLatest`
+ * of their app (retention, CONTRACT §15), oldest first. A plain read: retention takes the write lock only to delete
+ * them (see retention/step.ts).
+ */
+export function expiredBuilds(
+  db: Db,
+  organizationId: string,
+  before: string,
+  keepLatest: number,
+  limit: number,
+) {
+  const ranked = db
+    .selectFrom('builds')
+    .select(['id', 'app_id', 'size', 'created_at'])
+    .select(sql<number>`row_number() over (partition by app_id order by created_at desc, id desc)`.as('rank'))
+    .where('organization_id', '=', organizationId)
+  return db
+    .selectFrom(ranked.as('ranked'))
+    .select(['id', 'app_id', 'size'])
+    .where('rank', '>', keepLatest)
+    .where('created_at', '<', before)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+}
+
+/** Deletes these builds of the organization; returns those it found (another request may have deleted some). */
+export async function deleteBuildsById(trx: Trx, organizationId: string, buildIds: string[]) {
+  if (buildIds.length === 0) return []
+  return trx
+    .deleteFrom('builds')
+    .where('organization_id', '=', organizationId)
+    .where('id', 'in', buildIds)
+    .returning(['id', 'app_id', 'size'])
+    .execute()
 }

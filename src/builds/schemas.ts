@@ -7,7 +7,7 @@ export { DEPLOYER_INFO_FIELDS, type Deployer, type DeployerInfoField }
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
-export const DeployerSchema = Type.Object({
+const DeployerSchema = Type.Object({
   name: Nullable(Type.String()),
   info: Type.Object(
     Object.fromEntries(DEPLOYER_INFO_FIELDS.map((field) => [field, Type.Optional(Type.String())])) as Record<

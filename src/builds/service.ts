@@ -49,8 +49,6 @@ export function buildView(row: Omit<BuildWithUploader, 'organization_id' | 'app_
   }
 }
 
-export type BuildView = ReturnType<typeof buildView>
-
 const SORTABLE: Record<string, BuildSortColumn> = {
   createdAt: 'created_at',
   size: 'size',

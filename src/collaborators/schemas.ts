@@ -3,12 +3,9 @@ import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { Name } from '../core/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
-export const AssignableRole = Type.Union(
-  [Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')],
-  {
-    description: 'The owner is changed only through change-owner',
-  },
-)
+const AssignableRole = Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], {
+  description: 'The owner is changed only through change-owner',
+})
 
 export const CollaboratorSchema = Type.Object({
   id: Type.String(),

@@ -24,7 +24,7 @@ import { insertCollaborator } from '../organizations/membership.js'
 
 type AssignableRole = Exclude<Role, 'owner'>
 
-export function collaboratorView(row: CollaboratorRow) {
+function collaboratorView(row: CollaboratorRow) {
   return {
     id: row.id,
     role: row.role,

@@ -46,8 +46,16 @@ export interface Organization {
   role: string
   subscriptions: SubscriptionSummary[]
   counts: { apps: number; devices: number; collaborators: number }
+  retention: Retention
   createdAt: string
   updatedAt: string
+}
+
+/** What the background retention removes (CONTRACT §15); null keeps forever. */
+export interface Retention {
+  auditDays: number | null
+  buildsDays: number | null
+  buildsKeepLatest: number | null
 }
 
 export interface SlugCheck {

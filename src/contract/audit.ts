@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'organization.update',
   'organization.ownerChange',
   'organization.export',
+  'organization.retention',
   'collaborator.create',
   'collaborator.update',
   'collaborator.remove',
@@ -62,6 +63,11 @@ export interface AuditDetails {
   version?: string
   /** The name of the app a build or app token belongs to. */
   app?: string
+  /** Retention (`organization.retention`): what one run removed, and the policy's days it applied. */
+  builds?: number
+  events?: number
+  buildsDays?: number
+  auditDays?: number
   /** For a change: each field that changed, before and after (`role: {from: 'admin', to: 'viewer'}`). */
   changes?: Record<string, AuditChange>
 }

@@ -108,8 +108,3 @@ export const ERRORS: Record<ErrorCode, ErrorInfo> = {
     when: 'DELETE (or a purge) of an organization on legal hold',
   },
 }
-
-/** True when `code` is one of the API's error codes. */
-export function isErrorCode(code: number): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERRORS, code)
-}

@@ -6,7 +6,7 @@ import { ERRORS, ErrorCode } from '../contract/errors.js'
 export { ERRORS, ErrorCode }
 
 /** The most field errors one answer lists. */
-export const MAX_FIELD_ERRORS = 100
+const MAX_FIELD_ERRORS = 100
 
 export interface FieldError {
   path: string

@@ -7,7 +7,7 @@ import { Type, type TSchema } from 'typebox'
  * mistake, and the bound keeps the offset ((page - 1) × limit) an integer both databases accept, where
  * `page=1e20` made SQLite fail.
  */
-export const MAX_PAGE = 2 ** 31 - 1
+const MAX_PAGE = 2 ** 31 - 1
 
 export const PageQuery = {
   page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),

@@ -81,7 +81,7 @@ function dropHistograms(database: SQLite.Database): void {
  * scenario 6), ON purges as fast as FAST and OFF within the noise and writes no more: a page emptied by the purge's
  * deletes is written in that transaction anyway.
  */
-export const SECURE_DELETE = 'ON'
+const SECURE_DELETE = 'ON'
 
 export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '')

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 import * as m0008 from './migrations/0008_exports.js'
 import * as m0009 from './migrations/0009_audit_details.js'
 import * as m0011 from './migrations/0011_data_keys.js'
+import * as m0014 from './migrations/0014_retention.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_exports': m0008,
   '0009_audit_details': m0009,
   '0011_data_keys': m0011,
+  '0014_retention': m0014,
 }
 
 /** The migrations in the order they apply. */

@@ -34,7 +34,7 @@ export interface ReclaimOptions {
   logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void }
 }
 
-export interface SqliteReclaim {
+interface SqliteReclaim {
   /** Free pages given back to the file system. */
   pages: number
   /** Whether the WAL was checkpointed and truncated to zero bytes. */
@@ -64,7 +64,7 @@ export async function reclaimWhenIdle(db: Db, options: ReclaimOptions): Promise<
 }
 
 /** VACUUM (never inside a transaction; not FULL) and ANALYZE of the tables that had rows of the organization. */
-export async function vacuumTables(db: Db, tables: string[]): Promise<void> {
+async function vacuumTables(db: Db, tables: string[]): Promise<void> {
   if (tables.length === 0) return
   await sql`vacuum (analyze) ${sql.join(tables.map((table) => sql.table(table)))}`.execute(db)
 }
@@ -75,7 +75,7 @@ async function freePages(db: Db): Promise<number> {
 }
 
 /** Hands the freelist back in short steps, then truncates the WAL. Does nothing when the freelist is empty. */
-export async function reclaimSqlite(db: Db, options: ReclaimOptions): Promise<SqliteReclaim> {
+async function reclaimSqlite(db: Db, options: ReclaimOptions): Promise<SqliteReclaim> {
   let free = await freePages(db)
   if (free === 0) return { pages: 0, walTruncated: false }
   const sizer = new BatchSizer(options.targetMs, 16, 16_384, 256)

@@ -132,7 +132,7 @@ export async function finalizeOne(db: Db, options: FinalizeOptions = {}): Promis
 }
 
 /** The longest any purge step waits before trying again. */
-export const MAX_RETRY_DELAY_MS = 5 * 60_000
+const MAX_RETRY_DELAY_MS = 5 * 60_000
 
 /** How long a failed step waits before it is tried again: doubling from 1 s, at most MAX_RETRY_DELAY_MS. */
 export function retryAt(attempts: number, clock: Clock = systemClock): string {

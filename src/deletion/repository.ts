@@ -450,6 +450,19 @@ export async function backlog(db: Db): Promise<{ pending: number; oldestRequeste
   return { pending: Number(row.n), oldestRequestedAt: row.oldest ?? null }
 }
 
+/** The newest deletion (not restored) of the organization with this id, or that had this slug when deleted. */
+export function findDeletionOfRef(db: Db, ref: { id: string } | { slug: string }) {
+  return db
+    .selectFrom('deletions')
+    .select(['id', 'organization_id', 'organization_slug', 'status'])
+    .where((eb) =>
+      'id' in ref ? eb('organization_id', '=', ref.id) : eb('organization_slug', '=', ref.slug),
+    )
+    .where('status', '!=', 'restored')
+    .orderBy('requested_at', 'desc')
+    .executeTakeFirst()
+}
+
 /** Whether any deletion's purge is due or running. */
 export async function stillPurging(db: Db): Promise<boolean> {
   return (await backlog(db)).pending > 0

@@ -7,7 +7,7 @@ import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { tally } from './purge.js'
-import type { DeletionStatus } from '../db/types.js'
+import type { DeletionStatus, Organization } from '../db/types.js'
 import {
   countDeletionsOfRequester,
   deletionsPaused,
@@ -25,6 +25,15 @@ import { heldFor } from './task-holds.js'
  */
 export async function deletionPreview(db: Db, auth: AuthContext, ref: string, graceSeconds: number) {
   const { org } = await accessOrganization(db, auth, ref, Permission.OrganizationRemove)
+  return previewOf(db, org, graceSeconds)
+}
+
+/** `deletionPreview` of an organization already found (an operator's, for `deletions bulk --dry-run`). */
+export async function previewOf(
+  db: Db,
+  org: Pick<Organization, 'id' | 'legal_hold_reason' | 'builds_bytes'>,
+  graceSeconds: number,
+) {
   const [blocking, counts] = await Promise.all([
     blockingSubscriptions(db, org.id),
     countOwnedRows(db, org.id),

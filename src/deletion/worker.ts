@@ -24,6 +24,7 @@ import {
   type ReclaimOptions,
 } from '../db/reclaim.js'
 import { resourceName } from './tables.js'
+import { retentionStep } from '../retention/step.js'
 
 export interface PurgeWorkerOptions {
   batchTargetMs: number
@@ -184,6 +185,9 @@ class PurgeJob implements Job {
     const leaseUntil = isoAt(this.clock, this.options.leaseMs)
     const task = await claimTask(this.db, this.id, now, leaseUntil)
     if (!task) {
+      // Retention runs when no purge is waiting, on the purge's batch budget and pause (retention/step.ts).
+      const shouldStop = () => this.stopping() || this.pauseRequested()
+      if (await retentionStep(this.db, this.clock, { ...this.reclaimOptions, shouldStop })) return true
       await reclaimWhenIdle(this.db, this.reclaimOptions)
       return false
     }

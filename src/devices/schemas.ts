@@ -3,11 +3,7 @@ import { Paginated, PageQuery } from '../core/pagination-schemas.js'
 import { Name } from '../core/text-schemas.js'
 import { OrganizationParams } from '../organizations/schemas.js'
 
-export const PlatformSchema = Type.Union([
-  Type.Literal('android'),
-  Type.Literal('apple'),
-  Type.Literal('windows'),
-])
+const PlatformSchema = Type.Union([Type.Literal('android'), Type.Literal('apple'), Type.Literal('windows')])
 
 export const DeviceSchema = Type.Object({
   id: Type.String(),

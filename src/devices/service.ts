@@ -20,7 +20,7 @@ import {
   type DeviceSortColumn,
 } from './repository.js'
 
-export function deviceView(row: DeviceRow) {
+function deviceView(row: DeviceRow) {
   return {
     id: row.id,
     platform: row.platform,

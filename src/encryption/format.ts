@@ -12,24 +12,18 @@ import { UnreadableObject } from './errors.js'
 // nor the object cut at a segment boundary (the segment before the cut was not sealed as the last), and any
 // segment can be decrypted alone: a ranged download reads only the segments it needs.
 
-export const MAGIC = Buffer.from([0x89, 0x4f, 0x53, 0x45, 0x4e, 0x43, 0x0d, 0x0a])
-export const VERSION = 1
+const MAGIC = Buffer.from([0x89, 0x4f, 0x53, 0x45, 0x4e, 0x43, 0x0d, 0x0a])
+const VERSION = 1
 export const HEADER_BYTES = 16
-export const SEGMENT_BYTES = 64 * 1024
-export const TAG_BYTES = 16
+const SEGMENT_BYTES = 64 * 1024
+const TAG_BYTES = 16
 const PREFIX_BYTES = 7
 /** A sealed segment: its plaintext and its tag. */
-export const SEALED_SEGMENT_BYTES = SEGMENT_BYTES + TAG_BYTES
+const SEALED_SEGMENT_BYTES = SEGMENT_BYTES + TAG_BYTES
 
 /** Whether these first bytes of an object are an encrypted object's header. */
 export function isSealedHeader(head: Buffer): boolean {
   return head.length >= HEADER_BYTES && head.subarray(0, MAGIC.length).equals(MAGIC) && head[8] === VERSION
-}
-
-/** The size of the encrypted object holding `plaintextBytes`. */
-export function sealedSize(plaintextBytes: number): number {
-  const segments = Math.max(1, Math.ceil(plaintextBytes / SEGMENT_BYTES))
-  return HEADER_BYTES + plaintextBytes + segments * TAG_BYTES
 }
 
 function nonceOf(header: Buffer, index: number, last: boolean): Buffer {

@@ -10,7 +10,7 @@ import { unwrapDataKey, wrapDataKey } from './wrap.js'
 // Every organization's data key, unwrapped when needed and never cached: a key the purge destroyed is gone for every
 // process at once, since each read asks the database.
 
-export const DATA_KEY_BYTES = 32
+const DATA_KEY_BYTES = 32
 
 export class Keyring {
   constructor(

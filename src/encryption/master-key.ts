@@ -8,7 +8,7 @@ import { StartupError } from '../startup-error.js'
 // backup alone unwraps nothing, and once `keys rotate-master` has destroyed an old master key, no backup taken
 // before the rotation can unwrap the data keys it holds.
 
-export const MASTER_KEY_BYTES = 32
+const MASTER_KEY_BYTES = 32
 
 export interface MasterKey {
   /** A fingerprint, recorded beside each data key it wraps; it reveals nothing of a random 256-bit key. */
@@ -18,7 +18,7 @@ export interface MasterKey {
 
 export type MasterKeySettings = Pick<Config, 'MASTER_KEY' | 'MASTER_KEY_FILE'>
 
-export function masterKey(key: Buffer): MasterKey {
+function masterKey(key: Buffer): MasterKey {
   const id = createHash('sha256').update('orgspace master key\0').update(key).digest('hex').slice(0, 16)
   return { id, key }
 }

@@ -31,7 +31,7 @@ export interface Channels {
  * Whether an organization's endpoint with these `events` (JSON: types or `["*"]`) is sent `type`. What follows
  * the purge is for the instance endpoint only, even while an endpoint is still there (a purge being retried).
  */
-export function subscribes(events: string, type: string): boolean {
+function subscribes(events: string, type: string): boolean {
   if (AFTER_PURGE.has(type)) return false
   const list = JSON.parse(events) as string[]
   return list.includes('*') || list.includes(type)

@@ -49,7 +49,7 @@ const HOLD_CHECK_MS = 200
 const MAX_BACKOFF_MS = 60_000
 const PRUNE_EVERY_MS = 10 * 60_000
 /** Finished deliveries stay in an endpoint's log (bodies too, so they can be retried) for this long. */
-export const DELIVERY_LOG_MS = 7 * 86_400_000
+const DELIVERY_LOG_MS = 7 * 86_400_000
 /** Past every retry schedule: an instance delivery this old belongs to a channel no process has configured. */
 const INSTANCE_EXPIRY_MS = 2 * 86_400_000
 

@@ -97,7 +97,7 @@ export const SubscriptionRecord = Type.Object(
 const AuditValue = Type.Union([Text(256), Type.Number(), Type.Boolean(), Type.Null()])
 
 /** The contract's AuditDetails (src/contract/audit.ts), bounded. */
-export const AuditDetailsRecord = Type.Object(
+const AuditDetailsRecord = Type.Object(
   {
     name: Type.Optional(Text(256)),
     slug: Type.Optional(Text(128)),

@@ -54,7 +54,7 @@ export interface ImportResult {
 }
 
 /** New 24-hex ids for old ones: the old id's seconds (creation order is kept), then 8 bytes of a salted hash. */
-export function idMapper(salt: Buffer): (old: string) => string {
+function idMapper(salt: Buffer): (old: string) => string {
   return (old) => old.slice(0, 8) + createHash('sha256').update(salt).update(old).digest('hex').slice(0, 16)
 }
 

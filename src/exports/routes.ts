@@ -1,12 +1,10 @@
 import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Config } from '../config.js'
 import { answers, conflict, ok, Ok } from '../http/envelope.js'
 import { AppError, ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
 import { OrganizationParams } from '../organizations/schemas.js'
-import { ExportRunner } from './runner.js'
 import { ExportParams, ExportSchema } from './schemas.js'
 import { exportView, findVisibleExport, requestExport } from './service.js'
 
@@ -14,10 +12,7 @@ const tags = ['Exports']
 const base = '/organizations/:organizationId/exports'
 const noSuchExport = answers(ErrorCode.EntityNotFound, 'no such export, or it has expired')
 
-export const exportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
-  const runner = new ExportRunner(app.db, app.storage, config.EXPORT_TTL_SECONDS, app.log)
-  app.addHook('onClose', async () => runner.close())
-
+export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     base,
     {
@@ -34,7 +29,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async
     },
     async (request) => {
       const row = await requestExport(app.db, request.auth, request.params.organizationId)
-      runner.start(row)
+      app.exportRunner.start(row)
       return ok(exportView(row))
     },
   )

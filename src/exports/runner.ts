@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream'
-import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../core/clock.js'
+import type { Logger } from '../core/logger.js'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { AppError, ErrorCode } from '../core/errors.js'
@@ -29,12 +30,13 @@ export class ExportRunner {
     private readonly db: Db,
     private readonly storage: ObjectStorage,
     private readonly ttlSeconds: number,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
 
   start(row: ExportRow): void {
     const controller = new AbortController()
-    const job = runExport(this.db, this.storage, row, this.ttlSeconds, controller, this.log)
+    const job = runExport(this.db, this.storage, row, this.ttlSeconds, controller, this.log, this.clock)
       .catch((error: unknown) => this.log.error({ err: error, export: row.id }, 'export failed'))
       .finally(() => this.running.delete(row.id))
     this.running.set(row.id, { controller, job })
@@ -54,14 +56,15 @@ async function runExport(
   row: ExportRow,
   ttlSeconds: number,
   controller: AbortController,
-  log: FastifyBaseLogger,
+  log: Logger,
+  clock: Clock,
 ): Promise<void> {
   const organizationId = row.organization_id
   let progress = 0
   let renewing = Promise.resolve()
   const heartbeat = setInterval(() => {
     renewing = renewing.then(async () => {
-      const now = Date.now()
+      const now = clock.now()
       const alive = await renewExport(
         db,
         row,
@@ -87,7 +90,7 @@ async function runExport(
     ])
     if (archive.status === 'rejected') throw archive.reason
     if (stored.status === 'rejected') throw stored.reason
-    const now = new Date()
+    const now = new Date(clock.now())
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString()
     await writeInOrganization(db, organizationId, async (trx) => {
       if (row.removal_id === null || !(await settleUpload(trx, organizationId, row.removal_id)))

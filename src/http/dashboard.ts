@@ -6,7 +6,7 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { ROOT } from '../root.js'
 
 /** Where `npm run build:web` writes the dashboard. */
-export const DASHBOARD_ROOT = fileURLToPath(new URL('web/dist', ROOT))
+const DASHBOARD_ROOT = fileURLToPath(new URL('web/dist', ROOT))
 
 export interface DashboardOptions {
   /** The built dashboard; tests point it elsewhere to see the page shown when it is missing. */

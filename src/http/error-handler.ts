@@ -88,7 +88,7 @@ export function validationError(context: string, issues: ValidationIssue[]): App
 }
 
 /** Maps any error to the envelope; the one place where errors become responses. */
-export function toAppError(error: FastifyError & { code?: string }): AppError {
+function toAppError(error: FastifyError & { code?: string }): AppError {
   if (error instanceof AppError) return error
   if (error.validation) return validationError(error.validationContext ?? 'request', error.validation)
   const code = typeof error.code === 'string' ? error.code : ''

@@ -10,7 +10,7 @@ export function pointerSegment(key: string): string {
  * The JSON-pointer path of the first string (or key) holding a NUL character, or null when none does.
  * Iterative: a body is client input, and nesting it a few thousand levels deep must not overflow the stack.
  */
-export function nulPath(value: unknown): string | null {
+function nulPath(value: unknown): string | null {
   const pending: [unknown, string][] = [[value, '']]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [item, path] = next

@@ -139,7 +139,7 @@ function exampleFieldError(schema: OperationSchema, readsBody: boolean): FieldEr
  * onRoute hook: completes a documented route's responses with every error it can answer, and states the
  * permission it needs. What a route declares is in its schema and `config`; the rest follows from its shape.
  */
-export function documentRoute(route: RouteOptions): void {
+function documentRoute(route: RouteOptions): void {
   const schema = route.schema as OperationSchema | undefined
   const methods = [route.method].flat()
   if (!schema || schema.hide || methods.includes('HEAD')) return

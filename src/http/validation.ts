@@ -123,7 +123,7 @@ let forms: Ajv | undefined
  * A validator for a body that does not arrive as JSON (a multipart form's text fields): the same rules as a JSON
  * body's, so its errors read the same (http/error-handler.ts `validationError`).
  */
-export function formValidator(schema: SchemaObject): () => ValidateFunction {
+function formValidator(schema: SchemaObject): () => ValidateFunction {
   let validate: ValidateFunction | undefined
   return () =>
     (validate ??= (forms ??= withVocabulary(new Ajv({ ...COMMON, coerceTypes: false }))).compile(schema))

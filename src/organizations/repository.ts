@@ -75,6 +75,10 @@ const ORGANIZATION_COLUMNS = [
   'deleted_at',
   'legal_hold_reason',
   'legal_hold_at',
+  'retention_audit_days',
+  'retention_builds_days',
+  'retention_builds_keep_latest',
+  'retention_checked_at',
 ] as const satisfies ReadonlyArray<keyof OrganizationsTable>
 const everyColumn: Exclude<keyof OrganizationsTable, (typeof ORGANIZATION_COLUMNS)[number]> extends never
   ? true
@@ -305,12 +309,21 @@ export async function reactivateOrganization(trx: Trx, id: string): Promise<bool
  * so a legal hold and a DELETE are serialised: DELETE sees the hold, or the hold sees the deletion.
  */
 export function lockAnyOrganization(trx: Trx, ref: OrganizationRef) {
-  return trx
+  return anyOrganization(trx, ref)
+    .$call(lockRows(trx, { mode: 'update' }))
+    .executeTakeFirst()
+}
+
+function anyOrganization(db: Db, ref: OrganizationRef) {
+  return db
     .selectFrom('organizations')
     .selectAll()
     .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
-    .$call(lockRows(trx, { mode: 'update' }))
-    .executeTakeFirst()
+}
+
+/** The organization with this id or slug, live or being deleted (operators' view), without a lock. */
+export function findAnyOrganization(db: Db, ref: OrganizationRef) {
+  return anyOrganization(db, ref).executeTakeFirst()
 }
 
 /** The legal hold on an organization now, read in a statement of its own (see startDueDeletion). */

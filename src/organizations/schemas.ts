@@ -22,6 +22,33 @@ const OrganizationName = Name({ maxLength: 128 })
 // The form of a slug (pattern, not an id, not reserved) is checked by the service, with a message saying which.
 const Slug = Type.String({ maxLength: SLUG_MAX_LENGTH })
 
+/** Days, or builds per app: at most a century, which is as long as anyone keeps anything. */
+const RetentionValue = (description: string) =>
+  Type.Union([Type.Integer({ minimum: 0, maximum: 36_500 }), Type.Null()], { description })
+
+const RETENTION_FIELDS = {
+  auditDays: RetentionValue('History events older than this many days are removed; null keeps them forever'),
+  buildsDays: RetentionValue(
+    'Builds older than this many days are removed (beyond the newest `buildsKeepLatest` of their app); null keeps them forever',
+  ),
+  buildsKeepLatest: RetentionValue(
+    'The newest builds of each app that are kept whatever their age; null keeps none back',
+  ),
+}
+
+export const RetentionSchema = Type.Object(RETENTION_FIELDS, {
+  description: 'What the background retention removes (CONTRACT §15); every field null by default',
+})
+
+const RetentionInput = Type.Object(
+  {
+    auditDays: Type.Optional(RETENTION_FIELDS.auditDays),
+    buildsDays: Type.Optional(RETENTION_FIELDS.buildsDays),
+    buildsKeepLatest: Type.Optional(RETENTION_FIELDS.buildsKeepLatest),
+  },
+  { additionalProperties: false, description: 'The fields to change; those left out stay as they are' },
+)
+
 export const OrganizationSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -31,6 +58,7 @@ export const OrganizationSchema = Type.Object({
   role: Type.String(),
   subscriptions: Type.Array(Type.Object({ id: Type.String(), plan: Type.String(), status: Type.String() })),
   counts: Type.Object({ apps: Type.Integer(), devices: Type.Integer(), collaborators: Type.Integer() }),
+  retention: RetentionSchema,
   createdAt: Type.String(),
   updatedAt: Type.String(),
 })
@@ -57,6 +85,7 @@ export const UpdateOrganizationBody = Type.Object(
     name: Type.Optional(OrganizationName),
     slug: Type.Optional(Slug),
     webSiteUrl: Type.Optional(Type.Union([WebSiteUrl, Type.Null()])),
+    retention: Type.Optional(RetentionInput),
   },
   { additionalProperties: false },
 )

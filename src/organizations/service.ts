@@ -1,7 +1,7 @@
 import { changesBetween } from '../outbox/audit-details.js'
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import type { Organization, SubscriptionStatus } from '../db/types.js'
+import type { Organization, OrganizationUpdate, SubscriptionStatus } from '../db/types.js'
 import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from './membership.js'
 import { recordAudit } from '../outbox/audit.js'
 import { emitEvent } from '../outbox/emit.js'
@@ -23,6 +23,8 @@ import { randomSuffix, slugify, slugProblem } from './slug.js'
 import { slugUnavailable } from './slug-availability.js'
 import { accessOrganizationView } from './access.js'
 import { changeOrganization } from './write.js'
+import { retentionChanges, retentionOf, retentionPatch } from './retention.js'
+import type { Retention } from '../contract/api.js'
 
 type Owner = { id: string; email: string }
 type SubscriptionSummary = { id: string; plan: string; status: SubscriptionStatus }
@@ -38,6 +40,7 @@ function viewOf({ org, role }: Membership, owner: Owner | undefined, subscriptio
     role,
     subscriptions: subscriptions.map((s) => ({ id: s.id, plan: s.plan, status: s.status })),
     counts: { apps: org.apps_count, devices: org.devices_count, collaborators: org.collaborators_count },
+    retention: retentionOf(org),
     createdAt: org.created_at,
     updatedAt: org.updated_at,
   }
@@ -148,6 +151,7 @@ export interface OrganizationInput {
   name?: string
   slug?: string
   webSiteUrl?: string | null
+  retention?: Partial<Retention>
 }
 
 export async function createOrganization(
@@ -175,6 +179,10 @@ export async function createOrganization(
     deleted_at: null,
     legal_hold_reason: null,
     legal_hold_at: null,
+    retention_audit_days: null,
+    retention_builds_days: null,
+    retention_builds_keep_latest: null,
+    retention_checked_at: null,
   }
   await db.transaction().execute(async (trx) => {
     await insertOrganization(trx, org)
@@ -217,8 +225,9 @@ export async function updateOrganizationById(
     ref,
     Permission.OrganizationUpdate,
     async ({ trx, org, role, audit, emit }) => {
-      const patch: { name?: string; slug?: string; web_site_url?: string | null; updated_at: string } = {
+      const patch: OrganizationUpdate & { updated_at: string } = {
         updated_at: nowIso(),
+        ...retentionPatch(input.retention),
       }
       if (input.name !== undefined) patch.name = input.name
       if (input.webSiteUrl !== undefined) patch.web_site_url = input.webSiteUrl
@@ -228,23 +237,16 @@ export async function updateOrganizationById(
       const before = { name: org.name, slug: org.slug, webSiteUrl: org.web_site_url }
       await audit('organization.update', 'organization', org.id, {
         name: patch.name ?? org.name,
-        changes: changesBetween(before, {
-          name: patch.name,
-          slug: patch.slug,
-          webSiteUrl: patch.web_site_url,
-        }),
+        changes: {
+          ...changesBetween(before, { name: patch.name, slug: patch.slug, webSiteUrl: patch.web_site_url }),
+          ...retentionChanges(org, patch),
+        },
       })
       await emit('organization.updated', { organization: eventView({ ...org, ...patch }) })
       return { org, role, patch }
     },
   )
-  const updated: Organization = {
-    ...org,
-    name: patch.name ?? org.name,
-    slug: patch.slug ?? org.slug,
-    web_site_url: patch.web_site_url !== undefined ? patch.web_site_url : org.web_site_url,
-    updated_at: patch.updated_at,
-  }
+  const updated: Organization = { ...org, ...patch }
   return organizationView(db, { org: updated, role })
 }
 

@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto'
 /** The one limit on a slug's length: at creation, in path parameters and in check-slug. */
 import { SLUG_MAX_LENGTH } from '../contract/identifiers.js'
 
-export const SLUG_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9-]+[a-zA-Z0-9]$'
+const SLUG_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9-]+[a-zA-Z0-9]$'
 const SLUG_RE = new RegExp(SLUG_PATTERN)
 
-export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
+const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'check-slug',
   'new',
   'admin',

@@ -1,6 +1,6 @@
 // The events of CONTRACT §9. Every change writes one in its own transaction (see emit.ts).
 
-export const EVENT_TYPES = [
+const EVENT_TYPES = [
   'organization.created',
   'organization.updated',
   'organization.owner_changed',
@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'organization.restored',
   'organization.deletion.completed',
   'organization.deletion.failed',
+  'organization.retention.applied',
   'collaborator.added',
   'collaborator.removed',
   'collaborator.role_changed',

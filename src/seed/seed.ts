@@ -20,10 +20,10 @@ import {
   type SampledEntity,
 } from './rows.js'
 
-export type SeedPhase = 'collaborators' | 'apps' | 'devices' | 'audit'
+type SeedPhase = 'collaborators' | 'apps' | 'devices' | 'audit'
 
 /** How much to create. `collaborators` counts members besides the owner, who always exists. */
-export type SeedCounts = Record<SeedPhase, number>
+type SeedCounts = Record<SeedPhase, number>
 
 export interface SeedOptions extends Partial<SeedCounts> {
   /** Email of the owner; the user is created when new. */
@@ -56,7 +56,7 @@ export interface SeedResult {
   elapsedMs: number
 }
 
-export const DEFAULT_ROWS_PER_TRANSACTION = 25_000
+const DEFAULT_ROWS_PER_TRANSACTION = 25_000
 /** Audit events name entities that exist: this many ids per kind, spread over the seeded rows. */
 const SAMPLES_PER_KIND = 64
 const PHASES: readonly SeedPhase[] = ['collaborators', 'apps', 'devices', 'audit']

@@ -23,24 +23,28 @@ export interface NewRemoval {
 }
 
 export async function enqueueRemoval(trx: Trx, removal: NewRemoval): Promise<string> {
-  const id = newId()
-  const now = nowIso()
-  await trx
-    .insertInto('object_removals')
-    .values({
-      organization_id: removal.organizationId,
-      id,
-      kind: removal.kind,
-      object_key: removal.key,
-      deletion_id: removal.deletionId ?? null,
-      available_at: removal.availableAt ?? now,
-      lease_owner: null,
-      lease_expires_at: null,
-      error: null,
-      created_at: now,
-    })
-    .execute()
+  const [id = ''] = await enqueueRemovals(trx, [removal])
   return id
+}
+
+/** Several removals in one statement (retention queues a batch of builds at once); returns their ids. */
+export async function enqueueRemovals(trx: Trx, removals: NewRemoval[]): Promise<string[]> {
+  if (removals.length === 0) return []
+  const now = nowIso()
+  const rows = removals.map((removal) => ({
+    organization_id: removal.organizationId,
+    id: newId(),
+    kind: removal.kind,
+    object_key: removal.key,
+    deletion_id: removal.deletionId ?? null,
+    available_at: removal.availableAt ?? now,
+    lease_owner: null,
+    lease_expires_at: null,
+    error: null,
+    created_at: now,
+  }))
+  await trx.insertInto('object_removals').values(rows).execute()
+  return rows.map((row) => row.id)
 }
 
 /** Written by DELETE in its own transaction: everything under the organization's prefix is to go. */
@@ -221,14 +225,4 @@ export async function dropRemovalsUnder(db: Db, removal: ObjectRemoval): Promise
 /** Every removal still queued (kind and key): what `storage check` must not call a stray. */
 export function pendingRemovals(db: Db) {
   return db.selectFrom('object_removals').select(['kind', 'object_key']).execute()
-}
-
-/** Removals queued for the organization. */
-export async function countRemovals(db: Db, organizationId: string): Promise<number> {
-  const row = await db
-    .selectFrom('object_removals')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
 }

@@ -17,7 +17,7 @@ import {
   type SubscriptionSortColumn,
 } from './repository.js'
 
-export function subscriptionView(row: SubscriptionRow) {
+function subscriptionView(row: SubscriptionRow) {
   return {
     id: row.id,
     plan: row.plan,

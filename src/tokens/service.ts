@@ -67,7 +67,7 @@ export interface NewToken {
   organizationId?: string | null
 }
 
-export function tokenView(row: {
+function tokenView(row: {
   id: string
   name: string
   organization_id: string | null

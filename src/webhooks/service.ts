@@ -31,7 +31,7 @@ import { newSecret } from './signing.js'
 /** Each endpoint is sent every event it subscribes to: a bound on how many one change fans out into. */
 export const MAX_ENDPOINTS = 20
 
-export function webhookView(row: EndpointRow) {
+function webhookView(row: EndpointRow) {
   return {
     id: row.id,
     url: row.url,
@@ -42,7 +42,7 @@ export function webhookView(row: EndpointRow) {
   }
 }
 
-export function deliveryView(row: DeliveryRow) {
+function deliveryView(row: DeliveryRow) {
   return {
     id: row.id,
     eventId: row.event_id,

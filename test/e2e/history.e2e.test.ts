@@ -2,6 +2,8 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { as, createOrg, createUser, type TestUser } from '../support/factories.js'
+import { ManualClock } from '../support/clock.js'
+import { applyRetention } from '../../src/retention/step.js'
 import { buildDashboard, chromiumAvailable, launchBrowser, signIn, type Browser } from './browser.js'
 
 // The workspace's history as a person reads it: sentences built from what each change recorded, narrowed by
@@ -127,6 +129,46 @@ describe.skipIf(!chromiumAvailable())('history in the dashboard', { timeout: 90_
     const page = await signedIn(viewer, `/workspaces/${org.id}/history`)
     await page.getByText('Your role (viewer) cannot open that section.').waitFor()
     expect(await page.getByRole('link', { name: 'History', exact: true }).count()).toBe(0)
+    await page.close()
+  })
+
+  it('Settings says what the retention policy will remove as it is typed, saves it, refuses a negative value; a run reads as one sentence', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner, { name: 'Kept Co' })
+    const page = await signedIn(owner, `/workspaces/${org.id}/settings`)
+    await page.getByText('Nothing is removed: builds and history are kept forever.').waitFor()
+
+    await page.getByLabel('Remove builds older than (days)').fill('30')
+    await page.getByLabel('But keep the newest builds of each app').fill('5')
+    await page.getByLabel('Remove history older than (days)').fill('365')
+    await page
+      .getByText(
+        'Removes builds older than 30 days, except the newest 5 of each app, and history events older than 365 days',
+      )
+      .waitFor()
+    await page.getByRole('button', { name: 'Save retention' }).click()
+    await page.getByText('Retention saved.').waitFor()
+    const stored = await as(t, owner).get(`/v1/organizations/${org.id}`)
+    expect(stored.body.data.retention).toEqual({ auditDays: 365, buildsDays: 30, buildsKeepLatest: 5 })
+    // Shown again as saved.
+    expect(await page.getByLabel('Remove history older than (days)').inputValue()).toBe('365')
+
+    await page.getByLabel('Remove history older than (days)').fill('-1')
+    await page.getByText('Each value is a whole number of 0 or more, or empty.').waitFor()
+    // The browser itself refuses it (the field takes whole numbers from 0): nothing is sent.
+    await page.getByRole('button', { name: 'Save retention' }).click()
+    const field = page.getByLabel('Remove history older than (days)')
+    expect(
+      await field.evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid),
+    ).toBe(false)
+    expect((await as(t, owner).get(`/v1/organizations/${org.id}`)).body.data.retention.auditDays).toBe(365)
+
+    // A run of the policy, a year and a month on, reads as one sentence in the history.
+    const clock = new ManualClock()
+    clock.advance(400 * 86_400_000)
+    await applyRetention(t.db, clock, org.id, { targetMs: 10 })
+    await page.goto(`${base}/workspaces/${org.id}/history`)
+    await page.getByText(/^Retention removed \d+ history events older than 365 days$/).waitFor()
     await page.close()
   })
 })

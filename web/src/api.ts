@@ -11,6 +11,7 @@ import type {
   Export,
   Device,
   Organization,
+  Retention,
   Page,
   SlugCheck,
   User,
@@ -194,7 +195,7 @@ export const api = {
     request<{ items: string[] }>('GET', `${org(ref)}/actions`, { signal }),
   checkSlug: (slug: string, signal?: AbortSignal) =>
     request<SlugCheck>('GET', `/organizations/check-slug/${enc(slug)}`, { signal }),
-  updateOrganization: (ref: string, body: { name?: string; slug?: string }) =>
+  updateOrganization: (ref: string, body: { name?: string; slug?: string; retention?: Partial<Retention> }) =>
     request<Organization>('PUT', org(ref), { body }),
   changeOwner: (ref: string, newOwner: string) =>
     request<{ changed: boolean }>('POST', `${org(ref)}/change-owner`, { body: { newOwner } }),

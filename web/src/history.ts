@@ -22,6 +22,7 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'organization.update': 'Workspace changed',
   'organization.ownerChange': 'Ownership transferred',
   'organization.export': 'Workspace exported',
+  'organization.retention': 'Retention applied',
   'collaborator.create': 'Collaborator invited',
   'collaborator.update': 'Role changed',
   'collaborator.remove': 'Collaborator removed',
@@ -86,6 +87,27 @@ function device(d: AuditDetails): string {
     : `device ${serial}${d.platform ? ` (${d.platform})` : ''}`
 }
 
+const count = new Intl.NumberFormat('en-US')
+
+function plural(n: number, one: string, many: string): string {
+  return `${count.format(n)} ${n === 1 ? one : many}`
+}
+
+/** "Retention removed 12 builds and 3,400 history events older than 90 days": what one run removed, and why. */
+function retentionSentence(d: AuditDetails): string {
+  const builds = d.builds ? plural(d.builds, 'build', 'builds') : ''
+  const events = d.events ? plural(d.events, 'history event', 'history events') : ''
+  const older = (days: number | undefined) =>
+    days === undefined ? '' : ` older than ${plural(days, 'day', 'days')}`
+  const removed =
+    builds && events && d.buildsDays === d.auditDays
+      ? `${builds} and ${events}${older(d.auditDays)}`
+      : [builds && `${builds}${older(d.buildsDays)}`, events && `${events}${older(d.auditDays)}`]
+          .filter(Boolean)
+          .join(' and ')
+  return `Retention removed ${removed || 'nothing'}`
+}
+
 function build(d: AuditDetails): string {
   const version = d.version ? ` ${d.version}` : ''
   return `build ${d.fileName ?? ''}${version}${d.app ? ` of ${d.app}` : ''}`
@@ -101,7 +123,13 @@ function predicate(action: string, d: AuditDetails): string | null {
       const change = d.changes?.name
       const others = { ...d.changes }
       delete others.name
-      const rest = changeList(others, { slug: 'slug', webSiteUrl: 'web site' })
+      const rest = changeList(others, {
+        slug: 'slug',
+        webSiteUrl: 'web site',
+        'retention.auditDays': 'history retention (days)',
+        'retention.buildsDays': 'build retention (days)',
+        'retention.buildsKeepLatest': 'builds kept per app',
+      })
       if (change)
         return `renamed the workspace from ${shown(change.from)} to ${shown(change.to)}${rest ? `, ${rest}` : ''}`
       return rest ? `changed the workspace's ${rest}` : 'saved the workspace settings without changes'
@@ -174,6 +202,8 @@ function predicate(action: string, d: AuditDetails): string | null {
  * know) fall back to the action and the entity's id, which is all they say.
  */
 export function describeEvent(event: AuditEvent): string {
+  // Retention is the workspace's own policy at work, not anyone's act: the sentence names the policy.
+  if (event.action === 'organization.retention' && event.details) return retentionSentence(event.details)
   const said = event.details ? predicate(event.action, event.details) : null
   if (said) return `${actorName(event)} ${said}`
   const label = (ACTION_LABELS as Record<string, string>)[event.action] ?? event.action

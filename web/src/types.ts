@@ -27,6 +27,7 @@ export type {
   NewToken,
   Organization,
   Page,
+  Retention,
   Role,
   SlugCheck,
   Subscription,

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { formatBytes } from '../../contract/units.js'
 import { wholeNumber } from '../options.js'
 import { operatorAction } from '../errors.js'
+import { bulkCommand } from './bulk.js'
 
 const STATUSES = ['scheduled', 'purging', 'completed', 'failed', 'restored'] as const
 type Status = (typeof STATUSES)[number]
@@ -100,4 +101,6 @@ export function deletionsCommands(program: Command): void {
         process.stdout.write(paused ? 'deletions paused\n' : 'deletions resumed\n')
       })
   }
+
+  bulkCommand(deletions)
 }

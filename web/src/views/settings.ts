@@ -3,6 +3,7 @@ import { h, fill, uid } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import { cancelOnEscape, errorBox, notice, whileBusy } from '../ui.js'
 import { flash, isAbort } from './context.js'
+import { retentionForm } from './retention.js'
 import { webhooksSection } from './webhooks.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
@@ -181,6 +182,7 @@ export async function renderSettings(ctx: WorkspaceContext): Promise<void> {
   fill(
     ctx.panel,
     ctx.can(P.update) ? renameForm(ctx) : null,
+    ctx.can(P.update) ? retentionForm(ctx) : null,
     ctx.can(P.ownerChange) ? ownerForm(ctx) : null,
     ctx.can(P.webhookList) ? webhooksSection(ctx) : null,
   )
