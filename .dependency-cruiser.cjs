@@ -15,6 +15,7 @@ const LAYERS = [
   'jobs', // the one background runtime
   'http', // envelope, auth, limits, docs: plumbing that knows no domain module
   'storage',
+  'encryption', // master and data keys, the encrypted object format, encrypted storage
   'tokens',
   'outbox', // what every change writes beside itself: its audit row and its event
   'organizations',

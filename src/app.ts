@@ -35,6 +35,8 @@ import { securityPlugin, serverOptions } from './http/security.js'
 import { openApiPlugin } from './http/openapi.js'
 import { docsRoutes } from './http/docs.js'
 import { storagePlugin } from './storage/plugin.js'
+import { keyringPlugin } from './encryption/plugin.js'
+import { sealStorage } from './encryption/open.js'
 import { type ObjectStorage } from './storage/storage.js'
 import { openStorage, storageSettings } from './storage/open.js'
 import { buildRoutes } from './builds/routes.js'
@@ -124,10 +126,9 @@ export async function buildApp({
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
   })
-  await app.register(storagePlugin, {
-    storage: storage ?? (await openStorage(storageSettings(config))),
-    closeWithApp: storage === undefined,
-  })
+  const sealed = sealStorage(storage ?? (await openStorage(storageSettings(config))), app.db, config)
+  await app.register(keyringPlugin, { keyring: sealed.keyring })
+  await app.register(storagePlugin, { storage: sealed, closeWithApp: storage === undefined })
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })

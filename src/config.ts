@@ -109,6 +109,13 @@ const EnvSchema = Type.Object({
   BUILD_MAX_BYTES: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4, default: 2 * 1024 ** 3 }),
   /** Objects one purge step lists and removes before it records its progress (S3 removes at most 1000 at once). */
   PURGE_OBJECT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
+  /**
+   * The key every organization's data key is wrapped with (CONTRACT §13): 32 random bytes, created with mode 0600 at
+   * first start when missing. Every process of one deployment must use the same file.
+   */
+  MASTER_KEY_FILE: Type.String({ minLength: 1, default: './data/keys/master.key' }),
+  /** The master key itself, in base64, instead of MASTER_KEY_FILE; checked at start (src/encryption/master-key.ts). */
+  MASTER_KEY: Type.String({ default: '' }),
   /** Seconds an export's archive can be downloaded after it completes; then it leaves storage. */
   EXPORT_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 86_400 }),
   RATE_LIMIT: onOff('on'),

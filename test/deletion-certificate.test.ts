@@ -115,7 +115,8 @@ describe('the certificate of a deletion', () => {
       removed: receipt.counts,
       erasure: {
         database: t.config.DATABASE_URL.startsWith('sqlite:') ? 'sqlite-secure-delete' : 'postgresql-vacuum',
-        storage: 'deleted',
+        // The organization's data key was destroyed before its objects were removed (docs/storage.md).
+        storage: 'crypto-erased',
       },
       software: { name: 'orgspace', version: expect.any(String) },
       verification: { storage: { prefix: `${org.id}/`, objects: 0 } },

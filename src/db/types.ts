@@ -143,6 +143,8 @@ export interface DeletionsTable {
   certificate_ledgered_at: ColumnType<string | null, string | null | undefined, string | null>
   /** Set on a deletion replayed after a backup restore: the deletion named by the ledger's tombstone. */
   replay_of: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the purge destroyed the organization's data key (crypto-erasure, CONTRACT §13); null before. */
+  data_key_destroyed_at: Generated<string | null>
 }
 
 /** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
@@ -308,6 +310,15 @@ export interface InstanceDeliveriesTable {
   created_at: string
 }
 
+/** An organization's data key, wrapped by the master key (src/encryption/). */
+export interface OrganizationDataKeysTable {
+  organization_id: string
+  id: string
+  wrapped_key: string
+  master_key_id: string
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -324,6 +335,7 @@ export interface Database {
   app_tokens: AppTokensTable
   object_removals: ObjectRemovalsTable
   exports: ExportsTable
+  organization_data_keys: OrganizationDataKeysTable
   events: EventsTable
   deletion_notices: DeletionNoticesTable
   webhook_endpoints: WebhookEndpointsTable

@@ -35,11 +35,17 @@ export type CertifiedDeletion = Pick<
   | 'purge_at'
   | 'purge_started_at'
   | 'replay_of'
+  | 'data_key_destroyed_at'
 > & { counts: Record<string, number>; completedAt: string }
 
-/** How stored objects were erased. One function, so that crypto-erasure (§13) changes only it. */
-export function storageErasure(): 'deleted' | 'crypto-erased' {
-  return 'deleted'
+/**
+ * How stored objects were erased: once the organization's data key was destroyed (before its objects were
+ * removed), every copy of them anywhere is beyond use; otherwise they were deleted.
+ */
+export function storageErasure(
+  deletion: Pick<CertifiedDeletion, 'data_key_destroyed_at'>,
+): 'deleted' | 'crypto-erased' {
+  return deletion.data_key_destroyed_at === null ? 'deleted' : 'crypto-erased'
 }
 
 /** The certificate was refused: something of the organization is still there. */
@@ -99,7 +105,7 @@ export async function certificateClaims(
     graceSeconds: Math.max(0, Math.round(graceMs / 1000)),
     removed: deletion.counts,
     verification,
-    erasure: { database: dialectOf(db).erasure, storage: storageErasure() },
+    erasure: { database: dialectOf(db).erasure, storage: storageErasure(deletion) },
     ledger: certifier.ledger.tombstoneLocation({
       deletionId: deletion.id,
       organizationId: deletion.organization_id,

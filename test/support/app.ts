@@ -95,6 +95,7 @@ export async function buildTestApp(
     STORAGE_URL: `file:${storageDir}`,
     LEDGER_URL: `file:${join(proofDir, 'ledger')}`,
     SIGNING_KEY_FILE: join(proofDir, 'keys', 'signing.pem'),
+    MASTER_KEY: process.env.MASTER_KEY ?? '',
     ...env,
     DATABASE_URL: rewriteUrl(testDb.url),
   })

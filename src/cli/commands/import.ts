@@ -23,6 +23,7 @@ export function importCommand(program: Command): void {
       const { ArchiveRefused } = await import('../../exports/reader.js')
       const { openStorage, storageSettings } = await import('../../storage/open.js')
       const { CliError } = await import('../errors.js')
+      const { sealStorage } = await import('../../encryption/open.js')
       const config = loadConfig()
       const storage = await openStorage(storageSettings(config))
       const bar = progressBar(process.stderr, 'import', 'records')
@@ -31,7 +32,7 @@ export function importCommand(program: Command): void {
           try {
             return await importArchive(
               db,
-              storage,
+              sealStorage(storage, db, config),
               file,
               { ...options, limits: { buildMaxBytes: config.BUILD_MAX_BYTES } },
               (p) => bar.update(p.done, p.total, p.step),
