@@ -66,6 +66,11 @@ export const RESOURCES = {
     label: 'Kept answers to retried writes (Idempotency-Key)',
     noun: ['kept answer', 'kept answers'],
   },
+  dataKeys: {
+    table: 'organization_data_keys',
+    label: "Encryption key of the workspace's files (destroyed first)",
+    noun: ['encryption key', 'encryption keys'],
+  },
 } as const satisfies Record<string, Resource>
 
 export type ResourceName = keyof typeof RESOURCES

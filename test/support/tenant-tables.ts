@@ -12,6 +12,7 @@ export const TENANT_TABLES = [
   'devices',
   'exports',
   'idempotency_keys',
+  'organization_data_keys',
   'subscriptions',
   'tokens',
   'webhook_deliveries',
