@@ -12,7 +12,7 @@ import { download, everything, populated } from './support/workspace.js'
 import { importArchive } from '../src/exports/import.js'
 import { ArchiveRefused } from '../src/exports/reader.js'
 
-// CONTRACT §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
+// docs/api.md §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
 // and zlib directly); an import that fails midway leaves nothing behind.
 
 let t: TestApp

@@ -41,7 +41,7 @@ export interface OrganizationsTable {
   /** Set by an operator (CLI only): while set, the organization cannot be deleted nor its deletion purged. */
   legal_hold_reason: string | null
   legal_hold_at: string | null
-  /** Retention policy (CONTRACT §15): days, or how many builds per app are kept; null keeps forever. */
+  /** Retention policy (docs/api.md §15): days, or how many builds per app are kept; null keeps forever. */
   retention_audit_days: number | null
   retention_builds_days: number | null
   retention_builds_keep_latest: number | null

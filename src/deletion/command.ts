@@ -11,7 +11,7 @@ import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
-/** How this instance deletes (CONTRACT §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
+/** How this instance deletes (docs/api.md §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
 export interface DeletionPolicy {
   graceSeconds: number
   quarantineSeconds: number
