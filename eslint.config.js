@@ -30,4 +30,9 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // Tool configuration read by CommonJS loaders (.dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
 )

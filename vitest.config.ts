@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { defineConfig } from 'vitest/config'
 import { findPostgresBin } from './test/support/pg-cluster.js'
 
@@ -11,6 +12,10 @@ if (!postgresAvailable) {
   if (process.env.CI === 'true') throw new Error(`${message} — refusing to pass in CI`)
   console.warn(`\n${'!'.repeat(message.length)}\n${message}\n${'!'.repeat(message.length)}\n`)
 }
+
+// One master key per run, shared by the test apps and the commands they start (every process of one deployment
+// shares it); tests of the key file itself unset it.
+const MASTER_KEY = randomBytes(32).toString('base64')
 
 export default defineConfig({
   test: {
@@ -26,7 +31,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts'],
-          env: { ORGSPACE_TEST_DIALECT: 'sqlite' },
+          env: { ORGSPACE_TEST_DIALECT: 'sqlite', MASTER_KEY },
           globalSetup: ['test/global-build.ts'],
         },
       },
@@ -39,7 +44,7 @@ export default defineConfig({
                 include: ['test/**/*.test.ts'],
                 // Browser tests check the dashboard, which does not depend on the database.
                 exclude: ['test/**/*.unit.test.ts', 'test/**/*.e2e.test.ts'],
-                env: { ORGSPACE_TEST_DIALECT: 'postgres' },
+                env: { ORGSPACE_TEST_DIALECT: 'postgres', MASTER_KEY },
                 globalSetup: ['test/global-build.ts', 'test/global-setup.ts'],
               },
             },

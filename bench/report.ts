@@ -246,6 +246,42 @@ function storageSection(ds: DialectResults[]): string {
   )}`
 }
 
+function encryptionSection(ds: DialectResults[]): string {
+  const rows = ds.flatMap((d) =>
+    (d.storage?.backends ?? []).flatMap((b) => {
+      const e = b.encryption
+      if (!e) return []
+      const idle = e.memory.idleBytes ?? 0
+      const above = (peak: number | null) => (peak === null ? 'n/a' : `+${mb(peak - idle)}`)
+      return [
+        [
+          NAMES[d.dialect],
+          b.backend === 'file' ? 'filesystem' : 'S3 (s3rver)',
+          `${e.write.encryptedMbPerSecond} / ${e.write.plainMbPerSecond} MB/s`,
+          percent(e.write.ratio),
+          `${e.read.encryptedMbPerSecond} / ${e.read.plainMbPerSecond} MB/s`,
+          percent(e.read.ratio),
+          `${e.http.uploadMbPerSecond} / ${e.http.downloadMbPerSecond} MB/s`,
+          `${mb(idle)}: upload ${above(e.memory.uploadPeakBytes)}, download ${above(e.memory.downloadPeakBytes)}`,
+        ],
+      ]
+    }),
+  )
+  return `### Encryption at rest (${rows.length > 0 ? 'target: ≥ 80 % of plaintext; within 64 MB of idle' : 'not run'})\n\n${table(
+    [
+      'database',
+      'storage',
+      'write: encrypted / plaintext',
+      'ratio',
+      'read: encrypted / plaintext',
+      'ratio',
+      'HTTP upload / download (encrypted)',
+      'server RSS idle, and above it while streaming',
+    ],
+    rows,
+  )}`
+}
+
 function erasureSection(ds: DialectResults[]): string {
   const sqlite = ds.find((d) => d.dialect === 'sqlite')
   if (!sqlite) return '## 8. Erasure at rest (SQLite)\n\nnot run'
@@ -369,6 +405,7 @@ export function renderMarkdown(results: BenchResults): string {
       throughputSection(results.dialects),
       seedingSection(results.dialects),
       storageSection(results.dialects),
+      encryptionSection(results.dialects),
       ...(results.startup ? [startupSection(results.startup.result, results.startup.error)] : []),
       erasureSection(results.dialects),
       webhooksSection(results.dialects),

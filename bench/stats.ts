@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 // Percentiles by nearest rank: with n samples, p99 is the largest value below which 99 % of them fall, so
 // with fewer than 100 samples it is the maximum. Reports say how many samples each figure rests on.
 
@@ -52,4 +53,17 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
     out[j] = swap
   }
   return out
+}
+
+/** Median of a few runs: one slow run on a shared machine should not be the figure. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+/** Seconds `work` took. */
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now()
+  await work()
+  return (performance.now() - started) / 1000
 }

@@ -6,7 +6,7 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js'
 import { databasePlugin } from './db/plugin.js'
 import { authPlugin } from './http/auth.js'
 import { installErrorHandling } from './http/error-handler.js'
-import { refuseUnusableInput } from './http/input.js'
+import { invalidUtf8, refuseUnusableInput } from './http/input.js'
 import { OnFirstUse } from './http/on-first-use.js'
 import { validatorCompiler } from './http/validation.js'
 import { collaboratorRoutes } from './collaborators/routes.js'
@@ -22,6 +22,8 @@ import { systemClock, type Clock } from './core/clock.js'
 import { deletionRoutes } from './deletion/routes.js'
 import { backlog } from './deletion/repository.js'
 import { purgeWorkerPlugin } from './deletion/plugin.js'
+import { proofPlugin, replayBeforeRequests } from './deletion/proof-plugin.js'
+import { certificateRoutes, jwksRoutes } from './deletion/certificate-routes.js'
 import { eventsPlugin } from './events/plugin.js'
 import type { Resolver } from './webhooks/address-policy.js'
 import { webhookRoutes } from './webhooks/routes.js'
@@ -33,6 +35,8 @@ import { securityPlugin, serverOptions } from './http/security.js'
 import { openApiPlugin } from './http/openapi.js'
 import { docsRoutes } from './http/docs.js'
 import { storagePlugin } from './storage/plugin.js'
+import { keyringPlugin } from './encryption/plugin.js'
+import { sealStorage } from './encryption/open.js'
 import { type ObjectStorage } from './storage/storage.js'
 import { openStorage, storageSettings } from './storage/open.js'
 import { buildRoutes } from './builds/routes.js'
@@ -102,10 +106,15 @@ export async function buildApp({
   // An empty body with a JSON content type (common on DELETE) is no body, not a syntax error.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const text = body.toString()
     if (text.trim() === '') return done(null, undefined)
-    parseJson(request, text, done)
+    parseJson(request, text, (error, value) => {
+      const bad = error ? null : invalidUtf8(body as Buffer, value)
+      if (bad) done(bad, undefined)
+      else if (error) done(error, undefined)
+      else done(null, value)
+    })
   })
 
   app.addHook('preValidation', refuseUnusableInput)
@@ -117,10 +126,9 @@ export async function buildApp({
     database: database ?? openDatabase(config.DATABASE_URL),
     closeWithApp: database === undefined,
   })
-  await app.register(storagePlugin, {
-    storage: storage ?? (await openStorage(storageSettings(config))),
-    closeWithApp: storage === undefined,
-  })
+  const sealed = sealStorage(storage ?? (await openStorage(storageSettings(config))), app.db, config)
+  await app.register(keyringPlugin, { keyring: sealed.keyring })
+  await app.register(storagePlugin, { storage: sealed, closeWithApp: storage === undefined })
   await app.register(metricsPlugin)
   await app.register(securityPlugin, { config })
   await app.register(rateLimitPlugin, { config })
@@ -130,6 +138,8 @@ export async function buildApp({
       authenticate(app.db, header, { cache: verifiedTokens, trustCache, now: clock.now() }),
     forget: (tokenId) => verifiedTokens.forget(tokenId),
   })
+  await app.register(proofPlugin, { config })
+  await replayBeforeRequests(app, config)
   await app.register(purgeWorkerPlugin, { config })
   await app.register(eventsPlugin, { config, resolve: resolveHost })
   await app.register(exportsPlugin, { config })
@@ -137,6 +147,7 @@ export async function buildApp({
   await app.register(openApiPlugin)
   await app.register(docsRoutes)
   await app.register(healthRoutes, { purgeBacklog: backlog, now: () => clock.now() })
+  await app.register(jwksRoutes)
 
   await app.register(
     async (v1) => {
@@ -152,6 +163,7 @@ export async function buildApp({
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)
         await authed.register(deletionRoutes)
+        await authed.register(certificateRoutes)
         await authed.register(appRoutes)
         await authed.register(buildRoutes, { config })
         await authed.register(appTokenRoutes)

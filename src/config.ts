@@ -70,6 +70,27 @@ const EnvSchema = Type.Object({
     hint: 'file:<folder> or s3://<bucket>[/<prefix>]',
     default: 'file:./data/storage',
   }),
+  /**
+   * Where the deletion ledger is kept, outside the database: a folder, or an S3 bucket (and key prefix) reached
+   * through the S3_* settings. It must survive what a database restore brings back (docs/api.md §12).
+   */
+  LEDGER_URL: Type.String({
+    pattern: '^(file:.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\\s]*)?)$',
+    hint: 'file:<folder> or s3://<bucket>[/<prefix>]',
+    default: 'file:./data/ledger',
+  }),
+  /** The Ed25519 key deletion certificates are signed with; created at first start. Every process shares it. */
+  SIGNING_KEY_FILE: Type.String({
+    minLength: 1,
+    hint: 'the path of a PEM file (created with mode 0600 when missing)',
+    default: './data/keys/signing.pem',
+  }),
+  /** The address clients reach this service at: a certificate's issuer, where its JWKS is found. */
+  PUBLIC_URL: Type.String({
+    pattern: '^$|^https?://[^\\s/]+(/[^\\s]*)?$',
+    hint: 'an http(s):// URL such as https://orgspace.example.com, or empty for http://HOST:PORT',
+    default: '',
+  }),
   /** An S3-compatible endpoint (MinIO, Ceph, R2, …); empty for AWS itself. */
   S3_ENDPOINT: Type.String({
     pattern: '^$|^https?://[^\\s]+$',
@@ -88,6 +109,13 @@ const EnvSchema = Type.Object({
   BUILD_MAX_BYTES: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4, default: 2 * 1024 ** 3 }),
   /** Objects one purge step lists and removes before it records its progress (S3 removes at most 1000 at once). */
   PURGE_OBJECT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
+  /**
+   * The key every organization's data key is wrapped with (docs/api.md §13): 32 random bytes, created with mode 0600 at
+   * first start when missing. Every process of one deployment must use the same file.
+   */
+  MASTER_KEY_FILE: Type.String({ minLength: 1, default: './data/keys/master.key' }),
+  /** The master key itself, in base64, instead of MASTER_KEY_FILE; checked at start (src/encryption/master-key.ts). */
+  MASTER_KEY: Type.String({ default: '' }),
   /** Seconds an export's archive can be downloaded after it completes; then it leaves storage. */
   EXPORT_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 86_400 }),
   RATE_LIMIT: onOff('on'),
@@ -233,4 +261,9 @@ export function corsOrigins(config: Config): string[] {
   return config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin !== '')
+}
+
+/** Who issues this deployment's certificates: PUBLIC_URL, or the server's own address. */
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  return (config.PUBLIC_URL || `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '')
 }

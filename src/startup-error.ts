@@ -8,7 +8,7 @@ import { MigrationError } from './db/migrate.js'
 // The server and every command share this. Errors nobody foresaw keep their stack: they are bugs to report.
 
 /** A start-up failure whose cause is known, naming the setting to change. Throw it where the cause is known. */
-class StartupError extends Error {
+export class StartupError extends Error {
   constructor(
     message: string,
     readonly variable: string,
@@ -172,7 +172,9 @@ function sqliteProblem(error: SystemError, url: string): string | null {
   const path = sqlitePathOf(url)
   if (error.code === 'SQLITE_CANTOPEN') return `cannot open the SQLite database ${path}: ${sqliteCause(path)}`
   if (error.code === 'SQLITE_NOTADB') return `${path} is not a SQLite database`
-  if (error.code?.startsWith('SQLITE_')) return `cannot use the SQLite database ${path}: ${error.message}`
+  // Not every error's `code` is a string (an AppError's is a number).
+  if (typeof error.code === 'string' && error.code.startsWith('SQLITE_'))
+    return `cannot use the SQLite database ${path}: ${error.message}`
   // The folder for the file is created at start.
   if (error.syscall === 'mkdir')
     return `cannot create the folder of the SQLite database ${path}: ${reason(error)}`

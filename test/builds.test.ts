@@ -3,7 +3,7 @@ import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends } from './support/backends.js'
 import { addMember, as, createOrg, createUser, expectValidation, type TestUser } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
-import { objectsUnder, postForm, randomFile, readObject, sha256 } from './support/uploads.js'
+import { objectsUnder, postForm, randomFile, readObject, sha256, storedSize } from './support/uploads.js'
 
 // The builds API on each storage backend: bytes in and out unchanged, limits and failures that keep nothing,
 // and the object leaving storage with its build or app.
@@ -61,7 +61,7 @@ describe.each(BACKENDS)('builds on %s storage', (backend) => {
       expect((await as(t, owner).get(base)).body.data).toMatchObject({ items: [build], totalDocs: 1 })
       // The object sits under the organization's prefix, and nothing else does.
       expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(
-        new Map([[`${org.id}/${app.id}/${build.id}`, bytes.length]]),
+        new Map([[`${org.id}/${app.id}/${build.id}`, storedSize(bytes.length)]]),
       )
 
       const download = (headers: Record<string, string> = {}) =>
@@ -234,7 +234,7 @@ describe.each(BACKENDS)('builds on %s storage', (backend) => {
       expect((await as(t, owner).delete(`/v1/organizations/${org.id}/apps/${app.id}`)).status).toBe(200)
       await purgeNow(t.db)
       expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(
-        new Map([[`${org.id}/${other.id}/${kept.id}`, 700]]),
+        new Map([[`${org.id}/${other.id}/${kept.id}`, storedSize(700)]]),
       )
       const left = async (table: 'builds' | 'app_tokens') =>
         (await t.db.selectFrom(table).select('id').where('app_id', '=', app.id).execute()).length

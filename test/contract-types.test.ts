@@ -4,7 +4,7 @@ import type { AppTokenSchema, NewAppTokenSchema } from '../src/app-tokens/schema
 import type { AppPage, AppSchema } from '../src/apps/schemas.js'
 import type { AuditEventSchema, AuditPage } from '../src/audit/schemas.js'
 import type { BuildSchema } from '../src/builds/schemas.js'
-import type { CollaboratorSchema } from '../src/collaborators/schemas.js'
+import type { CollaboratorSchema, ListedCollaboratorSchema } from '../src/collaborators/schemas.js'
 import type * as C from '../src/contract/index.js'
 import type { DeleteOrganizationResult, DeletionPreview, DeletionReceipt } from '../src/deletion/schemas.js'
 import type { DeviceSchema } from '../src/devices/schemas.js'
@@ -36,6 +36,7 @@ const checks = {
   actions: true satisfies Matches<typeof ActionsResult, C.Actions>,
   changeOwner: true satisfies Matches<typeof ChangeOwnerResult, C.ChangeOwnerResult>,
   collaborator: true satisfies Matches<typeof CollaboratorSchema, C.Collaborator>,
+  listedCollaborator: true satisfies Matches<typeof ListedCollaboratorSchema, C.ListedCollaborator>,
   app: true satisfies Matches<typeof AppSchema, C.App>,
   appPage: true satisfies Matches<typeof AppPage, C.Page<C.App>>,
   device: true satisfies Matches<typeof DeviceSchema, C.Device>,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { limits } from './support/imports.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { createUser, as, type TestUser } from './support/factories.js'
 import { runNode, waitFor } from './support/processes.js'
@@ -50,7 +51,20 @@ describe('export → DELETE → import', () => {
     const newId = imported.stdout.trim()
     expect(newId).not.toBe(org.id)
     const after = await contents(t, newId, owner)
-    expect(after).toEqual(before)
+    // Everything as it was, and one event more: the import itself, saying what it brought.
+    expect({ ...after, audit: after.audit.slice(0, -1) }).toEqual(before)
+    const { collaborators, apps, builds, devices, subscriptions, audit } = before
+    const rows = [collaborators, apps, builds, devices, subscriptions, audit].reduce(
+      (n, l) => n + l.length,
+      0,
+    )
+    expect(after.audit.at(-1)).toMatchObject({
+      action: 'organization.import',
+      target: 'organization',
+      actor: owner.email,
+      details: { name: before.organization.name, rows },
+    })
+    expect(after.audit.at(-1)?.details?.archivedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
     // New ids everywhere: nothing of the old workspace's ids is reused.
     const oldApps = (
       await t.db.selectFrom('apps').select('id').where('organization_id', '=', newId).execute()
@@ -75,6 +89,7 @@ describe('export → DELETE → import', () => {
     )
     const newcomer = `newcomer-${Date.now()}@example.test`
     const { organizationId } = await importArchive(t.db, t.storage, path, {
+      limits,
       owner: newcomer,
       slug: `copy-${org.slug}`,
     })

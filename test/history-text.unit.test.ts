@@ -42,6 +42,11 @@ describe('history sentences', () => {
       ],
       ['organization.export', { name: 'Acme' }, 'Ana exported the workspace'],
       [
+        'organization.import',
+        { name: 'Acme', archivedAt: '2026-03-01T10:00:00.000Z', rows: 1234 },
+        'Ana imported the workspace from an archive of 2026-03-01, 1234 rows',
+      ],
+      [
         'organization.retention',
         { name: 'Acme', builds: 12, buildsDays: 90, events: 3400, auditDays: 90 },
         'Retention removed 12 builds and 3,400 history events older than 90 days',

@@ -3,17 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
-import { sha256, tarGz, untar, type Entry } from './support/archives.js'
-import { as, createUser, type TestUser } from './support/factories.js'
-import { runNode, waitFor } from './support/processes.js'
-import { purgeNow, rowsOf } from './support/purge.js'
-import { objectsUnder } from './support/uploads.js'
-import { download, everything, populated } from './support/workspace.js'
+import { editRecords, manifestOf, sha256, tarGz, withEntry, type Entry } from './support/archives.js'
+import { expectRefused, exportedWorkspace, limits } from './support/imports.js'
+import { createUser, type TestUser } from './support/factories.js'
+import { runNode } from './support/processes.js'
+import { everything } from './support/workspace.js'
 import { importArchive } from '../src/exports/import.js'
-import { ArchiveRefused } from '../src/exports/reader.js'
 
 // docs/api.md §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
-// and zlib directly); an import that fails midway leaves nothing behind.
+// and zlib directly). What spans records (uniqueness, builds against their bytes) is import-rules.test.ts's.
 
 let t: TestApp
 let owner: TestUser
@@ -36,40 +34,20 @@ describe('a damaged or tampered archive is refused, with nothing written', () =>
   let good: Buffer
   let entries: Entry[]
   beforeAll(async () => {
-    const org = await populated(t, owner)
-    const started = (await as(t, owner).post(`/v1/organizations/${org.id}/exports`)).body.data
-    const url = `/v1/organizations/${org.id}/exports/${started.id}`
-    await waitFor(async () => (await as(t, owner).get(url)).body.data.status === 'completed', 10_000)
-    good = await download(t, owner, `${url}/download`)
-    entries = await untar(good)
-    // The organization is deleted so that its slug is free: a refusal is then the archive's fault alone.
-    await as(t, owner).delete(`/v1/organizations/${org.id}`)
-    await purgeNow(t.db)
+    ;({ archive: good, entries } = await exportedWorkspace(t, owner))
   })
 
-  const manifestOf = (list: Entry[]) => JSON.parse(list[0]?.bytes.toString() ?? '{}')
   const withManifest = (list: Entry[], manifest: unknown): Entry[] => [
     { name: 'manifest.json', bytes: Buffer.from(JSON.stringify(manifest)) },
     ...list.slice(1),
   ]
-
-  async function refused(bytes: Buffer, reason: RegExp) {
-    const path = join(folder, `bad-${Math.random().toString(16).slice(2)}.tar.gz`)
-    writeFileSync(path, bytes)
-    const before = await everything(t)
-    await expect(
-      importArchive(t.db, t.storage, path, { owner: `someone-${Date.now()}@example.test` }),
-    ).rejects.toThrow(reason)
-    await expect(importArchive(t.db, t.storage, path, { owner: owner.email })).rejects.toBeInstanceOf(
-      ArchiveRefused,
-    )
-    expect(await everything(t)).toEqual(before)
-  }
+  const refused = (bytes: Buffer, reason: RegExp) => expectRefused(t, owner, bytes, reason)
 
   it('the untouched archive is accepted (the cases below differ from it by one change)', async () => {
     const path = join(folder, 'good-again.tar.gz')
     writeFileSync(path, await tarGz(entries))
     const { organizationId } = await importArchive(t.db, t.storage, path, {
+      limits,
       owner: owner.email,
       slug: 'accepted-copy',
     })
@@ -137,40 +115,14 @@ describe('a damaged or tampered archive is refused, with nothing written', () =>
     expect(await everything(t)).toEqual(before)
   })
 
-  it('an import failing midway is deleted through the normal purge', async () => {
-    // Consistent checksums, but two devices with one serial number: the database refuses the second.
-    const devices = entries.find((e) => e.name === 'devices.ndjson')?.bytes.toString() ?? ''
-    const [first = ''] = devices.split('\n')
-    const twin = JSON.stringify({ ...JSON.parse(first), id: 'f'.repeat(24) })
-    const bytes = Buffer.from(devices + twin + '\n')
-    const manifest = manifestOf(entries)
-    const listed = manifest.files.find((f: { name: string }) => f.name === 'devices.ndjson')
-    Object.assign(listed, { size: bytes.length, sha256: sha256(bytes), records: listed.records + 1 })
-    manifest.counts.devices += 1
-    manifest.organization.name = 'Half imported'
-    const changed = withManifest(entries, manifest).map((e) =>
-      e.name === 'devices.ndjson' ? { ...e, bytes } : e,
+  it('two devices with one serial number: refused before anything is written', async () => {
+    const bytes = editRecords(entries, 'devices.ndjson', (devices) => [
+      ...devices,
+      { ...devices[0], id: 'f'.repeat(24) },
+    ])
+    await refused(
+      await tarGz(withEntry(entries, 'devices.ndjson', bytes)),
+      /two devices records have the serial number "SN-A"/,
     )
-    const path = join(folder, 'midway.tar.gz')
-    writeFileSync(path, await tarGz(changed))
-
-    await expect(
-      importArchive(t.db, t.storage, path, { owner: owner.email, slug: 'half-imported' }),
-    ).rejects.toThrow()
-    const receipt = await t.db
-      .selectFrom('deletions')
-      .selectAll()
-      .where('organization_name', '=', 'Half imported')
-      .executeTakeFirstOrThrow()
-    await purgeNow(t.db)
-    const done = await t.db
-      .selectFrom('deletions')
-      .select('status')
-      .where('id', '=', receipt.id)
-      .executeTakeFirstOrThrow()
-    expect(done.status).toBe('completed')
-    const left = await rowsOf(t.db, receipt.organization_id)
-    expect(Object.entries(left).filter(([table, n]) => table !== 'deletions' && n > 0)).toEqual([])
-    expect(await objectsUnder(t.storage, `${receipt.organization_id}/`)).toEqual(new Map())
   })
 })

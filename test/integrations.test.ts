@@ -205,6 +205,8 @@ describe('app tokens', () => {
       name: 'fastlane',
       createdAt: created.body.data.createdAt,
       expiresAt: created.body.data.expiresAt,
+      createdBy: { id: owner.id, email: owner.email },
+      lastUsedAt: null,
     })
     for (const role of ['admin', 'editor'] as const) {
       const member = await addMember(t, owner, org, role)

@@ -80,6 +80,7 @@ const CODES: Record<string, number[]> = {
   'GET /v1/deletions': [3000],
   'GET /v1/deletions/{deletionId}': [3000, 3001],
   'POST /v1/deletions/{deletionId}/restore': [...BODY, 3001, 5001],
+  'GET /v1/deletions/{deletionId}/certificate': [3000, 3001, 5001],
   'GET /v1/organizations/{organizationId}/collaborators': [3000, 3001],
   'POST /v1/organizations/{organizationId}/collaborators': [...BODY, 3001, 4003, 5001],
   'PUT /v1/organizations/{organizationId}/collaborators/{collaboratorId}': [...BODY, 3001, 4003, 5001],

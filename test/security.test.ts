@@ -79,6 +79,11 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/deletions', url: () => '/v1/deletions' },
   { method: 'GET', path: '/v1/deletions/:deletionId', url: (f) => `/v1/deletions/${f.deletionId}` },
   {
+    method: 'GET',
+    path: '/v1/deletions/:deletionId/certificate',
+    url: (f) => `/v1/deletions/${f.deletionId}/certificate`,
+  },
+  {
     method: 'POST',
     path: '/v1/deletions/:deletionId/restore',
     url: (f) => `/v1/deletions/${f.deletionId}/restore`,

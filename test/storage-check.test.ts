@@ -62,7 +62,7 @@ describe.each(BACKENDS)('storage check on %s storage', (backend) => {
       expect(fixed.output).toMatch(/2 without a build \(2 removed\)/)
       expect([...(await objectsUnder(t.storage, '')).keys()].sort()).toEqual([kept, other].sort())
       for (const build of builds.slice(0, 2)) {
-        const bytes = await readObject(t.storage, `${org.id}/${app.id}/${build.id}`)
+        const bytes = await readObject(t.app.storage, `${org.id}/${app.id}/${build.id}`)
         expect(bytes && sha256(bytes)).toBe(build.sha256)
       }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { openAsBlob } from 'node:fs'
 import { copyFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { loadConfig } from '../../src/config.js'
@@ -17,7 +16,8 @@ import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s
 import type { DialectContext } from '../context.js'
 import { buildRow } from '../fixtures.js'
 import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
-import { round } from '../stats.js'
+import { median, round, timed } from '../stats.js'
+import { measureEncryption, type EncryptionResult } from './encryption.js'
 
 // Scenario 7 — builds in storage, on each backend, each figure beside the same work done without orgspace:
 // - upload: POST …/builds of one file (multipart, streamed, hashed, flushed to storage, committed) in MB/s, against
@@ -36,6 +36,8 @@ export interface StorageBackendResult {
     copy: { seconds: number; mbPerSecond: number }
     ratio: number
   }
+  /** Encrypted against plaintext storage, and the server's memory while it streams a build (encryption.ts). */
+  encryption: EncryptionResult
   purge: {
     objects: number
     seconds: number
@@ -54,18 +56,6 @@ export interface StorageResult {
 const MB = 1024 * 1024
 const OBJECT_BYTES = 1024
 const PARALLEL_PUTS = 16
-
-/** Median of a few runs: one slow run on a shared machine should not be the figure. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await work()
-  return (performance.now() - started) / 1000
-}
 
 async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += PARALLEL_PUTS)
@@ -241,12 +231,14 @@ async function runBackend(
   const { plan } = context
   const url = await context.store.create(`t_storage_${backend}`)
   const storage = await openStorage(storageSettings(loadConfig(storageEnv)))
+  const masterKey = randomBytes(32).toString('base64')
   const env = {
     ...storageEnv,
     DATABASE_URL: url,
     PURGE_WORKER: 'on',
     BUILD_MAX_BYTES: String(plan.storage.uploadBytes + MB),
     REQUEST_TIMEOUT_MS: '600000',
+    MASTER_KEY: masterKey,
   }
   const server = await startServer('orgspace', env)
   const bench: Bench = { url, server, storage }
@@ -263,9 +255,19 @@ async function runBackend(
       scratch,
       plan.storage.uploadRuns,
     )
+    context.log(
+      `storage (${backend}): encrypted and plaintext storage, ${plan.storage.uploadRuns} times each`,
+    )
+    const target = await organizationWithBuilds(bench, 0)
+    const encryption = await measureEncryption(
+      { databaseUrl: url, storage, server, masterKey, ...target },
+      file,
+      plan.storage.uploadBytes,
+      plan.storage.uploadRuns,
+    )
     context.log(`storage (${backend}): purging an organization with ${plan.storage.builds} builds`)
     const purge = await measurePurge(bench, plan.storage.builds, plan.load.maxWaitMs)
-    return { backend, upload, purge }
+    return { backend, upload, encryption, purge }
   } finally {
     await server.stop()
     await storage.close()

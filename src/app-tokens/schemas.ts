@@ -10,9 +10,16 @@ const AppTokenFields = {
   expiresAt: Type.Union([Type.String(), Type.Null()]),
 }
 
-export const AppTokenSchema = Type.Object(AppTokenFields)
-export const NewAppTokenSchema = Type.Object({
+export const AppTokenSchema = Type.Object({
   ...AppTokenFields,
+  createdBy: Type.Object(
+    { id: Type.String(), email: Type.String() },
+    { description: 'The member it acts for; it stops working when they leave or drop below editor' },
+  ),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()], { description: 'To the minute; null if never used' }),
+})
+export const NewAppTokenSchema = Type.Object({
+  ...AppTokenSchema.properties,
   token: Type.String({ description: 'Shown only once; send it as `Authorization: bearer <token>`' }),
 })
 export const AppTokenPage = Paginated(AppTokenSchema)

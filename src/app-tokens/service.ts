@@ -3,24 +3,28 @@ import { newId } from '../db/ids.js'
 import { existingApp } from '../apps/service.js'
 import { AppError, ErrorCode } from '../core/errors.js'
 import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
-import { Permission } from '../core/permissions.js'
+import { can, Permission } from '../core/permissions.js'
+import type { Role } from '../db/types.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
 import { secretMatches, wrongKindOfToken } from '../tokens/secret.js'
 import type { AuthContext } from '../core/auth-context.js'
 import {
-  appTokenExists,
+  appTokenCreatorRole,
   countTokensOfApp,
   deleteAppToken,
   findAppTokenForAuth,
   insertAppToken,
   listTokensOfApp,
+  touchAppToken,
 } from './repository.js'
 import { issueAppSecret, parseAppToken } from './secret.js'
 
 // App tokens: what a CI uses to upload builds of one app (Applivery's "app tokens"). Created, listed and revoked
 // by the app's owners, admins and editors; valid only on the integration routes, and only for their app; gone
-// with the app or the organization.
+// with the app or the organization. A token acts for the member who created it, so it works only while they are a
+// member who may create one (editor or above): demoted to viewer or removed, their tokens stop working, and an
+// owner or admin issues new ones.
 
 /** The caller of an integration route: one app, on behalf of the member who created the token. */
 export interface AppTokenAuth {
@@ -35,6 +39,9 @@ const DAY_MS = 86_400_000
 function tokenView(row: { id: string; name: string; created_at: string; expires_at: string | null }) {
   return { id: row.id, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at }
 }
+
+/** Whether a token created by a member who now holds `role` (null: left) still works. */
+const creatorMayUse = (role: Role | null | undefined) => role != null && can(role, Permission.AppTokenCreate)
 
 export async function createAppToken(
   db: Db,
@@ -63,7 +70,7 @@ export async function createAppToken(
     }
     await insertAppToken(trx, row)
     await audit('app_token.create', 'app_token', id, { name: input.name, app: app.name })
-    return { ...tokenView(row), token }
+    return { ...tokenView(row), createdBy: { id: auth.userId, email: auth.email }, lastUsedAt: null, token }
   })
 }
 
@@ -80,7 +87,15 @@ export async function listAppTokens(
     listTokensOfApp(db, org.id, app.id, offsetOf(page), page.limit),
     countTokensOfApp(db, org.id, app.id),
   ])
-  return pageOf(rows.map(tokenView), total, page)
+  return pageOf(
+    rows.map((row) => ({
+      ...tokenView(row),
+      createdBy: { id: row.created_by, email: row.creator_email },
+      lastUsedAt: row.last_used_at,
+    })),
+    total,
+    page,
+  )
 }
 
 export async function revokeAppToken(
@@ -115,6 +130,8 @@ export async function authenticateAppToken(
   const row = await findAppTokenForAuth(db, parsed.organizationId, parsed.id)
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError(ErrorCode.InvalidToken)
   if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new AppError(ErrorCode.TokenExpired)
+  if (!creatorMayUse(row.creator_role)) throw new AppError(ErrorCode.InvalidToken)
+  await touchAppToken(db, row.organization_id, row.id, now)
   return {
     tokenId: row.id,
     organizationId: row.organization_id,
@@ -123,8 +140,11 @@ export async function authenticateAppToken(
   }
 }
 
-/** Under the organization's write lock: a token revoked (or its app deleted) since authentication writes nothing. */
+/**
+ * Under the organization's write lock: a token revoked (or its app deleted), or whose creator was removed or
+ * demoted, since authentication writes nothing.
+ */
 export async function requireAppToken(trx: Trx, auth: AppTokenAuth): Promise<void> {
-  if (!(await appTokenExists(trx, auth.organizationId, auth.tokenId)))
+  if (!creatorMayUse(await appTokenCreatorRole(trx, auth.organizationId, auth.tokenId)))
     throw new AppError(ErrorCode.InvalidToken)
 }

@@ -19,6 +19,8 @@ const AuditDetailsSchema = Type.Object(
     fileName: Type.Optional(Type.String()),
     version: Type.Optional(Type.String()),
     app: Type.Optional(Type.String({ description: 'The name of the app a build or app token belongs to' })),
+    archivedAt: Type.Optional(Type.String({ description: 'An import: when its archive was written' })),
+    rows: Type.Optional(Type.Integer({ description: 'An import: the records its archive held' })),
     builds: Type.Optional(Type.Integer({ description: 'Builds a retention run removed' })),
     events: Type.Optional(Type.Integer({ description: 'History events a retention run removed' })),
     buildsDays: Type.Optional(

@@ -100,6 +100,9 @@ export async function receiveForm<F>(
           )
         if (part.truncated) throw invalid(`/body/${part.name}`, 'is too long')
         spec.accept(part.name)
+        // As in JSON bodies (http/input.ts): refused on both databases alike, not stored by one and not the other.
+        if (part.value.includes('\u0000'))
+          throw invalid(`/body/${part.name}`, 'must not contain NUL characters')
         fields.set(part.name, part.value)
         continue
       }

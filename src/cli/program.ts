@@ -1,9 +1,12 @@
 import { Command } from 'commander'
 import { VERSION } from '../root.js'
+import { certificateCommands } from './commands/certificate.js'
 import { deletionsCommands } from './commands/deletions.js'
 import { exportCommand } from './commands/export.js'
 import { holdCommands } from './commands/hold.js'
 import { importCommand } from './commands/import.js'
+import { keysCommands } from './commands/keys.js'
+import { ledgerCommands } from './commands/ledger.js'
 import { migrateCommand } from './commands/migrate.js'
 import { seedCommand } from './commands/seed.js'
 import { serveCommand } from './commands/serve.js'
@@ -27,6 +30,9 @@ const COMMANDS: ((program: Command) => void)[] = [
   holdCommands,
   deletionsCommands,
   storageCommands,
+  keysCommands,
+  certificateCommands,
+  ledgerCommands,
 ]
 
 /**

@@ -3,6 +3,8 @@ import { loadConfig } from '../config.js'
 import { openDatabase } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { PurgeWorker } from '../deletion/worker.js'
+import { replayAtStart } from '../deletion/proof-plugin.js'
+import { proofSettings } from '../deletion/proof.js'
 import { deliveryOptions } from '../events/options.js'
 import { DeliveryWorker } from '../events/worker.js'
 import { checkSqliteWritable } from '../startup-error.js'
@@ -25,6 +27,13 @@ export async function runWorker(): Promise<void> {
   }
   database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
   const storage = await openStorage(storageSettings(config))
+  // Before any work: what a restored backup brought back is deleted again first (docs/api.md §12).
+  const proof = proofSettings(config)
+  await replayAtStart(database.db, proof, logger).catch(async (error: unknown) => {
+    await storage.close()
+    await database.close()
+    throw error
+  })
 
   const worker = new PurgeWorker(database.db, {
     batchTargetMs: config.PURGE_BATCH_TARGET_MS,
@@ -35,6 +44,7 @@ export async function runWorker(): Promise<void> {
     logger,
     storage,
     objectBatch: config.PURGE_OBJECT_BATCH,
+    proof,
   })
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const first = (signal: NodeJS.Signals) => {

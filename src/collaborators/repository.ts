@@ -111,3 +111,25 @@ export async function managerEmails(db: Db, organizationId: string): Promise<str
     (r) => r.email,
   )
 }
+
+/**
+ * How many unexpired app tokens each of `userIds` created in the organization (absent: none): the tokens that act
+ * for them (app-tokens/service.ts) and stop working if they are removed or made a viewer.
+ */
+export async function countAppTokensOf(
+  db: Db,
+  organizationId: string,
+  userIds: string[],
+  now: string,
+): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('app_tokens')
+    .select(['created_by', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('organization_id', '=', organizationId)
+    .where('created_by', 'in', userIds)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .groupBy('created_by')
+    .execute()
+  return new Map(rows.map((row) => [row.created_by, Number(row.n)]))
+}

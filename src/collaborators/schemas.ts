@@ -14,7 +14,14 @@ export const CollaboratorSchema = Type.Object({
   createdAt: Type.String(),
 })
 
-export const CollaboratorPage = Paginated(CollaboratorSchema)
+export const ListedCollaboratorSchema = Type.Object({
+  ...CollaboratorSchema.properties,
+  appTokens: Type.Integer({
+    description:
+      'Unexpired app tokens they created here: these stop working if they are removed or made a viewer',
+  }),
+})
+export const CollaboratorPage = Paginated(ListedCollaboratorSchema)
 
 export const CollaboratorListQuery = Type.Object({
   ...PageQuery,

@@ -12,6 +12,7 @@ import { deleteScopedTokens } from '../tokens/repository.js'
 import type { AuthContext } from '../core/auth-context.js'
 import { findOrCreateUser } from '../users/service.js'
 import {
+  countAppTokensOf,
   countCollaborators,
   deleteCollaborator,
   findCollaborator,
@@ -52,7 +53,17 @@ export async function listOrganizationCollaborators(
       ? org.collaborators_count
       : countCollaborators(db, filter),
   ])
-  return pageOf(rows.map(collaboratorView), total, query)
+  const tokens = await countAppTokensOf(
+    db,
+    org.id,
+    rows.map((row) => row.user_id),
+    new Date().toISOString(),
+  )
+  return pageOf(
+    rows.map((row) => ({ ...collaboratorView(row), appTokens: tokens.get(row.user_id) ?? 0 })),
+    total,
+    query,
+  )
 }
 
 /** A collaborator as the audit history names them: by email, and by name when they gave one. */

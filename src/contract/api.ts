@@ -80,6 +80,12 @@ export interface Collaborator {
   createdAt: string
 }
 
+/** A collaborator as the list shows them. */
+export interface ListedCollaborator extends Collaborator {
+  /** Unexpired app tokens they created here: these stop working if they are removed or made a viewer. */
+  appTokens: number
+}
+
 export interface App {
   id: string
   name: string
@@ -180,6 +186,10 @@ export interface AppToken {
   name: string
   createdAt: string
   expiresAt: string | null
+  /** The member it acts for: it stops working when they leave or drop below editor. */
+  createdBy: { id: string; email: string }
+  /** To the minute; null if never used. */
+  lastUsedAt: string | null
 }
 
 export interface NewAppToken extends AppToken {
@@ -270,4 +280,14 @@ export interface Deletion {
   waitingFor: string | null
   /** Why the last purge attempt failed (it is retried); null otherwise. */
   error: string | null
+  /** Deleted again after a backup restore brought the workspace back (the ledger's tombstone said so). */
+  replayed: boolean
+  /** When replayed: the deletion the ledger's tombstone named. */
+  replayOf: string | null
+}
+
+/** A completed deletion's signed certificate (a JWT) and its claims. */
+export interface DeletionCertificate {
+  certificate: string
+  claims: Record<string, unknown> & { jti: string; sub: string; completedAt: string }
 }

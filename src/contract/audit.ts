@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'organization.update',
   'organization.ownerChange',
   'organization.export',
+  'organization.import',
   'organization.retention',
   'collaborator.create',
   'collaborator.update',
@@ -63,6 +64,9 @@ export interface AuditDetails {
   version?: string
   /** The name of the app a build or app token belongs to. */
   app?: string
+  /** An import: when the archive was written, and how many records it held. */
+  archivedAt?: string
+  rows?: number
   /** Retention (`organization.retention`): what one run removed, and the policy's days it applied. */
   builds?: number
   events?: number

@@ -61,6 +61,11 @@ export const RESOURCES = {
     label: 'Webhook deliveries',
     noun: ['webhook delivery', 'webhook deliveries'],
   },
+  dataKeys: {
+    table: 'organization_data_keys',
+    label: "Encryption key of the workspace's files (destroyed first)",
+    noun: ['encryption key', 'encryption keys'],
+  },
 } as const satisfies Record<string, Resource>
 
 export type ResourceName = keyof typeof RESOURCES

@@ -16,10 +16,20 @@ export interface Dialect {
   readonly singleWriter: boolean
   /** Kysely's `jsonArrayFrom` for this database. */
   readonly jsonArrayFrom: typeof sqliteJsonArrayFrom
+  /** How purged rows are erased (docs/erasure.md), as a deletion certificate names it. */
+  readonly erasure: 'sqlite-secure-delete' | 'postgresql-vacuum'
 }
 
-const SQLITE: Dialect = { singleWriter: true, jsonArrayFrom: sqliteJsonArrayFrom }
-const POSTGRES: Dialect = { singleWriter: false, jsonArrayFrom: pgJsonArrayFrom }
+const SQLITE: Dialect = {
+  singleWriter: true,
+  jsonArrayFrom: sqliteJsonArrayFrom,
+  erasure: 'sqlite-secure-delete',
+}
+const POSTGRES: Dialect = {
+  singleWriter: false,
+  jsonArrayFrom: pgJsonArrayFrom,
+  erasure: 'postgresql-vacuum',
+}
 
 export function dialectOf(db: Db): Dialect {
   return isPostgres(db) ? POSTGRES : SQLITE

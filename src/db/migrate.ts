@@ -9,6 +9,9 @@ import * as m0006 from './migrations/0006_clustered_keys.js'
 import * as m0007 from './migrations/0007_orphan_scoped_tokens.js'
 import * as m0008 from './migrations/0008_exports.js'
 import * as m0009 from './migrations/0009_audit_details.js'
+import * as m0010 from './migrations/0010_deletion_proof.js'
+import * as m0011 from './migrations/0011_data_keys.js'
+import * as m0013 from './migrations/0013_import_lease_token_use.js'
 import * as m0014 from './migrations/0014_retention.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
@@ -22,6 +25,9 @@ const migrations: Record<string, Migration> = {
   '0007_orphan_scoped_tokens': m0007,
   '0008_exports': m0008,
   '0009_audit_details': m0009,
+  '0010_deletion_proof': m0010,
+  '0011_data_keys': m0011,
+  '0013_import_lease_token_use': m0013,
   '0014_retention': m0014,
 }
 

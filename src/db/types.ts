@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 import type { Role } from '../contract/permissions.js'
 
 // Table types as the database holds them. Timestamps are ISO-8601 text (see ids.ts).
@@ -21,7 +21,8 @@ export interface TokensTable {
   expires_at: string | null
 }
 
-export type OrganizationStatus = 'active' | 'deleting'
+/** `importing`: written by `orgspace import`, invisible until its last record is in (exports/import-lease.ts). */
+export type OrganizationStatus = 'active' | 'deleting' | 'importing'
 
 export interface OrganizationsTable {
   id: string
@@ -41,6 +42,10 @@ export interface OrganizationsTable {
   /** Set by an operator (CLI only): while set, the organization cannot be deleted nor its deletion purged. */
   legal_hold_reason: string | null
   legal_hold_at: string | null
+  /** While `importing`: the importing process renews it; once it lapses, the import is abandoned. */
+  import_lease_until: Generated<string | null>
+  /** While `importing`: the user running the import (the receipt's requester if the import is abandoned). */
+  imported_by: Generated<string | null>
   /** Retention policy (docs/api.md §15): days, or how many builds per app are kept; null keeps forever. */
   retention_audit_days: number | null
   retention_builds_days: number | null
@@ -130,6 +135,16 @@ export interface DeletionsTable {
   restored_at: string | null
   /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
   slug_held_until: string | null
+  /** When the purge started: its tombstone was in the ledger then (docs/api.md §12). */
+  purge_started_at: ColumnType<string | null, string | null | undefined, string | null>
+  /** The signed certificate (a compact JWS), once the purge completed and its verification passed. */
+  certificate: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the certificate was written to the ledger. */
+  certificate_ledgered_at: ColumnType<string | null, string | null | undefined, string | null>
+  /** Set on a deletion replayed after a backup restore: the deletion named by the ledger's tombstone. */
+  replay_of: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the purge destroyed the organization's data key (crypto-erasure, docs/api.md §13); null before. */
+  data_key_destroyed_at: Generated<string | null>
 }
 
 /** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
@@ -180,6 +195,7 @@ export interface AppTokensTable {
   created_by: string
   created_at: string
   expires_at: string | null
+  last_used_at: Generated<string | null>
 }
 
 /** `object`: one key; `prefix`: every key under it; `upload`: the key an upload in flight may leave behind. */
@@ -294,6 +310,15 @@ export interface InstanceDeliveriesTable {
   created_at: string
 }
 
+/** An organization's data key, wrapped by the master key (src/encryption/). */
+export interface OrganizationDataKeysTable {
+  organization_id: string
+  id: string
+  wrapped_key: string
+  master_key_id: string
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   tokens: TokensTable
@@ -310,6 +335,7 @@ export interface Database {
   app_tokens: AppTokensTable
   object_removals: ObjectRemovalsTable
   exports: ExportsTable
+  organization_data_keys: OrganizationDataKeysTable
   events: EventsTable
   deletion_notices: DeletionNoticesTable
   webhook_endpoints: WebhookEndpointsTable

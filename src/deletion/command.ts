@@ -1,4 +1,4 @@
-import type { Db } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { deletionRequested } from './lifecycle.js'
 import { AppError, ErrorCode } from '../core/errors.js'
@@ -10,6 +10,32 @@ import { blockingSubscriptions } from '../subscriptions/repository.js'
 import { enqueueOrganizationRemoval } from '../storage/removals.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
+
+/** The receipt of a deletion just requested: `scheduled` until `purgeAt` when there is one, else `purging`. */
+export function newReceipt(
+  id: string,
+  org: { id: string; slug: string | null; name: string },
+  request: { requestedBy: string; requestedAt: string; purgeAt: string | null; replayOf?: string },
+) {
+  return {
+    id,
+    organization_id: org.id,
+    organization_slug: org.slug ?? '',
+    organization_name: org.name,
+    requested_by: request.requestedBy,
+    requested_at: request.requestedAt,
+    status: request.purgeAt === null ? ('purging' as const) : ('scheduled' as const),
+    counts: '{}',
+    completed_at: null,
+    error: null,
+    retry_at: null,
+    purge_at: request.purgeAt,
+    expected: null,
+    restored_at: null,
+    slug_held_until: null,
+    replay_of: request.replayOf ?? null,
+  }
+}
 
 /** How this instance deletes (docs/api.md §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
 export interface DeletionPolicy {
@@ -45,36 +71,7 @@ export async function requestDeletion(
     if ((await blockingSubscriptions(trx, org.id)).length > 0)
       throw new AppError(ErrorCode.ActiveSubscriptions)
 
-    const requested = new Date()
-    const now = requested.toISOString()
-    const scheduled = policy.graceSeconds > 0
-    await markDeleting(trx, org.id, now, scheduled || policy.quarantineSeconds > 0)
-    const deletionId = newId()
-    const purgeAt = scheduled
-      ? new Date(requested.getTime() + policy.graceSeconds * 1000).toISOString()
-      : null
-    await insertDeletion(
-      trx,
-      {
-        id: deletionId,
-        organization_id: org.id,
-        organization_slug: org.slug ?? '',
-        organization_name: org.name,
-        requested_by: auth.userId,
-        requested_at: now,
-        status: scheduled ? 'scheduled' : 'purging',
-        counts: '{}',
-        completed_at: null,
-        error: null,
-        retry_at: null,
-        purge_at: purgeAt,
-        expected: null,
-        restored_at: null,
-        slug_held_until: null,
-      },
-      await tenantTables(trx),
-    )
-    if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
+    const { deletionId, purgeAt, now } = await beginDeletion(trx, org, auth.userId, policy)
     await deletionRequested(trx, {
       organization: org,
       deletionId,
@@ -84,4 +81,29 @@ export async function requestDeletion(
     })
     return { deletionId, purgeAt }
   })
+}
+
+/**
+ * Steps 3 and 4 above, for an organization the caller has locked and checked: marks it `deleting` and writes the
+ * receipt and its purge tasks. Also how a failed or abandoned import is removed (deletion/imports.ts).
+ */
+export async function beginDeletion(
+  trx: Trx,
+  org: { id: string; slug: string | null; name: string },
+  requestedBy: string,
+  policy: DeletionPolicy,
+): Promise<{ deletionId: string; purgeAt: string | null; now: string }> {
+  const requested = new Date()
+  const now = requested.toISOString()
+  const scheduled = policy.graceSeconds > 0
+  await markDeleting(trx, org.id, now, scheduled || policy.quarantineSeconds > 0)
+  const deletionId = newId()
+  const purgeAt = scheduled ? new Date(requested.getTime() + policy.graceSeconds * 1000).toISOString() : null
+  await insertDeletion(
+    trx,
+    newReceipt(deletionId, org, { requestedBy, requestedAt: now, purgeAt }),
+    await tenantTables(trx),
+  )
+  if (!scheduled) await enqueueOrganizationRemoval(trx, org.id, deletionId)
+  return { deletionId, purgeAt, now }
 }

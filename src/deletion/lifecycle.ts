@@ -71,6 +71,8 @@ export async function deletionCompleted(
   deletion: FinishedDeletion,
   counts: Record<string, number>,
   completedAt: string,
+  /** The signed certificate (docs/api.md §11), when this process issues them. */
+  certificate?: string,
 ): Promise<void> {
   await dropUndispatchedEventsOf(trx, deletion.organization_id, ['organization.deleted'])
   const requester = await findUserById(trx, deletion.requested_by)
@@ -84,6 +86,7 @@ export async function deletionCompleted(
       requestedAt: deletion.requested_at,
       completedAt,
       counts,
+      ...(certificate ? { certificate } : {}),
     },
   })
 }

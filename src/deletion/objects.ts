@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js'
+import { eraseDataKey } from '../encryption/erasure.js'
 import {
   claimRemoval,
   dropRemovalsUnder,
@@ -67,6 +68,8 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
     run.onObjects?.(1)
     return finishRemoval(db, removal, run.owner)
   }
+  if (removal.deletion_id !== null)
+    await eraseDataKey(db, removal.organization_id, removal.deletion_id, isoAt(run.clock))
   for (;;) {
     const page = await firstPage(run.storage.list(removal.object_key, run.batch))
     if (page.length === 0) break

@@ -7,6 +7,7 @@ import { backgroundInThread } from '../db/connect.js'
 import type { Runner } from '../jobs/loop.js'
 import { ThreadedPurgeWorker } from './threaded-worker.js'
 import { PurgeWorker, type PurgeWorkerOptions } from './worker.js'
+import { proofSettings } from './proof.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,6 +65,7 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       storage: app.storage,
       objectBatch: config.PURGE_OBJECT_BATCH,
       onObjects: (count) => objectsRemoved.inc(count),
+      proof: proofSettings(config),
     }
     // On a SQLite file the purge gets a thread and a connection of its own (see threaded-worker.ts).
     const threaded = backgroundInThread(config.DATABASE_URL)
@@ -85,5 +87,5 @@ export const purgeWorkerPlugin = fp<{ config: Config }>(
       if (threaded) await sql`pragma wal_autocheckpoint = 1000`.execute(app.db)
     })
   },
-  { name: 'purge-worker', dependencies: ['database', 'metrics', 'storage'] },
+  { name: 'purge-worker', dependencies: ['database', 'metrics', 'storage', 'proof'] },
 )

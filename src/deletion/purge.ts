@@ -3,6 +3,7 @@ import type { BatchSizer } from '../core/batch-sizer.js'
 import { performance } from 'node:perf_hooks'
 import type { Db } from '../db/connect.js'
 import { deletionCompleted } from './lifecycle.js'
+import { issueCertificate, type Certifier } from './certificate.js'
 import { buildBytesOf, deleteDeletedOrganization } from '../organizations/repository.js'
 import {
   completeDeletion,
@@ -106,6 +107,8 @@ export interface FinalizeOptions {
   /** Told, after the commit, which tables lost rows (for the reclaim that follows, reclaim.ts). */
   onCompleted?: (tables: string[]) => void
   clock?: Clock
+  /** Signs the certificate in the completing transaction, after its own verification (certificate.ts). */
+  certifier?: Certifier
 }
 
 /**
@@ -147,7 +150,7 @@ export function failureReason(what: string, error: unknown): string {
 
 async function completeOne(
   db: Db,
-  { slugQuarantineSeconds = 0, onCompleted, clock = systemClock }: FinalizeOptions,
+  { slugQuarantineSeconds = 0, onCompleted, clock = systemClock, certifier }: FinalizeOptions,
   onLocked: (deletion: { id: string; attempts: number }) => void,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -168,7 +171,9 @@ async function completeOne(
       slugQuarantineSeconds > 0 ? new Date(now + slugQuarantineSeconds * 1000).toISOString() : null
     const completedAt = new Date(now).toISOString()
     await completeDeletion(trx, deletion.id, counts, completedAt, heldUntil)
-    await deletionCompleted(trx, deletion, counts, completedAt)
+    const certificate =
+      certifier && (await issueCertificate(trx, certifier, { ...deletion, counts, completedAt }, completedAt))
+    await deletionCompleted(trx, deletion, counts, completedAt, certificate)
     // The tables that lost rows, for the reclaim that follows the commit (reclaim.ts).
     onCompleted?.(['organizations', ...tasks.filter((t) => Number(t.deleted) > 0).map((t) => t.table_name)])
     return true
@@ -180,9 +185,9 @@ async function completeOne(
  * was deleted (nothing can be written into it since), for the receipt's progress. Its tasks cannot be claimed
  * before, so no row is gone yet. Counting is the worker's job, not DELETE's: the answer must not grow with size.
  */
-export async function measureOne(db: Db): Promise<boolean> {
+export async function measureOne(db: Db, afterTombstone = false): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const deletion = await lockUnmeasuredDeletion(trx)
+    const deletion = await lockUnmeasuredDeletion(trx, afterTombstone)
     if (!deletion) return false
     const rows = await countOwnedRows(trx, deletion.organization_id)
     await recordExpected(trx, deletion.id, {

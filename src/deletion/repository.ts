@@ -1,7 +1,7 @@
-import { sql, type Selectable } from 'kysely'
+import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import { lockRows } from '../db/dialect.js'
-import type { Deletion, DeletionStatus, PurgeTasksTable } from '../db/types.js'
+import type { DeletionStatus, DeletionsTable, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { deletionFailed } from './lifecycle.js'
 import { legalHoldOf } from '../organizations/repository.js'
@@ -12,7 +12,7 @@ export type PurgeTask = Selectable<PurgeTasksTable>
 
 export async function insertDeletion(
   trx: Trx,
-  deletion: Omit<Deletion, 'attempts'>,
+  deletion: Omit<Insertable<DeletionsTable>, 'attempts'> & { id: string },
   tables: string[],
 ): Promise<void> {
   await trx.insertInto('deletions').values(deletion).execute()
@@ -333,13 +333,17 @@ export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
   })
 }
 
-/** A purging deletion whose expected counts have not been taken yet (its tasks wait for them). Locked. */
-export function lockUnmeasuredDeletion(trx: Trx) {
+/**
+ * A purging deletion whose expected counts have not been taken yet (its tasks wait for them), and with
+ * `afterTombstone` whose tombstone is in the ledger (ledger-steps.ts). Locked.
+ */
+export function lockUnmeasuredDeletion(trx: Trx, afterTombstone: boolean) {
   return trx
     .selectFrom('deletions')
     .select(['id', 'organization_id'])
     .where('status', 'in', ['purging', 'failed'])
     .where('expected', 'is', null)
+    .$if(afterTombstone, (q) => q.where('purge_started_at', 'is not', null))
     .orderBy('requested_at')
     .limit(1)
     .$call(lockRows(trx, { mode: 'update', skipLocked: true }))

@@ -59,8 +59,46 @@ export const DeletionReceipt = Type.Object({
   error: Type.Union([Type.String(), Type.Null()], {
     description: 'Why the last purge attempt failed; it is retried',
   }),
+  replayed: Type.Boolean({
+    description: 'Deleted again after a restore from backup brought the organization back (docs/api.md §12)',
+  }),
+  replayOf: Type.Union([Type.String(), Type.Null()], {
+    description: 'When replayed: the deletion named by the ledger’s tombstone',
+  }),
 })
 
 export const DeletionPage = Paginated(DeletionReceipt)
 export const DeletionParams = Type.Object({ deletionId: Type.String({ pattern: '^[a-fA-F0-9]{24}$' }) })
 export const DeletionListQuery = Type.Object(PageQuery)
+
+const Verification = Type.Object({
+  checkedAt: Type.String(),
+  tables: Counts,
+  storage: Type.Object({ prefix: Type.String(), objects: Type.Integer() }),
+})
+
+export const CertificateClaims = Type.Object({
+  iss: Type.String(),
+  sub: Type.String({ description: 'The organization id' }),
+  jti: Type.String({ description: 'The deletion id' }),
+  iat: Type.Integer(),
+  organization: Type.Object({ id: Type.String(), slug: Type.String() }),
+  requestedBy: Type.String({ description: 'The user id of who asked (never a name or an email)' }),
+  requestedAt: Type.String(),
+  purgeStartedAt: Type.Union([Type.String(), Type.Null()]),
+  completedAt: Type.String(),
+  graceSeconds: Type.Integer(),
+  removed: Counts,
+  verification: Verification,
+  erasure: Type.Object({ database: Type.String(), storage: Type.String() }),
+  ledger: Type.String({ description: 'Where the deletion’s tombstone is kept' }),
+  software: Type.Object({ name: Type.String(), version: Type.String() }),
+  replayOf: Type.Optional(
+    Type.String({ description: 'A deletion replayed after a restore: the deletion its tombstone named' }),
+  ),
+})
+
+export const DeletionCertificate = Type.Object({
+  certificate: Type.String({ description: 'A compact JWS (EdDSA); verify it with /.well-known/jwks.json' }),
+  claims: CertificateClaims,
+})

@@ -89,6 +89,8 @@ export async function receiptViews(db: Db, rows: DeletionRow[]) {
     error: row.status === 'completed' ? null : row.error,
     // A scheduled purge waits for `purgeAt` first; a webhook hold matters once it could start.
     waitingFor: waitingFor(row, paused) ?? (row.status === 'scheduled' ? null : held.get(row.id)) ?? null,
+    replayed: row.replay_of !== null,
+    replayOf: row.replay_of,
   }))
 }
 

@@ -4,6 +4,7 @@ import { dialectOf } from '../db/dialect.js'
 import { isoAt, systemClock, type Clock } from '../core/clock.js'
 import { JobLoop, workerId, type Job } from '../jobs/loop.js'
 import type { ObjectStorage } from '../storage/storage.js'
+import { abandonedImportsStep } from './imports.js'
 import { removeObjects } from './objects.js'
 import {
   claimTask,
@@ -25,6 +26,8 @@ import {
 } from '../db/reclaim.js'
 import { resourceName } from './tables.js'
 import { retentionStep } from '../retention/step.js'
+import { ledgerCertificateStep, tombstoneStep } from './ledger-steps.js'
+import { openProof, type Proof, type ProofSettings } from './proof.js'
 
 export interface PurgeWorkerOptions {
   batchTargetMs: number
@@ -50,6 +53,8 @@ export interface PurgeWorkerOptions {
   /** Objects listed and removed per step (PURGE_OBJECT_BATCH). */
   objectBatch?: number
   onObjects?(count: number): void
+  /** The ledger and the signing key: tombstones before purges, certificates after (absent: neither). */
+  proof?: ProofSettings
 }
 
 /**
@@ -95,6 +100,7 @@ class PurgeJob implements Job {
   private readonly reclaimOptions: ReclaimOptions
   /** See TaskRun.extend: on PostgreSQL by time; on SQLite only where a waiting writer can be seen. */
   private readonly extend: TaskRun['extend']
+  private proof: Promise<Proof> | undefined
 
   constructor(
     private readonly db: Db,
@@ -124,13 +130,35 @@ class PurgeJob implements Job {
   /** After the loop's last step: a SQLite file a purge marked is rewritten (db/reclaim.ts). */
   async stopped(): Promise<void> {
     await eraseOnStop(this.db, { ...this.options, purging: stillPurging })
+    await this.closeProof()
   }
 
   /** Works until nothing is left that can be done now. Failed tasks wait for their retry. */
   async drain(): Promise<void> {
-    while (await this.step()) {
-      // keep going
+    try {
+      while (await this.step()) {
+        // keep going
+      }
+    } finally {
+      await this.closeProof()
     }
+  }
+
+  /** The ledger and the signing key, opened at the first step; a failure to open is retried at the next. */
+  private openedProof(): Promise<Proof | undefined> {
+    const settings = this.options.proof
+    if (!settings) return Promise.resolve(undefined)
+    this.proof ??= openProof(settings).catch((error: unknown) => {
+      this.proof = undefined
+      throw error
+    })
+    return this.proof
+  }
+
+  private async closeProof(): Promise<void> {
+    const opened = this.proof
+    this.proof = undefined
+    if (opened) await (await opened.catch(() => null))?.ledger.close()
   }
 
   /**
@@ -160,17 +188,22 @@ class PurgeJob implements Job {
     if (this.paused) return false
     const now = isoAt(this.clock)
     if (await startDueDeletion(this.db, now)) return true
-    if (await measureOne(this.db)) return true
+    if (await abandonedImportsStep(this.db, this.clock)) return true
+    const proof = await this.openedProof()
+    if (proof && (await tombstoneStep(this.db, proof.ledger, now))) return true
+    if (await measureOne(this.db, proof !== undefined)) return true
     let completed: string[] | undefined
     const finalized = await finalizeOne(this.db, {
       slugQuarantineSeconds: this.options.slugQuarantineSeconds,
       clock: this.clock,
       onCompleted: (tables) => (completed = tables),
+      certifier: proof && { ...proof, storage: this.options.storage },
     })
     if (finalized) {
       if (completed) await reclaimAfterPurge(this.db, completed, this.reclaimOptions)
       return true
     }
+    if (proof && (await ledgerCertificateStep(this.db, proof.ledger, now))) return true
     const objects = {
       owner: this.id,
       leaseMs: this.options.leaseMs,

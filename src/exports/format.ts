@@ -111,6 +111,8 @@ const AuditDetailsRecord = Type.Object(
     fileName: Type.Optional(Text(1024)),
     version: Type.Optional(Text(128)),
     app: Type.Optional(Text(256)),
+    archivedAt: Type.Optional(Instant),
+    rows: Type.Optional(Type.Integer({ minimum: 0 })),
     changes: Type.Optional(
       Type.Record(Type.String({ maxLength: 64 }), Type.Object({ from: AuditValue, to: AuditValue }, strict), {
         maxProperties: 32,

@@ -1,10 +1,11 @@
+import { isUtf8 } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
+import { textFault } from '../core/text.js'
 import { Compile } from 'typebox/compile'
 import {
   isEntryName,
@@ -37,6 +38,8 @@ const checkRecord = Object.fromEntries(
 const resourceOfFile = new Map<string, Resource>(RESOURCE_NAMES.map((name) => [RESOURCES[name].file, name]))
 
 export interface ArchiveVisitor {
+  /** The manifest, checked, before any other entry. */
+  manifest?(manifest: Manifest): void
   /** Each record of an NDJSON file, checked against its schema, a page at a time (the reader waits). */
   records?(resource: Resource, records: unknown[]): Promise<void>
   /** A build's bytes; the stream must be consumed. The SHA-256 is checked as it is read. */
@@ -50,7 +53,12 @@ export async function readArchive(path: string, visitor: ArchiveVisitor = {}): P
   const extract = tar.extract()
   const gunzip = createGunzip()
   const source = createReadStream(path)
-  const fail = (error: Error) => extract.destroy(error)
+  const fail = (error: Error) =>
+    extract.destroy(
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new ArchiveRefused(`${path} does not exist`)
+        : error,
+    )
   source.on('error', fail)
   gunzip.on('error', fail)
   source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream)
@@ -69,6 +77,7 @@ export async function readArchive(path: string, visitor: ArchiveVisitor = {}): P
         if (name !== MANIFEST) throw new ArchiveRefused(`the archive does not start with ${MANIFEST}`)
         manifest = parseManifest(await collect(chunksOf(entry), MANIFEST_MAX_BYTES))
         expected = new Map(manifest.files.map((file) => [file.name, file]))
+        visitor.manifest?.(manifest)
         continue
       }
       const file = expected.get(name)
@@ -181,6 +190,49 @@ async function collect(entry: AsyncIterable<Buffer>, limit: number): Promise<Buf
   return Buffer.concat(chunks)
 }
 
+/**
+ * The longest record line read. The largest record the format's bounds allow is a build with 1,000 tags of 256
+ * characters, each written as a six-byte escape: about 1.6 MB. No valid archive reaches this, and a hostile one
+ * costs at most this much memory per line.
+ */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024
+
+/**
+ * Splits NDJSON into lines as bytes arrive: each chunk is scanned once for newlines, and a line cut across chunks
+ * is kept as its pieces until its end, so a long line costs its length, not its length squared.
+ */
+export async function* ndjsonLines(bytes: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
+  let pieces: Buffer[] = []
+  let pending = 0
+  let line = 0
+  const decode = (raw: Buffer) => {
+    line++
+    if (!isUtf8(raw)) throw new ArchiveRefused(`record ${line} of ${file} is not valid UTF-8`)
+    return raw.toString('utf8')
+  }
+  for await (const chunk of bytes) {
+    let start = 0
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      if (pending + end - start > MAX_LINE_BYTES) throw tooLong(file, line + 1)
+      const part = chunk.subarray(start, end)
+      yield decode(pending === 0 ? part : Buffer.concat([...pieces, part]))
+      pieces = []
+      pending = 0
+      start = end + 1
+    }
+    if (start < chunk.length) {
+      pending += chunk.length - start
+      if (pending > MAX_LINE_BYTES) throw tooLong(file, line + 1)
+      pieces.push(chunk.subarray(start))
+    }
+  }
+  if (pending > 0) throw new ArchiveRefused(`${file} does not end with a newline`)
+}
+
+function tooLong(file: string, line: number): ArchiveRefused {
+  return new ArchiveRefused(`record ${line} of ${file} is longer than ${MAX_LINE_BYTES} bytes`)
+}
+
 /** Splits NDJSON into records, checks each, and hands them to the visitor a page at a time; returns the count. */
 async function readRecords(
   resource: Resource,
@@ -188,21 +240,21 @@ async function readRecords(
   visitor: ArchiveVisitor,
 ): Promise<number> {
   const check = checkRecord[resource]
-  const decoder = new StringDecoder('utf8')
-  let rest = ''
+  const file = RESOURCES[resource].file
   let count = 0
   let page: unknown[] = []
-  const take = async (line: string) => {
+  for await (const line of ndjsonLines(bytes, file)) {
     let record: unknown
     try {
       record = JSON.parse(line)
     } catch {
-      throw new ArchiveRefused(`record ${count + 1} of ${RESOURCES[resource].file} is not JSON`)
+      throw new ArchiveRefused(`record ${count + 1} of ${file} is not JSON`)
     }
     if (!check.Check(record))
-      throw new ArchiveRefused(
-        `record ${count + 1} of ${RESOURCES[resource].file} is not a valid ${resource} record`,
-      )
+      throw new ArchiveRefused(`record ${count + 1} of ${file} is not a valid ${resource} record`)
+    const fault = textFault(record)
+    if (fault)
+      throw new ArchiveRefused(`record ${count + 1} of ${file}: ${fault.path.slice(1)} ${fault.message}`)
     count++
     page.push(record)
     if (page.length >= PAGE_RECORDS) {
@@ -210,13 +262,6 @@ async function readRecords(
       page = []
     }
   }
-  for await (const chunk of bytes) {
-    const lines = (rest + decoder.write(chunk)).split('\n')
-    rest = lines.pop() ?? ''
-    for (const line of lines) await take(line)
-  }
-  rest += decoder.end()
-  if (rest !== '') throw new ArchiveRefused(`${RESOURCES[resource].file} does not end with a newline`)
   if (page.length > 0) await visiting(visitor.records?.(resource, page))
   return count
 }

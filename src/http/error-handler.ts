@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from './envelope.js'
 import { AppError, ERRORS, ErrorCode, type FieldError } from '../core/errors.js'
-import { bodyTypesOf, pointerSegment } from './input.js'
+import { pointerSegment } from '../core/text.js'
+import { bodyTypesOf } from './input.js'
 
 interface ValidationIssue {
   keyword?: string

@@ -1,32 +1,17 @@
+import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 import { AppError, ErrorCode, type FieldError } from '../core/errors.js'
-
-/** A key as one segment of a JSON pointer (RFC 6901), as AJV writes the paths of its errors. */
-export function pointerSegment(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1')
-}
+import { pointerSegment, textFault } from '../core/text.js'
 
 /**
- * The JSON-pointer path of the first string (or key) holding a NUL character, or null when none does.
- * Iterative: a body is client input, and nesting it a few thousand levels deep must not overflow the stack.
+ * A JSON body's bytes that are not valid UTF-8 (decoded leniently, they would be kept as U+FFFD): 3000 naming the
+ * first field whose text holds a replacement character, or the body when the damage is outside any string.
  */
-function nulPath(value: unknown): string | null {
-  const pending: [unknown, string][] = [[value, '']]
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, path] = next
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) return path || '/'
-      continue
-    }
-    if (item === null || typeof item !== 'object') continue
-    // Reversed, so the first key is looked at first and the path reported is the first in document order.
-    for (const [key, child] of Object.entries(item).reverse()) {
-      const at = `${path}/${pointerSegment(key)}`
-      if (key.includes('\u0000')) return at
-      pending.push([child, at])
-    }
-  }
-  return null
+export function invalidUtf8(bytes: Buffer, parsed: unknown): AppError | null {
+  if (isUtf8(bytes)) return null
+  const fault = textFault(parsed, (text) => (text.includes('\ufffd') ? 'is not valid UTF-8' : null))
+  const path = fault && fault.path !== '/' ? `/body${fault.path}` : '/body'
+  return AppError.validation([{ path, message: 'is not valid UTF-8' }])
 }
 
 const JSON_CONTENT = /^application\/json\s*(;|$)/i
@@ -68,9 +53,9 @@ function unreadableType(request: FastifyRequest): boolean {
 }
 
 /**
- * Input no schema can refuse: a body on a route without one, and NUL characters (storable in SQLite but not in
- * PostgreSQL text, so refused everywhere for both databases to answer the same 3000). Runs after
- * authentication and before schema validation.
+ * Input no schema can refuse: a body on a route without one, and text that could not be kept as sent (textProblem:
+ * refused everywhere, so both databases answer the same 3000). Runs after authentication and before schema
+ * validation.
  */
 export async function refuseUnusableInput(request: FastifyRequest): Promise<void> {
   // An unknown route answers 1002 whatever it was sent.
@@ -78,6 +63,6 @@ export async function refuseUnusableInput(request: FastifyRequest): Promise<void
   if (unreadableType(request)) throw new AppError(ErrorCode.UnsupportedMediaType)
   const unexpected = unexpectedBody(request)
   if (unexpected.length > 0) throw AppError.validation(unexpected)
-  const path = nulPath({ params: request.params, querystring: request.query, body: request.body })
-  if (path) throw AppError.validation([{ path, message: 'must not contain NUL characters' }])
+  const fault = textFault({ params: request.params, querystring: request.query, body: request.body })
+  if (fault) throw AppError.validation([fault])
 }

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set on every route that needs a token (by the authenticated scope in app.ts). */
     authenticated?: boolean
+    /** Set on routes that authenticate an app token themselves (the CI routes): they share the failure limit. */
+    appToken?: boolean
     /** A limit of the route's own, counted per token on top of the caller's budget. */
     limit?: 'organization-delete'
   }
@@ -133,12 +135,13 @@ export const rateLimitPlugin = fp<{ config: Config }>(
     }
 
     app.addHook('onRequest', async (request, reply) => {
-      if (!request.routeOptions.config.authenticated) return charge(perAddress, request, reply, true)
-      // An address over its failure budget is refused before anything reads its token.
-      if (request.headers.authorization !== undefined) {
+      const { authenticated, appToken } = request.routeOptions.config
+      // An address over its failure budget is refused before anything reads its token, whichever kind it is.
+      if ((authenticated || appToken) && request.headers.authorization !== undefined) {
         const failures = await authFailures(request, { increment: false })
         if (!failures.isAllowed && failures.remaining === 0) refuse(reply, failures)
       }
+      if (!authenticated) await charge(perAddress, request, reply, true)
     })
 
     app.decorate('limitCaller', async (request: FastifyRequest, reply: FastifyReply) => {

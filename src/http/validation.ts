@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type Options, type SchemaObject, type ValidateFu
 import formats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
 import { validationError } from './error-handler.js'
-import { pointerSegment } from './input.js'
+import { pointerSegment } from '../core/text.js'
 import { OnFirstUse } from './on-first-use.js'
 import { TRIM } from '../core/text-schemas.js'
 

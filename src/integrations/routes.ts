@@ -27,6 +27,9 @@ const gone = answers(ErrorCode.EntityNotFound, "the token's app or organization 
 export const integrationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const intake = await acceptUploads(app, config)
   app.decorateRequest('appToken', null as unknown as AppTokenAuth)
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, appToken: true }
+  })
   app.addHook('onRequest', async (request) => {
     request.appToken = await authenticateAppToken(app.db, request.headers.authorization)
   })

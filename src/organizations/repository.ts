@@ -75,6 +75,8 @@ const ORGANIZATION_COLUMNS = [
   'deleted_at',
   'legal_hold_reason',
   'legal_hold_at',
+  'import_lease_until',
+  'imported_by',
   'retention_audit_days',
   'retention_builds_days',
   'retention_builds_keep_latest',
@@ -403,4 +405,16 @@ export async function buildBytesOf(db: Db, organizationId: string): Promise<numb
     .where('id', '=', organizationId)
     .executeTakeFirst()
   return Number(row?.builds_bytes ?? 0)
+}
+
+/** Of these organization ids, those whose organization exists and is not being deleted. */
+export async function liveOrganizationIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '!=', 'deleting')
+    .execute()
+  return rows.map((row) => row.id)
 }

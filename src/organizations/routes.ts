@@ -57,7 +57,12 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Ok(OrganizationSchema, 'The new organization') },
       },
     },
-    async (request) => ok(await createOrganization(app.db, request.auth, request.body)),
+    async (request) => {
+      const organization = await createOrganization(app.db, request.auth, request.body)
+      // Its data key now rather than at its first upload (docs/api.md §13); an older organization gets one then.
+      await app.keyring.provision(organization.id)
+      return ok(organization)
+    },
   )
 
   // `/organizations/check-slug/{slug}` would sit beside `/organizations/{organizationId}/…` in the document,

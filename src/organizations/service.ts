@@ -179,6 +179,8 @@ export async function createOrganization(
     deleted_at: null,
     legal_hold_reason: null,
     legal_hold_at: null,
+    import_lease_until: null,
+    imported_by: null,
     retention_audit_days: null,
     retention_builds_days: null,
     retention_builds_keep_latest: null,

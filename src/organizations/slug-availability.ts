@@ -15,6 +15,7 @@ export async function slugUnavailable(
   const holder = await findSlugHolder(db, slug)
   if (holder && holder.id !== exceptOrganizationId) {
     if (holder.status === 'active') return 'is taken'
+    if (holder.status === 'importing') return 'is taken by an import in progress'
     const deletion = await findOpenDeletionOf(db, holder.id)
     return deletion?.status === 'scheduled' && deletion.purge_at
       ? `is held by a deleted organization that can be restored until ${deletion.purge_at}`

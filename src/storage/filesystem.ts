@@ -126,11 +126,7 @@ export class FileStorage implements ObjectStorage {
 
   async *list(prefix: string, pageSize = 1000): AsyncIterable<StoredObject[]> {
     await this.ensureRoot()
-    // `a/b/` lists the folder a/b; `a/b/c` lists the entries of a/b whose names start with c.
-    const slash = prefix.lastIndexOf('/')
-    const folder = prefix.slice(0, slash + 1)
-    const namePrefix = prefix.slice(slash + 1)
-    const start = folder === '' ? this.root : this.pathOf(folder.slice(0, -1))
+    const { start, folder, namePrefix } = this.startOf(prefix)
     let page: StoredObject[] = []
     for await (const object of this.walk(start, folder, namePrefix)) {
       page.push(object)
@@ -140,6 +136,45 @@ export class FileStorage implements ObjectStorage {
       }
     }
     if (page.length > 0) yield page
+  }
+
+  /**
+   * Read folder by folder rather than file by file, and without asking each file its size: a listing of a hundred
+   * thousand keys (the deletion ledger's) took seconds through `list`.
+   */
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    await this.ensureRoot()
+    const { start, folder, namePrefix } = this.startOf(prefix)
+    const keys: string[] = []
+    const pending = [{ path: start, keyPrefix: folder, namePrefix }]
+    for (let next = pending.pop(); next; next = pending.pop()) {
+      const entries = await readdir(next.path, { withFileTypes: true }).catch((error: unknown) => {
+        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return []
+        throw new StorageUnavailable(`listing ${next?.keyPrefix || '/'} failed (${errorCode(error)})`, {
+          cause: error,
+        })
+      })
+      for (const entry of entries) {
+        if (!entry.name.startsWith(next.namePrefix)) continue
+        if (entry.isDirectory())
+          pending.push({
+            path: join(next.path, entry.name),
+            keyPrefix: `${next.keyPrefix}${entry.name}/`,
+            namePrefix: '',
+          })
+        else if (entry.isFile()) keys.push(`${next.keyPrefix}${entry.name}`)
+      }
+    }
+    keys.sort()
+    for (let i = 0; i < keys.length; i += 1000) yield keys.slice(i, i + 1000)
+  }
+
+  /** Where a listing of `prefix` starts: `a/b/` lists the folder a/b; `a/b/c` its entries whose names start with c. */
+  private startOf(prefix: string): { start: string; folder: string; namePrefix: string } {
+    const slash = prefix.lastIndexOf('/')
+    const folder = prefix.slice(0, slash + 1)
+    const start = folder === '' ? this.root : this.pathOf(folder.slice(0, -1))
+    return { start, folder, namePrefix: prefix.slice(slash + 1) }
   }
 
   /** Files under `path` (whose key starts with `keyPrefix`), in key order: S3's order, so both list alike. */

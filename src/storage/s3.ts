@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -99,6 +99,8 @@ export class S3Storage implements ObjectStorage {
       return (result.Body as Readable | undefined) ?? null
     } catch (error) {
       if (error instanceof NoSuchKey) return null
+      // A range past the end of the object holds nothing, as a file read past its end does.
+      if (range && (error as { name?: unknown }).name === 'InvalidRange') return Readable.from([])
       throw this.failure(`read of ${key}`, error)
     }
   }
@@ -148,6 +150,10 @@ export class S3Storage implements ObjectStorage {
       if (objects.length > 0) yield objects
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)
+  }
+
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    for await (const page of this.list(prefix)) yield page.map((object) => object.key)
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import type { Resolver } from '../../src/webhooks/address-policy.js'
 import { type ObjectStorage } from '../../src/storage/storage.js'
 import { openStorage, storageSettings } from '../../src/storage/open.js'
 import { databaseUrl } from './pg-cluster.js'
+import { proofSettings } from '../../src/deletion/proof.js'
 import { useStorage } from './purge.js'
 
 export const dialect: Dialect = process.env.ORGSPACE_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite'
@@ -83,6 +84,8 @@ export async function buildTestApp(
 ): Promise<TestApp> {
   const testDb = await createTestDatabase()
   const storageDir = mkdtempSync(join(tmpdir(), 'orgspace-storage-'))
+  // The deletion ledger and the signing key, outside the repository (their defaults are under ./data).
+  const proofDir = mkdtempSync(join(tmpdir(), 'orgspace-proof-'))
   // Test files make hundreds of requests from one address and token; the limits' own tests turn them on.
   const config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -90,12 +93,15 @@ export async function buildTestApp(
     EVENT_WORKER: 'off',
     RATE_LIMIT: 'off',
     STORAGE_URL: `file:${storageDir}`,
+    LEDGER_URL: `file:${join(proofDir, 'ledger')}`,
+    SIGNING_KEY_FILE: join(proofDir, 'keys', 'signing.pem'),
+    MASTER_KEY: process.env.MASTER_KEY ?? '',
     ...env,
     DATABASE_URL: rewriteUrl(testDb.url),
   })
   const database = openDatabase(config.DATABASE_URL)
   const storage = await openStorage(storageSettings(config))
-  useStorage(database.db, storage)
+  useStorage(database.db, storage, proofSettings(config))
   const logs: Record<string, unknown>[] = []
   const clock = new ManualClock()
   const app = await buildApp({
@@ -127,6 +133,7 @@ export async function buildTestApp(
       await storage.close()
       await testDb.drop()
       rmSync(storageDir, { recursive: true, force: true })
+      rmSync(proofDir, { recursive: true, force: true })
     },
   }
 }

@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/connect.js'
 import { ORGANIZATION_TABLES } from './tenant-tables.js'
 import { PurgeWorker } from '../../src/deletion/worker.js'
 import type { ObjectStorage } from '../../src/storage/storage.js'
+import type { ProofSettings } from '../../src/deletion/proof.js'
 
 const silent = {
   debug: () => undefined,
@@ -13,9 +14,12 @@ const silent = {
 
 // The storage each test app keeps its builds in, so a worker purging its database removes objects from the same.
 const storages = new WeakMap<Db, ObjectStorage>()
+// And its ledger and signing key, so a worker writes tombstones and certificates as the app's own would.
+const proofs = new WeakMap<Db, ProofSettings>()
 
-export function useStorage(db: Db, storage: ObjectStorage): void {
+export function useStorage(db: Db, storage: ObjectStorage, proof?: ProofSettings): void {
   storages.set(db, storage)
+  if (proof) proofs.set(db, proof)
 }
 
 export interface TestWorkerOptions {
@@ -30,6 +34,8 @@ export interface TestWorkerOptions {
   writerWaiting?: () => boolean
   /** Told the rows of each committed purge transaction. */
   onBatch?: (table: string, rows: number) => void
+  /** The ledger and signing key (the test app's by default); null for a worker without them. */
+  proof?: ProofSettings | null
 }
 
 export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker {
@@ -46,6 +52,7 @@ export function testWorker(db: Db, options: TestWorkerOptions = {}): PurgeWorker
     objectBatch: options.objectBatch,
     writerWaiting: options.writerWaiting,
     onBatch: options.onBatch,
+    proof: options.proof === null ? undefined : (options.proof ?? proofs.get(db)),
   })
 }
 

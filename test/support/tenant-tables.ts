@@ -11,6 +11,7 @@ export const TENANT_TABLES = [
   'collaborators',
   'devices',
   'exports',
+  'organization_data_keys',
   'subscriptions',
   'tokens',
   'webhook_deliveries',

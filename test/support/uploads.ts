@@ -41,6 +41,14 @@ export async function postForm(t: TestApp, url: string, authorization: string | 
   return { status: response.statusCode, body: JSON.parse(response.body), headers: response.headers }
 }
 
+/**
+ * What an object of `plaintextBytes` takes in storage, encrypted (docs/storage.md): a 16-byte header, and a 16-byte
+ * tag per 64 KiB segment, at least one.
+ */
+export function storedSize(plaintextBytes: number): number {
+  return 16 + plaintextBytes + 16 * Math.max(1, Math.ceil(plaintextBytes / 65536))
+}
+
 /** Every object under `prefix`: key → size. */
 export async function objectsUnder(storage: ObjectStorage, prefix: string): Promise<Map<string, number>> {
   const objects = new Map<string, number>()

@@ -4,9 +4,11 @@ import type {
   App,
   AuditEvent,
   Collaborator,
+  ListedCollaborator,
   DeleteOrganizationResult,
   DeleteResult,
   Deletion,
+  DeletionCertificate,
   DeletionPreview,
   Export,
   Device,
@@ -201,7 +203,7 @@ export const api = {
     request<{ changed: boolean }>('POST', `${org(ref)}/change-owner`, { body: { newOwner } }),
 
   collaborators: (ref: string, p: ListParams) =>
-    request<Page<Collaborator>>(
+    request<Page<ListedCollaborator>>(
       'GET',
       `${org(ref)}/collaborators${query({ page: p.page, limit: p.limit })}`,
       {
@@ -231,6 +233,8 @@ export const api = {
   deleteOrganization: (ref: string) => request<DeleteOrganizationResult>('DELETE', org(ref)),
   deletion: (id: string, signal?: AbortSignal) =>
     request<Deletion>('GET', `/deletions/${enc(id)}`, { signal }),
+  deletionCertificate: (id: string) =>
+    request<DeletionCertificate>('GET', `/deletions/${enc(id)}/certificate`),
   restoreDeletion: (id: string) => request<Deletion>('POST', `/deletions/${enc(id)}/restore`, { body: {} }),
   webhooks: (ref: string, p: ListParams) =>
     request<Page<Webhook>>('GET', `${org(ref)}/webhooks${query({ page: p.page, limit: p.limit })}`, {
@@ -269,7 +273,7 @@ export const api = {
 
   // Managing a workspace's resources (docs/api.md §5, §7) and the caller's own tokens.
   findCollaborators: (ref: string, p: ListParams & { email?: string; role?: string }) =>
-    listOf<Collaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
+    listOf<ListedCollaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
   addCollaborator: (ref: string, body: { email: string; role: string; name?: string }) =>
     request<Collaborator>('POST', `${org(ref)}/collaborators`, { body }),
   changeRole: (ref: string, collaboratorId: string, role: string) =>

@@ -22,6 +22,7 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   'organization.update': 'Workspace changed',
   'organization.ownerChange': 'Ownership transferred',
   'organization.export': 'Workspace exported',
+  'organization.import': 'Workspace imported',
   'organization.retention': 'Retention applied',
   'collaborator.create': 'Collaborator invited',
   'collaborator.update': 'Role changed',
@@ -138,6 +139,8 @@ function predicate(action: string, d: AuditDetails): string | null {
       return `transferred ownership to ${person(d)}`
     case 'organization.export':
       return 'exported the workspace'
+    case 'organization.import':
+      return `imported the workspace from an archive of ${d.archivedAt?.slice(0, 10) ?? 'unknown date'}, ${d.rows ?? 0} rows`
     case 'collaborator.create':
       return `invited ${person(d)}${d.role ? ` as ${d.role}` : ''}`
     case 'collaborator.update': {

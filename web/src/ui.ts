@@ -152,3 +152,14 @@ export function period(seconds: number): string {
     if (seconds >= size && seconds % size === 0) return plural(seconds / size, name)
   return plural(seconds, 'second')
 }
+
+/** Hands bytes fetched with the token to the browser as a file download. */
+export function saveFile(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob)
+  const link = h('a', { href: url, download: fileName, hidden: true })
+  document.body.append(link)
+  link.click()
+  link.remove()
+  // The click has started the download; the object URL is only needed until then.
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}

@@ -18,14 +18,16 @@ export function exportCommand(program: Command): void {
       const { findLiveOrganization } = await import('../../exports/repository.js')
       const { openStorage, storageSettings } = await import('../../storage/open.js')
       const { CliError } = await import('../errors.js')
-      const storage = await openStorage(storageSettings(loadConfig()))
+      const { sealStorage } = await import('../../encryption/open.js')
+      const config = loadConfig()
+      const storage = await openStorage(storageSettings(config))
       const partial = `${options.out}.partial`
       const bar = progressBar(process.stderr, 'export', 'rows')
       try {
         const result = await withDatabase(async ({ db }) => {
           const org = await findLiveOrganization(db, ref, isId(ref) ? 'id' : 'slug')
           if (!org) throw new CliError(`no live organization "${ref}"`)
-          return writeArchive(db, storage, org.id, createWriteStream(partial), {
+          return writeArchive(db, sealStorage(storage, db, config), org.id, createWriteStream(partial), {
             onProgress: (done, total, step) => bar.update(done, total, step),
           })
         })

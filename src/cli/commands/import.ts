@@ -23,19 +23,30 @@ export function importCommand(program: Command): void {
       const { ArchiveRefused } = await import('../../exports/reader.js')
       const { openStorage, storageSettings } = await import('../../storage/open.js')
       const { CliError } = await import('../errors.js')
-      const storage = await openStorage(storageSettings(loadConfig()))
+      const { sealStorage } = await import('../../encryption/open.js')
+      const config = loadConfig()
+      const storage = await openStorage(storageSettings(config))
       const bar = progressBar(process.stderr, 'import', 'records')
       try {
-        const result = await withDatabase(({ db }) =>
-          importArchive(db, storage, file, options, (p) => bar.update(p.done, p.total, p.step)),
-        )
-        bar.stop()
+        const result = await withDatabase(async ({ db }) => {
+          try {
+            return await importArchive(
+              db,
+              sealStorage(storage, db, config),
+              file,
+              { ...options, limits: { buildMaxBytes: config.BUILD_MAX_BYTES } },
+              (p) => bar.update(p.done, p.total, p.step),
+            )
+          } catch (error) {
+            if (error instanceof ArchiveRefused) throw new CliError(`import refused: ${error.message}`)
+            // The database was reached (a failure to reach it is reported with its setting, by withDatabase's
+            // caller); one failing midway is no configuration problem, and what was written goes to the purge.
+            throw new CliError(`import failed, nothing was kept: ${(error as Error).message}`)
+          }
+        })
         process.stdout.write(`${result.organizationId}\n`)
-      } catch (error) {
-        bar.stop()
-        if (error instanceof ArchiveRefused) throw new CliError(`import refused: ${error.message}`)
-        throw error
       } finally {
+        bar.stop()
         await storage.close()
       }
     })

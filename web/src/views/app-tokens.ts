@@ -1,13 +1,14 @@
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import type { App, AppToken } from '../types.js'
-import { errorBox, whileBusy } from '../ui.js'
+import { dateTime, errorBox, whileBusy } from '../ui.js'
 import { card, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
 import { EXPIRY_CHOICES, shownOnce, tokenItem } from './tokens.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 // An app's CI upload tokens: what Applivery's fastlane, Gradle and Bitrise uploaders send to
-// POST /v1/integrations/builds. Each works for this app's uploads only.
+// POST /v1/integrations/builds. Each works for this app's uploads only, and only while the member it acts for (who
+// created it) is an editor or above here.
 
 function tokenRow(ctx: WorkspaceContext, app: App, token: AppToken, reload: () => void): HTMLElement {
   const revoke = ctx.can(P.appTokenRemove)
@@ -19,7 +20,9 @@ function tokenRow(ctx: WorkspaceContext, app: App, token: AppToken, reload: () =
         },
       }
     : undefined
-  return tokenItem(token, { 'data-app-token': token.id }, null, revoke)
+  const use = token.lastUsedAt ? ['last used ', dateTime(token.lastUsedAt)] : 'never used'
+  const origin = h('span', { class: 'muted small' }, 'for ', token.createdBy.email, ' · ', use)
+  return tokenItem(token, { 'data-app-token': token.id }, origin, revoke)
 }
 
 function createForm(ctx: WorkspaceContext, app: App, list: PagedList): HTMLElement {

@@ -3,23 +3,12 @@ import { formatBytes as bytes } from '../../../src/contract/units.js'
 import { api } from '../api.js'
 import { h, fill, uid, type Child } from '../dom.js'
 import type { App, Build } from '../types.js'
-import { dateTime, errorBox, notice, whileBusy } from '../ui.js'
+import { dateTime, errorBox, notice, saveFile, whileBusy } from '../ui.js'
 import { isAbort } from './context.js'
 import { card, confirmFirst, field, pagedList, PAGE_SIZE, type PagedList } from './manage.js'
 import { P, type WorkspaceContext } from './workspace-context.js'
 
 // An app's builds: uploading one with its progress, the list, downloading and deleting.
-
-/** Hands bytes fetched with the token to the browser as a file download. */
-function save(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob)
-  const link = h('a', { href: url, download: fileName, hidden: true })
-  document.body.append(link)
-  link.click()
-  link.remove()
-  // The click has started the download; the object URL is only needed until then.
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
-}
 
 /** What CI said about a build it uploaded: which CI, commit, branch and build, and the build's tags. */
 function ciDetails(b: Build): HTMLElement | null {
@@ -87,7 +76,7 @@ function buildRow(ctx: WorkspaceContext, app: App, b: Build, reload: () => void)
     row.querySelector(':scope > .error')?.remove()
     try {
       const file = await whileBusy(download, () => api.downloadBuild(ctx.org.id, app.id, b.id))
-      save(file.blob, b.fileName)
+      saveFile(file.blob, b.fileName)
     } catch (error) {
       row.append(
         errorBox(error, 'Not downloaded', {

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../../src/contract/errors.js'
 import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import { navigate, paths } from '../router.js'
-import type { Collaborator, Role } from '../types.js'
+import type { ListedCollaborator, Role } from '../types.js'
 import { dateTime, errorBox, notice, whileBusy } from '../ui.js'
 import { flash } from './context.js'
 import { card, confirmFirst, field, pagedList, PAGE_SIZE, select, type PagedList } from './manage.js'
@@ -21,15 +21,25 @@ const NOT_THE_OWNER = {
   [ErrorCode.Conflict]: 'The owner keeps the owner role: transfer ownership to someone else first.',
 }
 
-function roleControl(ctx: WorkspaceContext, c: Collaborator, row: HTMLElement, reload: () => void) {
+/** What removing them, or making them a viewer, does to the CI: their app tokens act for them. */
+function tokensStop(c: ListedCollaborator): string {
+  if (c.appTokens === 0) return ''
+  const tokens = c.appTokens === 1 ? '1 CI token' : `${c.appTokens} CI tokens`
+  return ` ${tokens} they created will stop working; an editor or admin can create new ones.`
+}
+
+function roleControl(ctx: WorkspaceContext, c: ListedCollaborator, row: HTMLElement, reload: () => void) {
   const choice = select(
     ROLE_CHOICES.map(([value]): [string, string] => [value, value]),
     c.role,
   )
   choice.setAttribute('aria-label', `Role of ${c.user.email}`)
   const save = h('button', { type: 'button', class: 'small', disabled: true }, 'Change role')
+  const warning = h('p', { class: 'muted small', 'aria-live': 'polite', 'data-token-warning': '' })
   choice.addEventListener('change', () => {
     save.disabled = choice.value === c.role
+    const demoted = choice.value === 'viewer' && c.role !== 'viewer'
+    fill(warning, demoted && c.appTokens > 0 ? `As a viewer,${tokensStop(c)}` : '')
   })
   save.addEventListener('click', async () => {
     row.querySelector(':scope > .error')?.remove()
@@ -41,10 +51,10 @@ function roleControl(ctx: WorkspaceContext, c: Collaborator, row: HTMLElement, r
       row.append(errorBox(error, 'Role not changed', NOT_THE_OWNER))
     }
   })
-  return [choice, save]
+  return [choice, save, warning]
 }
 
-function collaboratorRow(ctx: WorkspaceContext, c: Collaborator, reload: () => void): HTMLElement {
+function collaboratorRow(ctx: WorkspaceContext, c: ListedCollaborator, reload: () => void): HTMLElement {
   const { org } = ctx
   const isOwner = c.role === 'owner'
   const isMe = c.user.id === ctx.user.id
@@ -87,7 +97,7 @@ function collaboratorRow(ctx: WorkspaceContext, c: Collaborator, reload: () => v
     confirmFirst(row, remove, {
       question: isMe
         ? `Leave ${org.name}? You lose access to it at once; someone who manages it must add you again.`
-        : `Remove ${c.user.email} from ${org.name}? They keep their account and other workspaces, and can be invited again.`,
+        : `Remove ${c.user.email} from ${org.name}? They keep their account and other workspaces, and can be invited again.${tokensStop(c)}`,
       yes: isMe ? 'Yes, leave' : `Yes, remove ${c.user.email}`,
       no: 'Cancel',
       failure: 'Not removed',
@@ -161,7 +171,7 @@ export async function renderCollaborators(ctx: WorkspaceContext): Promise<void> 
     ['editor', 'Editor'],
     ['viewer', 'Viewer'],
   ])
-  const list = pagedList<Collaborator>({
+  const list = pagedList<ListedCollaborator>({
     label: 'Collaborators',
     noun: ['collaborator', 'collaborators'],
     signal: ctx.signal,

@@ -2,7 +2,7 @@ import { api } from '../api.js'
 import { h, fill } from '../dom.js'
 import { navigate, paths } from '../router.js'
 import type { Deletion } from '../types.js'
-import { dateTime, errorBox, loading, whileBusy } from '../ui.js'
+import { dateTime, errorBox, loading, saveFile, whileBusy } from '../ui.js'
 import { flash, focusHeading, isAbort, type ViewContext } from './context.js'
 import { countText, resourceLabel } from './danger.js'
 
@@ -40,6 +40,26 @@ function restoreButton(d: Deletion): HTMLElement {
     }
   })
   return h('div', { class: 'restore' }, feedback, h('div', { class: 'actions' }, button))
+}
+
+/**
+ * The signed certificate of a completed deletion, saved as a file anyone can verify offline (`npx orgspace
+ * certificate verify`, or any JOSE library with the server's /.well-known/jwks.json).
+ */
+function certificateButton(d: Deletion): HTMLElement {
+  const feedback = h('div', { 'aria-live': 'polite' })
+  const button = h('button', { type: 'button' }, 'Download certificate')
+  button.addEventListener('click', async () => {
+    fill(feedback)
+    try {
+      const { certificate } = await whileBusy(button, () => api.deletionCertificate(d.id))
+      saveFile(new Blob([`${certificate}\n`], { type: 'application/jwt' }), `deletion-${d.id}.jwt`)
+      fill(feedback, h('p', { class: 'ok' }, `Saved deletion-${d.id}.jwt: a signed proof of this deletion.`))
+    } catch (error) {
+      fill(feedback, errorBox(error, 'No certificate'))
+    }
+  })
+  return h('div', { class: 'certificate' }, h('div', { class: 'actions' }, button), feedback)
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -102,7 +122,20 @@ function receipt(d: Deletion): HTMLElement {
       h('dt', null, 'Receipt id'),
       h('dd', null, h('code', null, d.id)),
       d.error ? [h('dt', null, 'Last error'), h('dd', null, d.error)] : null,
+      d.replayOf
+        ? [
+            h('dt', null, 'Deleted again'),
+            h(
+              'dd',
+              null,
+              'after a restored backup brought it back (receipt ',
+              h('code', null, d.replayOf),
+              ')',
+            ),
+          ]
+        : null,
     ),
+    d.status === 'completed' ? certificateButton(d) : null,
     d.status === 'scheduled' ? restoreButton(d) : null,
     d.status === 'scheduled' || d.status === 'restored' ? null : removed(d),
   )
