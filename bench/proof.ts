@@ -15,7 +15,7 @@ import { PurgeWorker } from '../src/deletion/worker.js'
 import { seedOrganization } from '../src/seed/seed.js'
 import { openStorage, storageSettings } from '../src/storage/open.js'
 
-// The cost of proving deletions (CONTRACT §11, §12), on SQLite with a filesystem ledger, as ratios measured in one
+// The cost of proving deletions (docs/api.md §11, §12), on SQLite with a filesystem ledger, as ratios measured in one
 // run: (1) issuing a certificate (its verification re-count, the storage listing and the signature) against the
 // purge of a 10,000-row workspace; (2) starting the app (buildApp + ready, which replays the ledger) with 100,000
 // tombstones in the ledger against none. `node --import tsx bench/proof.ts [rounds]`; figures in BENCHMARKS.md.

@@ -72,7 +72,7 @@ const EnvSchema = Type.Object({
   }),
   /**
    * Where the deletion ledger is kept, outside the database: a folder, or an S3 bucket (and key prefix) reached
-   * through the S3_* settings. It must survive what a database restore brings back (CONTRACT §12).
+   * through the S3_* settings. It must survive what a database restore brings back (docs/api.md §12).
    */
   LEDGER_URL: Type.String({
     pattern: '^(file:.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\\s]*)?)$',
@@ -110,7 +110,7 @@ const EnvSchema = Type.Object({
   /** Objects one purge step lists and removes before it records its progress (S3 removes at most 1000 at once). */
   PURGE_OBJECT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
   /**
-   * The key every organization's data key is wrapped with (CONTRACT §13): 32 random bytes, created with mode 0600 at
+   * The key every organization's data key is wrapped with (docs/api.md §13): 32 random bytes, created with mode 0600 at
    * first start when missing. Every process of one deployment must use the same file.
    */
   MASTER_KEY_FILE: Type.String({ minLength: 1, default: './data/keys/master.key' }),

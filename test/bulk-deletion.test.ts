@@ -9,7 +9,7 @@ import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { runNode } from './support/processes.js'
 
-// `orgspace deletions bulk` (CONTRACT §15). The runner is driven on a ManualClock whose only way forward is the
+// `orgspace deletions bulk` (docs/api.md §15). The runner is driven on a ManualClock whose only way forward is the
 // sleep the test hands it, so the pace and the pause are measured on that clock; the command itself runs as an
 // operator runs it, in a process of its own.
 

@@ -52,7 +52,7 @@ describe('web/src', () => {
     )
   })
 
-  it('writes out no permission string (CONTRACT §4: <module>.<domain>.<resource>.<action>)', () => {
+  it('writes out no permission string (docs/api.md §4: <module>.<domain>.<resource>.<action>)', () => {
     for (const { file, text } of web) {
       expect(code(text), file).not.toMatch(/['"`](base|mad|mdm)\.\w+\.\w+\.\w+['"`]/)
     }

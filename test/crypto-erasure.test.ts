@@ -12,7 +12,7 @@ import { purgeNow } from './support/purge.js'
 import { allDownload, workspaceWithBuilds, type Workspace } from './support/sealed.js'
 import { objectsUnder, readObject } from './support/uploads.js'
 
-// Crypto-erasure (CONTRACT §13): a deleted workspace's data key is destroyed before its objects are removed, so a
+// Crypto-erasure (docs/api.md §13): a deleted workspace's data key is destroyed before its objects are removed, so a
 // copy of them taken before the deletion (a bucket version, a replica, a backup) is noise afterwards — for the
 // operator's `storage decrypt` and for the API alike — while the neighbour's objects still decrypt. A purge killed
 // between the two steps finishes after a restart.

@@ -13,7 +13,7 @@ import { purgeNow, rowsOf } from './support/purge.js'
 import { startReceiver, type Receiver } from './support/receiver.js'
 import { postForm, randomFile } from './support/uploads.js'
 
-// CONTRACT §11: the certificate of a completed deletion, checked from outside — over HTTP, with the CLI as a child
+// docs/api.md §11: the certificate of a completed deletion, checked from outside — over HTTP, with the CLI as a child
 // process, and with a verifier written here from node:crypto and the JWKS.
 
 let t: TestApp

@@ -13,7 +13,7 @@ import { waitFor } from './support/processes.js'
 import { markedFile, PLAINTEXT_MARKER, SEALED_MAGIC } from './support/sealed.js'
 import { objectsUnder, postForm, readObject, sha256, storedSize } from './support/uploads.js'
 
-// Builds and export archives at rest (CONTRACT §13): stored encrypted, served as uploaded — whole or by ranges at
+// Builds and export archives at rest (docs/api.md §13): stored encrypted, served as uploaded — whole or by ranges at
 // the segment edges — and refused, never served, once altered or cut. Every check reads storage as an outsider
 // would (the bucket or folder itself), and the API and CLI as a user and an operator do.
 

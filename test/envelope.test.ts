@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { addMember, as, createOrg, createUser, type TestUser } from './support/factories.js'
 
-// CONTRACT §2: every /v1 answer is the envelope, with the code table's status and message, in the stated
+// docs/api.md §2: every /v1 answer is the envelope, with the code table's status and message, in the stated
 // check order — also for failures Fastify itself detects.
 
 let t: TestApp

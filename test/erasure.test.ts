@@ -12,7 +12,7 @@ import { buildTestApp, createTestDatabase, dialect, type TestApp } from './suppo
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow } from './support/purge.js'
 
-// CONTRACT §6.8: once a receipt is `completed` and the server has stopped cleanly, no byte of the purged rows
+// docs/api.md §6.8: once a receipt is `completed` and the server has stopped cleanly, no byte of the purged rows
 // can be found in the SQLite files. The oracle is the raw bytes of the files, read after the app has closed.
 
 const open: TestApp[] = []
@@ -74,7 +74,7 @@ async function completed(t: TestApp, owner: TestUser, deletionId: string): Promi
   throw new Error('the purge did not complete')
 }
 
-describe.runIf(dialect === 'sqlite')('erasure at rest on SQLite (CONTRACT §6.8)', () => {
+describe.runIf(dialect === 'sqlite')('erasure at rest on SQLite (docs/api.md §6.8)', () => {
   it('leaves no byte of a purged organization in the database, WAL or shared-memory file after a clean stop', async () => {
     // The server's own purge thread, as in production.
     const t = await app({ PURGE_WORKER: 'on', PURGE_POLL_MS: '50' })

@@ -11,7 +11,7 @@ import { objectsUnder } from './support/uploads.js'
 import { contents, download, populated } from './support/workspace.js'
 import { importArchive } from '../src/exports/import.js'
 
-// CONTRACT §10: export → DELETE → import gives back the same workspace under new ids. Contents are compared through
+// docs/api.md §10: export → DELETE → import gives back the same workspace under new ids. Contents are compared through
 // the HTTP API, with ids translated through what they name (an app's slug, a device's serial number).
 
 let t: TestApp

@@ -6,7 +6,7 @@ import { purgeNow, rowsOf } from './support/purge.js'
 import { objectsUnder } from './support/uploads.js'
 import { seedOrganization } from '../src/seed/seed.js'
 
-// CONTRACT §10: an export running while its organization is deleted stops and leaves nothing — whichever commits
+// docs/api.md §10: an export running while its organization is deleted stops and leaves nothing — whichever commits
 // first. An export that completed before the DELETE has its archive (and its pending expiry) purged with the rest.
 
 let t: TestApp

@@ -7,7 +7,7 @@ import { purgeNow } from './support/purge.js'
 import { objectsUnder, postForm, randomFile } from './support/uploads.js'
 import { seedOrganization } from '../src/seed/seed.js'
 
-// CONTRACT §10: exports through the API — who may start one, what the archive holds, expiry, and an export
+// docs/api.md §10: exports through the API — who may start one, what the archive holds, expiry, and an export
 // racing the organization's deletion.
 
 let t: TestApp

@@ -10,7 +10,7 @@ import { runNode } from './support/processes.js'
 import { everything } from './support/workspace.js'
 import { importArchive } from '../src/exports/import.js'
 
-// CONTRACT §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
+// docs/api.md §10: a damaged or tampered archive is refused with nothing written (the tampering is done with tar-stream
 // and zlib directly). What spans records (uniqueness, builds against their bytes) is import-rules.test.ts's.
 
 let t: TestApp

@@ -11,7 +11,7 @@ import { verifyIndependently, type Jwk } from './support/certificates.js'
 import { kill, runNode, startNode, startServer, waitFor, type Child } from './support/processes.js'
 import { rowsOf } from './support/purge.js'
 
-// CONTRACT §12, as an operator lives it: a database backup taken before a deletion is restored, and the workspace
+// docs/api.md §12, as an operator lives it: a database backup taken before a deletion is restored, and the workspace
 // must stay gone. Real processes (`serve`, `worker`, the CLI) on a real database, a real ledger folder; the backup
 // is a SQLite file copy, or on PostgreSQL a database created from it as a template.
 

@@ -8,7 +8,7 @@ import { purgeNow } from './support/purge.js'
 import { objectsUnder, postForm, randomFile, sha256 } from './support/uploads.js'
 import { ORGANIZATION_TABLES } from './support/tenant-tables.js'
 
-// CONTRACT §8: an opt-in grace period with restore, slug quarantine, legal holds and an operator's pause.
+// docs/api.md §8: an opt-in grace period with restore, slug quarantine, legal holds and an operator's pause.
 // Time is moved forward by the purge worker's clock, never by sleeping.
 
 const GRACE = 3_600

@@ -11,7 +11,7 @@ import { runNode } from './support/processes.js'
 import { allDownload, PLAINTEXT_MARKER, SEALED_MAGIC, workspaceWithBuilds } from './support/sealed.js'
 import { objectsUnder, readObject } from './support/uploads.js'
 
-// The master key as an operator meets it (CONTRACT §13): created at first start, a malformed one stopping the start
+// The master key as an operator meets it (docs/api.md §13): created at first start, a malformed one stopping the start
 // in one line, `keys rotate-master` re-wrapping every data key and destroying the old master key (resumably), and
 // `storage encrypt` turning a store written before encryption into an encrypted one, once.
 

@@ -6,7 +6,7 @@ import { as, createOrg, createUser, type TestUser } from './support/factories.js
 
 // The OpenAPI document is what client generators and readers rely on: every operation has a name fit for a
 // generated client, a described success, and the error codes it answers, each with an example body. The
-// expectations are written here from CONTRACT.md and the reference page, not read from the code.
+// expectations are written here from docs/api.md and the reference page, not read from the code.
 
 interface Example {
   summary?: string
@@ -35,7 +35,7 @@ interface Document {
 }
 
 /**
- * CONTRACT.md §2: code → HTTP status and message (3003 and 3004 are orgspace's own: a body of an unread type, a
+ * docs/api.md §2: code → HTTP status and message (3003 and 3004 are orgspace's own: a body of an unread type, a
  * download's Range beyond the end).
  */
 const CONTRACT: Record<number, [number, string]> = {
@@ -105,7 +105,7 @@ const CODES: Record<string, number[]> = {
     5001,
   ],
   'GET /v1/organizations/{organizationId}/audit': [3000, 3001, 4003],
-  // CONTRACT §7: builds read by every role, written by owner, admin and editor; app tokens managed by them too.
+  // docs/api.md §7: builds read by every role, written by owner, admin and editor; app tokens managed by them too.
   'GET /v1/organizations/{organizationId}/apps/{applicationId}/builds': [3000, 3001],
   'POST /v1/organizations/{organizationId}/apps/{applicationId}/builds': [...BODY, 3001, 4003],
   'GET /v1/organizations/{organizationId}/apps/{applicationId}/builds/{buildId}': [3000, 3001],
@@ -117,11 +117,11 @@ const CODES: Record<string, number[]> = {
   // App tokens: no roles, so no 4003; an app (or organization) gone since the token was made is 3001.
   'POST /v1/integrations/builds': [...BODY, 3001],
   'GET /v1/integrations/builds': [3000, 3001],
-  // CONTRACT §10: exports, by owners and admins.
+  // docs/api.md §10: exports, by owners and admins.
   'POST /v1/organizations/{organizationId}/exports': [...BODY, 3001, 4003],
   'GET /v1/organizations/{organizationId}/exports/{exportId}': [3000, 3001, 4003],
   'GET /v1/organizations/{organizationId}/exports/{exportId}/download': [3000, 3001, 4003, 5001],
-  // CONTRACT §9: webhook endpoints are the owner's and admins' (base.organization.webhook.*).
+  // docs/api.md §9: webhook endpoints are the owner's and admins' (base.organization.webhook.*).
   'GET /v1/organizations/{organizationId}/webhooks': [3000, 3001, 4003],
   'POST /v1/organizations/{organizationId}/webhooks': [...BODY, 3001, 4003, 5001],
   'PUT /v1/organizations/{organizationId}/webhooks/{webhookId}': [...BODY, 3001, 4003],

@@ -5,7 +5,7 @@ import { kill, runNode, startNode, waitFor } from './support/processes.js'
 import { purgeNow } from './support/purge.js'
 import { postForm, randomFile } from './support/uploads.js'
 
-// Operators' commands (CONTRACT §8), run as an operator runs them: separate processes sharing the database with
+// Operators' commands (docs/api.md §8), run as an operator runs them: separate processes sharing the database with
 // the API (here, in-process) and with a standalone purge worker. Each child starts tsx, which takes seconds on
 // a busy machine: hence the long timeouts.
 

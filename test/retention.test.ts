@@ -17,7 +17,7 @@ import { purgeNow } from './support/purge.js'
 import { startReceiver } from './support/receiver.js'
 import { objectsUnder, postForm, randomFile } from './support/uploads.js'
 
-// Retention (CONTRACT §15): the policy through the API, and what the background step removes at a time the test
+// Retention (docs/api.md §15): the policy through the API, and what the background step removes at a time the test
 // sets on a ManualClock — builds beyond the newest of their app, history, objects in storage — and what it never
 // touches.
 

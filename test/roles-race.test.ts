@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg } from './support/factories.js'
 
-// CONTRACT §6.9: a write runs with the role its caller holds when the write commits. Each race is run many
+// docs/api.md §6.9: a write runs with the role its caller holds when the write commits. Each race is run many
 // times over HTTP, both requests sent at once, and judged by the order in which the two changes committed:
 // every change writes its audit event inside its transaction, after taking the organization's lock, so the
 // audit timestamps order the commits (ties aside). A write that succeeded after the change that took its

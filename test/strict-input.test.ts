@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 
-// CONTRACT §2 (v1.1), input is strict: a JSON body is never coerced, an unknown field or a blank required name
+// docs/api.md §2 (v1.1), input is strict: a JSON body is never coerced, an unknown field or a blank required name
 // is a 3000 naming the field, enum errors list the allowed values, query strings are bounded; and no client
 // mistake is a 500. Each case here was a 200 that changed data, or a 500, before.
 

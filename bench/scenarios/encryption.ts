@@ -9,7 +9,7 @@ import type { ObjectStorage } from '../../src/storage/storage.js'
 import { median, round, timed } from '../stats.js'
 import { sampleRss, type ServerProcess } from '../server-process.js'
 
-// Scenario 7, encryption (CONTRACT §13): the same file written and read through the storage with and without
+// Scenario 7, encryption (docs/api.md §13): the same file written and read through the storage with and without
 // encryption, in the same run, alternating, on the same backend — the ratio is the price of encryption where it is
 // paid. The HTTP upload and download of a build, end to end, and the server's memory while it streams one.
 

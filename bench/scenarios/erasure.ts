@@ -9,7 +9,7 @@ import { PurgeWorker } from '../../src/deletion/worker.js'
 import type { DialectContext } from '../context.js'
 import { round, sleep } from '../stats.js'
 
-// Scenario 8 — erasure at rest on SQLite (CONTRACT §6.8): what secure_delete costs the purge, and what the files
+// Scenario 8 — erasure at rest on SQLite (docs/api.md §6.8): what secure_delete costs the purge, and what the files
 // weigh before the purge, when its receipt is completed, once the worker has handed the free pages back, and after
 // a clean stop (which VACUUMs the file the purge marked). A fresh copy of the large organization's database per
 // purge; the modes go OFF FAST ON ON FAST OFF, so that a machine getting busier or quieter weighs on each alike.

@@ -101,7 +101,7 @@ export async function buildExists(
 
 /**
  * Up to `limit` of the organization's builds created before `before` that are not among the newest `keepLatest`
- * of their app (retention, CONTRACT §15), oldest first. A plain read: retention takes the write lock only to delete
+ * of their app (retention, docs/api.md §15), oldest first. A plain read: retention takes the write lock only to delete
  * them (see retention/step.ts).
  */
 export function expiredBuilds(

@@ -27,7 +27,7 @@ export async function runWorker(): Promise<void> {
   }
   database.pool?.on('error', (error) => logger.warn({ err: error }, 'database connection lost'))
   const storage = await openStorage(storageSettings(config))
-  // Before any work: what a restored backup brought back is deleted again first (CONTRACT §12).
+  // Before any work: what a restored backup brought back is deleted again first (docs/api.md §12).
   const proof = proofSettings(config)
   await replayAtStart(database.db, proof, logger).catch(async (error: unknown) => {
     await storage.close()

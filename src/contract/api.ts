@@ -1,4 +1,4 @@
-// The bodies of the /v1 API's answers (`data` of the envelope, CONTRACT §5), for clients written in TypeScript:
+// The bodies of the /v1 API's answers (`data` of the envelope, docs/api.md §5), for clients written in TypeScript:
 // the dashboard in web/ reads them. Plain types, so the browser's typecheck does not pull in the server: the
 // route schemas are the source, and test/contract-types.test.ts fails to compile when one of these differs
 // from the `Static` type of its schema.
@@ -51,7 +51,7 @@ export interface Organization {
   updatedAt: string
 }
 
-/** What the background retention removes (CONTRACT §15); null keeps forever. */
+/** What the background retention removes (docs/api.md §15); null keeps forever. */
 export interface Retention {
   auditDays: number | null
   buildsDays: number | null

@@ -1,4 +1,4 @@
-// Roles and permission strings (CONTRACT §4), as `<module>.<domain>.<resource>.<action>`.
+// Roles and permission strings (docs/api.md §4), as `<module>.<domain>.<resource>.<action>`.
 // `GET /organizations/:id/actions` answers the ones the caller holds; the dashboard offers a control only when its
 // permission is among them. Which role holds which is the server's policy (src/http/permissions.ts).
 

@@ -75,7 +75,7 @@ function dropHistograms(database: SQLite.Database): void {
 }
 
 /**
- * What deleted content becomes on every connection that writes (CONTRACT §6.8): ON overwrites a deleted row with
+ * What deleted content becomes on every connection that writes (docs/api.md §6.8): ON overwrites a deleted row with
  * zeros, and a page left empty before it goes on the free list, so erasing whole pages does not wait for the
  * reclaim (deletion/reclaim.ts) to hand them back; FAST skips the empty pages. Measured in one run (BENCHMARKS.md,
  * scenario 6), ON purges as fast as FAST and OFF within the noise and writes no more: a page emptied by the purge's

@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { BatchSizer } from '../core/batch-sizer.js'
 import { isPostgres, type Db } from './connect.js'
 
-// After a purge, what the deleted rows occupied goes back, and with it what is left of their bytes (CONTRACT §6.8).
+// After a purge, what the deleted rows occupied goes back, and with it what is left of their bytes (docs/api.md §6.8).
 //
 // SQLite (auto_vacuum = INCREMENTAL, secure_delete, see connect.ts): pages the purge emptied sit on the
 // freelist with their old content. `incremental_vacuum` moves live pages from the end of the file into those free

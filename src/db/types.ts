@@ -60,7 +60,7 @@ export interface OrganizationsTable {
   import_lease_until: Generated<string | null>
   /** While `importing`: the user running the import (the receipt's requester if the import is abandoned). */
   imported_by: Generated<string | null>
-  /** Retention policy (CONTRACT §15): days, or how many builds per app are kept; null keeps forever. */
+  /** Retention policy (docs/api.md §15): days, or how many builds per app are kept; null keeps forever. */
   retention_audit_days: number | null
   retention_builds_days: number | null
   retention_builds_keep_latest: number | null
@@ -149,7 +149,7 @@ export interface DeletionsTable {
   restored_at: string | null
   /** Until when the purged organization's slug stays unusable (SLUG_QUARANTINE_SECONDS after completion). */
   slug_held_until: string | null
-  /** When the purge started: its tombstone was in the ledger then (CONTRACT §12). */
+  /** When the purge started: its tombstone was in the ledger then (docs/api.md §12). */
   purge_started_at: ColumnType<string | null, string | null | undefined, string | null>
   /** The signed certificate (a compact JWS), once the purge completed and its verification passed. */
   certificate: ColumnType<string | null, string | null | undefined, string | null>
@@ -157,7 +157,7 @@ export interface DeletionsTable {
   certificate_ledgered_at: ColumnType<string | null, string | null | undefined, string | null>
   /** Set on a deletion replayed after a backup restore: the deletion named by the ledger's tombstone. */
   replay_of: ColumnType<string | null, string | null | undefined, string | null>
-  /** When the purge destroyed the organization's data key (crypto-erasure, CONTRACT §13); null before. */
+  /** When the purge destroyed the organization's data key (crypto-erasure, docs/api.md §13); null before. */
   data_key_destroyed_at: Generated<string | null>
 }
 

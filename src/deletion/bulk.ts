@@ -7,7 +7,7 @@ import { requestDeletion, type DeletionPolicy } from './command.js'
 import { deletionsPaused, findDeletionOfRef } from './repository.js'
 import { previewOf } from './service.js'
 
-// `npx orgspace deletions bulk` (CONTRACT §15): an operator deletes many workspaces from a file of ids or slugs.
+// `npx orgspace deletions bulk` (docs/api.md §15): an operator deletes many workspaces from a file of ids or slugs.
 // Each deletion is the owner's own DELETE, made as the owner at the time (the receipt and `organization.deleted`
 // name them), so it is refused for the same reasons a DELETE is. The real run is paced — at most `perMinute`
 // requests a minute — and waits while an operator has paused deletions, on a clock and a sleep it is given.

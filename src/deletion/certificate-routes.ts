@@ -5,7 +5,7 @@ import { ErrorCode } from '../core/errors.js'
 import { getCertificate } from './certificate-service.js'
 import { DeletionCertificate, DeletionParams } from './schemas.js'
 
-/** GET /.well-known/jwks.json: the public keys certificates verify with, without auth (CONTRACT §11). */
+/** GET /.well-known/jwks.json: the public keys certificates verify with, without auth (docs/api.md §11). */
 export const jwksRoutes: FastifyPluginAsync = async (app) => {
   app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300')

@@ -11,7 +11,7 @@ import { storeCertificate } from './proof-repository.js'
 import type { SigningKeys } from './signing-keys.js'
 import { organizationIdTables } from './tables.js'
 
-// The certificate of a completed deletion (CONTRACT §11): a JWT signed with the deployment's Ed25519 key, that a
+// The certificate of a completed deletion (docs/api.md §11): a JWT signed with the deployment's Ed25519 key, that a
 // third party verifies with the JWKS alone. It is issued only after a verification of its own, independent of the
 // purge's bookkeeping: every table the catalog shows with an organization_id column is counted for the
 // organization, and its storage prefix is listed. It names users by id only.

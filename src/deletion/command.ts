@@ -37,7 +37,7 @@ export function newReceipt(
   }
 }
 
-/** How this instance deletes (CONTRACT §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
+/** How this instance deletes (docs/api.md §8): DELETION_GRACE_SECONDS and SLUG_QUARANTINE_SECONDS. */
 export interface DeletionPolicy {
   graceSeconds: number
   quarantineSeconds: number

@@ -7,7 +7,7 @@ import {
   markPurgeStarted,
 } from './proof-repository.js'
 
-// The purge worker's steps that write to the ledger (CONTRACT §12). Each writes first and records it in the
+// The purge worker's steps that write to the ledger (docs/api.md §12). Each writes first and records it in the
 // database after, so a crash in between writes the same object again: the ledger never misses what the database
 // says it holds.
 

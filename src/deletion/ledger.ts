@@ -4,7 +4,7 @@ import { StartupError } from '../startup-error.js'
 import { openStorage, storageSettings } from '../storage/open.js'
 import type { ObjectStorage, StorageSettings } from '../storage/storage.js'
 
-// The deletion ledger (CONTRACT §12): append-only storage outside the database (LEDGER_URL), kept through the
+// The deletion ledger (docs/api.md §12): append-only storage outside the database (LEDGER_URL), kept through the
 // storage abstraction builds use. It holds a tombstone per deletion whose purge started and the certificate of each
 // completed one, so a database restored from a backup taken before a deletion can be told what it must delete again.
 //

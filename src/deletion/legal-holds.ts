@@ -4,7 +4,7 @@ import { OperatorRefused } from './operator.js'
 import { lockOpenDeletionOf } from './repository.js'
 import { listLegalHolds, lockAnyOrganization, setLegalHold } from '../organizations/repository.js'
 
-// Legal holds (CONTRACT §8), placed and released by operators only (`npx orgspace hold …`): while an organization
+// Legal holds (docs/api.md §8), placed and released by operators only (`npx orgspace hold …`): while an organization
 // is held, DELETE answers 5112 and a scheduled deletion of it does not start its purge.
 
 const refOf = (ref: string) => (isId(ref) ? { id: ref.toLowerCase() } : { slug: ref.toLowerCase() })

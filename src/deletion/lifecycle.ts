@@ -19,7 +19,7 @@ export interface DeletionRequest {
   deletionId: string
   requestedBy: Actor
   requestedAt: string
-  /** Until when it can be restored (a grace period, CONTRACT §8); null when the purge starts at once. */
+  /** Until when it can be restored (a grace period, docs/api.md §8); null when the purge starts at once. */
   restoreDeadline: string | null
 }
 
@@ -71,7 +71,7 @@ export async function deletionCompleted(
   deletion: FinishedDeletion,
   counts: Record<string, number>,
   completedAt: string,
-  /** The signed certificate (CONTRACT §11), when this process issues them. */
+  /** The signed certificate (docs/api.md §11), when this process issues them. */
   certificate?: string,
 ): Promise<void> {
   await dropUndispatchedEventsOf(trx, deletion.organization_id, ['organization.deleted'])
@@ -106,7 +106,7 @@ export async function deletionFailed(
 }
 
 /**
- * For the restore of CONTRACT §8, in its transaction: emits `organization.restored` (which reaches the
+ * For the restore of docs/api.md §8, in its transaction: emits `organization.restored` (which reaches the
  * organization's own endpoints again, as they come back with it) and forgets the deletion's email notice.
  */
 export async function organizationRestored(

@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The deletion ledger and the signing key (CONTRACT §11, §12). */
+    /** The deletion ledger and the signing key (docs/api.md §11, §12). */
     proof: Proof
   }
 }

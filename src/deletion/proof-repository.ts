@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
 
-// The deletions table, as the proof of deletion reads and writes it (CONTRACT §11, §12): tombstones written
+// The deletions table, as the proof of deletion reads and writes it (docs/api.md §11, §12): tombstones written
 // before a purge starts, certificates and their copies in the ledger, and the receipts of replayed deletions.
 
 /** A deletion whose purge may start (or was resumed after an upgrade) but whose tombstone is not in the ledger. */

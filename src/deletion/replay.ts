@@ -8,7 +8,7 @@ import { newReceipt } from './command.js'
 import { insertDeletion } from './repository.js'
 import { tenantTables } from './tables.js'
 
-// Replay (CONTRACT §12): the ledger compared with the database. A database restored from a backup taken before a
+// Replay (docs/api.md §12): the ledger compared with the database. A database restored from a backup taken before a
 // deletion holds the organization again; its tombstone says it must go. Every `serve` and `worker` replays before
 // it accepts requests or work, and `orgspace ledger check` / `ledger replay` do the same on demand.
 

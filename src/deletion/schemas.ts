@@ -60,7 +60,7 @@ export const DeletionReceipt = Type.Object({
     description: 'Why the last purge attempt failed; it is retried',
   }),
   replayed: Type.Boolean({
-    description: 'Deleted again after a restore from backup brought the organization back (CONTRACT §12)',
+    description: 'Deleted again after a restore from backup brought the organization back (docs/api.md §12)',
   }),
   replayOf: Type.Union([Type.String(), Type.Null()], {
     description: 'When replayed: the deletion named by the ledger’s tombstone',

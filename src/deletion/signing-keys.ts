@@ -9,7 +9,7 @@ import {
 import { chmod, link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
-// The Ed25519 keys deletion certificates are signed with (CONTRACT §11), in one PEM file (SIGNING_KEY_FILE) that
+// The Ed25519 keys deletion certificates are signed with (docs/api.md §11), in one PEM file (SIGNING_KEY_FILE) that
 // every process of a deployment shares: the signing key as a PRIVATE KEY block, and the public halves of the keys
 // it replaced as PUBLIC KEY blocks, so certificates signed before a rotation still verify against the JWKS while
 // the retired private keys are gone for good.

@@ -4,7 +4,7 @@ import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
 import type { Db } from '../db/connect.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
-// with an `organization_id` column (the tenant key of CONTRACT §6). A table added later is purged and verified
+// with an `organization_id` column (the tenant key of docs/api.md §6). A table added later is purged and verified
 // without touching this code. Two exceptions: `deletions`, the lasting receipt, and `object_removals`, the queue
 // of objects to remove from storage, which must outlive the rows until the objects are gone (deletion/objects.ts).
 const KEPT = new Set(['deletions', 'object_removals'])

@@ -3,7 +3,7 @@ import type { Keyring } from './keyring.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every organization's data key (CONTRACT §13). */
+    /** Every organization's data key (docs/api.md §13). */
     keyring: Keyring
   }
 }

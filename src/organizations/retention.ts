@@ -3,7 +3,7 @@ import type { Retention } from '../contract/api.js'
 import type { Organization } from '../db/types.js'
 import { changesBetween } from '../outbox/audit-details.js'
 
-// An organization's retention policy (CONTRACT §15) as the API shows and takes it, and as its row stores it.
+// An organization's retention policy (docs/api.md §15) as the API shows and takes it, and as its row stores it.
 
 type RetentionColumns = Pick<
   Organization,

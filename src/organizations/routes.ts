@@ -59,7 +59,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const organization = await createOrganization(app.db, request.auth, request.body)
-      // Its data key now rather than at its first upload (CONTRACT §13); an older organization gets one then.
+      // Its data key now rather than at its first upload (docs/api.md §13); an older organization gets one then.
       await app.keyring.provision(organization.id)
       return ok(organization)
     },

@@ -37,7 +37,7 @@ const RETENTION_FIELDS = {
 }
 
 export const RetentionSchema = Type.Object(RETENTION_FIELDS, {
-  description: 'What the background retention removes (CONTRACT §15); every field null by default',
+  description: 'What the background retention removes (docs/api.md §15); every field null by default',
 })
 
 const RetentionInput = Type.Object(

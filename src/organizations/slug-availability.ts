@@ -4,7 +4,7 @@ import { findSlugHolder } from './repository.js'
 /**
  * Why `slug` (lower-cased, of valid form) cannot be claimed now, or null when it can. A slug is unavailable while
  * a live organization uses it, while a deleted organization's purge has not completed and it held its slug (a
- * grace period or a quarantine is set, CONTRACT §8), and for SLUG_QUARANTINE_SECONDS after that purge — so an
+ * grace period or a quarantine is set, docs/api.md §8), and for SLUG_QUARANTINE_SECONDS after that purge — so an
  * old link never reaches a new owner.
  */
 export async function slugUnavailable(

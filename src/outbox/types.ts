@@ -1,4 +1,4 @@
-// The events of CONTRACT §9. Every change writes one in its own transaction (see emit.ts).
+// The events of docs/api.md §9. Every change writes one in its own transaction (see emit.ts).
 
 const EVENT_TYPES = [
   'organization.created',

@@ -12,7 +12,7 @@ import { buildKey } from '../storage/keys.js'
 import { enqueueRemovals } from '../storage/removals.js'
 import { claimDueOrganization, retentionPolicyOf } from './repository.js'
 
-// Retention (CONTRACT §15): builds and history older than an organization's policy are removed in the
+// Retention (docs/api.md §15): builds and history older than an organization's policy are removed in the
 // background, in small batches like the purge's, each a short transaction under the organization's write lock
 // (organizations/write.ts) — so a DELETE or a legal hold placed meanwhile stops it at the next batch. Builds'
 // objects leave storage through the same outbox as everything else (storage/removals.ts).

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../support/app.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from '../support/factories.js'
 
-// Property (CONTRACT §2, input is strict): on every route that takes a JSON body, a valid body with values of
+// Property (docs/api.md §2, input is strict): on every route that takes a JSON body, a valid body with values of
 // the wrong type, blank names, missing required fields or unknown fields answers 3000 naming exactly those
 // fields, and changes nothing in the database. Routes that take no body refuse any field sent to them.
 // The caller owns the organization, so a body that got through would change something.
@@ -162,7 +162,7 @@ const BODY_ROUTES: BodyRoute[] = [
   },
 ]
 
-/** Uploads take multipart bodies, not JSON (CONTRACT §7): their parts are tested with the builds. */
+/** Uploads take multipart bodies, not JSON (docs/api.md §7): their parts are tested with the builds. */
 const UPLOADS = [
   'POST /v1/organizations/:organizationId/apps/:applicationId/builds',
   'POST /v1/integrations/builds',

@@ -271,7 +271,7 @@ export const api = {
       signal: p.signal,
     }),
 
-  // Managing a workspace's resources (CONTRACT §5, §7) and the caller's own tokens.
+  // Managing a workspace's resources (docs/api.md §5, §7) and the caller's own tokens.
   findCollaborators: (ref: string, p: ListParams & { email?: string; role?: string }) =>
     listOf<ListedCollaborator>(`${org(ref)}/collaborators`, p, { email: p.email, role: p.role }),
   addCollaborator: (ref: string, body: { email: string; role: string; name?: string }) =>

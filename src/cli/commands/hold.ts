@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { operatorAction } from '../errors.js'
 
-// Legal holds are placed by operators only: there is no API route for them (CONTRACT §8).
+// Legal holds are placed by operators only: there is no API route for them (docs/api.md §8).
 
 export function holdCommands(program: Command): void {
   const hold = program

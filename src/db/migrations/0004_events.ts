@@ -1,6 +1,6 @@
 import { sql, SqliteAdapter, type Kysely } from 'kysely'
 
-// Events, webhooks and mail (CONTRACT §9). Frozen in time: takes Kysely<any>, imports no application types.
+// Events, webhooks and mail (docs/api.md §9). Frozen in time: takes Kysely<any>, imports no application types.
 //
 // Which rows are an organization's data, and which outlive it:
 // - `webhook_endpoints` and `webhook_deliveries` are tenant tables (`organization_id`, primary key

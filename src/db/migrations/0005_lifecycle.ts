@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 
-// The deletion lifecycle (CONTRACT §8): a receipt may wait `scheduled` until `purge_at` and be `restored`;
+// The deletion lifecycle (docs/api.md §8): a receipt may wait `scheduled` until `purge_at` and be `restored`;
 // `expected` holds the organization's row counts as they were when it was deleted; an organization may be
 // under legal hold; `controls` holds switches every process sharing the database obeys (deletions paused).
 

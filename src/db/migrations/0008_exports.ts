@@ -1,6 +1,6 @@
 import { sql, SqliteAdapter, type Kysely } from 'kysely'
 
-// Exports of an organization (CONTRACT §10): one row per archive requested through the API. The archive itself is
+// Exports of an organization (docs/api.md §10): one row per archive requested through the API. The archive itself is
 // an object in storage under the organization's prefix, so the organization's purge removes it with its builds.
 // A tenant table: primary key (organization_id, id), purged with the organization's other rows; WITHOUT ROWID on
 // SQLite like every tenant table since 0006, so it is stored in key order and the purge addresses it the same way.

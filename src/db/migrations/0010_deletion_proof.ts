@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 
-// Proof of deletion (CONTRACT §11, §12): when the purge started (its tombstone reached the ledger then), the signed
+// Proof of deletion (docs/api.md §11, §12): when the purge started (its tombstone reached the ledger then), the signed
 // certificate and when it reached the ledger, and for a deletion replayed after a backup restore, the deletion the
 // ledger's tombstone named. Receipts written before keep nulls: their certificates are issued on request.
 

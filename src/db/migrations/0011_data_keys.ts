@@ -1,6 +1,6 @@
 import { sql, SqliteAdapter, type Kysely } from 'kysely'
 
-// Crypto-erasure (CONTRACT §13): every organization's objects are encrypted under a data key of its own, kept here
+// Crypto-erasure (docs/api.md §13): every organization's objects are encrypted under a data key of its own, kept here
 // wrapped by the master key (MASTER_KEY_FILE), never in the clear. A tenant table, so the purge deletes its row with
 // the rest; the purge's storage step deletes it first, before any object is removed, and records when on the
 // deletion, so the certificate can say the objects were crypto-erased.

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 
-// Retention policy per organization (CONTRACT §15): null keeps forever, the default. `retention_checked_at` is
+// Retention policy per organization (docs/api.md §15): null keeps forever, the default. `retention_checked_at` is
 // when the retention step last looked at the organization, so each is looked at once per interval, not per poll.
 
 const COLUMNS = ['retention_audit_days', 'retention_builds_days', 'retention_builds_keep_latest'] as const

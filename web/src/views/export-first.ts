@@ -7,7 +7,7 @@ import { isAbort } from './context.js'
 import type { Export } from '../types.js'
 import type { WorkspaceContext } from './workspace-context.js'
 
-// "Export first": the danger zone's way to keep a copy before deleting. It starts an export (CONTRACT §10),
+// "Export first": the danger zone's way to keep a copy before deleting. It starts an export (docs/api.md §10),
 // follows its progress, and offers the archive once it is complete. The archive needs the token, so it is fetched
 // and handed to the browser as a file rather than linked.
 

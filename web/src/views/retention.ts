@@ -6,7 +6,7 @@ import { errorBox, notice, plural, whileBusy } from '../ui.js'
 import { flash } from './context.js'
 import type { WorkspaceContext } from './workspace-context.js'
 
-// The workspace's retention policy (CONTRACT §15): three numbers, each empty for "keep forever", and a sentence
+// The workspace's retention policy (docs/api.md §15): three numbers, each empty for "keep forever", and a sentence
 // that says, as they are typed, what the background retention will remove.
 
 type Field = keyof Retention
