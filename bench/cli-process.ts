@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { orgspaceCommand, REPO_ROOT } from './server-process.js'
+import { ledgerOf, orgspaceCommand, REPO_ROOT } from './server-process.js'
 
 // One run of the real command line (`orgspace <command>`, compiled like the servers), timed, with its peak
 // resident set size.
@@ -33,7 +33,7 @@ export function runCommand(args: readonly string[], env: Record<string, string>)
   const started = performance.now()
   const child = spawn(process.execPath, orgspaceCommand(...args), {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...ledgerOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pid = child.pid

@@ -11,7 +11,7 @@ import { openLoop } from './load.js'
 import { round, summarize } from './stats.js'
 import { postgresStore, sqliteStore, type Store } from './store.js'
 
-// The cost of an Idempotency-Key (CONTRACT §14): the same write — POST …/devices, a new device each time — with a
+// The cost of an Idempotency-Key (docs/api.md §14): the same write — POST …/devices, a new device each time — with a
 // new key and without one, at a steady rate, open loop (each latency counts from when the request was due), in
 // alternating blocks (A B B A …) so a machine getting busier or quieter weighs on both alike. Target: p50 and p99
 // with a key at most 1.2 × without.

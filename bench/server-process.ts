@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -64,6 +66,17 @@ export async function startServer(kind: ServerKind, env: Record<string, string>)
 
 class PortTaken extends Error {}
 
+/**
+ * A deletion ledger of each database's own. Scenarios copy one seeded database into many; with one ledger
+ * between them, a deletion in one copy would be replayed in the next copy a server starts on (as after a backup
+ * restore), and the project's own data/ledger would fill with the benchmark's tombstones.
+ */
+export function ledgerOf(env: Record<string, string>): Record<string, string> {
+  const url = env.DATABASE_URL ?? process.env.DATABASE_URL ?? ''
+  const id = createHash('sha256').update(url).digest('hex').slice(0, 16)
+  return { LEDGER_URL: `file:${join(tmpdir(), `orgspace-bench-ledger-${id}`)}` }
+}
+
 async function startOnce(
   kind: ServerKind,
   env: Record<string, string>,
@@ -71,7 +84,7 @@ async function startOnce(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, COMMANDS[kind](), {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...COMMON_ENV, ...env, PORT: String(port) },
+    env: { ...process.env, ...COMMON_ENV, ...ledgerOf(env), ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

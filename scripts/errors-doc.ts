@@ -1,4 +1,4 @@
-// Writes docs/errors.md, the error-code table, from src/http/errors.ts: `npm run docs:errors`.
+// Writes docs/errors.md, the error-code table, from src/contract/errors.ts: `npm run docs:errors`.
 // test/openapi.test.ts fails when the committed file differs from what this produces.
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +12,7 @@ export async function errorsDoc(): Promise<string> {
   const text = [
     '# Error codes',
     '',
-    '<!-- Generated from src/http/errors.ts by `npm run docs:errors`; edit that table, not this file. -->',
+    '<!-- Generated from src/contract/errors.ts by `npm run docs:errors`; edit that table, not this file. -->',
     '',
     ERRORS_INTRO,
     '',

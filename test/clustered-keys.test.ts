@@ -36,9 +36,16 @@ beforeAll(async () => {
   const db = database.db
   const previous = migrationNames[migrationNames.indexOf('0006_clustered_keys') - 1]
   if (!previous) throw new Error('0006 has no predecessor')
-  // Seeding records audit details (0009) and creates organizations with a retention policy (0014): those columns
-  // come first, as on a database upgraded out of order.
-  await migrateTo(db, previous, ['0009_audit_details', '0014_retention'])
+  // Seeding records audit details (0009), writes receipts with the columns of 0010 and 0011, and creates
+  // organizations with an import lease (0013) and a retention policy (0014): those come first, as on a database
+  // upgraded out of order.
+  await migrateTo(db, previous, [
+    '0009_audit_details',
+    '0010_deletion_proof',
+    '0011_data_keys',
+    '0013_import_lease_token_use',
+    '0014_retention',
+  ])
 
   const counts = { collaborators: 40, apps: 12, devices: 3_000, audit: 400 }
   const first = await seedOrganization(db, { owner: 'first@example.test', slug: 'first', ...counts })
@@ -132,8 +139,8 @@ afterAll(async () => {
 describe('migration 0006 on a seeded database', () => {
   it('keeps every row of every table', async () => {
     const db = database.db
-    // Migrations after 0006 add tables of their own: 0008 the exports.
-    expect(await tableNames(db)).toEqual([...Object.keys(before), 'exports'].sort())
+    // Migrations after 0006 add tables of their own: 0008 the exports, 0012 the kept answers.
+    expect(await tableNames(db)).toEqual([...Object.keys(before), 'exports', 'idempotency_keys'].sort())
     expect(before.devices).toHaveLength(3 * 3_000)
     for (const table of Object.keys(before)) expect(await tableRows(db, table), table).toEqual(before[table])
   })
@@ -226,6 +233,8 @@ describe('migration 0006 on a seeded database', () => {
       collaborators: 0,
       devices: 0,
       exports: 0,
+      idempotency_keys: 0,
+      organization_data_keys: 0,
       subscriptions: 0,
       tokens: 0,
       webhook_deliveries: 0,
@@ -249,6 +258,7 @@ describe('migration 0006 on a seeded database', () => {
           builds: 12 * BUILDS_PER_APP,
           bytes: 12 * 3003,
           collaborators: 41,
+          dataKeys: 0,
           devices: 3_000,
           subscriptions: 1,
           tokens: 1,

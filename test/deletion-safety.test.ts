@@ -104,7 +104,12 @@ describe('the purge fails closed', () => {
       .where('deletion_id', '=', deletionId)
       .where('status', '=', 'pending')
       .execute()
-    expect(reopened.map((r) => r.table_name).sort()).toEqual(['apps', 'audit_events', 'collaborators'])
+    expect(reopened.map((r) => r.table_name).sort()).toEqual([
+      'apps',
+      'audit_events',
+      'collaborators',
+      'organization_data_keys',
+    ])
     await purgeNow(t.db)
     expectNothingLeft(await rowsOf(t.db, org.id))
     expect((await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data.status).toBe('completed')

@@ -291,7 +291,15 @@ describe.runIf(dialect === 'postgres')('PostgreSQL: the purge vacuums what it to
       .filter(([, at]) => at !== null)
       .map(([table]) => table)
       .sort()
-    // The organization had apps, devices, its owner's membership and audit events; no tokens, no subscriptions.
-    expect(vacuumed).toEqual(['apps', 'audit_events', 'collaborators', 'devices', 'organizations'])
+    // The organization had apps, devices, its owner's membership, audit events and its data key; no tokens, no
+    // subscriptions.
+    expect(vacuumed).toEqual([
+      'apps',
+      'audit_events',
+      'collaborators',
+      'devices',
+      'organization_data_keys',
+      'organizations',
+    ])
   })
 })

@@ -10,7 +10,7 @@ import { as, createUser, ownerWithOrg, type TestOrg, type TestUser } from './sup
 import { purgeNow, rowsOf } from './support/purge.js'
 import { multipart, objectsUnder, randomFile, sha256, type FormPart } from './support/uploads.js'
 
-// Idempotency-Key (CONTRACT §14) from the outside: what a retry answers, and what the database and the storage
+// Idempotency-Key (docs/api.md §14) from the outside: what a retry answers, and what the database and the storage
 // hold afterwards — counted with SQL and storage listings, not through the code under test.
 
 const DAY_MS = 86_400_000

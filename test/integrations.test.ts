@@ -3,7 +3,7 @@ import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends } from './support/backends.js'
 import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { purgeNow, rowsOf } from './support/purge.js'
-import { objectsUnder, postForm, randomFile, sha256, type FormPart } from './support/uploads.js'
+import { objectsUnder, storedSize, postForm, randomFile, sha256, type FormPart } from './support/uploads.js'
 
 // Applivery's CI uploaders, as they send their forms, against orgspace: app tokens, both spellings of the deployer
 // details, and a token that works nowhere but on the integration routes of its own app.
@@ -106,7 +106,7 @@ describe.each(BACKENDS)('CI uploads on %s storage', (backend) => {
         (await objectsUnder(t.storage, `${org.id}/${appId}/`)).get(
           `${org.id}/${appId}/${reply.body.data.id}`,
         ),
-      ).toBe(file.length)
+      ).toBe(storedSize(file.length))
     })
 
     it('takes the Bitrise spelling (deployer.info.commit) with `BEARER`, ignoring parts it has no use for', async () => {

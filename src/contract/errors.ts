@@ -1,5 +1,5 @@
-// The API's error codes, their HTTP status and message (docs/api.md §2). Shared by the server (src/http/errors.ts
-// renders them) and the dashboard (web/ reads them): this folder imports nothing at run time, so a browser
+// The API's error codes, their HTTP status and message (docs/api.md §2). Shared by the server (src/core/errors.ts
+// and the error handler render them) and the dashboard (web/ reads them): this folder imports nothing at run time, so a browser
 // bundle can take it as it is.
 
 export const ErrorCode = {

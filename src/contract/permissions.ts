@@ -1,6 +1,6 @@
 // Roles and permission strings (docs/api.md §4), as `<module>.<domain>.<resource>.<action>`.
 // `GET /organizations/:id/actions` answers the ones the caller holds; the dashboard offers a control only when its
-// permission is among them. Which role holds which is the server's policy (src/http/permissions.ts).
+// permission is among them. Which role holds which is the server's policy (src/core/permissions.ts).
 
 /** An organization's roles, from most to least powerful. */
 export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const

@@ -83,8 +83,18 @@ export class Ledger {
     await this.put(`${CERTIFICATES}${deletionId}.jwt`, certificate)
   }
 
+  /**
+   * Writes an object whose content its key decides. Two workers may write the same one at once (a shared purge):
+   * when this write fails and the object is there, the other wrote it, and that is the same write.
+   */
   private async put(key: string, text: string): Promise<void> {
-    await this.storage.put(key, Readable.from([Buffer.from(text)]), 'application/json')
+    try {
+      await this.storage.put(key, Readable.from([Buffer.from(text)]), 'application/json')
+    } catch (error) {
+      const written = await this.storage.get(key).catch(() => null)
+      if (!written) throw error
+      written.destroy()
+    }
   }
 
   /** Every tombstone, from one listing. Throws (a StorageUnavailable) when the ledger cannot be listed. */

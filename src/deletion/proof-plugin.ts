@@ -28,7 +28,9 @@ export async function replayLedgerAtStart(db: Db, proof: Proof, settings: ProofS
   })
   for (const r of replayed)
     logger.warn(r, 'an organization deleted before came back with a restored backup: deleting it again')
-  logger.info(
+  // Said at info only when the replay changed something; a routine start stays quiet.
+  const level = replayed.length > 0 || rewritten > 0 ? 'info' : 'debug'
+  logger[level](
     { ledger: proof.ledger.description, tombstones, replayed: replayed.length, rewritten },
     'deletion ledger replayed',
   )

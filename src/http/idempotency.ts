@@ -4,7 +4,7 @@ import type { IdempotencyStore } from '../core/idempotency.js'
 import { AppError, ErrorCode } from '../core/errors.js'
 import { formDigestOf, formParts } from './multipart.js'
 
-// Idempotency-Key on every write (CONTRACT §14, after the IETF draft and Stripe). Before the handler runs, the key
+// Idempotency-Key on every write (docs/api.md §14, after the IETF draft and Stripe). Before the handler runs, the key
 // is claimed in the database for (caller, key) with a fingerprint of the request; a repeat gets the kept answer,
 // 3005 when its fingerprint differs, or 5002 while the first still runs. When the first answers, its status and
 // body are kept — unless it failed with a 5xx, which a retry runs again.

@@ -132,7 +132,7 @@ const KEPT_ANSWER: Record<string, string> = {
   never: ' This answer holds a secret shown once, so it is not kept: a retry with the key runs again.',
 }
 
-/** The Idempotency-Key header every write under /v1 accepts (CONTRACT §14); validated as the route's input. */
+/** The Idempotency-Key header every write under /v1 accepts (docs/api.md §14); validated as the route's input. */
 function idempotencyHeaders(kept: string | undefined) {
   return Type.Object({
     [IDEMPOTENCY_HEADER]: Type.Optional(

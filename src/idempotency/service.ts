@@ -5,7 +5,7 @@ import { isId, newId } from '../db/ids.js'
 import { findSlugHolder } from '../organizations/repository.js'
 import { deleteClaim, deleteIfExpired, findKey, insertClaim, keepAnswer } from './repository.js'
 
-// Idempotency-Key records (CONTRACT §14): a key is claimed in the database before its request runs, so two
+// Idempotency-Key records (docs/api.md §14): a key is claimed in the database before its request runs, so two
 // processes sharing PostgreSQL see the same claim, and the first answer under 500 is kept on it.
 
 export interface IdempotencySettings {

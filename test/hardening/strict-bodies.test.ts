@@ -21,6 +21,7 @@ type Kind =
   | { type: 'enum'; values: readonly string[] }
   | { type: 'boolean' }
   | { type: 'list' } // a non-empty array (of event types)
+  | { type: 'object' } // an object of fields of its own (checked by their own tests)
 
 interface Fixture {
   org: TestOrg
@@ -73,7 +74,7 @@ const BODY_ROUTES: BodyRoute[] = [
     path: '/v1/organizations/:organizationId',
     url: o,
     valid: () => ({ name: 'Renamed' }),
-    fields: organizationFields,
+    fields: { ...organizationFields, retention: { type: 'object' } },
     required: [],
   },
   {
@@ -277,6 +278,14 @@ function wrongValue(kind: Kind): fc.Arbitrary<unknown> {
         anyString,
         fc.dictionary(fieldName, anyString, { maxKeys: 2 }),
         fc.constant([]),
+      )
+    case 'object':
+      return fc.oneof(
+        fc.integer(),
+        fc.boolean(),
+        anyString,
+        fc.constant(null),
+        fc.array(anyString, { maxLength: 2 }),
       )
     case 'enum':
       return fc.oneof(

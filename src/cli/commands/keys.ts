@@ -3,7 +3,9 @@ import type { Command } from 'commander'
 export function keysCommands(program: Command): void {
   const keys = program
     .command('keys')
-    .description('the keys of this deployment: the signing keys of certificates, the master key of stored objects')
+    .description(
+      'the keys of this deployment: the signing keys of certificates, the master key of stored objects',
+    )
 
   keys
     .command('rotate')

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 
-// Answers kept for Idempotency-Key retries (CONTRACT §14), one row per (caller, key). An answer that belongs to
+// Answers kept for Idempotency-Key retries (docs/api.md §14), one row per (caller, key). An answer that belongs to
 // an organization holds its data, so the row carries `organization_id` and is purged with it; an answer of no
 // organization (a user's own tokens, an organization's own deletion) keeps null there. Like `tokens`, the row is
 // found by something other than its organization — here (caller, key) — so its key is `id` alone, with the
