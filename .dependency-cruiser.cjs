@@ -11,7 +11,6 @@ const LAYERS = [
   'mail',
   'db', // connections, the dialect object, migrations, catalog
   'startup-error',
-  'supervised-thread',
   'jobs', // the one background runtime
   'http', // envelope, auth, limits, docs: plumbing that knows no domain module
   'storage',
