@@ -79,7 +79,7 @@ async function drainForm(request: FastifyRequest): Promise<string | undefined> {
 export function honourIdempotencyKeys(scope: FastifyInstance, options: IdempotencyOptions): void {
   const running = new WeakMap<FastifyRequest, Running>()
 
-  scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers[IDEMPOTENCY_HEADER]
     if (key === undefined || !WRITE_METHODS.has(request.method)) return
     if (typeof key !== 'string' || !KEY.test(key))
@@ -106,10 +106,10 @@ export function honourIdempotencyKeys(scope: FastifyInstance, options: Idempoten
       .header('idempotent-replayed', 'true')
       .type('application/json; charset=utf-8')
       .send(outcome.body)
-  })
+  }
 
   // onSend, not onResponse: the answer is kept before the client has it, so its retry finds it.
-  scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = running.get(request)
     if (!claim) return payload
     running.delete(request)
@@ -136,5 +136,13 @@ export function honourIdempotencyKeys(scope: FastifyInstance, options: Idempoten
       request.log.warn({ err: error }, 'the answer to an Idempotency-Key could not be kept')
     }
     return payload
+  }
+
+  // Only write routes carry the hooks, first among their own as a scope's hooks would be: a read never runs them.
+  scope.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (!methods.some((method) => WRITE_METHODS.has(method))) return
+    route.preHandler = [preHandler, ...[route.preHandler ?? []].flat()] as typeof route.preHandler
+    route.onSend = [onSend, ...[route.onSend ?? []].flat()] as typeof route.onSend
   })
 }
