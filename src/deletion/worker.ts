@@ -162,6 +162,9 @@ class PurgeJob implements Job {
     if (opened) await (await opened.catch(() => null))?.ledger.close()
   }
 
+  /** Whether a long step should end between two batches: the loop is stopping, or an operator paused deletions. */
+  private readonly yieldNow = (): boolean => this.stopping() || this.pauseRequested()
+
   /**
    * Whether an operator paused deletions, looked up again at most once per poll while a long task runs, so a
    * pause stops this worker between two batches within about one poll.
@@ -212,7 +215,7 @@ class PurgeJob implements Job {
       storage: this.options.storage,
       batch: this.options.objectBatch ?? 1000,
       logger: this.options.logger,
-      shouldStop: () => this.stopping() || this.pauseRequested(),
+      shouldStop: this.yieldNow,
       onObjects: this.options.onObjects,
     }
     if (await removeObjects(this.db, objects)) return true
@@ -220,8 +223,8 @@ class PurgeJob implements Job {
     const task = await claimTask(this.db, this.id, now, leaseUntil)
     if (!task) {
       // Retention runs when no purge is waiting, on the purge's batch budget and pause (retention/step.ts).
-      const shouldStop = () => this.stopping() || this.pauseRequested()
-      if (await retentionStep(this.db, this.clock, { ...this.reclaimOptions, shouldStop })) return true
+      if (await retentionStep(this.db, this.clock, { ...this.reclaimOptions, shouldStop: this.yieldNow }))
+        return true
       if (await expireIdempotencyKeysStep(this.db, this.clock)) return true
       await reclaimWhenIdle(this.db, this.reclaimOptions)
       return false
@@ -234,7 +237,7 @@ class PurgeJob implements Job {
         leaseMs: this.options.leaseMs,
         clock: this.clock,
         sizer: this.sizer,
-        shouldStop: () => this.stopping() || this.pauseRequested(),
+        shouldStop: this.yieldNow,
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
         extend: this.extend,

@@ -67,11 +67,22 @@ export async function keepAnswer(db: Db, id: string, answer: KeptAnswer): Promis
 
 /** Removes up to `limit` rows expired by `now`: how many. */
 export async function deleteExpired(db: Db, now: string, limit: number): Promise<number> {
+  // Read first: this runs at every idle poll, and a DELETE that matches nothing still takes SQLite's write lock.
+  const expired = await db
+    .selectFrom('idempotency_keys')
+    .select('id')
+    .where('expires_at', '<=', now)
+    .limit(limit)
+    .execute()
+  if (expired.length === 0) return 0
   const result = await db
     .deleteFrom('idempotency_keys')
-    .where('id', 'in', (q) =>
-      q.selectFrom('idempotency_keys').select('id').where('expires_at', '<=', now).limit(limit),
+    .where(
+      'id',
+      'in',
+      expired.map((row) => row.id),
     )
+    .where('expires_at', '<=', now)
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }
