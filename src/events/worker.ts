@@ -42,10 +42,13 @@ export interface DeliveryWorkerOptions {
 }
 
 const DISPATCH_BATCH = 100
-/** How long an attempt's outcome waits to be written with the next dispatch (see Recorder). */
-const RECORD_HOLD_MS = 100
-/** How long a write's kick waits for others to join it (see kick()). */
-const COALESCE_MS = 25
+/**
+ * How long a write's kick waits for others to join it (see kick()): under a steady stream of writes, fewer and larger
+ * dispatch transactions beside the writers' own, for a webhook sent at most this much later.
+ */
+const COALESCE_MS = 100
+/** How long an attempt's outcome waits to be written with the next dispatch (see Recorder): longer than one gathering. */
+const RECORD_HOLD_MS = 250
 const HOLD_CHECK_MS = 200
 /** The longest an idle worker waits after failed steps. */
 const MAX_BACKOFF_MS = 60_000
