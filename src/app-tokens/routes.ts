@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppParams } from '../apps/schemas.js'
 import { answers, DeleteResult, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
@@ -16,9 +15,7 @@ import { createAppToken, listAppTokens, revokeAppToken } from './service.js'
 const base = '/organizations/:organizationId/apps/:applicationId/tokens'
 const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
 
-export const appTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'App tokens')
-
+export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
   route({
     method: 'POST',
     url: base,
@@ -63,4 +60,4 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: ({ db, auth, params }) =>
       revokeAppToken(db, auth, params.organizationId, params.applicationId, params.tokenId),
   })
-}
+})

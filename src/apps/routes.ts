@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
@@ -9,9 +8,7 @@ import { createApp, getApp, listOrganizationApps, removeApp, updateAppByRef } fr
 const base = '/organizations/:organizationId/apps'
 const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
 
-export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Apps')
-
+export const appRoutes = resourceRoutes('Apps', (route) => {
   route({
     method: 'GET',
     url: base,
@@ -72,4 +69,4 @@ export const appRoutes: FastifyPluginAsyncTypebox = async (app) => {
     errors: [noSuchApp],
     handler: ({ db, auth, params }) => removeApp(db, auth, params.organizationId, params.applicationId),
   })
-}
+})

@@ -1,12 +1,10 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
 import { resourceRoutes } from '../organizations/resource-routes.js'
 import { AuditListQuery, AuditPage } from './schemas.js'
 import { listOrganizationAudit } from './service.js'
 
-export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Audit')
+export const auditRoutes = resourceRoutes('Audit', (route) => {
   route({
     method: 'GET',
     url: '/organizations/:organizationId/audit',
@@ -17,4 +15,4 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     permission: Permission.AuditList,
     handler: ({ db, auth, params, query }) => listOrganizationAudit(db, auth, params.organizationId, query),
   })
-}
+})

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
@@ -21,9 +20,7 @@ import {
 const base = '/organizations/:organizationId/collaborators'
 const noSuchCollaborator = answers(ErrorCode.EntityNotFound, 'no such collaborator in the organization')
 
-export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Collaborators')
-
+export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
   route({
     method: 'GET',
     url: base,
@@ -75,4 +72,4 @@ export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: ({ db, auth, params }) =>
       removeCollaborator(db, auth, params.organizationId, params.collaboratorId),
   })
-}
+})

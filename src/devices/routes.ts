@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
@@ -8,9 +7,7 @@ import { enrollDevice, listOrganizationDevices, unenrollDevice } from './service
 
 const base = '/organizations/:organizationId/devices'
 
-export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Devices')
-
+export const deviceRoutes = resourceRoutes('Devices', (route) => {
   route({
     method: 'GET',
     url: base,
@@ -45,4 +42,4 @@ export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     errors: [answers(ErrorCode.EntityNotFound, 'no such device in the organization')],
     handler: ({ db, auth, params }) => unenrollDevice(db, auth, params.organizationId, params.deviceId),
   })
-}
+})

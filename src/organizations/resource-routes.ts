@@ -1,4 +1,4 @@
-import type { FastifyContextConfig, FastifyInstance } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Static, TSchema } from 'typebox'
 import type { AuthContext } from '../core/auth-context.js'
 import type { Permission } from '../core/permissions.js'
@@ -42,7 +42,14 @@ export interface ResourceRoute<P extends TSchema, Q extends TSchema, B extends T
  * Registers the routes of one resource of an organization (its tag in the document) in the shape every one of
  * them shares: the schema and config the OpenAPI document reads, and the success envelope around the answer.
  */
-export function resourceRoutes(app: FastifyInstance, tag: string) {
+export function resourceRoutes(
+  tag: string,
+  declare: (route: ReturnType<typeof routeOf>, app: FastifyInstance) => void,
+): FastifyPluginAsync {
+  return async (app) => declare(routeOf(app, tag), app)
+}
+
+function routeOf(app: FastifyInstance, tag: string) {
   const tags = [tag]
   return <
     P extends TSchema = typeof OrganizationParams,

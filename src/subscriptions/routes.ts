@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
@@ -14,9 +13,7 @@ import { cancelSubscriptionById, createSubscription, listOrganizationSubscriptio
 
 const base = '/organizations/:organizationId/subscriptions'
 
-export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Subscriptions')
-
+export const subscriptionRoutes = resourceRoutes('Subscriptions', (route) => {
   route({
     method: 'GET',
     url: base,
@@ -55,4 +52,4 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: ({ db, auth, params }) =>
       cancelSubscriptionById(db, auth, params.organizationId, params.subscriptionId),
   })
-}
+})

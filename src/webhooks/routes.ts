@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { ErrorCode } from '../core/errors.js'
 import { Permission } from '../core/permissions.js'
@@ -30,9 +29,7 @@ const noSuchWebhook = answers(ErrorCode.EntityNotFound, 'no such webhook endpoin
 const noSuchDelivery = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint or delivery')
 const disabled = conflict('the endpoint is disabled; enable it first')
 
-export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const route = resourceRoutes(app, 'Webhooks')
-
+export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
   route({
     method: 'GET',
     url: base,
@@ -125,4 +122,4 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: ({ db, auth, params }) =>
       retryDelivery(db, auth, params.organizationId, params.webhookId, params.deliveryId),
   })
-}
+})
