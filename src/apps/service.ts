@@ -2,7 +2,7 @@ import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
 import { changesBetween } from '../outbox/audit-details.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -50,11 +50,8 @@ export async function listOrganizationApps(
   const { org } = await accessOrganization(db, auth, ref, Permission.AppList)
   const filter = { organizationId: org.id, name: query.name || undefined }
   // Unfiltered, the maintained counter is the total: no COUNT(*) over the organization's apps.
-  const [rows, total] = await Promise.all([
-    listApps(db, filter, sort, offsetOf(query), query.limit),
-    filter.name === undefined ? org.apps_count : countApps(db, filter),
-  ])
-  return pageOf(rows.map(appView), total, query)
+  const total = filter.name === undefined ? org.apps_count : countApps(db, filter)
+  return readPage(query, listApps(db, filter, sort, query), total, appView)
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Platform } from '../db/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -47,11 +47,8 @@ export async function listOrganizationDevices(
   const filter = { organizationId: org.id, platform: query.platform, state: query.state }
   // An organization may hold a million devices: unfiltered, the maintained counter is the total.
   const unfiltered = filter.platform === undefined && filter.state === undefined
-  const [rows, total] = await Promise.all([
-    listDevices(db, filter, sort, offsetOf(query), query.limit),
-    unfiltered ? org.devices_count : countDevices(db, filter),
-  ])
-  return pageOf(rows.map(deviceView), total, query)
+  const total = unfiltered ? org.devices_count : countDevices(db, filter)
+  return readPage(query, listDevices(db, filter, sort, query), total, deviceView)
 }
 
 export async function enrollDevice(

@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { SubscriptionStatus } from '../db/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
@@ -42,11 +42,8 @@ export async function listOrganizationSubscriptions(
   const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
   const { org } = await accessOrganization(db, auth, ref, Permission.BillingList)
   const filter = { organizationId: org.id, status: query.status }
-  const [rows, total] = await Promise.all([
-    listSubscriptions(db, filter, sort, offsetOf(query), query.limit),
-    countSubscriptions(db, filter),
-  ])
-  return pageOf(rows.map(subscriptionView), total, query)
+  const rows = listSubscriptions(db, filter, sort, query)
+  return readPage(query, rows, countSubscriptions(db, filter), subscriptionView)
 }
 
 /**

@@ -4,7 +4,7 @@ import { newId, nowIso } from '../db/ids.js'
 import { organizationRef } from '../outbox/emit.js'
 import { TEST_EVENT, type EventBody } from '../outbox/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
+import { readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
@@ -93,11 +93,7 @@ async function existingEndpoint(db: Db, organizationId: string, webhookId: strin
 
 export async function listWebhooks(db: Db, auth: AuthContext, ref: string, page: PageRequest) {
   const { org } = await accessOrganization(db, auth, ref, Permission.WebhookList)
-  const [rows, total] = await Promise.all([
-    listEndpoints(db, org.id, offsetOf(page), page.limit),
-    countEndpoints(db, org.id),
-  ])
-  return pageOf(rows.map(webhookView), total, page)
+  return readPage(page, listEndpoints(db, org.id, page), countEndpoints(db, org.id), webhookView)
 }
 
 export interface WebhookInput {
@@ -271,11 +267,8 @@ export async function listWebhookDeliveries(
 ) {
   const { org } = await accessOrganization(db, auth, ref, Permission.WebhookList)
   const endpoint = await existingEndpoint(db, org.id, webhookId)
-  const [rows, total] = await Promise.all([
-    listDeliveries(db, org.id, endpoint.id, offsetOf(page), page.limit),
-    countDeliveries(db, org.id, endpoint.id),
-  ])
-  return pageOf(rows.map(deliveryView), total, page)
+  const rows = listDeliveries(db, org.id, endpoint.id, page)
+  return readPage(page, rows, countDeliveries(db, org.id, endpoint.id), deliveryView)
 }
 
 /** Sends a delivery again now — same event id, same body — after it was delivered or given up. */
