@@ -29,8 +29,7 @@ export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
     permission: Permission.AppTokenCreate,
     idempotency: 'never',
     errors: [noSuchApp],
-    handler: ({ db, auth, params, body }) =>
-      createAppToken(db, auth, params.organizationId, params.applicationId, body),
+    handler: ({ db, auth, ref, params, body }) => createAppToken(db, auth, ref, params.applicationId, body),
   })
 
   route({
@@ -44,8 +43,7 @@ export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
     answer: Ok(AppTokenPage, "One page of the app's tokens, without their values"),
     permission: Permission.AppTokenList,
     errors: [noSuchApp],
-    handler: ({ db, auth, params, query }) =>
-      listAppTokens(db, auth, params.organizationId, params.applicationId, query),
+    handler: ({ db, auth, ref, params, query }) => listAppTokens(db, auth, ref, params.applicationId, query),
   })
 
   route({
@@ -57,7 +55,7 @@ export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
     answer: Ok(DeleteResult, 'The token no longer works'),
     permission: Permission.AppTokenRemove,
     errors: [answers(ErrorCode.EntityNotFound, 'no such application, or no such token of it')],
-    handler: ({ db, auth, params }) =>
-      revokeAppToken(db, auth, params.organizationId, params.applicationId, params.tokenId),
+    handler: ({ db, auth, ref, params }) =>
+      revokeAppToken(db, auth, ref, params.applicationId, params.tokenId),
   })
 })

@@ -17,7 +17,7 @@ export const appRoutes = resourceRoutes('Apps', (route) => {
     querystring: AppListQuery,
     answer: Ok(AppPage, "One page of the organization's applications"),
     permission: Permission.AppList,
-    handler: ({ db, auth, params, query }) => listOrganizationApps(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listOrganizationApps(db, auth, ref, query),
   })
 
   route({
@@ -29,7 +29,7 @@ export const appRoutes = resourceRoutes('Apps', (route) => {
     answer: Ok(AppSchema, 'The new application'),
     permission: Permission.AppCreate,
     errors: [conflict('slug is taken')],
-    handler: ({ db, auth, params, body }) => createApp(db, auth, params.organizationId, body),
+    handler: ({ db, auth, ref, body }) => createApp(db, auth, ref, body),
   })
 
   route({
@@ -41,7 +41,7 @@ export const appRoutes = resourceRoutes('Apps', (route) => {
     answer: Ok(AppSchema, 'The application'),
     permission: Permission.AppGet,
     errors: [noSuchApp],
-    handler: ({ db, auth, params }) => getApp(db, auth, params.organizationId, params.applicationId),
+    handler: ({ db, auth, ref, params }) => getApp(db, auth, ref, params.applicationId),
   })
 
   route({
@@ -54,8 +54,7 @@ export const appRoutes = resourceRoutes('Apps', (route) => {
     answer: Ok(AppSchema, 'The application as updated'),
     permission: Permission.AppUpdate,
     errors: [noSuchApp, conflict('slug is taken')],
-    handler: ({ db, auth, params, body }) =>
-      updateAppByRef(db, auth, params.organizationId, params.applicationId, body),
+    handler: ({ db, auth, ref, params, body }) => updateAppByRef(db, auth, ref, params.applicationId, body),
   })
 
   route({
@@ -67,6 +66,6 @@ export const appRoutes = resourceRoutes('Apps', (route) => {
     answer: Ok(DeleteResult, 'The application is deleted', { delete: 'OK' }),
     permission: Permission.AppRemove,
     errors: [noSuchApp],
-    handler: ({ db, auth, params }) => removeApp(db, auth, params.organizationId, params.applicationId),
+    handler: ({ db, auth, ref, params }) => removeApp(db, auth, ref, params.applicationId),
   })
 })

@@ -13,6 +13,6 @@ export const auditRoutes = resourceRoutes('Audit', (route) => {
     querystring: AuditListQuery,
     answer: Ok(AuditPage, "One page of the organization's audit events"),
     permission: Permission.AuditList,
-    handler: ({ db, auth, params, query }) => listOrganizationAudit(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listOrganizationAudit(db, auth, ref, query),
   })
 })

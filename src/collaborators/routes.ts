@@ -29,8 +29,7 @@ export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
     querystring: CollaboratorListQuery,
     answer: Ok(CollaboratorPage, "One page of the organization's collaborators"),
     permission: Permission.CollaboratorList,
-    handler: ({ db, auth, params, query }) =>
-      listOrganizationCollaborators(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listOrganizationCollaborators(db, auth, ref, query),
   })
 
   route({
@@ -43,7 +42,7 @@ export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
     answer: Ok(CollaboratorSchema, 'The new collaborator'),
     permission: Permission.CollaboratorCreate,
     errors: [conflict('already a collaborator')],
-    handler: ({ db, auth, params, body }) => addCollaborator(db, auth, params.organizationId, body),
+    handler: ({ db, auth, ref, body }) => addCollaborator(db, auth, ref, body),
   })
 
   route({
@@ -56,8 +55,8 @@ export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
     answer: Ok(CollaboratorSchema, 'The collaborator with the new role'),
     permission: Permission.CollaboratorUpdate,
     errors: [noSuchCollaborator, conflict("the owner's role changes only through change-owner")],
-    handler: ({ db, auth, params, body }) =>
-      changeCollaboratorRole(db, auth, params.organizationId, params.collaboratorId, body.role),
+    handler: ({ db, auth, ref, params, body }) =>
+      changeCollaboratorRole(db, auth, ref, params.collaboratorId, body.role),
   })
 
   route({
@@ -69,7 +68,6 @@ export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
     answer: Ok(DeleteResult, 'The collaborator is removed', { delete: 'OK' }),
     permission: Permission.CollaboratorRemove,
     errors: [noSuchCollaborator, conflict('the owner cannot be removed')],
-    handler: ({ db, auth, params }) =>
-      removeCollaborator(db, auth, params.organizationId, params.collaboratorId),
+    handler: ({ db, auth, ref, params }) => removeCollaborator(db, auth, ref, params.collaboratorId),
   })
 })

@@ -16,7 +16,7 @@ export const deviceRoutes = resourceRoutes('Devices', (route) => {
     querystring: DeviceListQuery,
     answer: Ok(DevicePage, "One page of the organization's enrolled devices"),
     permission: Permission.DeviceList,
-    handler: ({ db, auth, params, query }) => listOrganizationDevices(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listOrganizationDevices(db, auth, ref, query),
   })
 
   route({
@@ -28,7 +28,7 @@ export const deviceRoutes = resourceRoutes('Devices', (route) => {
     answer: Ok(DeviceSchema, 'The enrolled device'),
     permission: Permission.DeviceEnroll,
     errors: [conflict('serial number is already enrolled')],
-    handler: ({ db, auth, params, body }) => enrollDevice(db, auth, params.organizationId, body),
+    handler: ({ db, auth, ref, body }) => enrollDevice(db, auth, ref, body),
   })
 
   route({
@@ -40,6 +40,6 @@ export const deviceRoutes = resourceRoutes('Devices', (route) => {
     answer: Ok(DeleteResult, 'The device is unenrolled', { delete: 'OK' }),
     permission: Permission.DeviceUnenroll,
     errors: [answers(ErrorCode.EntityNotFound, 'no such device in the organization')],
-    handler: ({ db, auth, params }) => unenrollDevice(db, auth, params.organizationId, params.deviceId),
+    handler: ({ db, auth, ref, params }) => unenrollDevice(db, auth, ref, params.deviceId),
   })
 })

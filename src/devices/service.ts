@@ -57,30 +57,23 @@ export async function enrollDevice(
   ref: string,
   input: { platform: Platform; serialNumber: string; name?: string },
 ) {
-  const device = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.DeviceEnroll,
-    async ({ trx, org, audit, emit }) => {
-      if (await isSerialEnrolled(trx, org.id, input.serialNumber))
-        throw AppError.conflict('serial number is already enrolled')
-      const row: DeviceRow = {
-        id: newId(),
-        platform: input.platform,
-        serial_number: input.serialNumber,
-        name: input.name ?? '',
-        state: 'enrolled',
-        enrolled_at: nowIso(),
-      }
-      await insertDevice(trx, { ...row, organization_id: org.id })
-      await adjustCounter(trx, org.id, 'devices_count', 1)
-      await audit('device.enroll', 'device', row.id, deviceDetails(row))
-      await emit('device.enrolled', { device: deviceView(row) })
-      return row
-    },
-  )
-  return deviceView(device)
+  return changeOrganization(db, auth, ref, Permission.DeviceEnroll, async ({ trx, org, audit, emit }) => {
+    if (await isSerialEnrolled(trx, org.id, input.serialNumber))
+      throw AppError.conflict('serial number is already enrolled')
+    const row: DeviceRow = {
+      id: newId(),
+      platform: input.platform,
+      serial_number: input.serialNumber,
+      name: input.name ?? '',
+      state: 'enrolled',
+      enrolled_at: nowIso(),
+    }
+    await insertDevice(trx, { ...row, organization_id: org.id })
+    await adjustCounter(trx, org.id, 'devices_count', 1)
+    await audit('device.enroll', 'device', row.id, deviceDetails(row))
+    await emit('device.enrolled', { device: deviceView(row) })
+    return deviceView(row)
+  })
 }
 
 /** A device as the audit history names it: its serial number and platform, and its name when it has one. */

@@ -11,6 +11,8 @@ import { OrganizationParams } from './schemas.js'
 export interface RouteInput<P, Q, B> {
   db: Db
   auth: AuthContext
+  /** The organization's id or slug, as the path gives it. */
+  ref: string
   params: P
   query: Q
   body: B
@@ -80,6 +82,7 @@ function routeOf(app: FastifyInstance, tag: string) {
           await handler({
             db: app.db,
             auth: request.auth,
+            ref: (request.params as { organizationId: string }).organizationId,
             params: request.params as Static<P>,
             query: request.query as Static<Q>,
             body: request.body as Static<B>,

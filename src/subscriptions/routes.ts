@@ -22,8 +22,7 @@ export const subscriptionRoutes = resourceRoutes('Subscriptions', (route) => {
     querystring: SubscriptionListQuery,
     answer: Ok(SubscriptionPage, "One page of the organization's subscriptions"),
     permission: Permission.BillingList,
-    handler: ({ db, auth, params, query }) =>
-      listOrganizationSubscriptions(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listOrganizationSubscriptions(db, auth, ref, query),
   })
 
   route({
@@ -34,7 +33,7 @@ export const subscriptionRoutes = resourceRoutes('Subscriptions', (route) => {
     body: CreateSubscriptionBody,
     answer: Ok(SubscriptionSchema, 'The new subscription'),
     permission: Permission.BillingCreate,
-    handler: ({ db, auth, params, body }) => createSubscription(db, auth, params.organizationId, body),
+    handler: ({ db, auth, ref, body }) => createSubscription(db, auth, ref, body),
   })
 
   route({
@@ -49,7 +48,6 @@ export const subscriptionRoutes = resourceRoutes('Subscriptions', (route) => {
       answers(ErrorCode.EntityNotFound, 'no such subscription in the organization'),
       conflict('already canceled'),
     ],
-    handler: ({ db, auth, params }) =>
-      cancelSubscriptionById(db, auth, params.organizationId, params.subscriptionId),
+    handler: ({ db, auth, ref, params }) => cancelSubscriptionById(db, auth, ref, params.subscriptionId),
   })
 })

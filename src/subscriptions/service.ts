@@ -72,25 +72,18 @@ export async function createSubscription(
 }
 
 export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: string, subscriptionId: string) {
-  const canceled = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.BillingCancel,
-    async ({ trx, org, audit, emit }) => {
-      const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
-      if (!row) throw AppError.notFound()
-      if (row.status === 'canceled') throw AppError.conflict('already canceled')
-      const now = nowIso()
-      await cancelSubscription(trx, org.id, row.id, now)
-      await audit('subscription.cancel', 'subscription', row.id, {
-        plan: row.plan,
-        changes: { status: { from: row.status, to: 'canceled' } },
-      })
-      const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
-      await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
-      return canceled
-    },
-  )
-  return subscriptionView(canceled)
+  return changeOrganization(db, auth, ref, Permission.BillingCancel, async ({ trx, org, audit, emit }) => {
+    const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
+    if (!row) throw AppError.notFound()
+    if (row.status === 'canceled') throw AppError.conflict('already canceled')
+    const now = nowIso()
+    await cancelSubscription(trx, org.id, row.id, now)
+    await audit('subscription.cancel', 'subscription', row.id, {
+      plan: row.plan,
+      changes: { status: { from: row.status, to: 'canceled' } },
+    })
+    const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
+    await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
+    return subscriptionView(canceled)
+  })
 }

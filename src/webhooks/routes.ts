@@ -38,7 +38,7 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     querystring: WebhookListQuery,
     answer: Ok(WebhookPage, "One page of the organization's webhook endpoints"),
     permission: Permission.WebhookList,
-    handler: ({ db, auth, params, query }) => listWebhooks(db, auth, params.organizationId, query),
+    handler: ({ db, auth, ref, query }) => listWebhooks(db, auth, ref, query),
   })
 
   route({
@@ -51,8 +51,7 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     permission: Permission.WebhookCreate,
     idempotency: 'never',
     errors: [conflict('an organization has at most 20 webhook endpoints')],
-    handler: ({ db, auth, params, body }) =>
-      createWebhook(db, app.webhookPolicy, auth, params.organizationId, body),
+    handler: ({ db, auth, ref, body }) => createWebhook(db, app.webhookPolicy, auth, ref, body),
   })
 
   route({
@@ -65,8 +64,8 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     answer: Ok(WebhookSchema, 'The endpoint as changed'),
     permission: Permission.WebhookUpdate,
     errors: [noSuchWebhook],
-    handler: ({ db, auth, params, body }) =>
-      updateWebhook(db, app.webhookPolicy, auth, params.organizationId, params.webhookId, body),
+    handler: ({ db, auth, ref, params, body }) =>
+      updateWebhook(db, app.webhookPolicy, auth, ref, params.webhookId, body),
   })
 
   route({
@@ -78,7 +77,7 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     answer: Ok(DeleteResult, 'The endpoint is removed', { delete: 'OK' }),
     permission: Permission.WebhookRemove,
     errors: [noSuchWebhook],
-    handler: ({ db, auth, params }) => removeWebhook(db, auth, params.organizationId, params.webhookId),
+    handler: ({ db, auth, ref, params }) => removeWebhook(db, auth, ref, params.webhookId),
   })
 
   route({
@@ -90,7 +89,7 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     answer: Ok(DeliverySchema, 'The test delivery, pending; follow it in the delivery log'),
     permission: Permission.WebhookUpdate,
     errors: [noSuchWebhook, disabled],
-    handler: ({ db, auth, params }) => testWebhook(db, auth, params.organizationId, params.webhookId),
+    handler: ({ db, auth, ref, params }) => testWebhook(db, auth, ref, params.webhookId),
   })
 
   route({
@@ -106,8 +105,8 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     ),
     permission: Permission.WebhookList,
     errors: [noSuchWebhook],
-    handler: ({ db, auth, params, query }) =>
-      listWebhookDeliveries(db, auth, params.organizationId, params.webhookId, query),
+    handler: ({ db, auth, ref, params, query }) =>
+      listWebhookDeliveries(db, auth, ref, params.webhookId, query),
   })
 
   route({
@@ -119,7 +118,6 @@ export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
     answer: Ok(DeliverySchema, 'The delivery, pending again (same webhook-id and body)'),
     permission: Permission.WebhookUpdate,
     errors: [noSuchDelivery, disabled, conflict('the delivery is already pending')],
-    handler: ({ db, auth, params }) =>
-      retryDelivery(db, auth, params.organizationId, params.webhookId, params.deliveryId),
+    handler: ({ db, auth, ref, params }) => retryDelivery(db, auth, ref, params.webhookId, params.deliveryId),
   })
 })
