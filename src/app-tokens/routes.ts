@@ -1,8 +1,7 @@
 import { AppParams } from '../apps/schemas.js'
-import { answers, DeleteResult, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   AppTokenListQuery,
   AppTokenPage,
@@ -13,7 +12,7 @@ import {
 import { createAppToken, listAppTokens, revokeAppToken } from './service.js'
 
 const base = '/organizations/:organizationId/apps/:applicationId/tokens'
-const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
+const noSuchApp = notFound('no such application in the organization')
 
 export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
   route({
@@ -54,7 +53,7 @@ export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
     params: AppTokenParams,
     answer: Ok(DeleteResult, 'The token no longer works'),
     permission: Permission.AppTokenRemove,
-    errors: [answers(ErrorCode.EntityNotFound, 'no such application, or no such token of it')],
+    errors: [notFound('no such application, or no such token of it')],
     handler: ({ db, auth, ref, params }) =>
       revokeAppToken(db, auth, ref, params.applicationId, params.tokenId),
   })

@@ -1,12 +1,11 @@
-import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import { AppListQuery, AppPage, AppParams, AppSchema, CreateAppBody, UpdateAppBody } from './schemas.js'
 import { createApp, getApp, listOrganizationApps, removeApp, updateAppByRef } from './service.js'
 
 const base = '/organizations/:organizationId/apps'
-const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
+const noSuchApp = notFound('no such application in the organization')
 
 export const appRoutes = resourceRoutes('Apps', (route) => {
   route({

@@ -1,7 +1,6 @@
-import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   AddCollaboratorBody,
   CollaboratorListQuery,
@@ -18,7 +17,7 @@ import {
 } from './service.js'
 
 const base = '/organizations/:organizationId/collaborators'
-const noSuchCollaborator = answers(ErrorCode.EntityNotFound, 'no such collaborator in the organization')
+const noSuchCollaborator = notFound('no such collaborator in the organization')
 
 export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
   route({

@@ -1,7 +1,6 @@
-import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import { DeviceListQuery, DevicePage, DeviceParams, DeviceSchema, EnrollDeviceBody } from './schemas.js'
 import { enrollDevice, listOrganizationDevices, unenrollDevice } from './service.js'
 
@@ -39,7 +38,7 @@ export const deviceRoutes = resourceRoutes('Devices', (route) => {
     params: DeviceParams,
     answer: Ok(DeleteResult, 'The device is unenrolled', { delete: 'OK' }),
     permission: Permission.DeviceUnenroll,
-    errors: [answers(ErrorCode.EntityNotFound, 'no such device in the organization')],
+    errors: [notFound('no such device in the organization')],
     handler: ({ db, auth, ref, params }) => unenrollDevice(db, auth, ref, params.deviceId),
   })
 })

@@ -4,8 +4,14 @@ import type { AuthContext } from '../core/auth-context.js'
 import type { Permission } from '../core/permissions.js'
 import type { Db } from '../db/connect.js'
 import type { DeclaredError } from '../http/envelope.js'
-import { ok } from '../http/envelope.js'
+import { ErrorCode } from '../core/errors.js'
+import { answers, ok } from '../http/envelope.js'
 import { OrganizationParams } from './schemas.js'
+
+/** The 3001 a route answers, and when: an id the organization does not hold is as unknown as a made-up one. */
+export function notFound(when: string): DeclaredError {
+  return answers(ErrorCode.EntityNotFound, when)
+}
 
 /** What a handler of an organization's resource is handed: the validated request, and the database. */
 export interface RouteInput<P, Q, B> {

@@ -1,7 +1,6 @@
-import { answers, conflict, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   CreateSubscriptionBody,
   SubscriptionListQuery,
@@ -44,10 +43,7 @@ export const subscriptionRoutes = resourceRoutes('Subscriptions', (route) => {
     params: SubscriptionParams,
     answer: Ok(SubscriptionSchema, 'The subscription, canceled'),
     permission: Permission.BillingCancel,
-    errors: [
-      answers(ErrorCode.EntityNotFound, 'no such subscription in the organization'),
-      conflict('already canceled'),
-    ],
+    errors: [notFound('no such subscription in the organization'), conflict('already canceled')],
     handler: ({ db, auth, ref, params }) => cancelSubscriptionById(db, auth, ref, params.subscriptionId),
   })
 })

@@ -1,7 +1,6 @@
-import { answers, conflict, DeleteResult, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { resourceRoutes } from '../organizations/resource-routes.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   CreatedWebhookSchema,
   CreateWebhookBody,
@@ -25,8 +24,8 @@ import {
 } from './service.js'
 
 const base = '/organizations/:organizationId/webhooks'
-const noSuchWebhook = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint in the organization')
-const noSuchDelivery = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint or delivery')
+const noSuchWebhook = notFound('no such webhook endpoint in the organization')
+const noSuchDelivery = notFound('no such webhook endpoint or delivery')
 const disabled = conflict('the endpoint is disabled; enable it first')
 
 export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
