@@ -14,7 +14,7 @@ export function notFound(when: string): DeclaredError {
 }
 
 /** What a handler of an organization's resource is handed: the validated request, and the database. */
-export interface RouteInput<P, Q, B> {
+interface RouteInput<P, Q, B> {
   db: Db
   auth: AuthContext
   /** The organization's id or slug, as the path gives it. */
@@ -28,7 +28,7 @@ export interface RouteInput<P, Q, B> {
  * One route of an organization's resource: its OpenAPI operation, the permission its service checks, and the
  * service call whose result is the answer's `data`.
  */
-export interface ResourceRoute<P extends TSchema, Q extends TSchema, B extends TSchema> {
+interface ResourceRoute<P extends TSchema, Q extends TSchema, B extends TSchema> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   url: string
   operationId: string
@@ -52,10 +52,12 @@ export interface ResourceRoute<P extends TSchema, Q extends TSchema, B extends T
  */
 export function resourceRoutes(
   tag: string,
-  declare: (route: ReturnType<typeof routeOf>, app: FastifyInstance) => void,
+  declare: (route: DeclareRoute, app: FastifyInstance) => void,
 ): FastifyPluginAsync {
   return async (app) => declare(routeOf(app, tag), app)
 }
+
+type DeclareRoute = ReturnType<typeof routeOf>
 
 function routeOf(app: FastifyInstance, tag: string) {
   const tags = [tag]
