@@ -29,30 +29,32 @@ const UNIQUE: Partial<Record<Resource, Array<{ field: string; label: string; fol
  */
 export async function checkArchive(path: string, limits: ArchiveLimits): Promise<Manifest> {
   let files = new Map<string, ManifestFile>()
-  const seen = new Map<string, Set<string>>()
   const appIds = new Set<string>()
   const buildApps: Array<{ id: string; applicationId: string }> = []
-  const once = (resource: string, label: string, value: string) => {
-    const key = `${resource} ${label}`
-    const values = seen.get(key) ?? new Set<string>()
-    seen.set(key, values)
-    if (values.has(value))
-      throw new ArchiveRefused(`two ${resource} records have the ${label} ${JSON.stringify(value)}`)
-    values.add(value)
-  }
+  // One set per resource and field, found once per page rather than by a key built for every record: this pass
+  // reads every record of the archive before the import writes any, so its cost is paid on top of the writing.
+  const checksOf = (resource: Resource) =>
+    [{ field: 'id', label: 'id' }, ...(UNIQUE[resource] ?? [])].map((rule) => ({
+      ...rule,
+      values: new Set<string>(),
+    }))
+  const checks = new Map<Resource, ReturnType<typeof checksOf>>()
   return readArchive(path, {
     manifest(manifest) {
       files = new Map(manifest.files.map((file) => [file.name, file]))
     },
     async records(resource, records) {
+      let rules = checks.get(resource)
+      if (!rules) checks.set(resource, (rules = checksOf(resource)))
       for (const record of records as Array<Record<string, unknown>>) {
-        const id = String(record.id)
-        once(resource, 'id', id)
-        for (const { field, label, fold } of UNIQUE[resource] ?? []) {
-          const value = String(record[field])
-          once(resource, label, fold ? value.toLowerCase() : value)
+        for (const { field, label, fold, values } of rules) {
+          const raw = String(record[field])
+          const value = fold ? raw.toLowerCase() : raw
+          if (values.has(value))
+            throw new ArchiveRefused(`two ${resource} records have the ${label} ${JSON.stringify(value)}`)
+          values.add(value)
         }
-        if (resource === 'apps') appIds.add(id)
+        if (resource === 'apps') appIds.add(String(record.id))
         if (resource === 'builds') {
           const build = record as unknown as BuildRecord
           checkBuild(build, files, limits)

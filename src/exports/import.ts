@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import type { Db } from '../db/connect.js'
 import { nowIso } from '../db/ids.js'
 import { slugUnavailable } from '../organizations/slug-availability.js'
@@ -43,7 +43,9 @@ export interface ImportResult {
 
 /** New 24-hex ids for old ones: the old id's seconds (creation order is kept), then 8 bytes of a salted hash. */
 function idMapper(salt: Buffer): (old: string) => string {
-  return (old) => old.slice(0, 8) + createHash('sha256').update(salt).update(old).digest('hex').slice(0, 16)
+  // One-shot `hash`, not a Hash object per id: every row's id (and every audit event's entity) goes through here.
+  const prefix = salt.toString('hex')
+  return (old) => old.slice(0, 8) + hash('sha256', prefix + old).slice(0, 16)
 }
 
 export async function importArchive(
