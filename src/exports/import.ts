@@ -1,6 +1,6 @@
 import { hash, randomBytes } from 'node:crypto'
 import type { Db } from '../db/connect.js'
-import { dialectOf } from '../db/dialect.js'
+import { WritePipeline } from '../db/write-pipeline.js'
 import { nowIso } from '../db/ids.js'
 import { slugUnavailable } from '../organizations/slug-availability.js'
 import { slugProblem } from '../organizations/slug.js'
@@ -90,36 +90,28 @@ export async function importArchive(
   let done = 0
   const writer = new Writer(db, storage, clock, organizationId, owner.id, owner.email, mapId)
   const stopLease = keepImportLeased(db, clock, organizationId)
-  // Where writers do not exclude one another, a page is written while the reader parses and checks the next, so
-  // the database server and this process work at the same time instead of taking turns; at most one page is in
-  // flight. Under a single writer the transaction would stay open (every other writer waiting) during that
-  // parsing, so each page is written before the next is read.
-  const overlap = !dialectOf(db).singleWriter
-  let writing: Promise<void> = Promise.resolve()
+  // A page is written while the reader parses and checks the next, where the database allows (db/write-pipeline.ts).
+  const pipeline = new WritePipeline(db)
   try {
     await readArchive(path, {
-      async records(resource, records) {
-        await writing
-        writing = writer.records(resource, records).then(() => {
+      records: (resource, records) =>
+        pipeline.push(async () => {
+          await writer.records(resource, records)
           done += records.length
           onProgress({ done, total, step: resource })
-        })
-        // Its failure is seen by the next page, the next build, the end of the read or the catch below.
-        writing.catch(() => undefined)
-        if (!overlap) await writing
-      },
+        }),
       async build(applicationId, buildId, bytes) {
-        await writing
+        await pipeline.drain()
         await writer.build(applicationId, buildId, bytes)
         done++
         onProgress({ done, total, step: 'builds' })
       },
     })
-    await writing
+    await pipeline.drain()
     await writer.finish(manifest)
   } catch (error) {
     // The page in flight settles before the import is discarded.
-    await writing.catch(() => undefined)
+    await pipeline.settle()
     if (!(error instanceof ImportLost)) await discardImport(db, organizationId)
     throw error
   } finally {
