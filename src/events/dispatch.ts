@@ -86,7 +86,7 @@ export async function dispatchEvents(
   claim: DispatchClaim,
 ): Promise<Dispatched> {
   const none: Dispatched = { events: 0, endpoint: [], instance: [] }
-  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
+  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (as jobs/queue.ts peeks)
   return db.transaction().execute(async (trx) => {
     const events = await takeEvents(trx, limit)
     if (events.length === 0) return none

@@ -5,7 +5,7 @@ import type { InstanceChannel, InstanceDeliveriesTable } from '../db/types.js'
 
 // SQL of `instance_deliveries`: what the instance endpoint (WEBHOOK_URL) and email are still to be sent. A row
 // exists while its delivery is pending and goes when it is sent or given up, so the event's data does not stay
-// behind. Claimed like endpoints' deliveries (see webhooks/queue.ts).
+// behind. Claimed like endpoints' deliveries (see webhooks/queue.ts), from the one leased queue (jobs/queue.ts).
 
 export async function insertInstanceDeliveries(
   trx: Trx,
