@@ -112,27 +112,28 @@ async function runExport(
     if (renewal === 'stopped') controller.abort(new ExportStopped())
     if (renewal === 'lost') controller.abort(new ExportLost())
   }
-  // A taken-over export's removal may be close to its deadline: it is pushed before anything is written.
-  let renewing = renew()
+  let renewing = Promise.resolve()
   const heartbeat = setInterval(() => {
     renewing = renewing.then(renew)
   }, HEARTBEAT_MS)
   const body = new PassThrough()
+  // Its errors reach this function through the storage's write and the archive's own rejection.
+  body.on('error', () => undefined)
   try {
+    // A taken-over export's removal may be close to its deadline: it is pushed before anything is written, and an
+    // organization deleted before the export was claimed stops it here.
+    renewing = renew()
+    await renewing
+    if (controller.signal.aborted) throw controller.signal.reason
     const [archive, stored] = await Promise.allSettled([
-      renewing
-        .then(() =>
-          writeArchive(db, storage, organizationId, body, {
-            signal: controller.signal,
-            onProgress: (done, total) =>
-              (progress = Math.min(99, Math.floor((done * 100) / Math.max(total, 1)))),
-          }),
-        )
-        .catch((error: unknown) => {
-          // Failed before the archive's pipeline took the body over: the storage's write must end too.
-          body.destroy(error instanceof Error ? error : new Error(String(error)))
-          throw error
-        }),
+      writeArchive(db, storage, organizationId, body, {
+        signal: controller.signal,
+        onProgress: (done, total) => (progress = Math.min(99, Math.floor((done * 100) / Math.max(total, 1)))),
+      }).catch((error: unknown) => {
+        // Failed before the archive's pipeline took the body over: the storage's write must end too.
+        body.destroy(error instanceof Error ? error : new Error(String(error)))
+        throw error
+      }),
       storage.put(row.object_key, body, 'application/gzip'),
     ])
     if (archive.status === 'rejected') throw archive.reason

@@ -71,7 +71,8 @@ export type Renewal = 'alive' | 'stopped' | 'lost'
 /**
  * A running export's sign of life: its progress and its lease, and its upload removal pushed to `deadline`.
  * `stopped` when the export can no longer finish — the organization is no longer live (deleted: its purge is
- * waiting for this export), or a worker already claimed the removal; `lost` when another export job holds it.
+ * waiting for this export; its purge may have deleted the row already), or a worker already claimed the removal;
+ * `lost` when another export job holds it.
  */
 export async function renewExport(
   db: Db,
@@ -86,7 +87,16 @@ export async function renewExport(
     const renewed = await exportsQueue.renew(trx, row, owner, leaseUntil, {
       set: { progress, updated_at: now },
     })
-    if (!renewed) return 'lost'
+    if (!renewed) {
+      // The row may be gone rather than another's: the organization's purge deleted it while it was being written.
+      const holder = await trx
+        .selectFrom('exports')
+        .select('lease_owner')
+        .where('organization_id', '=', row.organization_id)
+        .where('id', '=', row.id)
+        .executeTakeFirst()
+      return holder?.lease_owner != null ? 'lost' : 'stopped'
+    }
     const live = await trx
       .selectFrom('organizations')
       .select(sql`1`.as('one'))
