@@ -89,7 +89,7 @@ const removals = new LeasedQueue({
 })
 
 /** Claims up to `limit` removals that are due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
-export async function claimRemovals(
+async function claimRemovals(
   db: Db,
   owner: string,
   now: string,
