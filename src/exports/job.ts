@@ -138,8 +138,9 @@ async function runExport(
     ])
     if (archive.status === 'rejected') throw archive.reason
     if (stored.status === 'rejected') throw stored.reason
-    const now = isoAt(clock)
-    const expiresAt = isoAt(clock, ttlSeconds * 1000)
+    const completedAt = clock.now()
+    const now = new Date(completedAt).toISOString()
+    const expiresAt = new Date(completedAt + ttlSeconds * 1000).toISOString()
     await writeInOrganization(db, organizationId, async (trx) => {
       const completed = await completeExport(trx, row, owner, {
         size: archive.value.size,
