@@ -82,6 +82,21 @@ function purgeSection(ds: DialectResults[]): string {
       `${mb(p.rss.beforeBytes)} → ${mb(p.rss.peakBytes)}`,
     ]
   })
+  const fresh = ds.flatMap((d) => (d.purge?.fresh ? [[NAMES[d.dialect], d.purge.fresh] as const] : []))
+  const cliff =
+    fresh.length === 0
+      ? ''
+      : `\n\nAn organization seeded moments before, purged as it is (no ANALYZE yet) and from an identical copy after \`ANALYZE\`:\n\n${table(
+          ['database', 'rows purged', 'reltuples at DELETE', 'no ANALYZE', 'after ANALYZE', 'ratio'],
+          fresh.map(([name, f]) => [
+            name,
+            int(f.rows),
+            String(f.reltuplesAtDelete),
+            `${f.freshSeconds.toFixed(2)} s`,
+            `${f.analyzedSeconds.toFixed(2)} s`,
+            `×${f.ratio.toFixed(2)}`,
+          ]),
+        )}`
   return `## 2. Purge throughput\n\n${table(
     [
       'database',
@@ -94,7 +109,7 @@ function purgeSection(ds: DialectResults[]): string {
       'server RSS (peak)',
     ],
     rows,
-  )}`
+  )}${cliff}`
 }
 
 function neighbourSection(ds: DialectResults[]): string {
