@@ -1,10 +1,8 @@
-import type { Insertable, Selectable } from 'kysely'
+import type { Insertable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { AppTokensTable, Role } from '../db/types.js'
 import type { PageRequest } from '../core/pagination.js'
 import { countRows, onPage } from '../db/query.js'
-
-export type AppTokenRow = Selectable<AppTokensTable>
 
 const COLUMNS = [
   'app_tokens.id',

@@ -72,7 +72,7 @@ function isDeletionCertificate(claims: Claims): boolean {
 }
 
 /** The claims in words, one fact a line. */
-export function describeCertificate(claims: Claims): string {
+function describeCertificate(claims: Claims): string {
   const tables = Object.entries(claims.verification?.tables ?? {})
   const removed = Object.entries(claims.removed ?? {})
     .map(([name, n]) => `${name} ${String(n)}`)

@@ -25,12 +25,12 @@ export interface User {
 }
 
 /** A user as other records name them (an owner, an uploader, a requester). */
-export interface UserRef {
+interface UserRef {
   id: string
   email: string
 }
 
-export interface SubscriptionSummary {
+interface SubscriptionSummary {
   id: string
   plan: string
   status: string
@@ -112,7 +112,7 @@ export interface Subscription {
   canceledAt: string | null
 }
 
-export interface AuditActor extends UserRef {
+interface AuditActor extends UserRef {
   name: string
 }
 
@@ -261,7 +261,7 @@ export interface DeletionPreview {
   graceSeconds: number
 }
 
-export type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
+type DeletionStatus = 'scheduled' | 'purging' | 'completed' | 'failed' | 'restored'
 
 export interface Deletion {
   id: string

@@ -3,9 +3,7 @@
 // permission is among them. Which role holds which is the server's policy (src/core/permissions.ts).
 
 /** An organization's roles, from most to least powerful. */
-export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const
-
-export type Role = (typeof ROLES)[number]
+export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
 
 export const Permission = {
   OrganizationGet: 'base.organization.management.get',

@@ -73,8 +73,6 @@ export const RESOURCES = {
   },
 } as const satisfies Record<string, Resource>
 
-export type ResourceName = keyof typeof RESOURCES
-
 const BY_NAME: Readonly<Record<string, Resource>> = RESOURCES
 
 /** The resource an API count names, if the registry knows it. */

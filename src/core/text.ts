@@ -14,7 +14,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Why a text cannot be kept exactly as sent, or null: NUL (storable in SQLite, refused by PostgreSQL) and a lone
  * UTF-16 surrogate (`"\ud800"` in JSON; both databases would store U+FFFD instead).
  */
-export function textProblem(text: string): string | null {
+function textProblem(text: string): string | null {
   if (text.includes('\u0000')) return 'must not contain NUL characters'
   if (LONE_SURROGATE.test(text)) return 'must not contain unpaired surrogates (\\ud800-\\udfff)'
   return null

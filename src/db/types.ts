@@ -36,7 +36,7 @@ export interface IdempotencyKeysTable {
 }
 
 /** `importing`: written by `orgspace import`, invisible until its last record is in (exports/import-lease.ts). */
-export type OrganizationStatus = 'active' | 'deleting' | 'importing'
+type OrganizationStatus = 'active' | 'deleting' | 'importing'
 
 export interface OrganizationsTable {
   id: string
@@ -162,13 +162,13 @@ export interface DeletionsTable {
 }
 
 /** Switches every process sharing the database obeys, by name (e.g. `deletions.paused`). */
-export interface ControlsTable {
+interface ControlsTable {
   name: string
   value: string
   updated_at: string
 }
 
-export type PurgeTaskStatus = 'pending' | 'done'
+type PurgeTaskStatus = 'pending' | 'done'
 
 export interface PurgeTasksTable {
   id: string
@@ -230,7 +230,7 @@ export interface ObjectRemovalsTable {
   created_at: string
 }
 
-export type ExportStatus = 'running' | 'completed' | 'failed'
+type ExportStatus = 'running' | 'completed' | 'failed'
 
 export interface ExportsTable {
   organization_id: string
@@ -264,7 +264,7 @@ export interface EventsTable {
   created_at: string
 }
 
-export interface DeletionNoticesTable {
+interface DeletionNoticesTable {
   deletion_id: string
   /** JSON array of the email addresses told about the deletion (owners and admins when it was requested). */
   recipients: string
@@ -365,4 +365,3 @@ export type User = Selectable<UsersTable>
 export type Organization = Selectable<OrganizationsTable>
 export type NewOrganization = Insertable<OrganizationsTable>
 export type OrganizationUpdate = Updateable<OrganizationsTable>
-export type Deletion = Selectable<DeletionsTable>

@@ -24,7 +24,7 @@ export interface BulkOptions {
   onLine?(line: BulkLine, done: number, total: number): void
 }
 
-export type BulkOutcome =
+type BulkOutcome =
   | { kind: 'requested'; deletionId: string }
   | { kind: 'already-deleted'; deletionId: string }
   | { kind: 'blocked'; reason: string }

@@ -42,14 +42,14 @@ export type CertifiedDeletion = Pick<
  * How stored objects were erased: once the organization's data key was destroyed (before its objects were
  * removed), every copy of them anywhere is beyond use; otherwise they were deleted.
  */
-export function storageErasure(
+function storageErasure(
   deletion: Pick<CertifiedDeletion, 'data_key_destroyed_at'>,
 ): 'deleted' | 'crypto-erased' {
   return deletion.data_key_destroyed_at === null ? 'deleted' : 'crypto-erased'
 }
 
 /** The certificate was refused: something of the organization is still there. */
-export class NotErased extends Error {
+class NotErased extends Error {
   constructor(what: string) {
     super(`not erased: ${what}`)
     this.name = 'NotErased'
@@ -57,12 +57,7 @@ export class NotErased extends Error {
 }
 
 /** Counts the organization's rows in every organization_id table but the receipts, and lists its prefix. */
-export async function verifyErased(
-  db: Db,
-  storage: ObjectStorage,
-  organizationId: string,
-  checkedAt: string,
-) {
+async function verifyErased(db: Db, storage: ObjectStorage, organizationId: string, checkedAt: string) {
   const tables: Record<string, number> = {}
   for (const table of await organizationIdTables(db)) {
     if (table === 'deletions') continue

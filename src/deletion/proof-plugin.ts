@@ -18,7 +18,7 @@ declare module 'fastify' {
  * Replays the ledger (replay.ts) with what a process is started with, logging what it deleted again. A ledger
  * that cannot be read stops the start with a StartupError naming LEDGER_URL: never a silent skip.
  */
-export async function replayLedgerAtStart(db: Db, proof: Proof, settings: ProofSettings, logger: Logger) {
+async function replayLedgerAtStart(db: Db, proof: Proof, settings: ProofSettings, logger: Logger) {
   const { tombstones, replayed, rewritten } = await replayLedger(
     db,
     proof.ledger,

@@ -77,7 +77,7 @@ const Verification = Type.Object({
   storage: Type.Object({ prefix: Type.String(), objects: Type.Integer() }),
 })
 
-export const CertificateClaims = Type.Object({
+const CertificateClaims = Type.Object({
   iss: Type.String(),
   sub: Type.String({ description: 'The organization id' }),
   jti: Type.String({ description: 'The deletion id' }),

@@ -200,13 +200,13 @@ async function collect(entry: AsyncIterable<Buffer>, limit: number): Promise<Buf
  * characters, each written as a six-byte escape: about 1.6 MB. No valid archive reaches this, and a hostile one
  * costs at most this much memory per line.
  */
-export const MAX_LINE_BYTES = 4 * 1024 * 1024
+const MAX_LINE_BYTES = 4 * 1024 * 1024
 
 /**
  * Splits NDJSON into lines as bytes arrive: each chunk is scanned once for newlines, and a line cut across chunks
  * is kept as its pieces until its end, so a long line costs its length, not its length squared.
  */
-export async function* ndjsonLines(bytes: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
+async function* ndjsonLines(bytes: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
   let pieces: Buffer[] = []
   let pending = 0
   let line = 0

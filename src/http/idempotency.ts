@@ -25,7 +25,7 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key'
 /** 1–255 printable ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x20-\\x7E]{1,255}$'
 const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN)
-export const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export interface IdempotencyOptions {
   store: IdempotencyStore

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 //   new Gauge({ name: 'orgspace_purge_backlog', help: '…', registers: [app.metrics.registry], collect() {…} })
 // and declares `dependencies: ['metrics']` on its plugin.
 
-export interface Metrics {
+interface Metrics {
   /** Where this app's metrics live; register new ones here. */
   registry: Registry
   /** Every route the app serves: the values the `route` label can take besides `unmatched`. */

@@ -77,7 +77,7 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
  * because orgspace is often reached over plain HTTP on a private network or localhost, where it would break
  * the dashboard; deployments behind TLS get HSTS instead.
  */
-export function securityHeaders(): Record<string, string> {
+function securityHeaders(): Record<string, string> {
   const secure = helmet({
     contentSecurityPolicy: {
       useDefaults: true,

@@ -36,7 +36,7 @@ const RETENTION_FIELDS = {
   ),
 }
 
-export const RetentionSchema = Type.Object(RETENTION_FIELDS, {
+const RetentionSchema = Type.Object(RETENTION_FIELDS, {
   description: 'What the background retention removes (docs/api.md §15); every field null by default',
 })
 

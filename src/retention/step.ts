@@ -20,7 +20,7 @@ import { claimDueOrganization, retentionPolicyOf } from './repository.js'
 const DAY_MS = 86_400_000
 
 /** How often each organization's policy is applied. */
-export const RETENTION_INTERVAL_MS = 60 * 60_000
+const RETENTION_INTERVAL_MS = 60 * 60_000
 
 /** Retention's batches are bounded above: a batch's removals are queued in one statement. */
 const MAX_BATCH = 1000

@@ -51,7 +51,7 @@ export function isPublicAddress(address: string): boolean {
   return !BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-export interface ResolvedAddress {
+interface ResolvedAddress {
   address: string
   family: number
 }

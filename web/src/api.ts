@@ -56,7 +56,7 @@ export class ApiError extends Error {
 }
 
 /** Code used when the server could not be reached or answered something that is not the envelope. */
-export const NETWORK_ERROR = 0
+const NETWORK_ERROR = 0
 
 /** Called when a stored token stops working, so the app can send the user back to sign-in. */
 let onAuthLost: (error: ApiError) => void = () => undefined
@@ -95,7 +95,7 @@ interface RequestOptions {
   signal?: AbortSignal
 }
 
-export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const token = options.token ?? getToken()
   const headers: Record<string, string> = { accept: 'application/json' }
   if (token) headers.authorization = `Bearer ${token}`
@@ -134,7 +134,7 @@ export async function request<T>(method: string, path: string, options: RequestO
  * A file the API serves as itself rather than in the envelope (an export's archive), fetched with the token: a
  * plain link cannot carry the Authorization header. Failures still come in the envelope.
  */
-export async function download(path: string): Promise<{ blob: Blob; filename: string }> {
+async function download(path: string): Promise<{ blob: Blob; filename: string }> {
   const token = getToken()
   let response: Response
   try {

@@ -45,7 +45,7 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
 }
 
 /** Who did it: their name, else their email. */
-export function actorName(event: AuditEvent): string {
+function actorName(event: AuditEvent): string {
   if (!event.actor) return 'orgspace'
   return event.actor.name || event.actor.email || 'Someone'
 }

@@ -23,7 +23,7 @@ export type Route =
   | { name: 'tokens' }
   | { name: 'notFound' }
 
-export function parseRoute(pathname: string, search: string): Route {
+function parseRoute(pathname: string, search: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent)
   // `/workspaces` is where a user would look for the list, and what a workspace's URL leads up to.
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'workspaces'))

@@ -2,17 +2,14 @@
 // re-exported under the names the views use. Nothing is declared here.
 
 export type {
-  Actions,
   App,
   AppToken,
-  AuditActor,
   AuditChange,
   AuditDetails,
   AuditEvent,
   AuditValue,
   Blocker,
   Build,
-  ChangeOwnerResult,
   Collaborator,
   ListedCollaborator,
   CreatedWebhook,
@@ -21,8 +18,6 @@ export type {
   Deletion,
   DeletionCertificate,
   DeletionPreview,
-  DeletionStatus,
-  Deployer,
   Device,
   Export,
   NewAppToken,
@@ -33,10 +28,8 @@ export type {
   Role,
   SlugCheck,
   Subscription,
-  SubscriptionSummary,
   Token,
   User,
-  UserRef,
   Webhook,
   WebhookDelivery,
 } from '../../src/contract/index.js'

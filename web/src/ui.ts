@@ -34,7 +34,7 @@ function fieldName(path: string): string {
 }
 
 /** The lines a user reads for a failure: the API's own message first, then what it means for them. */
-export function describeError(
+function describeError(
   error: unknown,
   advice: Partial<Record<number, string>> = {},
 ): { message: string; details: string[] } {

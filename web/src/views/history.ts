@@ -11,7 +11,7 @@ import type { WorkspaceContext } from './workspace-context.js'
 const PAGE_SIZE = 25
 
 /** One event: the sentence, then when and the action's code (for a search in the API's answers). */
-export function historyItem(event: AuditEvent): HTMLElement {
+function historyItem(event: AuditEvent): HTMLElement {
   return h(
     'li',
     { class: 'history-entry', 'data-action': event.action },

@@ -22,7 +22,7 @@ const FIELDS: Array<{ field: Field; label: string; help: string }> = [
 ]
 
 /** What a policy removes, in words. */
-export function retentionSentence(policy: Retention): string {
+function retentionSentence(policy: Retention): string {
   const parts: string[] = []
   if (policy.buildsDays !== null) {
     const kept = policy.buildsKeepLatest ? `, except the newest ${policy.buildsKeepLatest} of each app` : ''

@@ -24,7 +24,7 @@ export const EXPIRY_CHOICES: [string, string][] = [
 ]
 
 /** When a token expires, said the way it matters: never, in n days (in colour when close), or expired. */
-export function expiry(token: { expiresAt: string | null }): HTMLElement {
+function expiry(token: { expiresAt: string | null }): HTMLElement {
   if (token.expiresAt === null) return h('span', { class: 'muted small' }, 'Never expires')
   const left = new Date(token.expiresAt).getTime() - Date.now()
   if (left <= 0)
