@@ -109,6 +109,61 @@ export async function claimRemoval(
   })
 }
 
+/**
+ * Claims up to `limit` due, unleased removals of single objects (a build's, an upload's past its deadline, an
+ * export's), so one storage call removes them all: retention or an app's builds queue them by the thousand, and
+ * one claim, one removal and one transaction per object made each cost a database round trip or three. Prefixes
+ * are claimed one at a time (`claimRemoval`): each is a listing of its own.
+ */
+export async function claimRemovals(
+  db: Db,
+  owner: string,
+  now: string,
+  leaseUntil: string,
+  limit: number,
+): Promise<ObjectRemoval[]> {
+  return db.transaction().execute(async (trx) => {
+    const candidates = await trx
+      .selectFrom('object_removals')
+      .select(['organization_id', 'id'])
+      .where('kind', '!=', 'prefix')
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .orderBy('available_at')
+      .orderBy('id')
+      .limit(limit)
+      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
+      .execute()
+    if (candidates.length === 0) return []
+    return trx
+      .updateTable('object_removals')
+      .set({ lease_owner: owner, lease_expires_at: leaseUntil })
+      .where('organization_id', 'in', [...new Set(candidates.map((c) => c.organization_id))])
+      .where(
+        'id',
+        'in',
+        candidates.map((c) => c.id),
+      )
+      .returningAll()
+      .execute()
+  })
+}
+
+/** Several removals done at once (`claimRemovals`): the rows this worker still holds go. */
+export async function finishRemovals(db: Db, removals: ObjectRemoval[], owner: string): Promise<void> {
+  if (removals.length === 0) return
+  await db
+    .deleteFrom('object_removals')
+    .where('organization_id', 'in', [...new Set(removals.map((r) => r.organization_id))])
+    .where(
+      'id',
+      'in',
+      removals.map((r) => r.id),
+    )
+    .where('lease_owner', '=', owner)
+    .execute()
+}
+
 /** Records `removed` more objects gone and renews the lease; false when the lease was lost to another worker. */
 export async function recordRemovalProgress(
   db: Db,
