@@ -3,11 +3,13 @@ import { join } from 'node:path'
 import { format } from 'prettier'
 import { REPO_ROOT } from './server-process.js'
 
-// BENCHMARKS.md carries the latest figures between two markers; every run replaces them with its latest.md, so
-// the document and bench/results never disagree.
+// BENCHMARKS.md carries the latest figures between two markers, and opens with their targets table between two
+// others; every run replaces both from its latest.md, so the document and bench/results never disagree.
 
 const START = '<!-- latest figures: written by npm run bench, do not edit by hand -->'
 const END = '<!-- end of latest figures -->'
+const TARGETS_START = '<!-- targets: written by npm run bench, do not edit by hand -->'
+const TARGETS_END = '<!-- end of targets -->'
 
 /** Aligns the tables as the repository's formatter would, so formatting the docs never rewrites the figures. */
 export function formatMarkdown(markdown: string): Promise<string> {
@@ -22,13 +24,27 @@ export function embeddable(markdown: string): string {
     .trim()
 }
 
-/** Replaces the figures in BENCHMARKS.md; false when the file or its markers are missing (nothing written). */
-export function updateBenchmarksDoc(markdown: string, path = join(REPO_ROOT, 'BENCHMARKS.md')): boolean {
+/** `doc` with what lies between `start` and `end` replaced by `body`; undefined when the markers are missing. */
+function between(doc: string, start: string, end: string, body: string): string | undefined {
+  const from = doc.indexOf(start)
+  const to = doc.indexOf(end)
+  if (from < 0 || to < from) return undefined
+  return `${doc.slice(0, from + start.length)}\n\n${body}\n\n${doc.slice(to)}`
+}
+
+/**
+ * Replaces the figures in BENCHMARKS.md, and its opening table with `targets` (the run's targets table and what
+ * run it comes from); false when the file or its markers are missing (nothing written).
+ */
+export function updateBenchmarksDoc(
+  markdown: string,
+  targets: string,
+  path = join(REPO_ROOT, 'BENCHMARKS.md'),
+): boolean {
   if (!existsSync(path)) return false
-  const doc = readFileSync(path, 'utf8')
-  const start = doc.indexOf(START)
-  const end = doc.indexOf(END)
-  if (start < 0 || end < start) return false
-  writeFileSync(path, `${doc.slice(0, start + START.length)}\n\n${embeddable(markdown)}\n\n${doc.slice(end)}`)
+  const figures = between(readFileSync(path, 'utf8'), START, END, embeddable(markdown))
+  const doc = figures && between(figures, TARGETS_START, TARGETS_END, targets.trim())
+  if (doc === undefined) return false
+  writeFileSync(path, doc)
   return true
 }

@@ -377,6 +377,22 @@ ${table(
 )}`
 }
 
+/**
+ * BENCHMARKS.md's opening table: every target with the floor it is measured against (in its wording) and the
+ * latest ratio, and which run it comes from.
+ */
+export function renderTargets(results: BenchResults): string {
+  const noisy =
+    Math.max(results.machine.loadAverage.start, results.machine.loadAverage.end) > results.machine.cpus * 0.5
+  return [
+    `From the ${results.mode} run of ${results.startedAt.slice(0, 10)} (${Math.round(results.seconds)} s` +
+      (noisy ? ', other work running: noisy' : '') +
+      '); every figure of that run is under "Latest figures" below.',
+    '',
+    targetsTable(results),
+  ].join('\n')
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine
   const header = [

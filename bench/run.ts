@@ -8,7 +8,7 @@ import type { Dialect } from '../src/db/connect.js'
 import { findPostgresBin } from '../test/support/pg-cluster.js'
 import { PLANS } from './plan.js'
 import { formatMarkdown, updateBenchmarksDoc } from './docs.js'
-import { renderMarkdown } from './report.js'
+import { renderMarkdown, renderTargets } from './report.js'
 import type { BenchResults, DialectResults, Machine } from './results.js'
 import { runStartup, startupTargets, type StartupResult } from './scenarios/startup.js'
 import { PER_DATABASE, runDialect, type ScenarioNumber } from './suite.js'
@@ -145,7 +145,8 @@ async function main(): Promise<number> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(join(dir, 'latest.md'), markdown)
   writeFileSync(join(dir, 'neighbour-latency.svg'), renderNeighbourSvg(results))
-  const documented = out === undefined && updateBenchmarksDoc(markdown)
+  const documented =
+    out === undefined && updateBenchmarksDoc(markdown, await formatMarkdown(renderTargets(report)))
   process.stdout.write(markdown)
   log(
     `wrote ${dir}/latest.json, latest.md, neighbour-latency.svg${documented ? ' and the figures in BENCHMARKS.md' : ''} in ${report.seconds} s`,

@@ -188,7 +188,12 @@ describe('devices', () => {
     await enroll(owner, org, { platform: 'android', serialNumber: 'I-1' })
     const plans: Record<string, string> = {}
     for (const column of ['enrolled_at', 'serial_number'] as const) {
-      const query = listDevicesQuery(t.db, { organizationId: org.id }, { column, direction: 'desc' }, 0, 20)
+      const query = listDevicesQuery(
+        t.db,
+        { organizationId: org.id },
+        { column, direction: 'desc' },
+        { page: 1, limit: 20 },
+      )
       const compiled = query.compile()
       plans[column] = await t.db.transaction().execute(async (trx) => {
         // With a handful of rows PostgreSQL would rather scan and sort; ask for the plan it takes at scale.

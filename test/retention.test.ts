@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sql } from 'kysely'
+import { dueOrganizationQuery } from '../src/retention/repository.js'
 import { applyRetention, retentionStep } from '../src/retention/step.js'
 import { placeLegalHold } from '../src/deletion/legal-holds.js'
-import { buildTestApp, type TestApp } from './support/app.js'
+import { buildTestApp, dialect, type TestApp } from './support/app.js'
 import { ManualClock } from './support/clock.js'
 import { testDeliveryWorker } from './support/events.js'
 import {
@@ -248,6 +250,32 @@ describe('the retention step', () => {
     } finally {
       await delivery.close()
       await hook.close()
+    }
+  })
+
+  it('finds the organization that is due through its partial index, not by reading every organization', async () => {
+    const plans: string[] = []
+    const conditions = [
+      (eb: Parameters<Parameters<typeof dueOrganizationQuery>[1]>[0]) =>
+        eb('retention_checked_at', 'is', null),
+      (eb: Parameters<Parameters<typeof dueOrganizationQuery>[1]>[0]) =>
+        eb('retention_checked_at', '<', new Date().toISOString()),
+    ]
+    for (const checked of conditions) {
+      const compiled = dueOrganizationQuery(t.db, checked).compile()
+      plans.push(
+        await t.db.transaction().execute(async (trx) => {
+          // With a handful of rows PostgreSQL would rather scan; ask for the plan it takes at scale.
+          if (dialect === 'postgres') await sql`set local enable_seqscan = off`.execute(trx)
+          const prefix = dialect === 'postgres' ? 'explain ' : 'explain query plan '
+          const result = await trx.executeQuery({ ...compiled, sql: prefix + compiled.sql })
+          return result.rows.map((row) => Object.values(row as object).join(' ')).join('\n')
+        }),
+      )
+    }
+    for (const plan of plans) {
+      expect(plan).toContain('organizations_retention_due')
+      expect(plan).not.toMatch(/SCAN organizations\b(?! USING)|Seq Scan|TEMP B-TREE|Sort/)
     }
   })
 })

@@ -1,7 +1,8 @@
 import type { Insertable, Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { AppTokensTable, Role } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest } from '../core/pagination.js'
+import { countRows, onPage } from '../db/query.js'
 
 export type AppTokenRow = Selectable<AppTokensTable>
 
@@ -27,21 +28,17 @@ export async function insertAppToken(trx: Trx, row: Insertable<AppTokensTable>):
   await trx.insertInto('app_tokens').values(row).execute()
 }
 
-export function listTokensOfApp(
-  db: Db,
-  organizationId: string,
-  appId: string,
-  offset: number,
-  limit: number,
-) {
-  return tokensOfApp(db, organizationId, appId)
-    .innerJoin('users', 'users.id', 'app_tokens.created_by')
+export function listTokensOfApp(db: Db, organizationId: string, appId: string, page: PageRequest) {
+  const tokens = tokensOfApp(db, organizationId, appId).innerJoin(
+    'users',
+    'users.id',
+    'app_tokens.created_by',
+  )
+  const newestFirst = tokens
     .select(COLUMNS)
     .orderBy('app_tokens.created_at', 'desc')
     .orderBy('app_tokens.id', 'desc')
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  return onPage(newestFirst, page).execute()
 }
 
 export function countTokensOfApp(db: Db, organizationId: string, appId: string): Promise<number> {

@@ -1,8 +1,7 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppParams } from '../apps/schemas.js'
-import { answers, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   AppTokenListQuery,
   AppTokenPage,
@@ -12,88 +11,50 @@ import {
 } from './schemas.js'
 import { createAppToken, listAppTokens, revokeAppToken } from './service.js'
 
-const tags = ['App tokens']
 const base = '/organizations/:organizationId/apps/:applicationId/tokens'
-const noSuchApp = answers(ErrorCode.EntityNotFound, 'no such application in the organization')
+const noSuchApp = notFound('no such application in the organization')
 
-export const appTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.post(
-    base,
-    {
-      config: { permission: Permission.AppTokenCreate, idempotency: 'never', errors: [noSuchApp] },
-      schema: {
-        operationId: 'createAppToken',
-        tags,
-        summary: 'Create an app token for CI uploads',
-        description:
-          'The token is shown only in this answer; it works only on /v1/integrations/builds, for this app.',
-        params: AppParams,
-        body: CreateAppTokenBody,
-        response: { 200: Ok(NewAppTokenSchema, 'The new app token, with its value (shown this once)') },
-      },
-    },
-    async (request) =>
-      ok(
-        await createAppToken(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.applicationId,
-          request.body,
-        ),
-      ),
-  )
+export const appTokenRoutes = resourceRoutes('App tokens', (route) => {
+  route({
+    method: 'POST',
+    url: base,
+    operationId: 'createAppToken',
+    summary: 'Create an app token for CI uploads',
+    description:
+      'The token is shown only in this answer; it works only on /v1/integrations/builds, for this app.',
+    params: AppParams,
+    body: CreateAppTokenBody,
+    answer: Ok(NewAppTokenSchema, 'The new app token, with its value (shown this once)'),
+    permission: Permission.AppTokenCreate,
+    idempotency: 'never',
+    errors: [noSuchApp],
+    handler: ({ db, auth, ref, params, body }) => createAppToken(db, auth, ref, params.applicationId, body),
+  })
 
-  app.get(
-    base,
-    {
-      config: { permission: Permission.AppTokenList, errors: [noSuchApp] },
-      schema: {
-        operationId: 'listAppTokens',
-        tags,
-        summary: "List an app's tokens",
-        description: 'Values are never shown again.',
-        params: AppParams,
-        querystring: AppTokenListQuery,
-        response: { 200: Ok(AppTokenPage, "One page of the app's tokens, without their values") },
-      },
-    },
-    async (request) =>
-      ok(
-        await listAppTokens(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.applicationId,
-          request.query,
-        ),
-      ),
-  )
+  route({
+    method: 'GET',
+    url: base,
+    operationId: 'listAppTokens',
+    summary: "List an app's tokens",
+    description: 'Values are never shown again.',
+    params: AppParams,
+    querystring: AppTokenListQuery,
+    answer: Ok(AppTokenPage, "One page of the app's tokens, without their values"),
+    permission: Permission.AppTokenList,
+    errors: [noSuchApp],
+    handler: ({ db, auth, ref, params, query }) => listAppTokens(db, auth, ref, params.applicationId, query),
+  })
 
-  app.delete(
-    `${base}/:tokenId`,
-    {
-      config: {
-        permission: Permission.AppTokenRemove,
-        errors: [answers(ErrorCode.EntityNotFound, 'no such application, or no such token of it')],
-      },
-      schema: {
-        operationId: 'revokeAppToken',
-        tags,
-        summary: 'Revoke an app token',
-        params: AppTokenParams,
-        response: { 200: Ok(DeleteResult, 'The token no longer works') },
-      },
-    },
-    async (request) =>
-      ok(
-        await revokeAppToken(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.applicationId,
-          request.params.tokenId,
-        ),
-      ),
-  )
-}
+  route({
+    method: 'DELETE',
+    url: `${base}/:tokenId`,
+    operationId: 'revokeAppToken',
+    summary: 'Revoke an app token',
+    params: AppTokenParams,
+    answer: Ok(DeleteResult, 'The token no longer works'),
+    permission: Permission.AppTokenRemove,
+    errors: [notFound('no such application, or no such token of it')],
+    handler: ({ db, auth, ref, params }) =>
+      revokeAppToken(db, auth, ref, params.applicationId, params.tokenId),
+  })
+})

@@ -2,7 +2,7 @@ import type { Db, Trx } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { existingApp } from '../apps/service.js'
 import { AppError, ErrorCode } from '../core/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
+import { readPage, type PageRequest } from '../core/pagination.js'
 import { can, Permission } from '../core/permissions.js'
 import type { Role } from '../db/types.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -83,19 +83,12 @@ export async function listAppTokens(
 ) {
   const { org } = await accessOrganization(db, auth, ref, Permission.AppTokenList)
   const app = await existingApp(db, org.id, appRef)
-  const [rows, total] = await Promise.all([
-    listTokensOfApp(db, org.id, app.id, offsetOf(page), page.limit),
-    countTokensOfApp(db, org.id, app.id),
-  ])
-  return pageOf(
-    rows.map((row) => ({
-      ...tokenView(row),
-      createdBy: { id: row.created_by, email: row.creator_email },
-      lastUsedAt: row.last_used_at,
-    })),
-    total,
-    page,
-  )
+  const rows = listTokensOfApp(db, org.id, app.id, page)
+  return readPage(page, rows, countTokensOfApp(db, org.id, app.id), (row) => ({
+    ...tokenView(row),
+    createdBy: { id: row.created_by, email: row.creator_email },
+    lastUsedAt: row.last_used_at,
+  }))
 }
 
 export async function revokeAppToken(

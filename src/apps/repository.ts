@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { AppsTable } from '../db/types.js'
-import { containing, countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { containing, countRows, exists, onPage } from '../db/query.js'
 
 export type AppSortColumn = 'name' | 'slug' | 'created_at' | 'updated_at'
 
@@ -21,20 +22,9 @@ function appsQuery(db: Db, filter: AppFilter) {
 
 const COLUMNS = ['id', 'name', 'slug', 'description', 'created_at', 'updated_at'] as const
 
-export function listApps(
-  db: Db,
-  filter: AppFilter,
-  sort: { column: AppSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
-) {
-  return appsQuery(db, filter)
-    .select(COLUMNS)
-    .orderBy(sort.column, sort.direction)
-    .orderBy('id', sort.direction)
-    .offset(offset)
-    .limit(limit)
-    .execute()
+export function listApps(db: Db, filter: AppFilter, sort: Sort<AppSortColumn>, page: PageRequest) {
+  const ordered = appsQuery(db, filter).select(COLUMNS).orderBy(sort.column, sort.direction)
+  return onPage(ordered.orderBy('id', sort.direction), page).execute()
 }
 
 export type AppRow = Awaited<ReturnType<typeof listApps>>[number]
@@ -45,10 +35,8 @@ export async function countApps(db: Db, filter: AppFilter): Promise<number> {
 
 /** An app of this organization only: another organization's app is as unknown as a made-up id. */
 export function findApp(db: Db, organizationId: string, ref: AppRef): Promise<AppRow | undefined> {
-  return db
-    .selectFrom('apps')
+  return appsQuery(db, { organizationId })
     .select(COLUMNS)
-    .where('organization_id', '=', organizationId)
     .where((eb) => ('id' in ref ? eb('id', '=', ref.id) : eb('slug', '=', ref.slug)))
     .executeTakeFirst()
 }
@@ -59,14 +47,8 @@ export async function isAppSlugTaken(
   slug: string,
   exceptAppId?: string,
 ): Promise<boolean> {
-  const row = await db
-    .selectFrom('apps')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('slug', '=', slug)
-    .$if(exceptAppId !== undefined, (q) => q.where('id', '!=', exceptAppId ?? ''))
-    .executeTakeFirst()
-  return row !== undefined
+  const sameSlug = appsQuery(db, { organizationId }).select('id').where('slug', '=', slug)
+  return exists(sameSlug.$if(exceptAppId !== undefined, (q) => q.where('id', '!=', exceptAppId ?? '')))
 }
 
 export async function insertApp(trx: Trx, row: AppsTable): Promise<void> {

@@ -2,7 +2,7 @@ import type { Db, Trx } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
 import { changesBetween } from '../outbox/audit-details.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -50,11 +50,8 @@ export async function listOrganizationApps(
   const { org } = await accessOrganization(db, auth, ref, Permission.AppList)
   const filter = { organizationId: org.id, name: query.name || undefined }
   // Unfiltered, the maintained counter is the total: no COUNT(*) over the organization's apps.
-  const [rows, total] = await Promise.all([
-    listApps(db, filter, sort, offsetOf(query), query.limit),
-    filter.name === undefined ? org.apps_count : countApps(db, filter),
-  ])
-  return pageOf(rows.map(appView), total, query)
+  const total = filter.name === undefined ? org.apps_count : countApps(db, filter)
+  return readPage(query, listApps(db, filter, sort, query), total, appView)
 }
 
 /**
@@ -101,32 +98,25 @@ export interface AppInput {
 
 export async function createApp(db: Db, auth: AuthContext, ref: string, input: AppInput & { name: string }) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const row = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.AppCreate,
-    async ({ trx, org, audit, emit }) => {
-      const now = nowIso()
-      const app: AppRow = {
-        id: newId(),
-        name: input.name,
-        slug:
-          requestedSlug === undefined
-            ? await generatedSlug(trx, org.id, input.name)
-            : await claimSlug(trx, org.id, requestedSlug),
-        description: input.description ?? '',
-        created_at: now,
-        updated_at: now,
-      }
-      await insertApp(trx, { ...app, organization_id: org.id })
-      await adjustCounter(trx, org.id, 'apps_count', 1)
-      await audit('app.create', 'app', app.id, { name: app.name, slug: app.slug })
-      await emit('app.created', { app: appView(app) })
-      return app
-    },
-  )
-  return appView(row)
+  return changeOrganization(db, auth, ref, Permission.AppCreate, async ({ trx, org, audit, emit }) => {
+    const now = nowIso()
+    const app: AppRow = {
+      id: newId(),
+      name: input.name,
+      slug:
+        requestedSlug === undefined
+          ? await generatedSlug(trx, org.id, input.name)
+          : await claimSlug(trx, org.id, requestedSlug),
+      description: input.description ?? '',
+      created_at: now,
+      updated_at: now,
+    }
+    await insertApp(trx, { ...app, organization_id: org.id })
+    await adjustCounter(trx, org.id, 'apps_count', 1)
+    await audit('app.create', 'app', app.id, { name: app.name, slug: app.slug })
+    await emit('app.created', { app: appView(app) })
+    return appView(app)
+  })
 }
 
 export async function updateAppByRef(
@@ -137,33 +127,26 @@ export async function updateAppByRef(
   input: AppInput,
 ) {
   const requestedSlug = input.slug === undefined ? undefined : validSlug(input.slug)
-  const row = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.AppUpdate,
-    async ({ trx, org, audit, emit }) => {
-      const app = await existingApp(trx, org.id, appRef)
-      const patch = {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(requestedSlug !== undefined && requestedSlug !== app.slug
-          ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
-          : {}),
-        updated_at: nowIso(),
-      }
-      await updateApp(trx, org.id, app.id, patch)
-      const updated = { ...app, ...patch }
-      const { name, slug, description } = app
-      await audit('app.update', 'app', app.id, {
-        name: updated.name,
-        changes: changesBetween({ name, slug, description }, patch),
-      })
-      await emit('app.updated', { app: appView(updated) })
-      return updated
-    },
-  )
-  return appView(row)
+  return changeOrganization(db, auth, ref, Permission.AppUpdate, async ({ trx, org, audit, emit }) => {
+    const app = await existingApp(trx, org.id, appRef)
+    const patch = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(requestedSlug !== undefined && requestedSlug !== app.slug
+        ? { slug: await claimSlug(trx, org.id, requestedSlug, app.id) }
+        : {}),
+      updated_at: nowIso(),
+    }
+    await updateApp(trx, org.id, app.id, patch)
+    const updated = { ...app, ...patch }
+    const { name, slug, description } = app
+    await audit('app.update', 'app', app.id, {
+      name: updated.name,
+      changes: changesBetween({ name, slug, description }, patch),
+    })
+    await emit('app.updated', { app: appView(updated) })
+    return appView(updated)
+  })
 }
 
 export async function removeApp(db: Db, auth: AuthContext, ref: string, appRef: string) {

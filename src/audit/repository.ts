@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../db/connect.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest } from '../core/pagination.js'
+import { countRows, onPage } from '../db/query.js'
 
 export interface AuditFilter {
   organizationId: string
@@ -24,34 +25,23 @@ function auditQuery(db: Db, filter: AuditFilter) {
     .$if(filter.entityId !== undefined, (q) => q.where('audit_events.entity_id', '=', filter.entityId ?? ''))
 }
 
-export function listAuditEvents(
-  db: Db,
-  filter: AuditFilter,
-  direction: 'asc' | 'desc',
-  offset: number,
-  limit: number,
-) {
-  return (
-    auditQuery(db, filter)
-      // An actor may be null (an event no user caused); the event is listed all the same.
-      .leftJoin('users', 'users.id', 'audit_events.actor_id')
-      .select([
-        'audit_events.id',
-        'audit_events.action',
-        'audit_events.entity',
-        'audit_events.entity_id',
-        'audit_events.actor_id',
-        'users.email as actor_email',
-        'users.name as actor_name',
-        'audit_events.details',
-        'audit_events.created_at',
-      ])
-      .orderBy('audit_events.created_at', direction)
-      .orderBy('audit_events.id', direction)
-      .offset(offset)
-      .limit(limit)
-      .execute()
-  )
+export function listAuditEvents(db: Db, filter: AuditFilter, direction: 'asc' | 'desc', page: PageRequest) {
+  const events = auditQuery(db, filter)
+    // An actor may be null (an event no user caused); the event is listed all the same.
+    .leftJoin('users', 'users.id', 'audit_events.actor_id')
+    .select([
+      'audit_events.id',
+      'audit_events.action',
+      'audit_events.entity',
+      'audit_events.entity_id',
+      'audit_events.actor_id',
+      'users.email as actor_email',
+      'users.name as actor_name',
+      'audit_events.details',
+      'audit_events.created_at',
+    ])
+  const ordered = events.orderBy('audit_events.created_at', direction).orderBy('audit_events.id', direction)
+  return onPage(ordered, page).execute()
 }
 
 export type AuditEventRow = Awaited<ReturnType<typeof listAuditEvents>>[number]

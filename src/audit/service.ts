@@ -2,7 +2,7 @@ import { AUDIT_ACTIONS, type AuditDetails } from '../contract/audit.js'
 import type { AuditEvent } from '../contract/api.js'
 import type { Db } from '../db/connect.js'
 import { AppError, type FieldError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import type { AuthContext } from '../core/auth-context.js'
@@ -75,9 +75,6 @@ export async function listOrganizationAudit(db: Db, auth: AuthContext, ref: stri
     entityId: query.entityId?.toLowerCase(),
     ...bounds,
   }
-  const [rows, total] = await Promise.all([
-    listAuditEvents(db, filter, sort.direction, offsetOf(query), query.limit),
-    countAuditEvents(db, filter),
-  ])
-  return pageOf(rows.map(auditEventView), total, query)
+  const rows = listAuditEvents(db, filter, sort.direction, query)
+  return readPage(query, rows, countAuditEvents(db, filter), auditEventView)
 }

@@ -2,7 +2,8 @@ import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { BuildsTable } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { countRows, exists, onPage } from '../db/query.js'
 
 export type BuildRow = Selectable<BuildsTable>
 /** A build with its uploader's email, as the API shows it. */
@@ -22,18 +23,14 @@ export function listBuilds(
   db: Db,
   organizationId: string,
   appId: string,
-  sort: { column: BuildSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
+  sort: Sort<BuildSortColumn>,
+  page: PageRequest,
 ): Promise<BuildWithUploader[]> {
-  return buildsOfApp(db, organizationId, appId)
+  const ordered = buildsOfApp(db, organizationId, appId)
     .selectAll('builds')
     .select('users.email as uploader_email')
     .orderBy(`builds.${sort.column}`, sort.direction)
-    .orderBy('builds.id', sort.direction)
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  return onPage(ordered.orderBy('builds.id', sort.direction), page).execute()
 }
 
 export function countBuilds(db: Db, organizationId: string, appId: string): Promise<number> {
@@ -89,14 +86,14 @@ export async function buildExists(
   appId: string,
   buildId: string,
 ): Promise<boolean> {
-  const row = await db
-    .selectFrom('builds')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('app_id', '=', appId)
-    .where('id', '=', buildId)
-    .executeTakeFirst()
-  return row !== undefined
+  return exists(
+    db
+      .selectFrom('builds')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('app_id', '=', appId)
+      .where('id', '=', buildId),
+  )
 }
 
 /**

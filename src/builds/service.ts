@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect.js'
 import { existingApp } from '../apps/service.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { adjustCounter } from '../organizations/repository.js'
@@ -63,11 +63,8 @@ export async function listBuildsOf(
   query: PageRequest & { sort?: string },
 ) {
   const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
-  const [rows, total] = await Promise.all([
-    listBuilds(db, organizationId, appId, sort, offsetOf(query), query.limit),
-    countBuilds(db, organizationId, appId),
-  ])
-  return pageOf(rows.map(buildView), total, query)
+  const rows = listBuilds(db, organizationId, appId, sort, query)
+  return readPage(query, rows, countBuilds(db, organizationId, appId), buildView)
 }
 
 export async function listAppBuilds(

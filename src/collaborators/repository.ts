@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../db/connect.js'
 import type { Role } from '../db/types.js'
-import { containing, countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { containing, countRows, exists, onPage } from '../db/query.js'
 
 export type CollaboratorSortColumn = 'created_at' | 'role'
 
@@ -31,17 +32,13 @@ const COLUMNS = [
 export function listCollaborators(
   db: Db,
   filter: CollaboratorFilter,
-  sort: { column: CollaboratorSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
+  sort: Sort<CollaboratorSortColumn>,
+  page: PageRequest,
 ) {
-  return collaboratorsQuery(db, filter)
+  const ordered = collaboratorsQuery(db, filter)
     .select(COLUMNS)
     .orderBy(`collaborators.${sort.column}`, sort.direction)
-    .orderBy('collaborators.id', sort.direction)
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  return onPage(ordered.orderBy('collaborators.id', sort.direction), page).execute()
 }
 
 export type CollaboratorRow = Awaited<ReturnType<typeof listCollaborators>>[number]
@@ -55,23 +52,20 @@ export function findCollaborator(
   organizationId: string,
   collaboratorId: string,
 ): Promise<CollaboratorRow | undefined> {
-  return db
-    .selectFrom('collaborators')
-    .innerJoin('users', 'users.id', 'collaborators.user_id')
+  return collaboratorsQuery(db, { organizationId })
     .select(COLUMNS)
-    .where('collaborators.organization_id', '=', organizationId)
     .where('collaborators.id', '=', collaboratorId)
     .executeTakeFirst()
 }
 
-export async function isCollaborator(db: Db, organizationId: string, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('collaborators')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst()
-  return row !== undefined
+export function isCollaborator(db: Db, organizationId: string, userId: string): Promise<boolean> {
+  return exists(
+    db
+      .selectFrom('collaborators')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('user_id', '=', userId),
+  )
 }
 
 export async function setCollaboratorRole(

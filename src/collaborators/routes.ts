@@ -1,8 +1,6 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { OrganizationParams } from '../organizations/schemas.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   AddCollaboratorBody,
   CollaboratorListQuery,
@@ -18,104 +16,57 @@ import {
   removeCollaborator,
 } from './service.js'
 
-const tags = ['Collaborators']
 const base = '/organizations/:organizationId/collaborators'
-const noSuchCollaborator = answers(ErrorCode.EntityNotFound, 'no such collaborator in the organization')
+const noSuchCollaborator = notFound('no such collaborator in the organization')
 
-export const collaboratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(
-    base,
-    {
-      config: { permission: Permission.CollaboratorList },
-      schema: {
-        operationId: 'listCollaborators',
-        tags,
-        summary: 'List collaborators',
-        params: OrganizationParams,
-        querystring: CollaboratorListQuery,
-        response: { 200: Ok(CollaboratorPage, "One page of the organization's collaborators") },
-      },
-    },
-    async (request) =>
-      ok(
-        await listOrganizationCollaborators(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.query,
-        ),
-      ),
-  )
+export const collaboratorRoutes = resourceRoutes('Collaborators', (route) => {
+  route({
+    method: 'GET',
+    url: base,
+    operationId: 'listCollaborators',
+    summary: 'List collaborators',
+    querystring: CollaboratorListQuery,
+    answer: Ok(CollaboratorPage, "One page of the organization's collaborators"),
+    permission: Permission.CollaboratorList,
+    handler: ({ db, auth, ref, query }) => listOrganizationCollaborators(db, auth, ref, query),
+  })
 
-  app.post(
-    base,
-    {
-      config: { permission: Permission.CollaboratorCreate, errors: [conflict('already a collaborator')] },
-      schema: {
-        operationId: 'addCollaborator',
-        tags,
-        summary: 'Add a collaborator by email',
-        description: 'A user with that email is created when there is none.',
-        params: OrganizationParams,
-        body: AddCollaboratorBody,
-        response: { 200: Ok(CollaboratorSchema, 'The new collaborator') },
-      },
-    },
-    async (request) =>
-      ok(await addCollaborator(app.db, request.auth, request.params.organizationId, request.body)),
-  )
+  route({
+    method: 'POST',
+    url: base,
+    operationId: 'addCollaborator',
+    summary: 'Add a collaborator by email',
+    description: 'A user with that email is created when there is none.',
+    body: AddCollaboratorBody,
+    answer: Ok(CollaboratorSchema, 'The new collaborator'),
+    permission: Permission.CollaboratorCreate,
+    errors: [conflict('already a collaborator')],
+    handler: ({ db, auth, ref, body }) => addCollaborator(db, auth, ref, body),
+  })
 
-  app.put(
-    `${base}/:collaboratorId`,
-    {
-      config: {
-        permission: Permission.CollaboratorUpdate,
-        errors: [noSuchCollaborator, conflict("the owner's role changes only through change-owner")],
-      },
-      schema: {
-        operationId: 'updateCollaborator',
-        tags,
-        summary: "Change a collaborator's role",
-        params: CollaboratorParams,
-        body: UpdateCollaboratorBody,
-        response: { 200: Ok(CollaboratorSchema, 'The collaborator with the new role') },
-      },
-    },
-    async (request) =>
-      ok(
-        await changeCollaboratorRole(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.collaboratorId,
-          request.body.role,
-        ),
-      ),
-  )
+  route({
+    method: 'PUT',
+    url: `${base}/:collaboratorId`,
+    operationId: 'updateCollaborator',
+    summary: "Change a collaborator's role",
+    params: CollaboratorParams,
+    body: UpdateCollaboratorBody,
+    answer: Ok(CollaboratorSchema, 'The collaborator with the new role'),
+    permission: Permission.CollaboratorUpdate,
+    errors: [noSuchCollaborator, conflict("the owner's role changes only through change-owner")],
+    handler: ({ db, auth, ref, params, body }) =>
+      changeCollaboratorRole(db, auth, ref, params.collaboratorId, body.role),
+  })
 
-  app.delete(
-    `${base}/:collaboratorId`,
-    {
-      config: {
-        permission: Permission.CollaboratorRemove,
-        errors: [noSuchCollaborator, conflict('the owner cannot be removed')],
-      },
-      schema: {
-        operationId: 'removeCollaborator',
-        tags,
-        summary: 'Remove a collaborator',
-        params: CollaboratorParams,
-        response: { 200: Ok(DeleteResult, 'The collaborator is removed', { delete: 'OK' }) },
-      },
-    },
-    async (request) =>
-      ok(
-        await removeCollaborator(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.collaboratorId,
-        ),
-      ),
-  )
-}
+  route({
+    method: 'DELETE',
+    url: `${base}/:collaboratorId`,
+    operationId: 'removeCollaborator',
+    summary: 'Remove a collaborator',
+    params: CollaboratorParams,
+    answer: Ok(DeleteResult, 'The collaborator is removed', { delete: 'OK' }),
+    permission: Permission.CollaboratorRemove,
+    errors: [noSuchCollaborator, conflict('the owner cannot be removed')],
+    handler: ({ db, auth, ref, params }) => removeCollaborator(db, auth, ref, params.collaboratorId),
+  })
+})

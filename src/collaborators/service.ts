@@ -3,7 +3,7 @@ import { newId, nowIso } from '../db/ids.js'
 import type { AuditDetails } from '../contract/audit.js'
 import type { Role } from '../db/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { pageOf, parseSort, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -48,7 +48,7 @@ export async function listOrganizationCollaborators(
   )
   const filter = { organizationId: org.id, role: query.role, email: query.email }
   const [rows, total] = await Promise.all([
-    listCollaborators(db, filter, sort, offsetOf(query), query.limit),
+    listCollaborators(db, filter, sort, query),
     query.role === undefined && query.email === undefined
       ? org.collaborators_count
       : countCollaborators(db, filter),

@@ -56,3 +56,14 @@ export function pageOf<T>(items: T[], totalDocs: number, { page, limit }: PageRe
     nextPage: hasNextPage ? page + 1 : null,
   }
 }
+
+/** One page of a list: its rows and its total, read at once, and each row as the API shows it. */
+export async function readPage<R, V>(
+  page: PageRequest,
+  rows: Promise<R[]>,
+  total: number | Promise<number>,
+  view: (row: R) => V,
+) {
+  const [items, totalDocs] = await Promise.all([rows, total])
+  return pageOf(items.map(view), totalDocs, page)
+}

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import { offsetOf, type PageRequest } from '../core/pagination.js'
 import type { Database } from './types.js'
 
 // Small query pieces every repository needs the same way.
@@ -17,4 +18,19 @@ export async function countRows<TB extends keyof Database, O>(
     .select(sql<number>`count(*)`.as('n'))
     .executeTakeFirstOrThrow()
   return Number(row.n)
+}
+
+/** One page of `query`, which orders its rows so that pages never overlap. */
+export function onPage<TB extends keyof Database, O>(
+  query: SelectQueryBuilder<Database, TB, O>,
+  page: PageRequest,
+) {
+  return query.offset(offsetOf(page)).limit(page.limit)
+}
+
+/** Whether `query` finds a row. */
+export async function exists<TB extends keyof Database, O>(
+  query: SelectQueryBuilder<Database, TB, O>,
+): Promise<boolean> {
+  return (await query.executeTakeFirst()) !== undefined
 }

@@ -1,4 +1,5 @@
-import { isPostgres, type Db, type Trx } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { lockRows } from '../db/dialect.js'
 import type { Clock } from '../core/clock.js'
 import { blockingSubscriptions, cancelSubscription } from '../subscriptions/repository.js'
 import { beginDeletion } from './command.js'
@@ -14,7 +15,7 @@ export function lockImporting(trx: Trx, organizationId: string) {
     .select(['id', 'slug', 'name', 'imported_by', 'import_lease_until'])
     .where('id', '=', organizationId)
     .where('status', '=', 'importing')
-    .$if(isPostgres(trx), (q) => q.forNoKeyUpdate())
+    .$call(lockRows(trx, { mode: 'noKeyUpdate' }))
     .executeTakeFirst()
 }
 

@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../db/connect.js'
 import type { DevicesTable, Platform } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { countRows, exists, onPage } from '../db/query.js'
 
 export type DeviceSortColumn = 'enrolled_at' | 'serial_number'
 
@@ -28,16 +29,14 @@ function devicesQuery(db: Db, filter: DeviceFilter) {
 export function listDevicesQuery(
   db: Db,
   filter: DeviceFilter,
-  sort: { column: DeviceSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
+  sort: Sort<DeviceSortColumn>,
+  page: PageRequest,
 ) {
-  return devicesQuery(db, filter)
-    .select(COLUMNS)
-    .orderBy(sort.column, sort.direction)
-    .$if(sort.column === 'enrolled_at', (q) => q.orderBy('id', sort.direction))
-    .offset(offset)
-    .limit(limit)
+  const ordered = devicesQuery(db, filter).select(COLUMNS).orderBy(sort.column, sort.direction)
+  return onPage(
+    ordered.$if(sort.column === 'enrolled_at', (q) => q.orderBy('id', sort.direction)),
+    page,
+  )
 }
 
 export type DeviceRow = Pick<DevicesTable, (typeof COLUMNS)[number]>
@@ -51,22 +50,11 @@ export async function countDevices(db: Db, filter: DeviceFilter): Promise<number
 }
 
 export function findDevice(db: Db, organizationId: string, deviceId: string): Promise<DeviceRow | undefined> {
-  return db
-    .selectFrom('devices')
-    .select(COLUMNS)
-    .where('organization_id', '=', organizationId)
-    .where('id', '=', deviceId)
-    .executeTakeFirst()
+  return devicesQuery(db, { organizationId }).select(COLUMNS).where('id', '=', deviceId).executeTakeFirst()
 }
 
-export async function isSerialEnrolled(db: Db, organizationId: string, serialNumber: string) {
-  const row = await db
-    .selectFrom('devices')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('serial_number', '=', serialNumber)
-    .executeTakeFirst()
-  return row !== undefined
+export function isSerialEnrolled(db: Db, organizationId: string, serialNumber: string): Promise<boolean> {
+  return exists(devicesQuery(db, { organizationId }).select('id').where('serial_number', '=', serialNumber))
 }
 
 export async function insertDevice(trx: Trx, row: DevicesTable): Promise<void> {

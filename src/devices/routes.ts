@@ -1,68 +1,44 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { OrganizationParams } from '../organizations/schemas.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import { DeviceListQuery, DevicePage, DeviceParams, DeviceSchema, EnrollDeviceBody } from './schemas.js'
 import { enrollDevice, listOrganizationDevices, unenrollDevice } from './service.js'
 
-const tags = ['Devices']
 const base = '/organizations/:organizationId/devices'
 
-export const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(
-    base,
-    {
-      config: { permission: Permission.DeviceList },
-      schema: {
-        operationId: 'listDevices',
-        tags,
-        summary: 'List device enrollments',
-        params: OrganizationParams,
-        querystring: DeviceListQuery,
-        response: { 200: Ok(DevicePage, "One page of the organization's enrolled devices") },
-      },
-    },
-    async (request) =>
-      ok(await listOrganizationDevices(app.db, request.auth, request.params.organizationId, request.query)),
-  )
+export const deviceRoutes = resourceRoutes('Devices', (route) => {
+  route({
+    method: 'GET',
+    url: base,
+    operationId: 'listDevices',
+    summary: 'List device enrollments',
+    querystring: DeviceListQuery,
+    answer: Ok(DevicePage, "One page of the organization's enrolled devices"),
+    permission: Permission.DeviceList,
+    handler: ({ db, auth, ref, query }) => listOrganizationDevices(db, auth, ref, query),
+  })
 
-  app.post(
-    base,
-    {
-      config: {
-        permission: Permission.DeviceEnroll,
-        errors: [conflict('serial number is already enrolled')],
-      },
-      schema: {
-        operationId: 'enrollDevice',
-        tags,
-        summary: 'Enroll a device',
-        params: OrganizationParams,
-        body: EnrollDeviceBody,
-        response: { 200: Ok(DeviceSchema, 'The enrolled device') },
-      },
-    },
-    async (request) =>
-      ok(await enrollDevice(app.db, request.auth, request.params.organizationId, request.body)),
-  )
+  route({
+    method: 'POST',
+    url: base,
+    operationId: 'enrollDevice',
+    summary: 'Enroll a device',
+    body: EnrollDeviceBody,
+    answer: Ok(DeviceSchema, 'The enrolled device'),
+    permission: Permission.DeviceEnroll,
+    errors: [conflict('serial number is already enrolled')],
+    handler: ({ db, auth, ref, body }) => enrollDevice(db, auth, ref, body),
+  })
 
-  app.delete(
-    `${base}/:deviceId`,
-    {
-      config: {
-        permission: Permission.DeviceUnenroll,
-        errors: [answers(ErrorCode.EntityNotFound, 'no such device in the organization')],
-      },
-      schema: {
-        operationId: 'unenrollDevice',
-        tags,
-        summary: 'Unenroll a device',
-        params: DeviceParams,
-        response: { 200: Ok(DeleteResult, 'The device is unenrolled', { delete: 'OK' }) },
-      },
-    },
-    async (request) =>
-      ok(await unenrollDevice(app.db, request.auth, request.params.organizationId, request.params.deviceId)),
-  )
-}
+  route({
+    method: 'DELETE',
+    url: `${base}/:deviceId`,
+    operationId: 'unenrollDevice',
+    summary: 'Unenroll a device',
+    params: DeviceParams,
+    answer: Ok(DeleteResult, 'The device is unenrolled', { delete: 'OK' }),
+    permission: Permission.DeviceUnenroll,
+    errors: [notFound('no such device in the organization')],
+    handler: ({ db, auth, ref, params }) => unenrollDevice(db, auth, ref, params.deviceId),
+  })
+})

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { Platform } from '../db/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { adjustCounter } from '../organizations/repository.js'
 import { accessOrganization } from '../organizations/access.js'
@@ -47,11 +47,8 @@ export async function listOrganizationDevices(
   const filter = { organizationId: org.id, platform: query.platform, state: query.state }
   // An organization may hold a million devices: unfiltered, the maintained counter is the total.
   const unfiltered = filter.platform === undefined && filter.state === undefined
-  const [rows, total] = await Promise.all([
-    listDevices(db, filter, sort, offsetOf(query), query.limit),
-    unfiltered ? org.devices_count : countDevices(db, filter),
-  ])
-  return pageOf(rows.map(deviceView), total, query)
+  const total = unfiltered ? org.devices_count : countDevices(db, filter)
+  return readPage(query, listDevices(db, filter, sort, query), total, deviceView)
 }
 
 export async function enrollDevice(
@@ -60,30 +57,23 @@ export async function enrollDevice(
   ref: string,
   input: { platform: Platform; serialNumber: string; name?: string },
 ) {
-  const device = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.DeviceEnroll,
-    async ({ trx, org, audit, emit }) => {
-      if (await isSerialEnrolled(trx, org.id, input.serialNumber))
-        throw AppError.conflict('serial number is already enrolled')
-      const row: DeviceRow = {
-        id: newId(),
-        platform: input.platform,
-        serial_number: input.serialNumber,
-        name: input.name ?? '',
-        state: 'enrolled',
-        enrolled_at: nowIso(),
-      }
-      await insertDevice(trx, { ...row, organization_id: org.id })
-      await adjustCounter(trx, org.id, 'devices_count', 1)
-      await audit('device.enroll', 'device', row.id, deviceDetails(row))
-      await emit('device.enrolled', { device: deviceView(row) })
-      return row
-    },
-  )
-  return deviceView(device)
+  return changeOrganization(db, auth, ref, Permission.DeviceEnroll, async ({ trx, org, audit, emit }) => {
+    if (await isSerialEnrolled(trx, org.id, input.serialNumber))
+      throw AppError.conflict('serial number is already enrolled')
+    const row: DeviceRow = {
+      id: newId(),
+      platform: input.platform,
+      serial_number: input.serialNumber,
+      name: input.name ?? '',
+      state: 'enrolled',
+      enrolled_at: nowIso(),
+    }
+    await insertDevice(trx, { ...row, organization_id: org.id })
+    await adjustCounter(trx, org.id, 'devices_count', 1)
+    await audit('device.enroll', 'device', row.id, deviceDetails(row))
+    await emit('device.enrolled', { device: deviceView(row) })
+    return deviceView(row)
+  })
 }
 
 /** A device as the audit history names it: its serial number and platform, and its name when it has one. */

@@ -10,7 +10,8 @@ import type {
   SubscriptionStatus,
 } from '../db/types.js'
 import { prepare } from '../db/prepared.js'
-import { containing, countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { containing, countRows, onPage } from '../db/query.js'
 
 export interface Membership {
   org: Organization
@@ -235,18 +236,14 @@ function membershipsQuery(db: Db, filter: MembershipFilter) {
 export async function listMemberships(
   db: Db,
   filter: MembershipFilter,
-  sort: { column: OrganizationSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
+  sort: Sort<OrganizationSortColumn>,
+  page: PageRequest,
 ): Promise<Membership[]> {
-  const rows = await membershipsQuery(db, filter)
+  const ordered = membershipsQuery(db, filter)
     .selectAll('organizations')
     .select('collaborators.role')
     .orderBy(`organizations.${sort.column}`, sort.direction)
-    .orderBy('organizations.id', sort.direction)
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  const rows = await onPage(ordered.orderBy('organizations.id', sort.direction), page).execute()
   return rows.map(({ role, ...org }) => ({ org, role }))
 }
 

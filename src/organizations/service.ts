@@ -6,7 +6,7 @@ import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from '.
 import { recordAudit } from '../outbox/audit.js'
 import { emitEvent } from '../outbox/emit.js'
 import { AppError, ErrorCode } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { pageOf, parseSort, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import type { AuthContext } from '../core/auth-context.js'
 import {
@@ -111,7 +111,7 @@ export async function listOrganizations(
     slug: query.slug,
   }
   const [memberships, total] = await Promise.all([
-    listMemberships(db, filter, sort, offsetOf(query), query.limit),
+    listMemberships(db, filter, sort, query),
     countMemberships(db, filter),
   ])
   return pageOf(await organizationViews(db, memberships), total, query)

@@ -1,6 +1,7 @@
 import type { Db, Trx } from '../db/connect.js'
 import type { SubscriptionStatus, SubscriptionsTable } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest, Sort } from '../core/pagination.js'
+import { countRows, onPage } from '../db/query.js'
 
 export type SubscriptionSortColumn = 'created_at' | 'plan' | 'status'
 
@@ -23,17 +24,11 @@ function subscriptionsQuery(db: Db, filter: SubscriptionFilter) {
 export function listSubscriptions(
   db: Db,
   filter: SubscriptionFilter,
-  sort: { column: SubscriptionSortColumn; direction: 'asc' | 'desc' },
-  offset: number,
-  limit: number,
+  sort: Sort<SubscriptionSortColumn>,
+  page: PageRequest,
 ): Promise<SubscriptionRow[]> {
-  return subscriptionsQuery(db, filter)
-    .select(COLUMNS)
-    .orderBy(sort.column, sort.direction)
-    .orderBy('id', sort.direction)
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  const ordered = subscriptionsQuery(db, filter).select(COLUMNS).orderBy(sort.column, sort.direction)
+  return onPage(ordered.orderBy('id', sort.direction), page).execute()
 }
 
 export async function countSubscriptions(db: Db, filter: SubscriptionFilter): Promise<number> {
@@ -45,10 +40,8 @@ export function findSubscription(
   organizationId: string,
   subscriptionId: string,
 ): Promise<SubscriptionRow | undefined> {
-  return db
-    .selectFrom('subscriptions')
+  return subscriptionsQuery(db, { organizationId })
     .select(COLUMNS)
-    .where('organization_id', '=', organizationId)
     .where('id', '=', subscriptionId)
     .executeTakeFirst()
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js'
 import { newId, nowIso } from '../db/ids.js'
 import type { SubscriptionStatus } from '../db/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, parseSort, type PageRequest } from '../core/pagination.js'
+import { parseSort, readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
@@ -42,11 +42,8 @@ export async function listOrganizationSubscriptions(
   const sort = parseSort(query.sort, SORTABLE, { column: 'created_at', direction: 'desc' })
   const { org } = await accessOrganization(db, auth, ref, Permission.BillingList)
   const filter = { organizationId: org.id, status: query.status }
-  const [rows, total] = await Promise.all([
-    listSubscriptions(db, filter, sort, offsetOf(query), query.limit),
-    countSubscriptions(db, filter),
-  ])
-  return pageOf(rows.map(subscriptionView), total, query)
+  const rows = listSubscriptions(db, filter, sort, query)
+  return readPage(query, rows, countSubscriptions(db, filter), subscriptionView)
 }
 
 /**
@@ -75,25 +72,18 @@ export async function createSubscription(
 }
 
 export async function cancelSubscriptionById(db: Db, auth: AuthContext, ref: string, subscriptionId: string) {
-  const canceled = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.BillingCancel,
-    async ({ trx, org, audit, emit }) => {
-      const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
-      if (!row) throw AppError.notFound()
-      if (row.status === 'canceled') throw AppError.conflict('already canceled')
-      const now = nowIso()
-      await cancelSubscription(trx, org.id, row.id, now)
-      await audit('subscription.cancel', 'subscription', row.id, {
-        plan: row.plan,
-        changes: { status: { from: row.status, to: 'canceled' } },
-      })
-      const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
-      await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
-      return canceled
-    },
-  )
-  return subscriptionView(canceled)
+  return changeOrganization(db, auth, ref, Permission.BillingCancel, async ({ trx, org, audit, emit }) => {
+    const row = await findSubscription(trx, org.id, subscriptionId.toLowerCase())
+    if (!row) throw AppError.notFound()
+    if (row.status === 'canceled') throw AppError.conflict('already canceled')
+    const now = nowIso()
+    await cancelSubscription(trx, org.id, row.id, now)
+    await audit('subscription.cancel', 'subscription', row.id, {
+      plan: row.plan,
+      changes: { status: { from: row.status, to: 'canceled' } },
+    })
+    const canceled = { ...row, status: 'canceled' as const, canceled_at: now }
+    await emit('subscription.canceled', { subscription: subscriptionView(canceled) })
+    return subscriptionView(canceled)
+  })
 }

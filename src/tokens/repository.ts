@@ -2,7 +2,8 @@ import type { Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import { lockRows } from '../db/dialect.js'
 import type { TokensTable } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest } from '../core/pagination.js'
+import { countRows, onPage } from '../db/query.js'
 import { prepare } from '../db/prepared.js'
 
 export type TokenRow = Selectable<TokensTable>
@@ -71,16 +72,14 @@ export async function insertToken(db: Db, token: TokenRow): Promise<void> {
   await db.insertInto('tokens').values(token).execute()
 }
 
-export function listTokensOfUser(db: Db, userId: string, offset: number, limit: number) {
-  return db
+export function listTokensOfUser(db: Db, userId: string, page: PageRequest) {
+  const newestFirst = db
     .selectFrom('tokens')
     .select(['id', 'name', 'organization_id', 'created_at', 'expires_at'])
     .where('user_id', '=', userId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  return onPage(newestFirst, page).execute()
 }
 
 export async function countTokensOfUser(db: Db, userId: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../db/connect.js'
 import { newId } from '../db/ids.js'
 import { AppError, ErrorCode } from '../core/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
+import { readPage, type PageRequest } from '../core/pagination.js'
 import {
   countLiveTokensLocked,
   countTokensOfUser,
@@ -117,11 +117,7 @@ export async function createToken(
 }
 
 export async function listTokens(db: Db, userId: string, page: PageRequest) {
-  const [rows, total] = await Promise.all([
-    listTokensOfUser(db, userId, offsetOf(page), page.limit),
-    countTokensOfUser(db, userId),
-  ])
-  return pageOf(rows.map(tokenView), total, page)
+  return readPage(page, listTokensOfUser(db, userId, page), countTokensOfUser(db, userId), tokenView)
 }
 
 export async function revokeToken(db: Db, userId: string, tokenId: string): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Insertable, Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../db/types.js'
-import { countRows } from '../db/query.js'
+import type { PageRequest } from '../core/pagination.js'
+import { countRows, onPage } from '../db/query.js'
 
 // SQL of an organization's webhook endpoints and of their delivery log. The delivery queue the worker works
 // is in queue.ts.
@@ -17,14 +18,11 @@ function endpointsQuery(db: Db, organizationId: string) {
   return db.selectFrom('webhook_endpoints').where('organization_id', '=', organizationId)
 }
 
-export function listEndpoints(db: Db, organizationId: string, offset: number, limit: number) {
-  return endpointsQuery(db, organizationId)
-    .selectAll()
-    .orderBy('created_at')
-    .orderBy('id')
-    .offset(offset)
-    .limit(limit)
-    .execute()
+export function listEndpoints(db: Db, organizationId: string, page: PageRequest) {
+  return onPage(
+    endpointsQuery(db, organizationId).selectAll().orderBy('created_at').orderBy('id'),
+    page,
+  ).execute()
 }
 
 export function countEndpoints(db: Db, organizationId: string): Promise<number> {
@@ -101,16 +99,13 @@ export function listDeliveries(
   db: Db,
   organizationId: string,
   endpointId: string,
-  offset: number,
-  limit: number,
+  page: PageRequest,
 ): Promise<DeliveryRow[]> {
-  return deliveriesQuery(db, organizationId, endpointId)
+  const newestFirst = deliveriesQuery(db, organizationId, endpointId)
     .selectAll()
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .offset(offset)
-    .limit(limit)
-    .execute()
+  return onPage(newestFirst, page).execute()
 }
 
 export function countDeliveries(db: Db, organizationId: string, endpointId: string): Promise<number> {

@@ -1,8 +1,6 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { answers, conflict, DeleteResult, ok, Ok } from '../http/envelope.js'
-import { ErrorCode } from '../core/errors.js'
+import { conflict, DeleteResult, Ok } from '../http/envelope.js'
 import { Permission } from '../core/permissions.js'
-import { OrganizationParams } from '../organizations/schemas.js'
+import { notFound, resourceRoutes } from '../organizations/resource-routes.js'
 import {
   CreatedWebhookSchema,
   CreateWebhookBody,
@@ -25,173 +23,100 @@ import {
   updateWebhook,
 } from './service.js'
 
-const tags = ['Webhooks']
 const base = '/organizations/:organizationId/webhooks'
-const noSuchWebhook = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint in the organization')
-const noSuchDelivery = answers(ErrorCode.EntityNotFound, 'no such webhook endpoint or delivery')
+const noSuchWebhook = notFound('no such webhook endpoint in the organization')
+const noSuchDelivery = notFound('no such webhook endpoint or delivery')
 const disabled = conflict('the endpoint is disabled; enable it first')
 
-export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(
-    base,
-    {
-      config: { permission: Permission.WebhookList },
-      schema: {
-        operationId: 'listWebhooks',
-        tags,
-        summary: "List the organization's webhook endpoints",
-        params: OrganizationParams,
-        querystring: WebhookListQuery,
-        response: { 200: Ok(WebhookPage, "One page of the organization's webhook endpoints") },
-      },
-    },
-    async (request) =>
-      ok(await listWebhooks(app.db, request.auth, request.params.organizationId, request.query)),
-  )
+export const webhookRoutes = resourceRoutes('Webhooks', (route, app) => {
+  route({
+    method: 'GET',
+    url: base,
+    operationId: 'listWebhooks',
+    summary: "List the organization's webhook endpoints",
+    querystring: WebhookListQuery,
+    answer: Ok(WebhookPage, "One page of the organization's webhook endpoints"),
+    permission: Permission.WebhookList,
+    handler: ({ db, auth, ref, query }) => listWebhooks(db, auth, ref, query),
+  })
 
-  app.post(
-    base,
-    {
-      config: {
-        permission: Permission.WebhookCreate,
-        idempotency: 'never',
-        errors: [conflict('an organization has at most 20 webhook endpoints')],
-      },
-      schema: {
-        operationId: 'createWebhook',
-        tags,
-        summary: 'Add a webhook endpoint',
-        params: OrganizationParams,
-        body: CreateWebhookBody,
-        response: {
-          200: Ok(CreatedWebhookSchema, 'The new endpoint, with its signing secret (shown this once)'),
-        },
-      },
-    },
-    async (request) =>
-      ok(
-        await createWebhook(
-          app.db,
-          app.webhookPolicy,
-          request.auth,
-          request.params.organizationId,
-          request.body,
-        ),
-      ),
-  )
+  route({
+    method: 'POST',
+    url: base,
+    operationId: 'createWebhook',
+    summary: 'Add a webhook endpoint',
+    body: CreateWebhookBody,
+    answer: Ok(CreatedWebhookSchema, 'The new endpoint, with its signing secret (shown this once)'),
+    permission: Permission.WebhookCreate,
+    idempotency: 'never',
+    errors: [conflict('an organization has at most 20 webhook endpoints')],
+    handler: ({ db, auth, ref, body }) => createWebhook(db, app.webhookPolicy, auth, ref, body),
+  })
 
-  app.put(
-    `${base}/:webhookId`,
-    {
-      config: { permission: Permission.WebhookUpdate, errors: [noSuchWebhook] },
-      schema: {
-        operationId: 'updateWebhook',
-        tags,
-        summary: 'Change a webhook endpoint',
-        params: WebhookParams,
-        body: UpdateWebhookBody,
-        response: { 200: Ok(WebhookSchema, 'The endpoint as changed') },
-      },
-    },
-    async (request) =>
-      ok(
-        await updateWebhook(
-          app.db,
-          app.webhookPolicy,
-          request.auth,
-          request.params.organizationId,
-          request.params.webhookId,
-          request.body,
-        ),
-      ),
-  )
+  route({
+    method: 'PUT',
+    url: `${base}/:webhookId`,
+    operationId: 'updateWebhook',
+    summary: 'Change a webhook endpoint',
+    params: WebhookParams,
+    body: UpdateWebhookBody,
+    answer: Ok(WebhookSchema, 'The endpoint as changed'),
+    permission: Permission.WebhookUpdate,
+    errors: [noSuchWebhook],
+    handler: ({ db, auth, ref, params, body }) =>
+      updateWebhook(db, app.webhookPolicy, auth, ref, params.webhookId, body),
+  })
 
-  app.delete(
-    `${base}/:webhookId`,
-    {
-      config: { permission: Permission.WebhookRemove, errors: [noSuchWebhook] },
-      schema: {
-        operationId: 'deleteWebhook',
-        tags,
-        summary: 'Remove a webhook endpoint and its delivery log',
-        params: WebhookParams,
-        response: { 200: Ok(DeleteResult, 'The endpoint is removed', { delete: 'OK' }) },
-      },
-    },
-    async (request) =>
-      ok(await removeWebhook(app.db, request.auth, request.params.organizationId, request.params.webhookId)),
-  )
+  route({
+    method: 'DELETE',
+    url: `${base}/:webhookId`,
+    operationId: 'deleteWebhook',
+    summary: 'Remove a webhook endpoint and its delivery log',
+    params: WebhookParams,
+    answer: Ok(DeleteResult, 'The endpoint is removed', { delete: 'OK' }),
+    permission: Permission.WebhookRemove,
+    errors: [noSuchWebhook],
+    handler: ({ db, auth, ref, params }) => removeWebhook(db, auth, ref, params.webhookId),
+  })
 
-  app.post(
-    `${base}/:webhookId/test`,
-    {
-      config: { permission: Permission.WebhookUpdate, errors: [noSuchWebhook, disabled] },
-      schema: {
-        operationId: 'testWebhook',
-        tags,
-        summary: 'Send the endpoint a webhook.test event',
-        params: WebhookParams,
-        response: { 200: Ok(DeliverySchema, 'The test delivery, pending; follow it in the delivery log') },
-      },
-    },
-    async (request) =>
-      ok(await testWebhook(app.db, request.auth, request.params.organizationId, request.params.webhookId)),
-  )
+  route({
+    method: 'POST',
+    url: `${base}/:webhookId/test`,
+    operationId: 'testWebhook',
+    summary: 'Send the endpoint a webhook.test event',
+    params: WebhookParams,
+    answer: Ok(DeliverySchema, 'The test delivery, pending; follow it in the delivery log'),
+    permission: Permission.WebhookUpdate,
+    errors: [noSuchWebhook, disabled],
+    handler: ({ db, auth, ref, params }) => testWebhook(db, auth, ref, params.webhookId),
+  })
 
-  app.get(
-    `${base}/:webhookId/deliveries`,
-    {
-      config: { permission: Permission.WebhookList, errors: [noSuchWebhook] },
-      schema: {
-        operationId: 'listWebhookDeliveries',
-        tags,
-        summary: "The endpoint's delivery log, newest first",
-        params: WebhookParams,
-        querystring: WebhookListQuery,
-        response: {
-          200: Ok(
-            DeliveryPage,
-            "One page of the endpoint's deliveries, newest first (finished ones are kept 7 days)",
-          ),
-        },
-      },
-    },
-    async (request) =>
-      ok(
-        await listWebhookDeliveries(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.webhookId,
-          request.query,
-        ),
-      ),
-  )
+  route({
+    method: 'GET',
+    url: `${base}/:webhookId/deliveries`,
+    operationId: 'listWebhookDeliveries',
+    summary: "The endpoint's delivery log, newest first",
+    params: WebhookParams,
+    querystring: WebhookListQuery,
+    answer: Ok(
+      DeliveryPage,
+      "One page of the endpoint's deliveries, newest first (finished ones are kept 7 days)",
+    ),
+    permission: Permission.WebhookList,
+    errors: [noSuchWebhook],
+    handler: ({ db, auth, ref, params, query }) =>
+      listWebhookDeliveries(db, auth, ref, params.webhookId, query),
+  })
 
-  app.post(
-    `${base}/:webhookId/deliveries/:deliveryId/retry`,
-    {
-      config: {
-        permission: Permission.WebhookUpdate,
-        errors: [noSuchDelivery, disabled, conflict('the delivery is already pending')],
-      },
-      schema: {
-        operationId: 'retryWebhookDelivery',
-        tags,
-        summary: 'Send a delivered or failed delivery again, now',
-        params: DeliveryParams,
-        response: { 200: Ok(DeliverySchema, 'The delivery, pending again (same webhook-id and body)') },
-      },
-    },
-    async (request) =>
-      ok(
-        await retryDelivery(
-          app.db,
-          request.auth,
-          request.params.organizationId,
-          request.params.webhookId,
-          request.params.deliveryId,
-        ),
-      ),
-  )
-}
+  route({
+    method: 'POST',
+    url: `${base}/:webhookId/deliveries/:deliveryId/retry`,
+    operationId: 'retryWebhookDelivery',
+    summary: 'Send a delivered or failed delivery again, now',
+    params: DeliveryParams,
+    answer: Ok(DeliverySchema, 'The delivery, pending again (same webhook-id and body)'),
+    permission: Permission.WebhookUpdate,
+    errors: [noSuchDelivery, disabled, conflict('the delivery is already pending')],
+    handler: ({ db, auth, ref, params }) => retryDelivery(db, auth, ref, params.webhookId, params.deliveryId),
+  })
+})

@@ -4,7 +4,7 @@ import { newId, nowIso } from '../db/ids.js'
 import { organizationRef } from '../outbox/emit.js'
 import { TEST_EVENT, type EventBody } from '../outbox/types.js'
 import { AppError } from '../core/errors.js'
-import { offsetOf, pageOf, type PageRequest } from '../core/pagination.js'
+import { readPage, type PageRequest } from '../core/pagination.js'
 import { Permission } from '../core/permissions.js'
 import { accessOrganization } from '../organizations/access.js'
 import { changeOrganization } from '../organizations/write.js'
@@ -93,11 +93,7 @@ async function existingEndpoint(db: Db, organizationId: string, webhookId: strin
 
 export async function listWebhooks(db: Db, auth: AuthContext, ref: string, page: PageRequest) {
   const { org } = await accessOrganization(db, auth, ref, Permission.WebhookList)
-  const [rows, total] = await Promise.all([
-    listEndpoints(db, org.id, offsetOf(page), page.limit),
-    countEndpoints(db, org.id),
-  ])
-  return pageOf(rows.map(webhookView), total, page)
+  return readPage(page, listEndpoints(db, org.id, page), countEndpoints(db, org.id), webhookView)
 }
 
 export interface WebhookInput {
@@ -116,33 +112,26 @@ export async function createWebhook(
 ) {
   validateInput(input, policy)
   await checkHost(db, auth, ref, Permission.WebhookCreate, input.url, policy)
-  const row = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.WebhookCreate,
-    async ({ trx, org, audit }) => {
-      if ((await countEndpoints(trx, org.id)) >= MAX_ENDPOINTS)
-        throw AppError.conflict(`an organization has at most ${MAX_ENDPOINTS} webhook endpoints`)
-      const now = nowIso()
-      const endpoint: EndpointRow = {
-        organization_id: org.id,
-        id: newId(),
-        url: input.url,
-        events: JSON.stringify(input.events),
-        description: input.description ?? '',
-        secret: newSecret(),
-        disabled_at: null,
-        disabled_reason: null,
-        created_at: now,
-        updated_at: now,
-      }
-      await insertEndpoint(trx, endpoint)
-      await audit('webhook.create', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
-      return endpoint
-    },
-  )
-  return { ...webhookView(row), secret: row.secret }
+  return changeOrganization(db, auth, ref, Permission.WebhookCreate, async ({ trx, org, audit }) => {
+    if ((await countEndpoints(trx, org.id)) >= MAX_ENDPOINTS)
+      throw AppError.conflict(`an organization has at most ${MAX_ENDPOINTS} webhook endpoints`)
+    const now = nowIso()
+    const endpoint: EndpointRow = {
+      organization_id: org.id,
+      id: newId(),
+      url: input.url,
+      events: JSON.stringify(input.events),
+      description: input.description ?? '',
+      secret: newSecret(),
+      disabled_at: null,
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+    }
+    await insertEndpoint(trx, endpoint)
+    await audit('webhook.create', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
+    return { ...webhookView(endpoint), secret: endpoint.secret }
+  })
 }
 
 export async function updateWebhook(
@@ -155,46 +144,39 @@ export async function updateWebhook(
 ) {
   validateInput(input, policy)
   await checkHost(db, auth, ref, Permission.WebhookUpdate, input.url, policy)
-  const row = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.WebhookUpdate,
-    async ({ trx, org, audit }) => {
-      const endpoint = await existingEndpoint(trx, org.id, webhookId)
-      const now = nowIso()
-      const enabled = input.enabled ?? endpoint.disabled_at === null
-      const patch = {
-        ...(input.url !== undefined ? { url: input.url } : {}),
-        ...(input.events !== undefined ? { events: JSON.stringify(input.events) } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        disabled_at: enabled ? null : (endpoint.disabled_at ?? now),
-        disabled_reason: enabled ? null : (endpoint.disabled_reason ?? `disabled by ${auth.email}`),
-        updated_at: now,
-      }
-      await updateEndpoint(trx, org.id, endpoint.id, patch)
-      // A disabled endpoint is sent nothing more; what was waiting for it is given up (and can be retried).
-      if (!enabled) await failPendingDeliveries(trx, org.id, endpoint.id, 'the endpoint was disabled', now)
-      const before = {
-        url: shownUrl(endpoint.url),
-        events: eventList(endpoint.events),
-        description: endpoint.description,
-        enabled: endpoint.disabled_at === null,
-      }
-      const after = {
-        url: input.url === undefined ? undefined : shownUrl(input.url),
-        events: input.events === undefined ? undefined : input.events.join(', '),
-        description: input.description,
-        enabled,
-      }
-      await audit('webhook.update', 'webhook', endpoint.id, {
-        url: after.url ?? before.url,
-        changes: changesBetween(before, after),
-      })
-      return { ...endpoint, ...patch }
-    },
-  )
-  return webhookView(row)
+  return changeOrganization(db, auth, ref, Permission.WebhookUpdate, async ({ trx, org, audit }) => {
+    const endpoint = await existingEndpoint(trx, org.id, webhookId)
+    const now = nowIso()
+    const enabled = input.enabled ?? endpoint.disabled_at === null
+    const patch = {
+      ...(input.url !== undefined ? { url: input.url } : {}),
+      ...(input.events !== undefined ? { events: JSON.stringify(input.events) } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      disabled_at: enabled ? null : (endpoint.disabled_at ?? now),
+      disabled_reason: enabled ? null : (endpoint.disabled_reason ?? `disabled by ${auth.email}`),
+      updated_at: now,
+    }
+    await updateEndpoint(trx, org.id, endpoint.id, patch)
+    // A disabled endpoint is sent nothing more; what was waiting for it is given up (and can be retried).
+    if (!enabled) await failPendingDeliveries(trx, org.id, endpoint.id, 'the endpoint was disabled', now)
+    const before = {
+      url: shownUrl(endpoint.url),
+      events: eventList(endpoint.events),
+      description: endpoint.description,
+      enabled: endpoint.disabled_at === null,
+    }
+    const after = {
+      url: input.url === undefined ? undefined : shownUrl(input.url),
+      events: input.events === undefined ? undefined : input.events.join(', '),
+      description: input.description,
+      enabled,
+    }
+    await audit('webhook.update', 'webhook', endpoint.id, {
+      url: after.url ?? before.url,
+      changes: changesBetween(before, after),
+    })
+    return webhookView({ ...endpoint, ...patch })
+  })
 }
 
 export async function removeWebhook(db: Db, auth: AuthContext, ref: string, webhookId: string) {
@@ -271,11 +253,8 @@ export async function listWebhookDeliveries(
 ) {
   const { org } = await accessOrganization(db, auth, ref, Permission.WebhookList)
   const endpoint = await existingEndpoint(db, org.id, webhookId)
-  const [rows, total] = await Promise.all([
-    listDeliveries(db, org.id, endpoint.id, offsetOf(page), page.limit),
-    countDeliveries(db, org.id, endpoint.id),
-  ])
-  return pageOf(rows.map(deliveryView), total, page)
+  const rows = listDeliveries(db, org.id, endpoint.id, page)
+  return readPage(page, rows, countDeliveries(db, org.id, endpoint.id), deliveryView)
 }
 
 /** Sends a delivery again now — same event id, same body — after it was delivered or given up. */
@@ -286,22 +265,15 @@ export async function retryDelivery(
   webhookId: string,
   deliveryId: string,
 ) {
-  const row = await changeOrganization(
-    db,
-    auth,
-    ref,
-    Permission.WebhookUpdate,
-    async ({ trx, org, audit }) => {
-      const endpoint = await existingEndpoint(trx, org.id, webhookId)
-      const delivery = await findDelivery(trx, org.id, endpoint.id, deliveryId.toLowerCase())
-      if (!delivery) throw AppError.notFound()
-      requireEnabled(endpoint)
-      if (delivery.status === 'pending') throw AppError.conflict('the delivery is already pending')
-      const now = nowIso()
-      await requeueDelivery(trx, delivery, now)
-      await audit('webhook.delivery.retry', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
-      return { ...delivery, status: 'pending' as const, next_attempt_at: now, updated_at: now }
-    },
-  )
-  return deliveryView(row)
+  return changeOrganization(db, auth, ref, Permission.WebhookUpdate, async ({ trx, org, audit }) => {
+    const endpoint = await existingEndpoint(trx, org.id, webhookId)
+    const delivery = await findDelivery(trx, org.id, endpoint.id, deliveryId.toLowerCase())
+    if (!delivery) throw AppError.notFound()
+    requireEnabled(endpoint)
+    if (delivery.status === 'pending') throw AppError.conflict('the delivery is already pending')
+    const now = nowIso()
+    await requeueDelivery(trx, delivery, now)
+    await audit('webhook.delivery.retry', 'webhook', endpoint.id, { url: shownUrl(endpoint.url) })
+    return deliveryView({ ...delivery, status: 'pending' as const, next_attempt_at: now, updated_at: now })
+  })
 }
