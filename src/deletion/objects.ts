@@ -102,18 +102,16 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
   }
   if (removal.deletion_id !== null)
     await eraseDataKey(db, removal.organization_id, removal.deletion_id, isoAt(run.clock))
-  // Page after page of one listing, then listed again until a listing comes back empty: objects written
-  // meanwhile (an upload finishing) are found by the next listing. Keys only: sizes cost a call per file.
-  for (let removed = -1; removed !== 0;) {
-    removed = 0
-    for await (const page of run.storage.keys(removal.object_key, run.batch)) {
-      await run.storage.remove(page)
-      removed += page.length
-      if (!(await recordRemovalProgress(db, removal, run.owner, page.length, leaseUntil(run))))
-        throw new LeaseLost(removal.id)
-      run.onObjects?.(page.length)
-      if (run.shouldStop()) return releaseRemoval(db, removal, run.owner, isoAt(run.clock))
-    }
+  // One page at a time, listed again after each removal until a listing comes back empty, so objects written
+  // meanwhile (an upload finishing) are found. Keys only: sizes cost a call per file.
+  for (;;) {
+    const page = await firstPage(run.storage.keys(removal.object_key, run.batch))
+    if (page.length === 0) break
+    await run.storage.remove(page)
+    if (!(await recordRemovalProgress(db, removal, run.owner, page.length, leaseUntil(run))))
+      throw new LeaseLost(removal.id)
+    run.onObjects?.(page.length)
+    if (run.shouldStop()) return releaseRemoval(db, removal, run.owner, isoAt(run.clock))
   }
   // The prefix is empty. An organization's is done only when no upload of it can still write: an upload in
   // flight when the organization was deleted either removes its own object or is removed at its deadline.
@@ -126,6 +124,12 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
     await dropRemovalsUnder(db, removal)
   }
   await finishRemoval(db, removal, run.owner)
+}
+
+/** The first page of a listing; the rest is not read (it is listed again after this page is removed). */
+async function firstPage(listing: AsyncIterable<string[]>): Promise<string[]> {
+  for await (const page of listing) return page
+  return []
 }
 
 /** The receipt says why its purge is waiting; it stays `purging` and is completed once storage is back. */
