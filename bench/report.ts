@@ -3,7 +3,7 @@ import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
 import { exportImportSection } from './scenarios/export-import.js'
 import { startupSection } from './scenarios/startup.js'
-import type { ThroughputRun } from './scenarios/api-throughput.js'
+import type { SteadyLatency, ThroughputRun } from './scenarios/api-throughput.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
 
@@ -82,6 +82,21 @@ function purgeSection(ds: DialectResults[]): string {
       `${mb(p.rss.beforeBytes)} → ${mb(p.rss.peakBytes)}`,
     ]
   })
+  const fresh = ds.flatMap((d) => (d.purge?.fresh ? [[NAMES[d.dialect], d.purge.fresh] as const] : []))
+  const cliff =
+    fresh.length === 0
+      ? ''
+      : `\n\nAn organization seeded moments before, purged as it is (no ANALYZE yet) and from an identical copy after \`ANALYZE\`:\n\n${table(
+          ['database', 'rows purged', 'reltuples at DELETE', 'no ANALYZE', 'after ANALYZE', 'ratio'],
+          fresh.map(([name, f]) => [
+            name,
+            int(f.rows),
+            String(f.reltuplesAtDelete),
+            `${f.freshSeconds.toFixed(2)} s`,
+            `${f.analyzedSeconds.toFixed(2)} s`,
+            `×${f.ratio.toFixed(2)}`,
+          ]),
+        )}`
   return `## 2. Purge throughput\n\n${table(
     [
       'database',
@@ -94,7 +109,7 @@ function purgeSection(ds: DialectResults[]): string {
       'server RSS (peak)',
     ],
     rows,
-  )}`
+  )}${cliff}`
 }
 
 function neighbourSection(ds: DialectResults[]): string {
@@ -147,14 +162,21 @@ function throughputSection(ds: DialectResults[]): string {
   })
   const t = ds.find((d) => d.throughput)?.throughput
   const latencies = ds.flatMap((d) => {
-    const l = d.throughput?.latency
-    return l
-      ? [[NAMES[d.dialect], int(l.ratePerSecond), `${ms(l.p50Ms)} / ${ms(l.p99Ms)}`, int(l.n), `${l.errors}`]]
-      : []
+    const { latency: l, bareLatency: b } = d.throughput ?? {}
+    const row = (server: string, x: SteadyLatency) => [
+      NAMES[d.dialect],
+      server,
+      int(x.ratePerSecond),
+      `${ms(x.p50Ms)} / ${ms(x.p99Ms)}`,
+      b && x !== b ? ratio(x.p99Ms / b.p99Ms) : '–',
+      int(x.n),
+      `${x.errors}`,
+    ]
+    return [...(l ? [row(THROUGHPUT_SERVERS.large, l)] : []), ...(b ? [row(THROUGHPUT_SERVERS.bare, b)] : [])]
   })
   const latency = latencies.length
-    ? `\n\nThe same GET at a steady rate, open loop, one at a time as they fall due:\n\n${table(
-        ['database', 'req/s', 'p50 / p99', 'requests', 'errors'],
+    ? `\n\nThe same GET at a steady rate, open loop, one at a time as they fall due, orgspace and the bare route taking turns (A B B A):\n\n${table(
+        ['database', 'server', 'req/s', 'p50 / p99', 'p99 vs bare', 'requests', 'errors'],
         latencies,
       )}`
     : ''

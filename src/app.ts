@@ -107,10 +107,6 @@ export async function buildApp({
   app.setValidatorCompiler(validatorCompiler(onFirstUse))
   app.decorate('compileSchemas', () => onFirstUse.compileAll())
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-  })
-
   // An empty body with a JSON content type (common on DELETE) is no body, not a syntax error.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
@@ -181,8 +177,11 @@ export async function buildApp({
         authed.addHook('onRoute', (route) => {
           route.config = { ...route.config, authenticated: true }
         })
-        authed.addHook('onRequest', authed.requireAuth)
-        authed.addHook('onRequest', authed.limitCaller)
+        // One hook, not two: every authenticated request runs it.
+        authed.addHook('onRequest', async (request, reply) => {
+          await authed.requireAuth(request, reply)
+          await authed.limitCaller(request, reply)
+        })
         await authed.register(userRoutes)
         await authed.register(organizationRoutes)
         await authed.register(collaboratorRoutes)

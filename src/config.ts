@@ -32,8 +32,11 @@ const EnvSchema = Type.Object({
   DELETION_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 0 }),
   /** Seconds a purged organization's slug stays unusable after its purge (old links cannot be taken over). */
   SLUG_QUARANTINE_SECONDS: Type.Integer({ minimum: 0, maximum: 315_360_000, default: 0 }),
-  /** Milliseconds one purge batch may hold the database before the worker shrinks its batches. */
-  PURGE_BATCH_TARGET_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+  /**
+   * Milliseconds one purge batch may hold the database before the worker shrinks its batches. Unset: 10 on SQLite
+   * (a batch holds the one write lock), 100 on PostgreSQL for the purge's own batches (see deletion/worker.ts).
+   */
+  PURGE_BATCH_TARGET_MS: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   /** How often an idle purge worker looks for work (it is also woken directly by DELETE). */
   PURGE_POLL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2_000 }),
   /** How often a background worker says, at debug level, that it is alive and how many steps it took. */

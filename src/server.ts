@@ -15,11 +15,14 @@ function handleShutdown(app: FastifyInstance, timeoutMs: number): void {
   let closing = false
   // Keep-alive connections would otherwise outlive their last request and hold the shutdown open until the
   // keep-alive timeout: answers given while closing ask the client to close, and idle sockets are swept.
-  app.addHook('onSend', async (_request, reply) => {
+  // Callback hooks, not async ones: they run at every answer and almost always do nothing.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (closing) setImmediate(() => app.server.closeIdleConnections())
+    done()
   })
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {

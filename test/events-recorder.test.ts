@@ -69,4 +69,63 @@ describe('Recorder', () => {
     )
     expect(await t.db.selectFrom('events').select('id').where('id', 'in', ids).execute()).toHaveLength(1)
   })
+
+  it('holds outcomes for the next dispatch, which writes them in its own transaction and settles them at commit', async () => {
+    // A hold far longer than the test: only the dispatch's transaction (or hold(false)) may write them.
+    const recorder = new Recorder(t.db, { holdMs: 600_000 })
+    const ids = [newId(), newId()]
+    const used: object[] = []
+    let settled = 0
+    const outcomes = ids.map((id) =>
+      recorder
+        .record(async (trx) => {
+          used.push(trx)
+          await trx.insertInto('events').values(insertEvent(id)).execute()
+          return id
+        })
+        .then((value) => {
+          settled++
+          return value
+        }),
+    )
+    await Promise.resolve()
+    expect(used).toEqual([])
+    let dispatch: object | undefined
+    let settle: ((error?: unknown) => void) | undefined
+    await t.db.transaction().execute(async (trx) => {
+      dispatch = trx
+      settle = await recorder.writeWaiting(trx)
+      // Written, but not settled before the transaction is known to have committed.
+      expect(settled).toBe(0)
+    })
+    settle?.()
+    expect(await Promise.all(outcomes)).toEqual(ids)
+    expect(used).toEqual([dispatch, dispatch])
+    expect(await t.db.selectFrom('events').select('id').where('id', 'in', ids).execute()).toHaveLength(2)
+    await t.db.deleteFrom('events').where('id', 'in', ids).execute()
+  })
+
+  it('fails the held outcomes with a dispatch that fails, and writes at once once told not to hold', async () => {
+    const recorder = new Recorder(t.db, { holdMs: 600_000 })
+    const lost = newId()
+    const outcome = recorder.record((trx) => trx.insertInto('events').values(insertEvent(lost)).execute())
+    let settle: ((error?: unknown) => void) | undefined
+    const failure = new Error('the dispatch failed')
+    await expect(
+      t.db.transaction().execute(async (trx) => {
+        settle = await recorder.writeWaiting(trx)
+        throw failure
+      }),
+    ).rejects.toThrow(failure)
+    settle?.(failure)
+    await expect(outcome).rejects.toThrow(failure)
+    expect(await t.db.selectFrom('events').select('id').where('id', '=', lost).execute()).toEqual([])
+
+    const kept = newId()
+    const next = recorder.record((trx) => trx.insertInto('events').values(insertEvent(kept)).execute())
+    recorder.hold(false)
+    await next
+    expect(await t.db.selectFrom('events').select('id').where('id', '=', kept).execute()).toHaveLength(1)
+    await t.db.deleteFrom('events').where('id', '=', kept).execute()
+  })
 })

@@ -75,6 +75,34 @@ describe('a damaged or tampered archive is refused, with nothing written', () =>
     await refused(await tarGz(changed), /devices.ndjson does not match its size and SHA-256/)
   })
 
+  it('the last entry changed, found only after every record was read: nothing written, not even new accounts', async () => {
+    // Collaborators new to this instance, so that writing any record would leave users behind; then the archive's
+    // last entry (a build's bytes, after every NDJSON file) no longer matches its SHA-256.
+    const stamp = Date.now()
+    const fresh = withEntry(
+      entries,
+      'collaborators.ndjson',
+      editRecords(entries, 'collaborators.ndjson', (people) =>
+        people.map((person, i) => ({ ...person, email: `late-${stamp}-${i}@example.test` })),
+      ),
+    )
+    const last = fresh[fresh.length - 1]
+    expect(last?.name).toMatch(/^builds\//)
+    const tampered = fresh.map((entry) => {
+      if (entry !== last) return entry
+      const bytes = Buffer.from(entry.bytes)
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01
+      return { ...entry, bytes }
+    })
+    await refused(await tarGz(tampered), /builds\/[a-f0-9/]+ does not match its size and SHA-256/)
+    const late = await t.db
+      .selectFrom('users')
+      .select('email')
+      .where('email', 'like', `late-${stamp}-%`)
+      .execute()
+    expect(late).toEqual([])
+  })
+
   it('a manifest with wrong counts', async () => {
     const manifest = manifestOf(entries)
     manifest.counts.devices += 1

@@ -12,7 +12,7 @@ import { round, summarize } from '../stats.js'
 // against a bare Fastify route that returns the same bytes, and the same route making one `select 1` round trip to
 // the database first (bare-server.ts). All run as child processes started the same way;
 // autocannon (closed loop, `connections` at a time) drives them from this process, taking turns. Then the
-// latency of the same GET at a steady 100 requests/s, open loop.
+// latency of the same GET at a steady 100 requests/s, open loop, beside the bare route's driven the same way.
 
 export interface ThroughputRun {
   target: 'large' | 'empty' | 'bare' | 'bare-query'
@@ -30,7 +30,17 @@ export interface ApiThroughputResult {
   seconds: number
   runs: ThroughputRun[]
   /** GET organization of the large organization at a steady rate, open loop, on an otherwise idle server. */
-  latency?: { ratePerSecond: number; n: number; p50Ms: number; p99Ms: number; errors: number }
+  latency?: SteadyLatency
+  /** The bare route driven the same way by the same client, taking turns with `latency` (A B B A). */
+  bareLatency?: SteadyLatency
+}
+
+export interface SteadyLatency {
+  ratePerSecond: number
+  n: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
 }
 
 const TARGETS = ['large', 'empty', 'bare', 'bare-query'] as const
@@ -69,20 +79,37 @@ function aggregate(
   }
 }
 
-/** GET organization at a steady `ratePerSecond`, open loop (see load.ts): each latency counts from when it was due. */
-async function latencyAt(url: string, token: string, ratePerSecond: number, seconds: number) {
-  const client = new HttpClient(new URL(url).origin, token)
-  const path = new URL(url).pathname
-  const { samples, failed } = await openLoop(() => client.request('GET', path), ratePerSecond, seconds)
-  client.close()
-  const summary = summarize(samples)
-  return {
-    ratePerSecond,
-    n: summary.n,
-    p50Ms: round(summary.p50, 3),
-    p99Ms: round(summary.p99, 3),
-    errors: failed,
+/**
+ * GET at a steady `ratePerSecond`, open loop (see load.ts): each latency counts from when it was due. The URLs take
+ * turns (A B B A, each a quarter of `seconds`), so that a machine getting busier or quieter weighs on both alike.
+ */
+async function latenciesAt(
+  urls: { url: string; token: string | undefined }[],
+  ratePerSecond: number,
+  seconds: number,
+): Promise<SteadyLatency[]> {
+  const runs = urls.map(() => ({ samples: [] as number[], failed: 0 }))
+  for (const i of [0, 1, 1, 0]) {
+    const target = urls[i]
+    const run = runs[i]
+    if (!target || !run) continue
+    const client = new HttpClient(new URL(target.url).origin, target.token)
+    const path = new URL(target.url).pathname
+    const { samples, failed } = await openLoop(() => client.request('GET', path), ratePerSecond, seconds / 4)
+    client.close()
+    run.samples.push(...samples)
+    run.failed += failed
   }
+  return runs.map(({ samples, failed }) => {
+    const summary = summarize(samples)
+    return {
+      ratePerSecond,
+      n: summary.n,
+      p50Ms: round(summary.p50, 3),
+      p99Ms: round(summary.p99, 3),
+      errors: failed,
+    }
+  })
 }
 
 export async function runApiThroughput(context: DialectContext): Promise<ApiThroughputResult> {
@@ -135,13 +162,23 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
         for (const target of [...TARGETS, ...[...TARGETS].reverse()])
           results[target].push(await cannon(urls[target], token(target), plan.connections, runSeconds))
 
-      context.log(`GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop`)
-      const latency = await latencyAt(urls.large, fixture.ownerToken, plan.latencyRate, plan.latencySeconds)
+      context.log(
+        `GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop, orgspace and the bare route`,
+      )
+      const [latency, bareLatency] = await latenciesAt(
+        [
+          { url: urls.large, token: fixture.ownerToken },
+          { url: urls.bare, token: undefined },
+        ],
+        plan.latencyRate,
+        plan.latencySeconds * 2,
+      )
       return {
         connections: plan.connections,
         seconds: plan.seconds,
         runs: TARGETS.map((target) => aggregate(target, results[target], bytes[target])),
         latency,
+        bareLatency,
       }
     } finally {
       await bareQuery?.stop()

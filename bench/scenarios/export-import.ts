@@ -133,7 +133,7 @@ export function exportImportTargets(d: DialectResults): TargetLine[] {
   const size = r
     ? `${shortCount(r.devices)} devices + ${shortCount(r.audit)} audit`
     : 'the large organization'
-  return (['export', 'import'] as const).map((command, i) => {
+  const memory = (['export', 'import'] as const).map((command, i): TargetLine => {
     const id = `10${'ab'[i] ?? ''}`
     const target = `${command} of ${size}: RSS growth over an empty organization's ≤ ${mb(RSS_GROWTH_LIMIT_BYTES)}`
     const figures = r?.[command]
@@ -159,6 +159,26 @@ export function exportImportTargets(d: DialectResults): TargetLine[] {
       detail: `+${mb(growth)} (${mb(figures.empty.peakRssBytes)} → ${mb(figures.peakRssBytes)}); ${met ? `${by} to spare` : `missed by ${by}`}; ${speed}`,
     }
   })
+  return [...memory, importSpeedTarget(d)]
+}
+
+/** Import rows/s against seed's of the same rows, whole commands, same run and database. */
+const IMPORT_VS_SEED = 0.7
+
+function importSpeedTarget(d: DialectResults): TargetLine {
+  const r = d.exportImport
+  const target = `import rows/s ≥ ${ratio(IMPORT_VS_SEED)} \`orgspace seed\`'s of the same rows (whole commands)`
+  if (!r)
+    return { id: '10c', dialect: d.dialect, target, met: null, detail: d.errors['10'] ?? 'scenario not run' }
+  const ours = r.import.rowsPerSecond / r.seed.rowsPerSecond
+  const met = ours >= IMPORT_VS_SEED
+  return {
+    id: '10c',
+    dialect: d.dialect,
+    target,
+    met,
+    detail: `${ratio(ours)} (${int(r.import.rowsPerSecond)} vs ${int(r.seed.rowsPerSecond)} rows/s; ${r.import.seconds} s vs ${r.seed.seconds} s); ${met ? `${ratio(ours - IMPORT_VS_SEED)} to spare` : `missed by ${ratio(IMPORT_VS_SEED - ours)}`}`,
+  }
 }
 
 export function exportImportSection(ds: readonly DialectResults[]): string {

@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { openDatabase } from '../../src/db/connect.js'
 import { tenantTables } from '../../src/deletion/tables.js'
-import { deleteOrganization, waitForReceipt, warmUp } from '../api.js'
-import type { DialectContext } from '../context.js'
+import { deleteOrganization, waitForReceipt, warmUp, WARM_UP_SLUGS } from '../api.js'
+import { OWNER, type DialectContext } from '../context.js'
+import { createOwnerToken, seedInProcess } from '../fixtures.js'
 import { HttpClient } from '../http.js'
 import { sampleRss, startServer } from '../server-process.js'
 import { round } from '../stats.js'
@@ -30,6 +31,22 @@ export interface PurgeThroughputResult {
   /** orgspace's rows/s over the floor's. */
   ratio: number
   rss: { beforeBytes: number | null; peakBytes: number | null; growthBytes: number | null }
+  /** PostgreSQL only: the purge of an organization seeded moments before, against the same after ANALYZE. */
+  fresh?: FreshPurgeResult
+}
+
+/**
+ * An organization seeded into an empty database and deleted at once, before any ANALYZE (what a new instance's
+ * first import looks like), against an identical copy deleted after a plain ANALYZE. Each on its own server.
+ */
+export interface FreshPurgeResult {
+  rows: number
+  /** pg_class.reltuples of `devices` when the fresh copy's DELETE was sent: -1 means never analyzed. */
+  reltuplesAtDelete: number
+  freshSeconds: number
+  analyzedSeconds: number
+  /** fresh over analyzed: 1 means statistics make no difference. */
+  ratio: number
 }
 
 async function measureFloor(url: string, organizationId: string): Promise<PurgeThroughputResult['floor']> {
@@ -56,6 +73,91 @@ async function measureFloor(url: string, organizationId: string): Promise<PurgeT
     return { rows, seconds: round(seconds, 3), rowsPerSecond: Math.round(rows / seconds), tables }
   } finally {
     await handle.close()
+  }
+}
+
+/** Seconds from sending DELETE to seeing the receipt completed, on a server of its own over `url`. */
+async function timePurge(
+  url: string,
+  token: string,
+  slug: string,
+  maxWaitMs: number,
+): Promise<{ seconds: number; rows: number }> {
+  const server = await startServer('orgspace', { DATABASE_URL: url, PURGE_WORKER: 'on' })
+  const client = new HttpClient(server.baseUrl, token)
+  try {
+    await warmUp(client, { readRef: slug, server: 'orgspace' })
+    const started = performance.now()
+    const { deletionId } = await deleteOrganization(client, slug)
+    const { receipt, seenAt } = await waitForReceipt(client, deletionId, { timeoutMs: maxWaitMs })
+    const rows = Object.values(receipt.counts).reduce((sum, n) => sum + n, 0)
+    return { seconds: (seenAt - started) / 1000, rows }
+  } finally {
+    client.close()
+    await server.stop()
+  }
+}
+
+/**
+ * The statistics cliff (issue 27): 40 % of the large organization's size, seeded in-process into an empty
+ * database (no ANALYZE; autovacuum kept off the template so that it cannot take statistics while it fills), then
+ * purged from two copies of it: one as it is, one after `ANALYZE`. Autovacuum is back on in both copies.
+ */
+async function runFreshPurge(context: DialectContext): Promise<FreshPurgeResult> {
+  const { store, plan } = context
+  const devices = Math.round(plan.large.devices * 0.4)
+  const audit = Math.round(plan.large.audit * 0.4)
+  context.log(`the statistics cliff: ${devices} devices + ${audit} audit, purged before and after ANALYZE`)
+  const template = 't_fresh'
+  const url = await store.create(template)
+  const noAutovacuum = async (off: boolean, at: string) => {
+    const handle = openDatabase(at, { poolSize: 1 })
+    try {
+      for (const table of await tenantTables(handle.db))
+        await (
+          off
+            ? sql`alter table ${sql.table(table)} set (autovacuum_enabled = false)`
+            : sql`alter table ${sql.table(table)} reset (autovacuum_enabled)`
+        ).execute(handle.db)
+    } finally {
+      await handle.close()
+    }
+  }
+  await noAutovacuum(true, url)
+  const token = await createOwnerToken(url, OWNER)
+  await seedInProcess(url, OWNER, [
+    { slug: 'fresh', devices, audit },
+    ...WARM_UP_SLUGS.map((slug) => ({ slug, devices: 0, audit: 0 })),
+  ])
+  const timed = async (analyze: boolean) => {
+    const copy = await store.copy(template)
+    try {
+      await noAutovacuum(false, copy.url)
+      const handle = openDatabase(copy.url, { poolSize: 1 })
+      let reltuples: number
+      try {
+        if (analyze) await sql`analyze`.execute(handle.db)
+        const { rows } = await sql<{ n: number }>`
+          select reltuples as n from pg_class where relname = 'devices'
+            and relnamespace = current_schema()::regnamespace`.execute(handle.db)
+        reltuples = Number(rows[0]?.n ?? Number.NaN)
+      } finally {
+        await handle.close()
+      }
+      await store.settle()
+      return { ...(await timePurge(copy.url, token, 'fresh', plan.load.maxWaitMs)), reltuples }
+    } finally {
+      await copy.drop()
+    }
+  }
+  const fresh = await timed(false)
+  const analyzed = await timed(true)
+  return {
+    rows: fresh.rows,
+    reltuplesAtDelete: fresh.reltuples,
+    freshSeconds: round(fresh.seconds, 3),
+    analyzedSeconds: round(analyzed.seconds, 3),
+    ratio: round(fresh.seconds / analyzed.seconds, 3),
   }
 }
 
@@ -107,11 +209,14 @@ export async function runPurgeThroughput(context: DialectContext): Promise<Purge
 
   context.log('measuring the floor: one DELETE per table on an identical copy')
   const floorCopy = await context.store.copy(fixture.template)
+  let floor: PurgeThroughputResult['floor']
   try {
     await context.store.settle()
-    const floor = await measureFloor(floorCopy.url, fixture.large.id)
-    return { ...ours, floor, ratio: round(ours.rowsPerSecond / floor.rowsPerSecond, 3) }
+    floor = await measureFloor(floorCopy.url, fixture.large.id)
   } finally {
     await floorCopy.drop()
   }
+  const result = { ...ours, floor, ratio: round(ours.rowsPerSecond / floor.rowsPerSecond, 3) }
+  // SQLite has no statistics to miss in this sense: its tenant tables are the key itself (WITHOUT ROWID).
+  return context.dialect === 'postgres' ? { ...result, fresh: await runFreshPurge(context) } : result
 }

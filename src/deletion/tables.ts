@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import { resourceNameOf } from '../contract/resources.js'
 import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
-import type { Db } from '../db/connect.js'
+import type { Db, Trx } from '../db/connect.js'
+import { deleteKeyBatch, type KeyCursor } from '../db/key-batches.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
 // with an `organization_id` column (the tenant key of docs/api.md §6). A table added later is purged and verified
@@ -62,59 +63,52 @@ function referencingFirst(names: string[], references: Map<string, string[]>): s
 }
 
 /** Where a purge task's next batch starts: after this key (a tenant table's id, of whatever type it is). */
-export type BatchCursor = string | number | null
+export type BatchCursor = KeyCursor
 
-/** Deletes up to `limit` of the organization's rows from `table` after `after`: how many, and the last key (null: to the end). */
-export async function deleteBatch(
-  db: Db,
+/**
+ * Deletes up to `limit` of the organization's rows from `table` after `after`, in the order of its primary key
+ * (db/key-batches.ts): how many, and the last key.
+ */
+export function deleteBatch(
+  trx: Trx,
   table: string,
   organizationId: string,
   limit: number,
   after: BatchCursor,
 ): Promise<{ deleted: number; last: BatchCursor }> {
-  const t = sql.table(table)
-  // A batch is one range of the primary key, (organization_id, id): on SQLite the table itself (tenant tables are
-  // WITHOUT ROWID), on PostgreSQL its key index. It runs from after the last key the batch before deleted (`after`;
-  // the first from the organization's first key) to the `limit`-th key from there, found first; when fewer remain,
-  // to the end. Deleting the range is then one scan of neighbouring entries, like a DELETE of the whole
-  // organization: a list of keys (`id in (…)`) cost a descent of the index per row, and ran at a ninth of that
-  // speed on PostgreSQL. The statements name one organization, so on a sharded PostgreSQL they are routed whole
-  // to the shard holding it.
-  //
-  // Starting after the last key matters on PostgreSQL: a deleted row's index entry stays until vacuum, and a batch
-  // starting from the organization's first key walked over every entry the batches before it had deleted.
-  const onward = after === null ? sql`` : sql`and id > ${after}`
-  const { rows } = await sql<{ id: string | number }>`
-    select id from ${t} where organization_id = ${organizationId} ${onward}
-    order by id limit 1 offset ${limit - 1}`.execute(db)
-  const last = rows[0]?.id ?? null
-  const upTo = last === null ? sql`` : sql`and id <= ${last}`
-  const result =
-    await sql`delete from ${t} where organization_id = ${organizationId} ${onward} ${upTo}`.execute(db)
-  return { deleted: Number(result.numAffectedRows ?? 0), last }
+  return deleteKeyBatch(trx, table, organizationId, limit, after)
 }
 
-/** The tables that still hold at least one row of the organization. */
+/**
+ * The tables that still hold at least one row of the organization: one statement for all of them, because the
+ * purge's completion runs it after every table is already empty, and a round trip per table was most of its cost.
+ */
 export async function tablesStillHolding(db: Db, organizationId: string): Promise<string[]> {
-  const remaining: string[] = []
-  for (const table of await tenantTables(db)) {
-    const row =
-      await sql`select 1 as found from ${sql.table(table)} where organization_id = ${organizationId} limit 1`.execute(
-        db,
-      )
-    if (row.rows.length > 0) remaining.push(table)
-  }
-  return remaining
+  const tables = await tenantTables(db)
+  if (tables.length === 0) return []
+  const probes = tables.map(
+    (table, i) =>
+      sql`select ${sql.lit(i)} as i where exists (select 1 from ${sql.table(table)} where organization_id = ${organizationId})`,
+  )
+  const { rows } = await sql<{ i: number }>`${sql.join(probes, sql` union all `)}`.execute(db)
+  const holding = new Set(rows.map((row) => Number(row.i)))
+  return tables.filter((_, i) => holding.has(i))
 }
 
-/** How many rows of the organization each table holds, by resource name. */
+/** How many rows of the organization each table holds, by resource name: one statement for every table. */
 export async function countOwnedRows(db: Db, organizationId: string): Promise<Record<string, number>> {
+  const tables = await tenantTables(db)
   const counts: Record<string, number> = {}
-  for (const table of await tenantTables(db)) {
-    const result = await sql<{
-      n: number
-    }>`select count(*) as n from ${sql.table(table)} where organization_id = ${organizationId}`.execute(db)
-    counts[resourceName(table)] = Number(result.rows[0]?.n ?? 0)
-  }
+  if (tables.length === 0) return counts
+  const columns = tables.map(
+    (table, i) =>
+      sql`(select count(*) from ${sql.table(table)} where organization_id = ${organizationId}) as ${sql.ref(`n${i}`)}`,
+  )
+  const { rows } = await sql<Record<string, number | string>>`select ${sql.join(columns)}`.execute(db)
+  const row = rows[0] ?? {}
+  tables.forEach((table, i) => {
+    const name = resourceName(table)
+    counts[name] = (counts[name] ?? 0) + Number(row[`n${i}`] ?? 0)
+  })
   return counts
 }

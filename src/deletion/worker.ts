@@ -31,7 +31,8 @@ import { ledgerCertificateStep, tombstoneStep } from './ledger-steps.js'
 import { openProof, type Proof, type ProofSettings } from './proof.js'
 
 export interface PurgeWorkerOptions {
-  batchTargetMs: number
+  /** PURGE_BATCH_TARGET_MS; unset, DEFAULT_BATCH_TARGET_MS, and on PostgreSQL POSTGRES_TRANSACTION_MS for purge batches. */
+  batchTargetMs?: number
   pollMs: number
   leaseMs: number
   logger: Logger
@@ -72,6 +73,9 @@ const MAX_STEP_BACKOFF_MS = 30_000
  */
 const POSTGRES_TRANSACTION_MS = 100
 
+/** A batch's time budget where nobody said otherwise: what one batch may hold SQLite's write lock for. */
+const DEFAULT_BATCH_TARGET_MS = 10
+
 /**
  * Finds deleted organizations and purges them. Runs inside the server (unless PURGE_WORKER=off) or alone
  * (`orgspace worker`); any number of workers may share one database. It is woken at once by a DELETE in the
@@ -109,19 +113,26 @@ class PurgeJob implements Job {
     private readonly stopping: () => boolean,
   ) {
     this.clock = options.clock ?? systemClock
-    this.sizer = new BatchSizer(options.batchTargetMs)
+    // On PostgreSQL, unless told otherwise, a purge batch fills its transaction: nobody waits for it (see
+    // POSTGRES_TRANSACTION_MS), and each batch costs round trips and each commit a flush of the WAL, which at 10 ms
+    // batches took most of the purge's time (BENCHMARKS.md, issue 27).
+    const batchTargetMs = options.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS
+    this.sizer = new BatchSizer(
+      options.batchTargetMs ??
+        (dialectOf(db).singleWriter ? DEFAULT_BATCH_TARGET_MS : POSTGRES_TRANSACTION_MS),
+    )
     // On SQLite a transaction holds the one write lock: it goes on only while no writer waits, and for at most
     // two batch targets, because its commit grows with it and a writer that starts waiting waits for that too
     // (BENCHMARKS.md, scenarios 2 and 3). Without the count (a worker process of its own), each batch is a
     // transaction.
-    const { writerWaiting, batchTargetMs } = options
+    const { writerWaiting } = options
     this.extend = !dialectOf(db).singleWriter
       ? (elapsedMs) => elapsedMs < POSTGRES_TRANSACTION_MS && !this.stopping()
       : writerWaiting
         ? (elapsedMs) => elapsedMs < 2 * batchTargetMs && !this.stopping() && !writerWaiting()
         : undefined
     this.reclaimOptions = {
-      targetMs: options.batchTargetMs,
+      targetMs: batchTargetMs,
       pauseMs: options.pauseMs,
       shouldStop: this.stopping,
       logger: options.logger,

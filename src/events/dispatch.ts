@@ -69,6 +69,11 @@ export interface DispatchClaim {
   owner: string
   leaseUntil: string
   slots: number
+  /**
+   * More writes for the same transaction (the outcomes of earlier attempts, events/recorder.ts), so that they cost
+   * no commit of their own; the function it returns is told whether the transaction committed.
+   */
+  alongside?: (trx: Trx) => Promise<(error?: unknown) => void>
 }
 
 export interface Dispatched {
@@ -87,69 +92,89 @@ export async function dispatchEvents(
 ): Promise<Dispatched> {
   const none: Dispatched = { events: 0, endpoint: [], instance: [] }
   if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
-  return db.transaction().execute(async (trx) => {
-    const events = await takeEvents(trx, limit)
-    if (events.length === 0) return none
-    const endpoints = await enabledEndpointsOf(trx, [...new Set(events.map((e) => e.source_organization_id))])
-    const deliveries: Insertable<WebhookDeliveriesTable>[] = []
-    const instance: Insertable<InstanceDeliveriesTable>[] = []
-    const claimed: Dispatched = { events: events.length, endpoint: [], instance: [] }
-    let slots = claim.slots
-    // Claimed rows: attempt 1 in flight, due again only if this worker's attempt is lost.
-    // Every row names every column: a multi-row insert fills a missing one with NULL, not with its default.
-    const take = () =>
-      slots-- > 0
-        ? { attempt: 1, lease_owner: claim.owner, next_attempt_at: claim.leaseUntil }
-        : { attempt: 0, lease_owner: null, next_attempt_at: now }
-    for (const event of events) {
-      const common = { event_id: event.id, event_type: event.type, body: event.body, created_at: now }
-      for (const endpoint of endpoints) {
-        // An endpoint is sent what happens from its creation on, not what was waiting in the outbox before.
-        if (
-          endpoint.organization_id !== event.source_organization_id ||
-          endpoint.created_at > event.created_at ||
-          !subscribes(endpoint.events, event.type)
-        )
-          continue
-        const id = newId()
-        const lease = take()
-        deliveries.push({
-          ...common,
+  let settle: ((error?: unknown) => void) | undefined
+  try {
+    const dispatched = await db.transaction().execute(async (trx) => {
+      settle = await claim.alongside?.(trx)
+      return fanOut(trx, channels, now, limit, claim)
+    })
+    settle?.()
+    return dispatched
+  } catch (error) {
+    settle?.(error)
+    throw error
+  }
+}
+
+async function fanOut(
+  trx: Trx,
+  channels: Channels,
+  now: string,
+  limit: number,
+  claim: DispatchClaim,
+): Promise<Dispatched> {
+  const none: Dispatched = { events: 0, endpoint: [], instance: [] }
+  const events = await takeEvents(trx, limit)
+  if (events.length === 0) return none
+  const endpoints = await enabledEndpointsOf(trx, [...new Set(events.map((e) => e.source_organization_id))])
+  const deliveries: Insertable<WebhookDeliveriesTable>[] = []
+  const instance: Insertable<InstanceDeliveriesTable>[] = []
+  const claimed: Dispatched = { events: events.length, endpoint: [], instance: [] }
+  let slots = claim.slots
+  // Claimed rows: attempt 1 in flight, due again only if this worker's attempt is lost.
+  // Every row names every column: a multi-row insert fills a missing one with NULL, not with its default.
+  const take = () =>
+    slots-- > 0
+      ? { attempt: 1, lease_owner: claim.owner, next_attempt_at: claim.leaseUntil }
+      : { attempt: 0, lease_owner: null, next_attempt_at: now }
+  for (const event of events) {
+    const common = { event_id: event.id, event_type: event.type, body: event.body, created_at: now }
+    for (const endpoint of endpoints) {
+      // An endpoint is sent what happens from its creation on, not what was waiting in the outbox before.
+      if (
+        endpoint.organization_id !== event.source_organization_id ||
+        endpoint.created_at > event.created_at ||
+        !subscribes(endpoint.events, event.type)
+      )
+        continue
+      const id = newId()
+      const lease = take()
+      deliveries.push({
+        ...common,
+        organization_id: endpoint.organization_id,
+        id,
+        endpoint_id: endpoint.id,
+        status: 'pending',
+        updated_at: now,
+        ...lease,
+      })
+      if (lease.lease_owner)
+        claimed.endpoint.push({
           organization_id: endpoint.organization_id,
           id,
           endpoint_id: endpoint.id,
-          status: 'pending',
-          updated_at: now,
-          ...lease,
+          event_id: event.id,
+          body: event.body,
+          attempt: 1,
+          url: endpoint.url,
+          secret: endpoint.secret,
         })
-        if (lease.lease_owner)
-          claimed.endpoint.push({
-            organization_id: endpoint.organization_id,
-            id,
-            endpoint_id: endpoint.id,
-            event_id: event.id,
-            body: event.body,
-            attempt: 1,
-            url: endpoint.url,
-            secret: endpoint.secret,
-          })
-      }
-      const mailed = channels.email ? await mails(trx, event, JSON.parse(event.body) as EventBody) : []
-      const messages = [
-        ...(channels.instance ? [{ channel: 'webhook' as const, body: event.body }] : []),
-        ...mailed.map((mail) => ({ channel: 'email' as const, body: JSON.stringify(mail) })),
-      ]
-      for (const message of messages) {
-        const id = newId()
-        const lease = take()
-        instance.push({ ...common, ...message, id, ...lease })
-        if (lease.lease_owner)
-          claimed.instance.push({ ...message, id, event_id: event.id, event_type: event.type, attempt: 1 })
-      }
-      if (!channels.email) await forgetNotice(trx, event)
     }
-    await insertDeliveries(trx, deliveries)
-    await insertInstanceDeliveries(trx, instance)
-    return claimed
-  })
+    const mailed = channels.email ? await mails(trx, event, JSON.parse(event.body) as EventBody) : []
+    const messages = [
+      ...(channels.instance ? [{ channel: 'webhook' as const, body: event.body }] : []),
+      ...mailed.map((mail) => ({ channel: 'email' as const, body: JSON.stringify(mail) })),
+    ]
+    for (const message of messages) {
+      const id = newId()
+      const lease = take()
+      instance.push({ ...common, ...message, id, ...lease })
+      if (lease.lease_owner)
+        claimed.instance.push({ ...message, id, event_id: event.id, event_type: event.type, attempt: 1 })
+    }
+    if (!channels.email) await forgetNotice(trx, event)
+  }
+  await insertDeliveries(trx, deliveries)
+  await insertInstanceDeliveries(trx, instance)
+  return claimed
 }

@@ -87,8 +87,9 @@ export const eventsPlugin = fp<{ config: Config; resolve?: Resolver }>(
       : new ThreadedDeliveryWorker(config, hooks)
     app.decorate('deliveryWorker', worker)
     // A write answered means its transaction committed: its event is there to dispatch now.
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       if (request.method !== 'GET' && reply.statusCode < 300) worker.kick()
+      done()
     })
     app.addHook('onReady', async () => worker.start())
     app.addHook('preClose', async () => {

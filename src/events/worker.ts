@@ -42,8 +42,13 @@ export interface DeliveryWorkerOptions {
 }
 
 const DISPATCH_BATCH = 100
-/** How long a write's kick waits for others to join it (see kick()). */
-const COALESCE_MS = 25
+/**
+ * How long a write's kick waits for others to join it (see kick()): under a steady stream of writes, fewer and larger
+ * dispatch transactions beside the writers' own, for a webhook sent at most this much later.
+ */
+const COALESCE_MS = 100
+/** How long an attempt's outcome waits to be written with the next dispatch (see Recorder): longer than one gathering. */
+const RECORD_HOLD_MS = 250
 const HOLD_CHECK_MS = 200
 /** The longest an idle worker waits after failed steps. */
 const MAX_BACKOFF_MS = 60_000
@@ -97,7 +102,7 @@ class DeliveryJob implements Job {
     this.clock = options.clock ?? systemClock
     this.attempts = {
       db,
-      recorder: new Recorder(db),
+      recorder: new Recorder(db, { holdMs: RECORD_HOLD_MS }),
       owner: this.id,
       clock: () => this.clock.now(),
       random: options.random ?? Math.random,
@@ -114,15 +119,21 @@ class DeliveryJob implements Job {
 
   /** Once the loop has stopped claiming: the attempts in flight are recorded. */
   async stopped(): Promise<void> {
+    this.attempts.recorder.hold(false)
     await Promise.all([...this.inFlight])
   }
 
   /** Works until nothing is due now and nothing is in flight. */
   async drain(): Promise<void> {
-    for (;;) {
-      const { worked } = await this.round(true)
-      await Promise.all([...this.inFlight])
-      if (!worked) break
+    this.attempts.recorder.hold(false)
+    try {
+      for (;;) {
+        const { worked } = await this.round(true)
+        await Promise.all([...this.inFlight])
+        if (!worked) break
+      }
+    } finally {
+      this.attempts.recorder.hold(true)
     }
     await this.releaseHolds(true)
   }
@@ -155,6 +166,7 @@ class DeliveryJob implements Job {
       owner: this.id,
       leaseUntil: new Date(now + this.attempts.leaseMs).toISOString(),
       slots,
+      alongside: (trx) => this.attempts.recorder.writeWaiting(trx),
     })
     let started = this.track([
       ...dispatched.endpoint.map((d) => attemptEndpoint(this.attempts, d)),

@@ -5,6 +5,7 @@ import {
   type ManifestFile,
   type Resource,
 } from './format.js'
+import { fingerprint, FingerprintSet } from './fingerprints.js'
 import { ArchiveRefused, readArchive } from './reader.js'
 
 // What the database would refuse, or what would be wrong once written, checked over the whole archive before the
@@ -16,10 +17,17 @@ export interface ArchiveLimits {
 }
 
 /** Each record's fields that must be unique within the organization, as the database (or the import) compares them. */
-const UNIQUE: Partial<Record<Resource, Array<{ field: string; label: string; fold?: boolean }>>> = {
+const UNIQUE: Partial<Record<Resource, Rule[]>> = {
   collaborators: [{ field: 'email', label: 'email', fold: true }],
   apps: [{ field: 'slug', label: 'slug' }],
   devices: [{ field: 'serialNumber', label: 'serial number' }],
+}
+
+type Rule = { field: string; label: string; fold?: boolean }
+const rulesOf = (resource: Resource): Rule[] => [{ field: 'id', label: 'id' }, ...(UNIQUE[resource] ?? [])]
+const valueOf = (record: Record<string, unknown>, rule: Rule) => {
+  const value = String(record[rule.field])
+  return rule.fold ? value.toLowerCase() : value
 }
 
 /**
@@ -29,30 +37,33 @@ const UNIQUE: Partial<Record<Resource, Array<{ field: string; label: string; fol
  */
 export async function checkArchive(path: string, limits: ArchiveLimits): Promise<Manifest> {
   let files = new Map<string, ManifestFile>()
-  const seen = new Map<string, Set<string>>()
   const appIds = new Set<string>()
   const buildApps: Array<{ id: string; applicationId: string }> = []
-  const once = (resource: string, label: string, value: string) => {
-    const key = `${resource} ${label}`
-    const values = seen.get(key) ?? new Set<string>()
-    seen.set(key, values)
-    if (values.has(value))
-      throw new ArchiveRefused(`two ${resource} records have the ${label} ${JSON.stringify(value)}`)
-    values.add(value)
-  }
-  return readArchive(path, {
+  // Unique values as fingerprints (fingerprints.ts); a repeated fingerprint makes its value a suspect.
+  const seen = new Map<Resource, Array<{ rule: Rule; values: FingerprintSet }>>()
+  const suspects = new Map<Resource, Array<{ rule: Rule; values: FingerprintSet }>>()
+  const manifest = await readArchive(path, {
     manifest(manifest) {
       files = new Map(manifest.files.map((file) => [file.name, file]))
     },
     async records(resource, records) {
+      let rules = seen.get(resource)
+      if (!rules)
+        seen.set(
+          resource,
+          (rules = rulesOf(resource).map((rule) => ({ rule, values: new FingerprintSet() }))),
+        )
       for (const record of records as Array<Record<string, unknown>>) {
-        const id = String(record.id)
-        once(resource, 'id', id)
-        for (const { field, label, fold } of UNIQUE[resource] ?? []) {
-          const value = String(record[field])
-          once(resource, label, fold ? value.toLowerCase() : value)
+        for (const { rule, values } of rules) {
+          const print = fingerprint(valueOf(record, rule))
+          if (values.add(print)) continue
+          const list = suspects.get(resource) ?? []
+          suspects.set(resource, list)
+          let suspect = list.find((s) => s.rule === rule)
+          if (!suspect) list.push((suspect = { rule, values: new FingerprintSet() }))
+          suspect.values.add(print)
         }
-        if (resource === 'apps') appIds.add(id)
+        if (resource === 'apps') appIds.add(String(record.id))
         if (resource === 'builds') {
           const build = record as unknown as BuildRecord
           checkBuild(build, files, limits)
@@ -60,13 +71,41 @@ export async function checkArchive(path: string, limits: ArchiveLimits): Promise
         }
       }
     },
-  }).then((manifest) => {
-    for (const build of buildApps)
-      if (!appIds.has(build.applicationId))
-        throw new ArchiveRefused(
-          `build ${build.id} belongs to app ${build.applicationId}, which is not in apps.ndjson`,
-        )
-    return manifest
+  })
+  if (suspects.size > 0) await confirmDuplicates(path, suspects)
+  for (const build of buildApps)
+    if (!appIds.has(build.applicationId))
+      throw new ArchiveRefused(
+        `build ${build.id} belongs to app ${build.applicationId}, which is not in apps.ndjson`,
+      )
+  return manifest
+}
+
+/**
+ * Reads the archive once more, keeping the suspects' values exactly, and refuses it at the first value that is
+ * really repeated. When there is none (fingerprints of different values met), the archive is fine.
+ */
+async function confirmDuplicates(
+  path: string,
+  suspects: Map<Resource, Array<{ rule: Rule; values: FingerprintSet }>>,
+): Promise<void> {
+  const exact = new Map<Rule, Set<string>>()
+  await readArchive(path, {
+    async records(resource, records) {
+      const rules = suspects.get(resource) ?? []
+      for (const record of records as Array<Record<string, unknown>>)
+        for (const { rule, values } of rules) {
+          const value = valueOf(record, rule)
+          if (!values.has(fingerprint(value))) continue
+          const kept = exact.get(rule) ?? new Set<string>()
+          exact.set(rule, kept)
+          if (kept.has(value))
+            throw new ArchiveRefused(
+              `two ${resource} records have the ${rule.label} ${JSON.stringify(value)}`,
+            )
+          kept.add(value)
+        }
+    },
   })
 }
 

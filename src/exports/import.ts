@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import type { Db } from '../db/connect.js'
+import { WritePipeline } from '../db/write-pipeline.js'
 import { nowIso } from '../db/ids.js'
 import { slugUnavailable } from '../organizations/slug-availability.js'
 import { slugProblem } from '../organizations/slug.js'
@@ -18,7 +19,9 @@ import { ArchiveRefused, readArchive } from './reader.js'
 // transactions into an organization nobody sees until the last one makes it live (import-lease.ts). Every id is
 // new; `mapId` derives it from the old one and a salt of this import, so references (an audit event's entity, a
 // build's app) stay consistent without a table of millions of ids in memory. If the writing fails, the
-// half-written organization goes to the purge like a deleted one.
+// half-written organization goes to the purge like a deleted one. That is why a refused archive is refused by the
+// first read and not while writing: a failed writing leaves a receipt, a purge, and the accounts it created for
+// the archive's people; a refused archive must leave nothing (import-refusals.test.ts).
 
 export interface ImportOptions {
   /** Email of the new organization's owner; the user is created if new. */
@@ -43,7 +46,9 @@ export interface ImportResult {
 
 /** New 24-hex ids for old ones: the old id's seconds (creation order is kept), then 8 bytes of a salted hash. */
 function idMapper(salt: Buffer): (old: string) => string {
-  return (old) => old.slice(0, 8) + createHash('sha256').update(salt).update(old).digest('hex').slice(0, 16)
+  // One-shot `hash`, not a Hash object per id: every row's id (and every audit event's entity) goes through here.
+  const prefix = salt.toString('hex')
+  return (old) => old.slice(0, 8) + hash('sha256', prefix + old).slice(0, 16)
 }
 
 export async function importArchive(
@@ -85,21 +90,28 @@ export async function importArchive(
   let done = 0
   const writer = new Writer(db, storage, clock, organizationId, owner.id, owner.email, mapId)
   const stopLease = keepImportLeased(db, clock, organizationId)
+  // A page is written while the reader parses and checks the next, where the database allows (db/write-pipeline.ts).
+  const pipeline = new WritePipeline(db)
   try {
     await readArchive(path, {
-      async records(resource, records) {
-        await writer.records(resource, records)
-        done += records.length
-        onProgress({ done, total, step: resource })
-      },
+      records: (resource, records) =>
+        pipeline.push(async () => {
+          await writer.records(resource, records)
+          done += records.length
+          onProgress({ done, total, step: resource })
+        }),
       async build(applicationId, buildId, bytes) {
+        await pipeline.drain()
         await writer.build(applicationId, buildId, bytes)
         done++
         onProgress({ done, total, step: 'builds' })
       },
     })
+    await pipeline.drain()
     await writer.finish(manifest)
   } catch (error) {
+    // The page in flight settles before the import is discarded.
+    await pipeline.settle()
     if (!(error instanceof ImportLost)) await discardImport(db, organizationId)
     throw error
   } finally {

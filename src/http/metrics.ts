@@ -63,7 +63,8 @@ export const metricsPlugin = fp(
       registers: [registry],
     })
 
-    app.addHook('onResponse', async (request, reply) => {
+    // A callback hook, not an async one: it runs after every answer, and has nothing to wait for.
+    app.addHook('onResponse', (request, reply, done) => {
       // The pattern, never the raw URL: ids and slugs in paths would make every organization its own series.
       const labels = {
         method: request.method,
@@ -72,6 +73,7 @@ export const metricsPlugin = fp(
       }
       requests.inc(labels)
       latency.observe(labels, reply.elapsedTime / 1000)
+      done()
     })
 
     const pool = app.database.pool

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import helmet from 'helmet'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
 import { corsOrigins, trustProxy, type Config } from '../config.js'
 import { PATH_PARAMETER_MAX_LENGTH } from '../contract/identifiers.js'
@@ -69,32 +69,60 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 }
 
 /**
- * Security headers on every response, and CORS when CORS_ORIGINS names origins.
+ * The security headers, as helmet sets them: helmet is asked once, against a response that only records what
+ * it is told, since the headers are the same for every request. They go into Fastify's own reply headers, so
+ * that node validates them once, when the answer's head is written, instead of at every `setHeader`.
  * The CSP allows only same-origin scripts, styles, images and fetches: what the dashboard at `/` needs;
  * /docs (docs.ts) sets its own policy on its page. `upgrade-insecure-requests` is left out
  * because orgspace is often reached over plain HTTP on a private network or localhost, where it would break
  * the dashboard; deployments behind TLS get HSTS instead.
  */
+export function securityHeaders(): Record<string, string> {
+  const secure = helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'frame-ancestors': ["'none'"],
+        'form-action': ["'self'"],
+        'upgrade-insecure-requests': null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  })
+  const headers: Record<string, string> = {}
+  const recorder = {
+    setHeader(name: string, value: string) {
+      headers[name.toLowerCase()] = value
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()]
+    },
+  }
+  let failed: unknown
+  secure(
+    {} as IncomingMessage,
+    recorder as unknown as ServerResponse,
+    (error?: unknown) => void (failed = error),
+  )
+  if (failed) throw failed
+  return headers
+}
+
+/**
+ * Security headers and the request id on every response, and CORS when CORS_ORIGINS names origins.
+ */
 export const securityPlugin = fp<{ config: Config }>(
   async (app, { config }) => {
-    // Built once: @fastify/helmet rebuilt helmet's middleware (and parsed the policy) on every request, a cost the
-    // profile of the busiest route showed. The headers do not vary between requests.
-    const secure = helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: {
-          'default-src': ["'self'"],
-          'connect-src': ["'self'"],
-          'img-src': ["'self'", 'data:'],
-          'frame-ancestors': ["'none'"],
-          'form-action': ["'self'"],
-          'upgrade-insecure-requests': null,
-        },
-      },
-      frameguard: { action: 'deny' },
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    const headers = securityHeaders()
+    // One hook for what every answer carries: the same security headers each time, and the request's id.
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.headers(headers).header('x-request-id', request.id)
+      done()
     })
-    app.addHook('onRequest', (request, reply, done) => secure(request.raw, reply.raw, () => done()))
 
     const origins = corsOrigins(config)
     if (origins.length > 0) {

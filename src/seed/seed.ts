@@ -60,6 +60,8 @@ const DEFAULT_ROWS_PER_TRANSACTION = 25_000
 /** Audit events name entities that exist: this many ids per kind, spread over the seeded rows. */
 const SAMPLES_PER_KIND = 64
 const PHASES: readonly SeedPhase[] = ['collaborators', 'apps', 'devices', 'audit']
+/** The tables the phases write into. */
+export const SEEDED_TABLES = ['users', 'collaborators', 'apps', 'devices', 'audit_events'] as const
 
 function wholeNumber(value: number | undefined, what: string, minimum: number, fallback: number): number {
   const n = value ?? fallback

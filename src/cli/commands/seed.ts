@@ -31,13 +31,17 @@ export function seedCommand(program: Command): void {
     .addHelpText('after', "\nProgress goes to stderr; stdout gets only the new organization's id.")
     .action(async ({ owner, slug, ...counts }: SeedCommandOptions) => {
       const { withDatabase } = await import('../database.js')
-      const { seedOrganization } = await import('../../seed/seed.js')
+      const { seedOrganization, SEEDED_TABLES } = await import('../../seed/seed.js')
       const { progressReporter } = await import('../../seed/progress.js')
       const { AppError, ErrorCode } = await import('../../core/errors.js')
       const progress = progressReporter(process.stderr)
-      const result = await withDatabase(({ db }) =>
-        seedOrganization(db, { owner, slug, ...counts }, progress.update),
-      ).catch((error: unknown) => {
+      const { analyzeTables } = await import('../../db/statistics.js')
+      const result = await withDatabase(async ({ db }) => {
+        const seeded = await seedOrganization(db, { owner, slug, ...counts }, progress.update)
+        // Statistics for what it wrote, so that a DELETE straight after is planned for their size (db/statistics.ts).
+        await analyzeTables(db, SEEDED_TABLES)
+        return seeded
+      }).catch((error: unknown) => {
         progress.stop()
         // The slug's form was checked with the options; what is left is another organization holding it.
         if (error instanceof AppError && error.code === ErrorCode.Conflict)
