@@ -15,6 +15,7 @@ import * as m0012 from './migrations/0012_idempotency.js'
 import * as m0013 from './migrations/0013_import_lease_token_use.js'
 import * as m0014 from './migrations/0014_retention.js'
 import * as m0015 from './migrations/0015_retention_due.js'
+import * as m0016 from './migrations/0016_export_leases.js'
 
 // Migrations are listed here rather than read from a folder, so they work the same from source and bundles.
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013_import_lease_token_use': m0013,
   '0014_retention': m0014,
   '0015_retention_due': m0015,
+  '0016_export_leases': m0016,
 }
 
 /** The migrations in the order they apply. */

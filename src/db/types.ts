@@ -248,6 +248,9 @@ export interface ExportsTable {
   updated_at: string
   completed_at: string | null
   expires_at: string | null
+  /** The export job writing the archive, until when (a running export nobody holds is waiting to be written). */
+  lease_owner: string | null
+  lease_expires_at: string | null
 }
 
 /** The outbox: one row per change, deleted once dispatched (see migration 0004). */

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import { lockRows } from '../db/dialect.js'
+import { LeasedQueue } from '../jobs/queue.js'
 import type { DeletionStatus, DeletionsTable, PurgeTasksTable } from '../db/types.js'
 import { countRows } from '../db/query.js'
 import { deletionFailed } from './lifecycle.js'
@@ -123,12 +124,20 @@ export function taskProgress(db: Db, deletionIds: string[]) {
     .execute()
 }
 
+/** A task is due while its lease is free or expired (a released task's lease ends at its retry time). */
+const tasks = new LeasedQueue({
+  table: 'purge_tasks',
+  key: ['id'],
+  owner: 'lease_owner',
+  leaseEnd: 'lease_expires_at',
+  nullIsDue: true,
+  order: ['id'],
+})
+
 /**
- * Claims one pending task whose lease is free or expired, for `owner`, until `leaseUntil`. On PostgreSQL,
- * FOR UPDATE SKIP LOCKED lets several workers claim different tasks at once without waiting on each other.
- * A failed deletion keeps saying `failed` (with its reason) while it is retried, until it completes.
- * A table that other tenant tables reference (apps, referenced by builds) waits until their tasks are done, so
- * no batch ever deletes a row that is still referenced.
+ * Claims one pending task that is due, for `owner`, until `leaseUntil`. A failed deletion keeps saying `failed`
+ * (with its reason) while it is retried, until it completes. A table that other tenant tables reference (apps,
+ * referenced by builds) waits until their tasks are done, so no batch ever deletes a row that is still referenced.
  */
 export async function claimTask(
   db: Db,
@@ -137,11 +146,10 @@ export async function claimTask(
   leaseUntil: string,
 ): Promise<PurgeTask | undefined> {
   const references = [...(await tenantReferences(db))]
-  return db.transaction().execute(async (trx) => {
-    const candidate = await trx
-      .selectFrom('purge_tasks')
+  const [task] = await tasks.claim(db, { owner, now, leaseUntil, limit: 1 }, (from) =>
+    from
       .innerJoin('deletions', 'deletions.id', 'purge_tasks.deletion_id')
-      .select(['purge_tasks.id', 'purge_tasks.deletion_id'])
+      .selectAll('purge_tasks')
       .where('purge_tasks.status', '=', 'pending')
       // A scheduled (or restored) deletion's tasks wait; so do a deletion's until its expected counts are taken.
       .where('deletions.status', 'in', ['purging', 'failed'])
@@ -169,27 +177,16 @@ export async function claimTask(
           ),
         ),
       )
-      .where((eb) =>
-        eb.or([eb('purge_tasks.lease_expires_at', 'is', null), eb('purge_tasks.lease_expires_at', '<', now)]),
-      )
       .orderBy('deletions.requested_at')
-      .orderBy('purge_tasks.id')
-      .limit(1)
-      .$call(lockRows(trx, { mode: 'update', of: ['purge_tasks'], skipLocked: true }))
-      .executeTakeFirst()
-    if (!candidate) return undefined
-    return trx
-      .updateTable('purge_tasks')
-      .set({ lease_owner: owner, lease_expires_at: leaseUntil })
-      .where('id', '=', candidate.id)
-      .returningAll()
-      .executeTakeFirst()
-  })
+      .orderBy('purge_tasks.id'),
+  )
+  return task
 }
 
 /**
- * Records one batch in the task, in the batch's own transaction, and renews the lease. Returns false when the
- * lease was lost to another worker (this one stalled past its lease): the caller rolls the batch back.
+ * Records one batch in the task, in the batch's own transaction, and renews the lease (or, when the table is done,
+ * ends it). Returns false when the lease was lost to another worker (this one stalled past its lease): the caller
+ * rolls the batch back.
  */
 export async function recordBatch(
   trx: Trx,
@@ -199,33 +196,20 @@ export async function recordBatch(
   done: boolean,
   leaseUntil: string,
 ): Promise<boolean> {
-  const result = await trx
-    .updateTable('purge_tasks')
-    .set((eb) => ({
-      deleted: eb('deleted', '+', deleted),
-      status: done ? 'done' : 'pending',
-      lease_expires_at: done ? null : leaseUntil,
-      lease_owner: done ? null : owner,
-    }))
-    .where('id', '=', task.id)
-    .where('lease_owner', '=', owner)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+  const counted = sql<number>`deleted + ${deleted}`
+  return done
+    ? tasks.finish(trx, task, owner, { set: { deleted: counted, status: 'done' } })
+    : tasks.renew(trx, task, owner, leaseUntil, { set: { deleted: counted } })
 }
 
-/** Gives a task back, to be claimed again no earlier than `availableAt`. */
+/** Gives a task back, to be claimed again no earlier than `availableAt` (null: at once). */
 export async function releaseTask(
   db: Db,
   taskId: string,
   owner: string,
   availableAt: string | null,
 ): Promise<void> {
-  await db
-    .updateTable('purge_tasks')
-    .set({ lease_owner: null, lease_expires_at: availableAt })
-    .where('id', '=', taskId)
-    .where('lease_owner', '=', owner)
-    .execute()
+  await tasks.release(db, { id: taskId }, owner, availableAt)
 }
 
 /**

@@ -91,7 +91,7 @@ export async function dispatchEvents(
   claim: DispatchClaim,
 ): Promise<Dispatched> {
   const none: Dispatched = { events: 0, endpoint: [], instance: [] }
-  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
+  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (as jobs/queue.ts peeks)
   let settle: ((error?: unknown) => void) | undefined
   try {
     const dispatched = await db.transaction().execute(async (trx) => {

@@ -1,11 +1,11 @@
 import type { Insertable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
-import { lockRows } from '../db/dialect.js'
+import { LeasedQueue } from '../jobs/queue.js'
 import type { InstanceChannel, InstanceDeliveriesTable } from '../db/types.js'
 
 // SQL of `instance_deliveries`: what the instance endpoint (WEBHOOK_URL) and email are still to be sent. A row
 // exists while its delivery is pending and goes when it is sent or given up, so the event's data does not stay
-// behind. Claimed like endpoints' deliveries (see webhooks/queue.ts).
+// behind. Claimed like endpoints' deliveries (see webhooks/queue.ts), from the one leased queue (jobs/queue.ts).
 
 export async function insertInstanceDeliveries(
   trx: Trx,
@@ -23,6 +23,17 @@ export interface ClaimedInstanceDelivery {
   attempt: number
 }
 
+/** A row is due at `next_attempt_at`; while an attempt is in flight, that is when its lease ends. */
+const deliveries = new LeasedQueue({
+  table: 'instance_deliveries',
+  key: ['id'],
+  owner: 'lease_owner',
+  leaseEnd: 'next_attempt_at',
+  attempts: { column: 'attempt', counted: 'claim' },
+  error: 'error',
+  order: ['next_attempt_at'],
+})
+
 export async function claimInstanceDeliveries(
   db: Db,
   channels: InstanceChannel[],
@@ -32,46 +43,17 @@ export async function claimInstanceDeliveries(
   limit: number,
 ): Promise<ClaimedInstanceDelivery[]> {
   if (channels.length === 0) return []
-  const any = await db
-    .selectFrom('instance_deliveries')
-    .select('id')
-    .where('channel', 'in', channels)
-    .where('next_attempt_at', '<=', now)
-    .limit(1)
-    .executeTakeFirst()
-  if (!any) return [] // an idle poll reads, without taking the write lock (see webhooks/queue.ts)
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('instance_deliveries')
+  const claimed = await deliveries.claim(db, { owner, now, leaseUntil, limit }, (from) =>
+    from
       .select(['id', 'channel', 'event_id', 'event_type', 'body', 'attempt'])
-      .where('channel', 'in', channels)
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
-      .execute()
-    if (due.length === 0) return []
-    await trx
-      .updateTable('instance_deliveries')
-      .set((eb) => ({ attempt: eb('attempt', '+', 1), next_attempt_at: leaseUntil, lease_owner: owner }))
-      .where(
-        'id',
-        'in',
-        due.map((d) => d.id),
-      )
-      .execute()
-    return due.map((d) => ({ ...d, attempt: Number(d.attempt) + 1 }))
-  })
+      .where('channel', 'in', channels),
+  )
+  return claimed.map((d) => ({ ...d, attempt: Number(d.attempt) }))
 }
 
 /** A finished instance delivery (sent, or given up) goes: nothing of the event stays behind. */
 export async function finishInstanceDelivery(trx: Trx, claimed: ClaimedInstanceDelivery, owner: string) {
-  await trx
-    .deleteFrom('instance_deliveries')
-    .where('id', '=', claimed.id)
-    .where('lease_owner', '=', owner)
-    .where('attempt', '=', claimed.attempt)
-    .execute()
+  await deliveries.finish(trx, claimed, owner)
 }
 
 export async function rescheduleInstanceDelivery(
@@ -82,13 +64,10 @@ export async function rescheduleInstanceDelivery(
   responseStatus: number | null,
   error: string,
 ): Promise<void> {
-  await trx
-    .updateTable('instance_deliveries')
-    .set({ next_attempt_at: retryAt, lease_owner: null, response_status: responseStatus, error })
-    .where('id', '=', claimed.id)
-    .where('lease_owner', '=', owner)
-    .where('attempt', '=', claimed.attempt)
-    .execute()
+  await deliveries.release(trx, claimed, owner, retryAt, {
+    failure: error,
+    set: { response_status: responseStatus },
+  })
 }
 
 export async function instanceBacklog(db: Db) {

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import type { ExportsTable } from '../db/types.js'
+import { LeasedQueue } from '../jobs/queue.js'
 
 // The exports table, and the reads an archive is made of. The reads walk each resource in pages by a keyset
 // (a sort column and the id), so an export of millions of rows holds one page at a time.
@@ -39,37 +40,71 @@ export async function deleteExpiredExports(trx: Trx, organizationId: string, now
     .execute()
 }
 
+/** A running export nobody holds (or whose holder's lease ran out: its process died) is waiting to be written. */
+const exportsQueue = new LeasedQueue({
+  table: 'exports',
+  key: ['organization_id', 'id'],
+  owner: 'lease_owner',
+  leaseEnd: 'lease_expires_at',
+  nullIsDue: true,
+  order: ['created_at', 'id'],
+})
+
+/** Claims the oldest export waiting to be written, for `owner` until `leaseUntil`; it starts again from nothing. */
+export async function claimExport(
+  db: Db,
+  owner: string,
+  now: string,
+  leaseUntil: string,
+): Promise<ExportRow | undefined> {
+  const [row] = await exportsQueue.claim(
+    db,
+    { owner, now, leaseUntil, limit: 1, set: { progress: 0, updated_at: now } },
+    (from) => from.selectAll().where('status', '=', 'running'),
+  )
+  return row && { ...row, progress: 0, updated_at: now }
+}
+
+/** What a running export's sign of life found: go on, stop (the organization is going), or the export is another's. */
+export type Renewal = 'alive' | 'stopped' | 'lost'
+
 /**
- * A running export's sign of life: its progress, and its upload removal pushed to `deadline`. False when the
- * export can no longer finish — the organization is no longer live (deleted: its purge is waiting for this export),
- * the row is gone, or a worker already claimed the removal.
+ * A running export's sign of life: its progress and its lease, and its upload removal pushed to `deadline`.
+ * `stopped` when the export can no longer finish — the organization is no longer live (deleted: its purge is
+ * waiting for this export; its purge may have deleted the row already), or a worker already claimed the removal;
+ * `lost` when another export job holds it.
  */
 export async function renewExport(
   db: Db,
   row: Pick<ExportRow, 'organization_id' | 'id' | 'removal_id'>,
+  owner: string,
   progress: number,
   now: string,
+  leaseUntil: string,
   deadline: string,
-): Promise<boolean> {
+): Promise<Renewal> {
   return db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('exports')
-      .set({ progress, updated_at: now })
-      .where('organization_id', '=', row.organization_id)
-      .where('id', '=', row.id)
-      .where('status', '=', 'running')
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('organizations')
-            .select(sql`1`.as('one'))
-            .where('organizations.id', '=', row.organization_id)
-            .where('organizations.status', '=', 'active'),
-        ),
-      )
+    const renewed = await exportsQueue.renew(trx, row, owner, leaseUntil, {
+      set: { progress, updated_at: now },
+    })
+    if (!renewed) {
+      // The row may be gone rather than another's: the organization's purge deleted it while it was being written.
+      const holder = await trx
+        .selectFrom('exports')
+        .select('lease_owner')
+        .where('organization_id', '=', row.organization_id)
+        .where('id', '=', row.id)
+        .executeTakeFirst()
+      return holder?.lease_owner != null ? 'lost' : 'stopped'
+    }
+    const live = await trx
+      .selectFrom('organizations')
+      .select(sql`1`.as('one'))
+      .where('id', '=', row.organization_id)
+      .where('status', '=', 'active')
       .executeTakeFirst()
-    if (Number(updated.numUpdatedRows) !== 1 || row.removal_id === null) return false
-    const renewed = await trx
+    if (!live || row.removal_id === null) return 'stopped'
+    const pushed = await trx
       .updateTable('object_removals')
       .set({ available_at: deadline })
       .where('organization_id', '=', row.organization_id)
@@ -77,19 +112,19 @@ export async function renewExport(
       .where('kind', '=', 'upload')
       .where('lease_owner', 'is', null)
       .executeTakeFirst()
-    return Number(renewed.numUpdatedRows) === 1
+    return Number(pushed.numUpdatedRows) === 1 ? 'alive' : 'stopped'
   })
 }
 
+/** The archive is written; false when another export job holds the export (this one stalled past its lease). */
 export async function completeExport(
   trx: Trx,
-  organizationId: string,
-  id: string,
+  row: Pick<ExportRow, 'organization_id' | 'id'>,
+  owner: string,
   result: { size: number; sha256: string; now: string; expiresAt: string },
-): Promise<void> {
-  await trx
-    .updateTable('exports')
-    .set({
+): Promise<boolean> {
+  return exportsQueue.finish(trx, row, owner, {
+    set: {
       status: 'completed',
       progress: 100,
       size: result.size,
@@ -98,20 +133,20 @@ export async function completeExport(
       updated_at: result.now,
       completed_at: result.now,
       expires_at: result.expiresAt,
-    })
-    .where('organization_id', '=', organizationId)
-    .where('id', '=', id)
-    .execute()
+    },
+  })
 }
 
-export async function failExport(db: Db, organizationId: string, id: string, error: string, now: string) {
-  await db
-    .updateTable('exports')
-    .set({ status: 'failed', error, removal_id: null, updated_at: now, completed_at: now })
-    .where('organization_id', '=', organizationId)
-    .where('id', '=', id)
-    .where('status', '=', 'running')
-    .execute()
+export async function failExport(
+  db: Db,
+  row: Pick<ExportRow, 'organization_id' | 'id'>,
+  owner: string,
+  error: string,
+  now: string,
+): Promise<boolean> {
+  return exportsQueue.finish(db, row, owner, {
+    set: { status: 'failed', error, removal_id: null, updated_at: now, completed_at: now },
+  })
 }
 
 /** Where a page starts: after this sort value and id. */

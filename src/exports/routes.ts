@@ -29,7 +29,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const row = await requestExport(app.db, request.auth, request.params.organizationId)
-      app.exportRunner.start(row)
+      app.exportWorker.kick()
       return ok(exportView(row))
     },
   )

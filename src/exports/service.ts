@@ -12,6 +12,11 @@ import { deleteExpiredExports, findExport, insertExport, type ExportRow } from '
 /** A running export renews its claim this often, and is taken for dead (its process gone) after STALL_MS. */
 export const HEARTBEAT_MS = 1_000
 export const STALL_MS = 60_000
+/**
+ * How long an export job's claim lasts without a renewal. Shorter than STALL_MS, when the archive's upload removal
+ * falls due: another process's job takes a dead one's export over and pushes that deadline before it passes.
+ */
+export const LEASE_MS = 30_000
 
 export function exportView(row: ExportRow, now = Date.now()) {
   const stalled = row.status === 'running' && Date.parse(row.updated_at) + STALL_MS < now
@@ -30,7 +35,7 @@ export function exportView(row: ExportRow, now = Date.now()) {
 /**
  * POST …/exports: the export's row and the removal that stands for its archive until it completes (as for an
  * upload: if the process dies while writing, the purge worker removes what it left), in one write into the
- * organization. The archive is then written in the background (runner.ts).
+ * organization. An export job then writes the archive in the background (job.ts).
  */
 export async function requestExport(db: Db, auth: AuthContext, ref: string): Promise<ExportRow> {
   return changeOrganization(db, auth, ref, Permission.OrganizationExport, async ({ trx, org, audit }) => {
@@ -55,6 +60,8 @@ export async function requestExport(db: Db, auth: AuthContext, ref: string): Pro
       updated_at: now,
       completed_at: null,
       expires_at: null,
+      lease_owner: null,
+      lease_expires_at: null,
     }
     await insertExport(trx, row)
     await audit('organization.export', 'export', id, { name: org.name })

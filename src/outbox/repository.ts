@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
-import { lockRows } from '../db/dialect.js'
+import { takeRows } from '../jobs/queue.js'
 import type { EventsTable } from '../db/types.js'
 
 // SQL of the outbox (`events`) and of `deletion_notices`.
@@ -13,23 +13,10 @@ export async function insertEvent(trx: Trx, event: EventRow): Promise<void> {
 
 /**
  * Takes the oldest events out of the outbox, in the transaction that dispatches them (if it rolls back, they
- * are back). On PostgreSQL, SKIP LOCKED lets several workers take different events at once; on SQLite the write
- * transaction already serialises them. One statement: deleting is how an event is marked dispatched.
+ * are back): deleting is how an event is marked dispatched.
  */
 export async function takeEvents(trx: Trx, limit: number): Promise<EventRow[]> {
-  const rows = await trx
-    .deleteFrom('events')
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('events')
-        .select('id')
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(limit)
-        .$call(lockRows(trx, { mode: 'update', skipLocked: true })),
-    )
-    .returningAll()
-    .execute()
+  const rows = await takeRows(trx, { table: 'events', key: 'id', order: ['created_at', 'id'] }, limit)
   // RETURNING keeps no order.
   return rows.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
 }

@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
-import { lockRows } from '../db/dialect.js'
 import { newId, nowIso } from '../db/ids.js'
+import { LeasedQueue } from '../jobs/queue.js'
 import type { Database, ObjectRemovalKind, ObjectRemovalsTable } from '../db/types.js'
 import { organizationPrefix } from './keys.js'
 
@@ -77,36 +77,37 @@ export function objectsGone(eb: ExpressionBuilder<Database, 'deletions'>) {
   )
 }
 
-/**
- * Claims one removal that is due and not leased (or whose lease expired), for `owner` until `leaseUntil`. On
- * PostgreSQL, SKIP LOCKED lets workers claim different removals at once.
- */
+const removals = new LeasedQueue({
+  table: 'object_removals',
+  key: ['organization_id', 'id'],
+  owner: 'lease_owner',
+  leaseEnd: 'lease_expires_at',
+  due: 'available_at',
+  attempts: { column: 'attempts', counted: 'failure' },
+  error: 'error',
+  order: ['available_at', 'id'],
+})
+
+/** Claims up to `limit` removals that are due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
+async function claimRemovals(
+  db: Db,
+  owner: string,
+  now: string,
+  leaseUntil: string,
+  limit: number,
+): Promise<ObjectRemoval[]> {
+  return removals.claim(db, { owner, now, leaseUntil, limit }, (from) => from.selectAll())
+}
+
+/** One removal (see claimRemovals). */
 export async function claimRemoval(
   db: Db,
   owner: string,
   now: string,
   leaseUntil: string,
 ): Promise<ObjectRemoval | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const candidate = await trx
-      .selectFrom('object_removals')
-      .select(['organization_id', 'id'])
-      .where('available_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .orderBy('available_at')
-      .orderBy('id')
-      .limit(1)
-      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
-      .executeTakeFirst()
-    if (!candidate) return undefined
-    return trx
-      .updateTable('object_removals')
-      .set({ lease_owner: owner, lease_expires_at: leaseUntil })
-      .where('organization_id', '=', candidate.organization_id)
-      .where('id', '=', candidate.id)
-      .returningAll()
-      .executeTakeFirst()
-  })
+  const [removal] = await claimRemovals(db, owner, now, leaseUntil, 1)
+  return removal
 }
 
 /**
@@ -172,27 +173,17 @@ export async function recordRemovalProgress(
   removed: number,
   leaseUntil: string,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('object_removals')
-    .set((eb) => ({ removed: eb('removed', '+', removed), lease_expires_at: leaseUntil }))
-    .where('organization_id', '=', removal.organization_id)
-    .where('id', '=', removal.id)
-    .where('lease_owner', '=', owner)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+  return removals.renew(db, removal, owner, leaseUntil, {
+    set: { removed: sql<number>`removed + ${removed}` },
+  })
 }
 
 /** The removal is done: its row goes. */
 export async function finishRemoval(db: Db, removal: ObjectRemoval, owner: string): Promise<void> {
-  await db
-    .deleteFrom('object_removals')
-    .where('organization_id', '=', removal.organization_id)
-    .where('id', '=', removal.id)
-    .where('lease_owner', '=', owner)
-    .execute()
+  await removals.finish(db, removal, owner)
 }
 
-/** Gives the removal back, to be claimed again no earlier than `availableAt`. */
+/** Gives the removal back, to be claimed again no earlier than `availableAt`; a failure counts an attempt. */
 export async function releaseRemoval(
   db: Db,
   removal: ObjectRemoval,
@@ -200,18 +191,7 @@ export async function releaseRemoval(
   availableAt: string,
   failure?: string,
 ): Promise<void> {
-  await db
-    .updateTable('object_removals')
-    .set((eb) => ({
-      lease_owner: null,
-      lease_expires_at: null,
-      available_at: availableAt,
-      ...(failure === undefined ? {} : { error: failure, attempts: eb('attempts', '+', 1) }),
-    }))
-    .where('organization_id', '=', removal.organization_id)
-    .where('id', '=', removal.id)
-    .where('lease_owner', '=', owner)
-    .execute()
+  await removals.release(db, removal, owner, availableAt, { failure })
 }
 
 /** The earliest deadline of the organization's uploads that may still leave an object behind, if any. */

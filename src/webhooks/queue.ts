@@ -1,12 +1,11 @@
 import type { Db, Trx } from '../db/connect.js'
-import { lockRows } from '../db/dialect.js'
+import { LeasedQueue } from '../jobs/queue.js'
 import type { DeliveryStatus } from '../db/types.js'
 
 // The queue of endpoints' deliveries (`webhook_deliveries`: tenant rows that stay as the endpoint's log) as the
 // delivery worker works it; events/instance-queue.ts is its twin for the instance's own. Claiming a delivery
 // counts the attempt and moves `next_attempt_at` to the end of a lease: if the process dies during the
-// attempt, the delivery becomes due again then, with the same event id (at least once). On PostgreSQL, SKIP
-// LOCKED lets several processes claim different deliveries at once.
+// attempt, the delivery becomes due again then, with the same event id (at least once).
 
 export interface ClaimedEndpointDelivery {
   organization_id: string
@@ -19,6 +18,16 @@ export interface ClaimedEndpointDelivery {
   secret: string
 }
 
+/** A pending delivery is due at `next_attempt_at`; while an attempt is in flight, that is when its lease ends. */
+const deliveries = new LeasedQueue({
+  table: 'webhook_deliveries',
+  key: ['organization_id', 'id'],
+  owner: 'lease_owner',
+  leaseEnd: 'next_attempt_at',
+  attempts: { column: 'attempt', counted: 'claim' },
+  order: ['next_attempt_at'],
+})
+
 export async function claimEndpointDeliveries(
   db: Db,
   owner: string,
@@ -26,57 +35,29 @@ export async function claimEndpointDeliveries(
   leaseUntil: string,
   limit: number,
 ): Promise<ClaimedEndpointDelivery[]> {
-  // Looked for first without a transaction: an idle worker's poll is then a read (on SQLite, on the reader
-  // connection), not a write transaction that takes the database's one write lock.
-  const any = await db
-    .selectFrom('webhook_deliveries')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
-    .limit(1)
-    .executeTakeFirst()
-  if (!any) return []
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as e', (join) =>
-        join.onRef('e.organization_id', '=', 'd.organization_id').onRef('e.id', '=', 'd.endpoint_id'),
-      )
-      .select([
-        'd.organization_id',
-        'd.id',
-        'd.endpoint_id',
-        'd.event_id',
-        'd.body',
-        'd.attempt',
-        'e.url',
-        'e.secret',
-      ])
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', now)
-      .orderBy('d.next_attempt_at')
-      .limit(limit)
-      .$call(lockRows(trx, { mode: 'update', of: ['d'], skipLocked: true }))
-      .execute()
-    if (due.length === 0) return []
-    await trx
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({
-        attempt: eb('attempt', '+', 1),
-        next_attempt_at: leaseUntil,
-        lease_owner: owner,
-        updated_at: now,
-      }))
-      .where((eb) =>
-        eb(
-          eb.refTuple('organization_id', 'id'),
-          'in',
-          due.map((d) => eb.tuple(d.organization_id, d.id)),
-        ),
-      )
-      .execute()
-    return due.map((d) => ({ ...d, attempt: Number(d.attempt) + 1 }))
-  })
+  const claimed = await deliveries.claim(
+    db,
+    { owner, now, leaseUntil, limit, set: { updated_at: now } },
+    (from) =>
+      from
+        .innerJoin('webhook_endpoints as e', (join) =>
+          join
+            .onRef('e.organization_id', '=', 'webhook_deliveries.organization_id')
+            .onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
+        )
+        .select([
+          'webhook_deliveries.organization_id',
+          'webhook_deliveries.id',
+          'webhook_deliveries.endpoint_id',
+          'webhook_deliveries.event_id',
+          'webhook_deliveries.body',
+          'webhook_deliveries.attempt',
+          'e.url',
+          'e.secret',
+        ])
+        .where('webhook_deliveries.status', '=', 'pending'),
+  )
+  return claimed.map((d) => ({ ...d, attempt: Number(d.attempt) }))
 }
 
 export interface EndpointOutcome {
@@ -100,23 +81,20 @@ export async function recordEndpointAttempt(
   now: string,
   disable: string | null,
 ): Promise<boolean> {
-  const result = await trx
-    .updateTable('webhook_deliveries')
-    .set({
+  const settle = {
+    set: {
       status: outcome.status,
       response_status: outcome.responseStatus,
       duration_ms: outcome.durationMs,
       error: outcome.error,
-      next_attempt_at: outcome.nextAttemptAt,
-      lease_owner: null,
       updated_at: now,
-    })
-    .where('organization_id', '=', claimed.organization_id)
-    .where('id', '=', claimed.id)
-    .where('lease_owner', '=', owner)
-    .where('attempt', '=', claimed.attempt)
-    .executeTakeFirst()
-  if (Number(result.numUpdatedRows) !== 1) return false
+    },
+  }
+  const recorded =
+    outcome.status === 'pending'
+      ? await deliveries.release(trx, claimed, owner, outcome.nextAttemptAt, settle)
+      : await deliveries.finish(trx, claimed, owner, settle)
+  if (!recorded) return false
   if (disable !== null) {
     await trx
       .updateTable('webhook_endpoints')
