@@ -88,25 +88,14 @@ const removals = new LeasedQueue({
   order: ['available_at', 'id'],
 })
 
-/** Claims up to `limit` removals that are due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
-async function claimRemovals(
-  db: Db,
-  owner: string,
-  now: string,
-  leaseUntil: string,
-  limit: number,
-): Promise<ObjectRemoval[]> {
-  return removals.claim(db, { owner, now, leaseUntil, limit }, (from) => from.selectAll())
-}
-
-/** One removal (see claimRemovals). */
+/** Claims one removal that is due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
 export async function claimRemoval(
   db: Db,
   owner: string,
   now: string,
   leaseUntil: string,
 ): Promise<ObjectRemoval | undefined> {
-  const [removal] = await claimRemovals(db, owner, now, leaseUntil, 1)
+  const [removal] = await removals.claim(db, { owner, now, leaseUntil, limit: 1 }, (from) => from.selectAll())
   return removal
 }
 
@@ -123,43 +112,21 @@ export async function claimRemovals(
   leaseUntil: string,
   limit: number,
 ): Promise<ObjectRemoval[]> {
-  return db.transaction().execute(async (trx) => {
-    const candidates = await trx
-      .selectFrom('object_removals')
-      .select(['organization_id', 'id'])
-      .where('kind', '!=', 'prefix')
-      .where('available_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .orderBy('available_at')
-      .orderBy('id')
-      .limit(limit)
-      .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
-      .execute()
-    if (candidates.length === 0) return []
-    return trx
-      .updateTable('object_removals')
-      .set({ lease_owner: owner, lease_expires_at: leaseUntil })
-      .where('organization_id', 'in', [...new Set(candidates.map((c) => c.organization_id))])
-      .where(
-        'id',
-        'in',
-        candidates.map((c) => c.id),
-      )
-      .returningAll()
-      .execute()
-  })
+  return removals.claim(db, { owner, now, leaseUntil, limit }, (from) =>
+    from.selectAll().where('object_removals.kind', '!=', 'prefix'),
+  )
 }
 
 /** Several removals done at once (`claimRemovals`): the rows this worker still holds go. */
-export async function finishRemovals(db: Db, removals: ObjectRemoval[], owner: string): Promise<void> {
-  if (removals.length === 0) return
+export async function finishRemovals(db: Db, done: ObjectRemoval[], owner: string): Promise<void> {
+  if (done.length === 0) return
   await db
     .deleteFrom('object_removals')
-    .where('organization_id', 'in', [...new Set(removals.map((r) => r.organization_id))])
+    .where('organization_id', 'in', [...new Set(done.map((r) => r.organization_id))])
     .where(
       'id',
       'in',
-      removals.map((r) => r.id),
+      done.map((r) => r.id),
     )
     .where('lease_owner', '=', owner)
     .execute()
