@@ -5,6 +5,7 @@ import { claimExport } from '../src/exports/repository.js'
 import { LEASE_MS } from '../src/exports/service.js'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { as, createOrg, createUser, type TestUser } from './support/factories.js'
+import { kill, startNode, waitFor } from './support/processes.js'
 
 // Exports are a job on the background runtime (src/exports/job.ts): an export whose process died while writing it
 // is taken over by another process's export job once its lease runs out, rather than staying `running`.
@@ -71,4 +72,44 @@ describe('export job', () => {
       t.app.exportWorker.start()
     }
   })
+
+  it(
+    'the standalone worker (orgspace worker) writes an export that a server accepted',
+    { timeout: 120_000 },
+    async () => {
+      await t.app.exportWorker.stop()
+      const org = await createOrg(t, owner)
+      const started = (await as(t, owner).post(exportsOf(org))).body.data
+      // No process has claimed it: the server's own job is stopped.
+      expect(await exportRow(started.id)).toMatchObject({ status: 'running', lease_owner: null, progress: 0 })
+      const worker = startNode('src/cli.ts', ['worker'], {
+        DATABASE_URL: t.config.DATABASE_URL,
+        STORAGE_URL: t.config.STORAGE_URL,
+        LEDGER_URL: t.config.LEDGER_URL,
+        SIGNING_KEY_FILE: t.config.SIGNING_KEY_FILE,
+        MASTER_KEY: t.config.MASTER_KEY,
+        EVENT_WORKER: 'off',
+        LOG_LEVEL: 'info',
+      })
+      try {
+        const done = await waitFor(
+          async () => (await exportRow(started.id)).status === 'completed' && (await exportRow(started.id)),
+          90_000,
+          worker.output,
+        )
+        expect(done).toMatchObject({ progress: 100, lease_owner: null, removal_id: null })
+        const download = await t.app.inject({
+          method: 'GET',
+          url: `${exportsOf(org)}/${started.id}/download`,
+          headers: { authorization: `Bearer ${owner.token}` },
+        })
+        expect(download.statusCode).toBe(200)
+        expect(download.rawPayload.length).toBe(Number(done.size))
+      } finally {
+        await kill(worker, 'SIGTERM')
+        t.app.exportWorker.start()
+      }
+      expect(worker.process.exitCode, worker.output()).toBe(0)
+    },
+  )
 })

@@ -7,6 +7,8 @@ import { replayAtStart } from '../deletion/proof-plugin.js'
 import { proofSettings } from '../deletion/proof.js'
 import { deliveryOptions } from '../events/options.js'
 import { DeliveryWorker } from '../events/worker.js'
+import { exportLoop } from '../exports/loop.js'
+import { systemClock } from '../core/clock.js'
 import { checkSqliteWritable } from '../startup-error.js'
 import { openStorage, storageSettings } from '../storage/open.js'
 
@@ -74,10 +76,20 @@ export async function runWorker(): Promise<void> {
     : null
   deliveries?.start()
   if (deliveries) eventLogger.info({ worker: deliveries.id }, 'delivery worker started')
+  // Exports accepted by any server are written by whichever process claims them first, this one included.
+  const exports = exportLoop({
+    db: database.db,
+    storage,
+    ttlSeconds: config.EXPORT_TTL_SECONDS,
+    logger: logger.child({ component: 'exports' }),
+    clock: systemClock,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
+  })
+  exports.start()
 
   const signal = await signalled
   logger.info({ worker: worker.id, signal }, 'stopping between batches')
-  await Promise.all([worker.stop(), deliveries?.stop()])
+  await Promise.all([worker.stop(), deliveries?.stop(), exports.stop()])
   delivery?.close()
   await storage.close()
   await database.close()
