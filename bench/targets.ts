@@ -21,6 +21,10 @@ const LIMITS = {
   /** GET organization p99 at a steady 100 req/s against the bare route's, same client, same run. */
   getP99VsBare: 1.5,
   scaleVsSmall: 0.2,
+  /** Scenario 7: builds purge objects/s vs removing the same objects directly (rm -r; S3 DeleteObjects). */
+  storagePurgeVsDirect: 0.6,
+  /** Scenario 7: builds upload MB/s on S3 vs the SDK's own `Upload` of the same bytes to the same server. */
+  s3UploadVsSdk: 0.7,
 } as const
 
 const spare = (met: boolean, amount: string) => (met ? `${amount} to spare` : `missed by ${amount}`)
@@ -267,6 +271,54 @@ function scaleTargets(d: DialectResults): TargetLine[] {
   ]
 }
 
+function storageTargets(d: DialectResults): TargetLine[] {
+  const purgeTarget = (backend: string) =>
+    `builds purge objects/s (${backend}) ≥ ${percent(LIMITS.storagePurgeVsDirect)} of removing them directly`
+  const uploadTarget = `builds upload MB/s on S3 ≥ ${percent(LIMITS.s3UploadVsSdk)} of the SDK's Upload alone`
+  const backends = d.storage?.backends ?? []
+  if (backends.length === 0)
+    return [
+      {
+        id: '7a',
+        dialect: d.dialect,
+        target: purgeTarget('filesystem'),
+        met: null,
+        detail: d.errors['7'] ?? 'scenario not run',
+      },
+      { id: '7c', dialect: d.dialect, target: uploadTarget, met: null, detail: 'scenario not run' },
+    ]
+  const lines: TargetLine[] = backends.map((b) => {
+    const met = b.purge.ratio >= LIMITS.storagePurgeVsDirect
+    return {
+      id: b.backend === 'file' ? '7a' : '7b',
+      dialect: d.dialect,
+      target: purgeTarget(b.backend === 'file' ? 'filesystem' : 'S3'),
+      met,
+      detail: `${percent(b.purge.ratio)} (${int(b.purge.objectsPerSecond)} vs ${int(b.purge.direct.objectsPerSecond)} objects/s); ${spare(met, `${Math.abs(Math.round((b.purge.ratio - LIMITS.storagePurgeVsDirect) * 100))} points`)}`,
+    }
+  })
+  const s3 = backends.find((b) => b.backend === 's3')
+  if (!s3)
+    lines.push({
+      id: '7c',
+      dialect: d.dialect,
+      target: uploadTarget,
+      met: null,
+      detail: d.storage?.skipped.s3 ?? 'S3 not run',
+    })
+  else {
+    const met = s3.upload.ratio >= LIMITS.s3UploadVsSdk
+    lines.push({
+      id: '7c',
+      dialect: d.dialect,
+      target: uploadTarget,
+      met,
+      detail: `${percent(s3.upload.ratio)} (${s3.upload.mbPerSecond} vs ${s3.upload.floor.mbPerSecond} MB/s); ${spare(met, `${Math.abs(Math.round((s3.upload.ratio - LIMITS.s3UploadVsSdk) * 100))} points`)}`,
+    })
+  }
+  return lines
+}
+
 export function evaluateTargets(dialects: readonly DialectResults[]): TargetLine[] {
   return dialects.flatMap((d) => [
     ...deleteTargets(d),
@@ -274,6 +326,7 @@ export function evaluateTargets(dialects: readonly DialectResults[]): TargetLine
     ...neighbourTargets(d),
     ...throughputTargets(d),
     ...webhookTargets(d),
+    ...storageTargets(d),
     ...exportImportTargets(d),
     ...scaleTargets(d),
   ])

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestApp } from './support/app.js'
 import { BACKENDS, unavailable, useBackends, type Backend } from './support/backends.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import { removeObjects } from '../src/deletion/objects.js'
 import { purgeNow, rowsOf } from './support/purge.js'
 import { waitFor } from './support/processes.js'
 import { multipart, objectsUnder, postForm, randomFile, readObject, sha256 } from './support/uploads.js'
@@ -194,6 +195,60 @@ describe.each(BACKENDS)('deleting an organization on %s storage', (backend: Back
       expect(
         (await as(t, owner).get(`/v1/organizations/${org.id}/apps/${app.id}/builds`)).body.data.totalDocs,
       ).toBe(0)
+    })
+
+    it("removes many builds' objects in one step, and retries them together while storage is down", async () => {
+      const { org } = await orgWithBuilds(1, 12)
+      const neighbour = await orgWithBuilds(1, 1)
+      const before = await snapshot(`${neighbour.org.id}/`)
+      const builds = await t.db
+        .selectFrom('builds')
+        .select(['id', 'app_id'])
+        .where('organization_id', '=', org.id)
+        .execute()
+      for (const build of builds) {
+        const url = `/v1/organizations/${org.id}/apps/${build.app_id}/builds/${build.id}`
+        expect((await as(t, owner).delete(url)).status).toBe(200)
+      }
+      const queued = () =>
+        t.db
+          .selectFrom('object_removals')
+          .select(['error', 'lease_owner', 'attempts'])
+          .where('organization_id', '=', org.id)
+          .execute()
+      expect(await queued()).toHaveLength(12)
+      expect((await objectsUnder(t.storage, `${org.id}/`)).size).toBe(12)
+      const run = (now: number) => ({
+        owner: 'batch-test',
+        leaseMs: 30_000,
+        clock: { now: () => now },
+        storage: t.storage,
+        batch: 1000,
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        shouldStop: () => false,
+      })
+
+      const bringBack = await takeStorageAway(backend, t)
+      try {
+        expect(await removeObjects(t.db, run(Date.now()))).toBe(true)
+      } finally {
+        await bringBack()
+      }
+      // All twelve were claimed and given back together, each saying why and counting the attempt.
+      const failed = await queued()
+      expect(failed).toHaveLength(12)
+      for (const row of failed) {
+        expect(row.lease_owner).toBeNull()
+        expect(row.error).toMatch(/storage/)
+        expect(Number(row.attempts)).toBe(1)
+      }
+      expect((await objectsUnder(t.storage, `${org.id}/`)).size).toBe(12)
+
+      // Once due again, one step (one claim) removes every one of them.
+      expect(await removeObjects(t.db, run(Date.now() + 3_600_000))).toBe(true)
+      expect(await queued()).toEqual([])
+      expect(await objectsUnder(t.storage, `${org.id}/`)).toEqual(new Map())
+      expect(await snapshot(`${neighbour.org.id}/`)).toEqual(before)
     })
   })
 })

@@ -2,14 +2,16 @@ import type { Db } from '../db/connect.js'
 import { eraseDataKey } from '../encryption/erasure.js'
 import {
   claimRemoval,
+  claimRemovals,
   dropRemovalsUnder,
   finishRemoval,
+  finishRemovals,
   pendingUploadDeadline,
   recordRemovalProgress,
   releaseRemoval,
   type ObjectRemoval,
 } from '../storage/removals.js'
-import type { ObjectStorage, StoredObject } from '../storage/storage.js'
+import type { ObjectStorage } from '../storage/storage.js'
 import { failureReason, LeaseLost, retryAt } from './purge.js'
 import { isoAt, type Clock } from '../core/clock.js'
 import type { Logger } from '../core/logger.js'
@@ -35,8 +37,13 @@ export interface ObjectRun {
 /** How long the organization's prefix waits, after its uploads' deadline, before it is listed again. */
 const AFTER_UPLOADS_MS = 1_000
 
-/** Claims one due removal and carries it out. False when none was due. */
+/** Claims due removals and carries them out: many single objects at once, or one prefix. False when none was due. */
 export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
+  const singles = await claimRemovals(db, run.owner, isoAt(run.clock), leaseUntil(run), run.batch)
+  if (singles.length > 0) {
+    await removeSingles(db, singles, run)
+    return true
+  }
   const removal = await claimRemoval(db, run.owner, isoAt(run.clock), leaseUntil(run))
   if (!removal) return false
   try {
@@ -46,8 +53,34 @@ export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
       run.logger.warn({ removal: removal.id, worker: run.owner }, error.message)
       return true
     }
+    await failed(db, [removal], run, removal.object_key, error)
+  }
+  return true
+}
+
+/** Single objects, in one call to the storage (S3's DeleteObjects takes up to 1,000 keys). */
+async function removeSingles(db: Db, removals: ObjectRemoval[], run: ObjectRun): Promise<void> {
+  try {
+    await run.storage.remove(removals.map((removal) => removal.object_key))
+  } catch (error) {
+    const what = removals.length === 1 ? (removals[0]?.object_key ?? '') : `${removals.length} objects`
+    return failed(db, removals, run, what, error)
+  }
+  run.onObjects?.(removals.length)
+  await finishRemovals(db, removals, run.owner)
+}
+
+/** Storage failed: the removals are retried with backoff, and a deletion's receipt says why it waits. */
+async function failed(
+  db: Db,
+  removals: ObjectRemoval[],
+  run: ObjectRun,
+  what: string,
+  error: unknown,
+): Promise<void> {
+  const reason = failureReason(`removing ${what} from storage`, error)
+  for (const removal of removals) {
     const retry = retryAt(removal.attempts, run.clock)
-    const reason = failureReason(`removing ${removal.object_key} from storage`, error)
     run.logger.error(
       { err: error, removal: removal.id, key: removal.object_key, worker: run.owner, retryAt: retry },
       'object removal failed',
@@ -55,7 +88,6 @@ export async function removeObjects(db: Db, run: ObjectRun): Promise<boolean> {
     await releaseRemoval(db, removal, run.owner, retry, reason)
     if (removal.deletion_id !== null) await noteOnReceipt(db, removal.deletion_id, reason)
   }
-  return true
 }
 
 function leaseUntil(run: ObjectRun): string {
@@ -70,10 +102,12 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
   }
   if (removal.deletion_id !== null)
     await eraseDataKey(db, removal.organization_id, removal.deletion_id, isoAt(run.clock))
+  // One page at a time, listed again after each removal until a listing comes back empty, so objects written
+  // meanwhile (an upload finishing) are found. Keys only: sizes cost a call per file.
   for (;;) {
-    const page = await firstPage(run.storage.list(removal.object_key, run.batch))
+    const page = await firstPage(run.storage.keys(removal.object_key, run.batch))
     if (page.length === 0) break
-    await run.storage.remove(page.map((object) => object.key))
+    await run.storage.remove(page)
     if (!(await recordRemovalProgress(db, removal, run.owner, page.length, leaseUntil(run))))
       throw new LeaseLost(removal.id)
     run.onObjects?.(page.length)
@@ -93,7 +127,7 @@ async function carryOut(db: Db, removal: ObjectRemoval, run: ObjectRun): Promise
 }
 
 /** The first page of a listing; the rest is not read (it is listed again after this page is removed). */
-async function firstPage(listing: AsyncIterable<StoredObject[]>): Promise<StoredObject[]> {
+async function firstPage(listing: AsyncIterable<string[]>): Promise<string[]> {
   for await (const page of listing) return page
   return []
 }

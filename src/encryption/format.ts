@@ -68,12 +68,13 @@ export function sealStream(dataKey: Buffer, objectKey: string): Transform {
   const pending = new Pending()
   let index = 0
   let started = false
-  const seal = (plain: Buffer, last: boolean): Buffer => {
+  // The sealed segment leaves as two buffers, its ciphertext and its tag: joining them copied every byte once more.
+  const seal = (stream: Transform, plain: Buffer, last: boolean): void => {
     const cipher = createCipheriv('aes-256-gcm', dataKey, nonceOf(header, index++, last))
     cipher.setAAD(aad)
-    const body = cipher.update(plain)
+    stream.push(cipher.update(plain))
     cipher.final()
-    return Buffer.concat([body, cipher.getAuthTag()])
+    stream.push(cipher.getAuthTag())
   }
   const start = (stream: Transform) => {
     if (!started) stream.push(header)
@@ -84,12 +85,13 @@ export function sealStream(dataKey: Buffer, objectKey: string): Transform {
       start(this)
       pending.add(chunk)
       // More than a segment's worth: the next segment is not the last.
-      while (pending.length > SEGMENT_BYTES) this.push(seal(pending.take(SEGMENT_BYTES), false))
+      while (pending.length > SEGMENT_BYTES) seal(this, pending.take(SEGMENT_BYTES), false)
       done()
     },
     flush(done: TransformCallback) {
       start(this)
-      done(null, seal(pending.take(pending.length), true))
+      seal(this, pending.take(pending.length), true)
+      done()
     },
   })
 }

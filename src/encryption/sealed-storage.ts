@@ -94,8 +94,8 @@ export class SealedStorage implements ObjectStorage {
     return this.inner.list(prefix, pageSize)
   }
 
-  keys(prefix: string): AsyncIterable<string[]> {
-    return this.inner.keys(prefix)
+  keys(prefix: string, pageSize?: number): AsyncIterable<string[]> {
+    return this.inner.keys(prefix, pageSize)
   }
 
   close(): Promise<void> {

@@ -17,8 +17,12 @@ import {
 
 const PARTIAL = '.partial'
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-/** Files removed at once: enough to keep the disk busy, few enough not to exhaust file handles. */
-const PARALLEL = 32
+/**
+ * Unlinks queued at once. An unlink holds no file handle; libuv's few threads do the work, and with only a few
+ * dozen queued they sat idle whenever this thread waited for a CPU to hand them the next (on a loaded machine,
+ * half the purge of 10,000 files).
+ */
+const PARALLEL = 1000
 
 function errorCode(error: unknown): string {
   return String((error as { code?: unknown }).code ?? '')
@@ -28,8 +32,13 @@ function ignoreMissing(error: unknown): void {
   if (errorCode(error) !== 'ENOENT') throw error
 }
 
-async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work))
+/** `work` on every item, at most `limit` at a time: a slow one holds one slot, not the whole batch. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
 }
 
 export class FileStorage implements ObjectStorage {
@@ -100,15 +109,41 @@ export class FileStorage implements ObjectStorage {
     await this.ensureRoot()
     const paths = keys.map((key) => this.pathOf(key))
     try {
-      await inBatches(
-        paths.flatMap((path) => [path, path + PARTIAL]),
-        PARALLEL,
-        (path) => unlink(path).catch(ignoreMissing),
-      )
+      await inParallel(await this.present(paths), PARALLEL, (path) => unlink(path).catch(ignoreMissing))
     } catch (error) {
       throw new StorageUnavailable(`removing objects failed (${errorCode(error)})`, { cause: error })
     }
     await this.pruneFolders(paths)
+  }
+
+  /**
+   * Which of the objects' files, and of what an unfinished write to them left, are there: one read of each folder
+   * rather than an unlink per file that may be absent (a `.partial` seldom is there, and a failed unlink costs as
+   * much as one that removes).
+   */
+  private async present(paths: string[]): Promise<string[]> {
+    const byFolder = new Map<string, string[]>()
+    for (const path of paths) {
+      const folder = dirname(path)
+      const inFolder = byFolder.get(folder)
+      if (inFolder) inFolder.push(path)
+      else byFolder.set(folder, [path])
+    }
+    const found: string[] = []
+    for (const [folder, wanted] of byFolder) {
+      const names = new Set(
+        await readdir(folder).catch((error: unknown) => {
+          if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return []
+          throw error
+        }),
+      )
+      for (const path of wanted) {
+        const name = path.slice(folder.length + 1)
+        if (names.has(name)) found.push(path)
+        if (names.has(name + PARTIAL)) found.push(path + PARTIAL)
+      }
+    }
+    return found
   }
 
   /** Empty folders left by removed objects go too: an organization's folder name is its id. */
@@ -142,7 +177,7 @@ export class FileStorage implements ObjectStorage {
    * Read folder by folder rather than file by file, and without asking each file its size: a listing of a hundred
    * thousand keys (the deletion ledger's) took seconds through `list`.
    */
-  async *keys(prefix: string): AsyncIterable<string[]> {
+  async *keys(prefix: string, pageSize = 1000): AsyncIterable<string[]> {
     await this.ensureRoot()
     const { start, folder, namePrefix } = this.startOf(prefix)
     const keys: string[] = []
@@ -166,7 +201,7 @@ export class FileStorage implements ObjectStorage {
       }
     }
     keys.sort()
-    for (let i = 0; i < keys.length; i += 1000) yield keys.slice(i, i + 1000)
+    for (let i = 0; i < keys.length; i += pageSize) yield keys.slice(i, i + pageSize)
   }
 
   /** Where a listing of `prefix` starts: `a/b/` lists the folder a/b; `a/b/c` its entries whose names start with c. */

@@ -88,26 +88,48 @@ const removals = new LeasedQueue({
   order: ['available_at', 'id'],
 })
 
-/** Claims up to `limit` removals that are due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
-async function claimRemovals(
-  db: Db,
-  owner: string,
-  now: string,
-  leaseUntil: string,
-  limit: number,
-): Promise<ObjectRemoval[]> {
-  return removals.claim(db, { owner, now, leaseUntil, limit }, (from) => from.selectAll())
-}
-
-/** One removal (see claimRemovals). */
+/** Claims one removal that is due and not leased (or whose lease ran out), for `owner` until `leaseUntil`. */
 export async function claimRemoval(
   db: Db,
   owner: string,
   now: string,
   leaseUntil: string,
 ): Promise<ObjectRemoval | undefined> {
-  const [removal] = await claimRemovals(db, owner, now, leaseUntil, 1)
+  const [removal] = await removals.claim(db, { owner, now, leaseUntil, limit: 1 }, (from) => from.selectAll())
   return removal
+}
+
+/**
+ * Claims up to `limit` due, unleased removals of single objects (a build's, an upload's past its deadline, an
+ * export's), so one storage call removes them all: retention or an app's builds queue them by the thousand, and
+ * one claim, one removal and one transaction per object made each cost a database round trip or three. Prefixes
+ * are claimed one at a time (`claimRemoval`): each is a listing of its own.
+ */
+export async function claimRemovals(
+  db: Db,
+  owner: string,
+  now: string,
+  leaseUntil: string,
+  limit: number,
+): Promise<ObjectRemoval[]> {
+  return removals.claim(db, { owner, now, leaseUntil, limit }, (from) =>
+    from.selectAll().where('object_removals.kind', '!=', 'prefix'),
+  )
+}
+
+/** Several removals done at once (`claimRemovals`): the rows this worker still holds go. */
+export async function finishRemovals(db: Db, done: ObjectRemoval[], owner: string): Promise<void> {
+  if (done.length === 0) return
+  await db
+    .deleteFrom('object_removals')
+    .where('organization_id', 'in', [...new Set(done.map((r) => r.organization_id))])
+    .where(
+      'id',
+      'in',
+      done.map((r) => r.id),
+    )
+    .where('lease_owner', '=', owner)
+    .execute()
 }
 
 /** Records `removed` more objects gone and renews the lease; false when the lease was lost to another worker. */

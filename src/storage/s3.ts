@@ -152,8 +152,8 @@ export class S3Storage implements ObjectStorage {
     } while (token)
   }
 
-  async *keys(prefix: string): AsyncIterable<string[]> {
-    for await (const page of this.list(prefix)) yield page.map((object) => object.key)
+  async *keys(prefix: string, pageSize = 1000): AsyncIterable<string[]> {
+    for await (const page of this.list(prefix, pageSize)) yield page.map((object) => object.key)
   }
 
   async close(): Promise<void> {

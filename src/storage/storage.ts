@@ -33,7 +33,7 @@ export interface ObjectStorage {
   /** The objects whose key starts with `prefix`, in key order, at most `pageSize` at a time. */
   list(prefix: string, pageSize?: number): AsyncIterable<StoredObject[]>
   /** The keys under `prefix`, as `list` finds them but without their sizes, which a folder must ask file by file. */
-  keys(prefix: string): AsyncIterable<string[]>
+  keys(prefix: string, pageSize?: number): AsyncIterable<string[]>
   close(): Promise<void>
 }
 
