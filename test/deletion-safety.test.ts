@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { finalizeOne } from '../src/deletion/purge.js'
+import { finalizeOne, measureOne } from '../src/deletion/purge.js'
 import { buildTestApp, dialect, type TestApp } from './support/app.js'
 import { as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
 import { waitFor } from './support/processes.js'
@@ -113,6 +113,41 @@ describe('the purge fails closed', () => {
     await purgeNow(t.db)
     expectNothingLeft(await rowsOf(t.db, org.id))
     expect((await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data.status).toBe('completed')
+  })
+
+  it('closes the tasks of tables that hold nothing of the organization without claiming them', async () => {
+    const owner = await createUser(t, 'owner')
+    const org = await createOrg(t, owner)
+    await as(t, owner).post(`/v1/organizations/${org.id}/apps`, { name: 'one app' })
+    const { deletionId } = (await as(t, owner).delete(`/v1/organizations/${org.id}`)).body.data
+    const before = await rowsOf(t.db, org.id)
+    while (await measureOne(t.db)) {
+      // measure every deletion waiting for its counts, ours among them
+    }
+    const tasks = await t.db
+      .selectFrom('purge_tasks')
+      .select(['table_name', 'status', 'lease_owner'])
+      .where('deletion_id', '=', deletionId)
+      .execute()
+    // The tables with a task (object_removals, for one, is emptied by the storage step) that hold rows of it.
+    const holding = tasks
+      .map((task) => task.table_name)
+      .filter((table) => (before[table] ?? 0) > 0)
+      .sort()
+    expect(holding.length).toBeGreaterThan(0)
+    expect(
+      tasks
+        .filter((task) => task.status === 'pending')
+        .map((task) => task.table_name)
+        .sort(),
+    ).toEqual(holding)
+    expect(tasks.filter((task) => task.status === 'done').length).toBeGreaterThan(0)
+    expect(tasks.every((task) => task.lease_owner === null)).toBe(true)
+    await purgeNow(t.db)
+    expectNothingLeft(await rowsOf(t.db, org.id))
+    const receipt = (await as(t, owner).get(`/v1/deletions/${deletionId}`)).body.data
+    expect(receipt.status).toBe('completed')
+    expect(receipt.counts.apps).toBe(1)
   })
 
   it('purges a tenant table it has never heard of, and reports a failure it cannot get past, then retries', async () => {

@@ -239,6 +239,19 @@ export function lockFinishedDeletion(trx: Trx, now: string) {
     .executeTakeFirst()
 }
 
+/** Marks the deletion's pending tasks of `tables` done, unclaimed: they have nothing to delete. */
+export async function closeTasks(trx: Trx, deletionId: string, tables: string[]): Promise<void> {
+  if (tables.length === 0) return
+  await trx
+    .updateTable('purge_tasks')
+    .set({ status: 'done' })
+    .where('deletion_id', '=', deletionId)
+    .where('table_name', 'in', tables)
+    .where('status', '=', 'pending')
+    .where('lease_owner', 'is', null)
+    .execute()
+}
+
 export async function reopenTasks(trx: Trx, deletionId: string, tables: string[]): Promise<void> {
   for (const table of tables) {
     await trx

@@ -95,20 +95,30 @@ export async function tablesStillHolding(db: Db, organizationId: string): Promis
   return tables.filter((_, i) => holding.has(i))
 }
 
-/** How many rows of the organization each table holds, by resource name: one statement for every table. */
-export async function countOwnedRows(db: Db, organizationId: string): Promise<Record<string, number>> {
+/** How many rows of the organization each tenant table holds: one statement for every table. */
+export async function countRowsByTable(db: Db, organizationId: string): Promise<Map<string, number>> {
   const tables = await tenantTables(db)
-  const counts: Record<string, number> = {}
-  if (tables.length === 0) return counts
+  if (tables.length === 0) return new Map()
   const columns = tables.map(
     (table, i) =>
       sql`(select count(*) from ${sql.table(table)} where organization_id = ${organizationId}) as ${sql.ref(`n${i}`)}`,
   )
   const { rows } = await sql<Record<string, number | string>>`select ${sql.join(columns)}`.execute(db)
   const row = rows[0] ?? {}
-  tables.forEach((table, i) => {
+  return new Map(tables.map((table, i) => [table, Number(row[`n${i}`] ?? 0)]))
+}
+
+/** `countRowsByTable` by resource name (a resource may span tables). */
+export function byResource(rowsByTable: Map<string, number>): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const [table, n] of rowsByTable) {
     const name = resourceName(table)
-    counts[name] = (counts[name] ?? 0) + Number(row[`n${i}`] ?? 0)
-  })
+    counts[name] = (counts[name] ?? 0) + n
+  }
   return counts
+}
+
+/** How many rows of the organization each table holds, by resource name. */
+export async function countOwnedRows(db: Db, organizationId: string): Promise<Record<string, number>> {
+  return byResource(await countRowsByTable(db, organizationId))
 }
