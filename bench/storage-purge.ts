@@ -2,17 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/connect.js'
-import { newId, nowIso } from '../src/db/ids.js'
-import { seedOrganization } from '../src/seed/seed.js'
-import { buildKey } from '../src/storage/keys.js'
+import { newId } from '../src/db/ids.js'
 import { openStorage, storageSettings } from '../src/storage/open.js'
-import type { ObjectStorage } from '../src/storage/storage.js'
-import { createToken } from '../src/tokens/service.js'
-import { buildRow } from './fixtures.js'
+import { organizationWithBuilds, putObjects } from './scenarios/storage.js'
 import { REPO_ROOT, startServer } from './server-process.js'
 import { postgresStore, sqliteStore } from './store.js'
 
@@ -30,15 +24,6 @@ const { values } = parseArgs({
 })
 const BUILDS = Number(values.builds)
 
-async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 16)
-    await Promise.all(
-      keys
-        .slice(i, i + 16)
-        .map((key) => storage.put(key, Readable.from([randomBytes(1024)]), 'application/octet-stream')),
-    )
-}
-
 const scratch = await mkdtemp(join(REPO_ROOT, 'bench/results/tmp/storage-purge-'))
 const store = values.dialect === 'postgres' ? await postgresStore() : sqliteStore(join(scratch, 'db'))
 const root = join(scratch, 'objects')
@@ -52,38 +37,10 @@ const server = await startServer('orgspace', {
   MASTER_KEY: randomBytes(32).toString('base64'),
 })
 try {
-  const handle = openDatabase(url, { poolSize: 2 })
-  const seeded = await seedOrganization(handle.db, { owner: 'storage@bench.test', apps: 1 })
-  const app = await handle.db
-    .selectFrom('apps')
-    .select('id')
-    .where('organization_id', '=', seeded.organizationId)
-    .executeTakeFirstOrThrow()
-  const ids = Array.from({ length: BUILDS }, () => newId())
-  await putObjects(
-    storage,
-    ids.map((id) => buildKey(seeded.organizationId, app.id, id)),
-  )
-  const rows = ids.map((id) =>
-    buildRow({
-      organizationId: seeded.organizationId,
-      appId: app.id,
-      id,
-      uploadedBy: seeded.ownerId,
-      size: 1024,
-      createdAt: nowIso(),
-    }),
-  )
-  for (let i = 0; i < rows.length; i += 500)
-    await handle.db
-      .insertInto('builds')
-      .values(rows.slice(i, i + 500))
-      .execute()
-  const { token } = await createToken(handle.db, seeded.ownerId, { name: 'bench' })
-  await handle.close()
+  const { organizationId, token } = await organizationWithBuilds({ url, storage }, BUILDS)
 
   const headers = { authorization: `Bearer ${token}` }
-  const answer = await fetch(`${server.baseUrl}/v1/organizations/${seeded.organizationId}`, {
+  const answer = await fetch(`${server.baseUrl}/v1/organizations/${organizationId}`, {
     method: 'DELETE',
     headers,
   })

@@ -60,7 +60,7 @@ const MB = 1024 * 1024
 const OBJECT_BYTES = 1024
 const PARALLEL_PUTS = 16
 
-async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
+export async function putObjects(storage: ObjectStorage, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += PARALLEL_PUTS)
     await Promise.all(
       keys
@@ -78,7 +78,7 @@ interface Bench {
 }
 
 /** An organization with one app, `builds` builds written straight into storage and the table. */
-async function organizationWithBuilds(bench: Bench, builds: number) {
+export async function organizationWithBuilds(bench: Pick<Bench, 'url' | 'storage'>, builds: number) {
   const handle = openDatabase(bench.url, { poolSize: 2 })
   try {
     const { db } = handle
