@@ -77,12 +77,22 @@ export function ledgerOf(env: Record<string, string>): Record<string, string> {
   return { LEDGER_URL: `file:${join(tmpdir(), `orgspace-bench-ledger-${id}`)}` }
 }
 
+/**
+ * With BENCH_CPU_PROFILE=<dir>, every server child writes a V8 CPU profile of its whole run there when it stops
+ * (open one in Chrome's DevTools): how a request's time divides between orgspace, Fastify and the drivers, beside
+ * the same division in the bare route's.
+ */
+function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
 async function startOnce(
   kind: ServerKind,
   env: Record<string, string>,
   port: number,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, COMMANDS[kind](), {
+  const child = spawn(process.execPath, [...profileFlags(), ...COMMANDS[kind]()], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...COMMON_ENV, ...ledgerOf(env), ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
