@@ -44,7 +44,7 @@ export async function accessOrganizationView(db: Db, auth: AuthContext, ref: str
   confirmToken(read.token)
   const membership = visibleTo(auth, read.membership)
   authorize(membership.role, permission)
-  return { ...membership, owner: read.owner, subscriptions: read.subscriptions }
+  return { org: membership.org, role: membership.role, owner: read.owner, subscriptions: read.subscriptions }
 }
 
 /** `resolveMembership` followed by the permission check, in the contract's order (3001, then 4003). */

@@ -82,13 +82,8 @@ async function organizationView(db: Db, membership: Membership): Promise<Organiz
 
 /** GET of one organization, the API's busiest read: token, membership, owner and subscriptions in one query. */
 export async function getOrganization(db: Db, auth: AuthContext, ref: string): Promise<OrganizationView> {
-  const { owner, subscriptions, ...membership } = await accessOrganizationView(
-    db,
-    auth,
-    ref,
-    Permission.OrganizationGet,
-  )
-  return viewOf(membership, owner, subscriptions)
+  const read = await accessOrganizationView(db, auth, ref, Permission.OrganizationGet)
+  return viewOf(read, read.owner, read.subscriptions)
 }
 
 const SORTABLE: Record<string, OrganizationSortColumn> = {
