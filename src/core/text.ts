@@ -5,6 +5,8 @@ import type { FieldError } from './errors.js'
 
 /** A key as one segment of a JSON pointer (RFC 6901), as AJV writes the paths of its errors. */
 export function pointerSegment(key: string): string {
+  // Every request's params and query pass through here (textFault); nearly no key needs escaping.
+  if (!key.includes('~') && !key.includes('/')) return key
   return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
@@ -20,6 +22,10 @@ function textProblem(text: string): string | null {
   return null
 }
 
+function pathOf(parent: string, key: string | undefined): string {
+  return key === undefined ? parent : `${parent}/${pointerSegment(key)}`
+}
+
 /**
  * The first string (or key) that `problem` finds fault with, as a JSON-pointer path and the message, or null.
  * Iterative: a body is client input, and nesting it a few thousand levels deep must not overflow the stack.
@@ -28,21 +34,25 @@ export function textFault(
   value: unknown,
   problem: (text: string) => string | null = textProblem,
 ): FieldError | null {
-  const pending: [unknown, string][] = [[value, '']]
+  // Each entry: a value, its parent's path and its key. The path is written out only for objects (their children
+  // need it) and for a fault: every request's params and query pass through here, and nearly all are clean.
+  const pending: [unknown, string, string | undefined][] = [[value, '', undefined]]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, path] = next
+    const [item, parent, key] = next
     if (typeof item === 'string') {
       const message = problem(item)
-      if (message) return { path: path || '/', message }
+      if (message) return { path: pathOf(parent, key) || '/', message }
       continue
     }
     if (item === null || typeof item !== 'object') continue
-    // Reversed, so the first key is looked at first and the path reported is the first in document order.
-    for (const [key, child] of Object.entries(item).reverse()) {
-      const at = `${path}/${pointerSegment(key)}`
-      const message = problem(key)
-      if (message) return { path: at, message }
-      pending.push([child, at])
+    const path = pathOf(parent, key)
+    const entries = Object.entries(item)
+    // Last to first, so the first key is looked at first and the path reported is the first in document order.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [childKey, child] = entries[i] as [string, unknown]
+      const message = problem(childKey)
+      if (message) return { path: pathOf(path, childKey), message }
+      pending.push([child, path, childKey])
     }
   }
   return null
