@@ -20,7 +20,7 @@ function refOf(ref: string): OrganizationRef {
 }
 
 /** Strangers, deleted organizations and tokens scoped to another organization all get the same 3001. */
-function visibleTo(auth: AuthContext, membership: Membership | undefined): Membership {
+function visibleTo<M extends { org: { id: string } }>(auth: AuthContext, membership: M | undefined): M {
   if (!membership) throw AppError.notFound()
   if (auth.organizationId !== null && auth.organizationId !== membership.org.id) throw AppError.notFound()
   return membership

@@ -48,7 +48,28 @@ export interface MembershipRead {
   membership?: Membership
 }
 
-export interface OrganizationRead extends MembershipRead {
+/** The columns the organization's API view shows (organizations/service.ts), all the view read fetches. */
+const VIEW_COLUMNS = [
+  'id',
+  'name',
+  'slug',
+  'web_site_url',
+  'apps_count',
+  'devices_count',
+  'collaborators_count',
+  'retention_audit_days',
+  'retention_builds_days',
+  'retention_builds_keep_latest',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof OrganizationsTable>
+export type OrganizationViewColumns = Pick<Organization, (typeof VIEW_COLUMNS)[number]>
+
+export interface OrganizationRead {
+  /** Undefined when the token's row is gone (revoked). */
+  token?: { expiresAt: string | null }
+  /** Undefined for strangers, and for organizations that are not live or do not exist. */
+  membership?: { org: OrganizationViewColumns; role: Role }
   owner?: { id: string; email: string }
   /** The organization's subscriptions, oldest first. */
   subscriptions: Array<{ id: string; plan: string; status: SubscriptionStatus }>
@@ -92,7 +113,13 @@ void everyColumn
  * token → user → membership → organization, in one statement, starting from the token's row so that the row is
  * read again with the membership (see tokens/cache.ts). Strangers find the organization but no role.
  */
-function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
+function readQuery(db: Db, by: 'id' | 'slug', args: ReadArgs) {
+  return tokenMembershipQuery(db, by, args).select(
+    ORGANIZATION_COLUMNS.map((column) => `organizations.${column}` as const),
+  )
+}
+
+function tokenMembershipQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
   return db
     .selectFrom('tokens')
     .leftJoin('organizations', (join) =>
@@ -103,16 +130,19 @@ function readQuery(db: Db, by: 'id' | 'slug', { tokenId, ref }: ReadArgs) {
         .onRef('collaborators.organization_id', '=', 'organizations.id')
         .onRef('collaborators.user_id', '=', 'tokens.user_id'),
     )
-    .select(ORGANIZATION_COLUMNS.map((column) => `organizations.${column}` as const))
     .select(['tokens.expires_at as token_expires_at', 'collaborators.role'])
     .where('tokens.id', '=', tokenId)
 }
 
-/** `readQuery` with what the organization's API view adds: its owner and its subscriptions. */
+/**
+ * `readQuery` as the organization's API view needs it: only the columns it shows (each column of a row costs the
+ * driver its decoding, on every request), and its owner and its subscriptions.
+ */
 function readViewQuery(db: Db, by: 'id' | 'slug', args: ReadArgs) {
   const { jsonArrayFrom } = dialectOf(db)
   return (
-    readQuery(db, by, args)
+    tokenMembershipQuery(db, by, args)
+      .select(VIEW_COLUMNS.map((column) => `organizations.${column}` as const))
       // Joined through the caller's membership: nothing more is read for a stranger.
       .leftJoin('collaborators as ownership', (join) =>
         join
@@ -210,10 +240,34 @@ export async function readOrganization(
   const subscriptions = (
     typeof row.subscriptions === 'string' ? JSON.parse(row.subscriptions) : row.subscriptions
   ) as OrganizationRead['subscriptions']
-  const read: OrganizationRead = { ...membershipOf(row), subscriptions }
-  if (row.owner_id !== null && row.owner_email !== null)
-    read.owner = { id: row.owner_id, email: row.owner_email }
-  return read
+  const token = { expiresAt: row.token_expires_at }
+  // As in membershipOf: a role was found only through the organization's row.
+  const membership =
+    row.role === null || row.id === null ? undefined : { org: viewColumnsOf(row), role: row.role }
+  // One literal of one shape: adding `owner` afterwards would change the object's hidden class on every read.
+  const owner =
+    row.owner_id !== null && row.owner_email !== null
+      ? { id: row.owner_id, email: row.owner_email }
+      : undefined
+  return { token, membership, owner, subscriptions }
+}
+
+function viewColumnsOf(row: ViewRow): OrganizationViewColumns {
+  const org: Record<keyof OrganizationViewColumns, unknown> = {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    web_site_url: row.web_site_url,
+    apps_count: row.apps_count,
+    devices_count: row.devices_count,
+    collaborators_count: row.collaborators_count,
+    retention_audit_days: row.retention_audit_days,
+    retention_builds_days: row.retention_builds_days,
+    retention_builds_keep_latest: row.retention_builds_keep_latest,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  }
+  return org as OrganizationViewColumns
 }
 
 /**

@@ -1,7 +1,7 @@
 import { changesBetween } from '../outbox/audit-details.js'
 import type { Db } from '../db/connect.js'
 import { isId, newId, nowIso } from '../db/ids.js'
-import type { Organization, OrganizationUpdate, SubscriptionStatus } from '../db/types.js'
+import type { Organization, OrganizationUpdate, Role, SubscriptionStatus } from '../db/types.js'
 import { findCollaboratorOfUser, insertCollaborator, transferOwnership } from './membership.js'
 import { recordAudit } from '../outbox/audit.js'
 import { emitEvent } from '../outbox/emit.js'
@@ -17,6 +17,7 @@ import {
   listMemberships,
   updateOrganization,
   type Membership,
+  type OrganizationViewColumns,
   type OrganizationSortColumn,
 } from './repository.js'
 import { randomSuffix, slugify, slugProblem } from './slug.js'
@@ -30,7 +31,11 @@ type Owner = { id: string; email: string }
 type SubscriptionSummary = { id: string; plan: string; status: SubscriptionStatus }
 
 /** The API shape of one organization, as its member `role` sees it. */
-function viewOf({ org, role }: Membership, owner: Owner | undefined, subscriptions: SubscriptionSummary[]) {
+function viewOf(
+  { org, role }: { org: OrganizationViewColumns; role: Role },
+  owner: Owner | undefined,
+  subscriptions: SubscriptionSummary[],
+) {
   return {
     id: org.id,
     name: org.name,
