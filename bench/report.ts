@@ -162,7 +162,7 @@ function throughputSection(ds: DialectResults[]): string {
   })
   const t = ds.find((d) => d.throughput)?.throughput
   const latencies = ds.flatMap((d) => {
-    const { latency: l, bareLatency: b } = d.throughput ?? {}
+    const { latency: l, bareLatency: b, bareQueryLatency: q } = d.throughput ?? {}
     const row = (server: string, x: SteadyLatency) => [
       NAMES[d.dialect],
       server,
@@ -172,10 +172,14 @@ function throughputSection(ds: DialectResults[]): string {
       int(x.n),
       `${x.errors}`,
     ]
-    return [...(l ? [row(THROUGHPUT_SERVERS.large, l)] : []), ...(b ? [row(THROUGHPUT_SERVERS.bare, b)] : [])]
+    return [
+      ...(l ? [row(THROUGHPUT_SERVERS.large, l)] : []),
+      ...(b ? [row(THROUGHPUT_SERVERS.bare, b)] : []),
+      ...(q ? [row(THROUGHPUT_SERVERS['bare-query'], q)] : []),
+    ]
   })
   const latency = latencies.length
-    ? `\n\nThe same GET at a steady rate, open loop, one at a time as they fall due, orgspace and the bare route taking turns (A B B A):\n\n${table(
+    ? `\n\nThe same GET at a steady rate, open loop, one at a time as they fall due, orgspace and the bare routes taking turns (A B C C B A):\n\n${table(
         ['database', 'server', 'req/s', 'p50 / p99', 'p99 vs bare', 'requests', 'errors'],
         latencies,
       )}`

@@ -12,7 +12,7 @@ import { round, summarize } from '../stats.js'
 // against a bare Fastify route that returns the same bytes, and the same route making one `select 1` round trip to
 // the database first (bare-server.ts). All run as child processes started the same way;
 // autocannon (closed loop, `connections` at a time) drives them from this process, taking turns. Then the
-// latency of the same GET at a steady 100 requests/s, open loop, beside the bare route's driven the same way.
+// latency of the same GET at a steady 100 requests/s, open loop, beside both bare routes' driven the same way.
 
 export interface ThroughputRun {
   target: 'large' | 'empty' | 'bare' | 'bare-query'
@@ -31,8 +31,13 @@ export interface ApiThroughputResult {
   runs: ThroughputRun[]
   /** GET organization of the large organization at a steady rate, open loop, on an otherwise idle server. */
   latency?: SteadyLatency
-  /** The bare route driven the same way by the same client, taking turns with `latency` (A B B A). */
+  /** The bare route driven the same way by the same client, taking turns with `latency` (A B C C B A). */
   bareLatency?: SteadyLatency
+  /**
+   * The bare route with its one `select 1` round trip, driven the same way: what a GET that reads the database
+   * at all pays on this machine, beside the bare route the target is measured against.
+   */
+  bareQueryLatency?: SteadyLatency
 }
 
 export interface SteadyLatency {
@@ -81,7 +86,7 @@ function aggregate(
 
 /**
  * GET at a steady `ratePerSecond`, open loop (see load.ts): each latency counts from when it was due. The URLs take
- * turns (A B B A, each a quarter of `seconds`), so that a machine getting busier or quieter weighs on both alike.
+ * turns (A B C C B A, each a quarter of `seconds`), so that a machine getting busier or quieter weighs on all alike.
  */
 async function latenciesAt(
   urls: { url: string; token: string | undefined }[],
@@ -89,7 +94,8 @@ async function latenciesAt(
   seconds: number,
 ): Promise<SteadyLatency[]> {
   const runs = urls.map(() => ({ samples: [] as number[], failed: 0 }))
-  for (const i of [0, 1, 1, 0]) {
+  const order = urls.map((_, i) => i)
+  for (const i of [...order, ...order.reverse()]) {
     const target = urls[i]
     const run = runs[i]
     if (!target || !run) continue
@@ -163,12 +169,13 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
           results[target].push(await cannon(urls[target], token(target), plan.connections, runSeconds))
 
       context.log(
-        `GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop, orgspace and the bare route`,
+        `GET /v1/organizations/:slug latency at ${plan.latencyRate} req/s, open loop, orgspace and the bare routes`,
       )
-      const [latency, bareLatency] = await latenciesAt(
+      const [latency, bareLatency, bareQueryLatency] = await latenciesAt(
         [
           { url: urls.large, token: fixture.ownerToken },
           { url: urls.bare, token: undefined },
+          { url: urls['bare-query'], token: undefined },
         ],
         plan.latencyRate,
         plan.latencySeconds * 2,
@@ -179,6 +186,7 @@ export async function runApiThroughput(context: DialectContext): Promise<ApiThro
         runs: TARGETS.map((target) => aggregate(target, results[target], bytes[target])),
         latency,
         bareLatency,
+        bareQueryLatency,
       }
     } finally {
       await bareQuery?.stop()
