@@ -1,6 +1,7 @@
 import { isoAt, systemClock, type Clock } from '../core/clock.js'
 import type { BatchSizer } from '../core/batch-sizer.js'
 import { performance } from 'node:perf_hooks'
+import { BatchEndsAhead } from '../db/key-batches.js'
 import type { Db } from '../db/connect.js'
 import { deletionCompleted } from './lifecycle.js'
 import { issueCertificate, type Certifier } from './certificate.js'
@@ -70,6 +71,7 @@ export async function runTask(
   // Where the next batch starts: after the last key deleted (tables.ts, deleteBatch). A task taken over after a
   // crash starts again from the organization's first key, once.
   let after: BatchCursor = null
+  const ahead = BatchEndsAhead.open(db, task.table_name, organizationId)
   for (;;) {
     const started = performance.now()
     const work = await db.transaction().execute(async (trx) => {
@@ -81,11 +83,13 @@ export async function runTask(
       for (;;) {
         const limit = run.sizer.size
         batchStarted = performance.now()
-        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last)
+        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last, ahead)
         batchRows = batch.deleted
         deleted += batch.deleted
         last = batch.last ?? last
-        finished = batch.deleted < limit
+        // Without a last key the batch ran to the organization's last row (a batch's size is `limit`, or what it
+        // was when its end was looked up ahead: db/key-batches.ts).
+        finished = batch.last === null
         if (finished || !run.extend?.(performance.now() - started)) break
         // A batch followed by another in the same transaction is timed alone; a transaction's last batch is timed
         // with its commit (below), which a waiting writer waits for too.
