@@ -51,6 +51,12 @@ export interface TaskRun {
   /** A pause after each batch, so that writers waiting for SQLite's one write lock get it before the next batch. */
   pauseMs?: number
   /**
+   * Whether a writer waits for SQLite's write lock now (db/write-waits.ts): given, the pause is taken only then. A
+   * writer that comes later waits for one batch at most, since the transaction then commits (see `extend`); a
+   * pause after every transaction of a purge nobody waits for was an eighth of its time (BENCHMARKS.md, scenario 2).
+   */
+  writerWaiting?(): boolean
+  /**
    * Whether the transaction, `elapsedMs` old, may take one more batch before it commits; without it every batch is
    * a transaction of its own. On PostgreSQL nobody waits for a purge transaction, which goes on for a while; on
    * SQLite it holds the write lock, and goes on only while no writer waits (db/write-waits.ts). See PurgeWorker.
@@ -109,7 +115,7 @@ export async function runTask(
       await releaseTask(db, task.id, run.owner, null)
       return 'stopped'
     }
-    await pause(run.pauseMs ?? 0)
+    await pause(run.writerWaiting?.() === false ? 0 : (run.pauseMs ?? 0))
   }
 }
 

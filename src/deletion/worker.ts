@@ -263,6 +263,7 @@ class PurgeJob implements Job {
         shouldStop: this.yieldNow,
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
+        writerWaiting: this.options.writerWaiting,
         extend: this.extend,
       })
       // The deletion may now be ready to complete: look again at once.
