@@ -9,6 +9,7 @@ import { buildBytesOf, deleteDeletedOrganization } from '../organizations/reposi
 import {
   completeDeletion,
   lockFinishedDeletion,
+  findUnmeasuredDeletion,
   lockUnmeasuredDeletion,
   recordExpected,
   recordBatch,
@@ -204,14 +205,18 @@ async function completeOne(
  * before, so no row is gone yet. Counting is the worker's job, not DELETE's: the answer must not grow with size.
  */
 export async function measureOne(db: Db, afterTombstone = false): Promise<boolean> {
+  const found = await findUnmeasuredDeletion(db, afterTombstone)
+  if (!found) return false
+  // Counted before the transaction that records the counts: on SQLite a transaction holds the one write lock, and
+  // counting a large organization inside it kept every other tenant's writes waiting (BENCHMARKS.md, scenario 3).
+  // Nothing can be written into a deleted organization and its tasks wait for these counts, so they are as exact
+  // here. Two workers may both count; one records.
+  const rows = await countRowsByTable(db, found.organization_id)
+  const bytes = await buildBytesOf(db, found.organization_id)
   return db.transaction().execute(async (trx) => {
-    const deletion = await lockUnmeasuredDeletion(trx, afterTombstone)
-    if (!deletion) return false
-    const rows = await countRowsByTable(trx, deletion.organization_id)
-    await recordExpected(trx, deletion.id, {
-      ...byResource(rows),
-      bytes: await buildBytesOf(trx, deletion.organization_id),
-    })
+    const deletion = await lockUnmeasuredDeletion(trx, found.id)
+    if (!deletion) return true
+    await recordExpected(trx, deletion.id, { ...byResource(rows), bytes })
     // A table with nothing of the organization has nothing to purge: its task is done without being claimed (a
     // claim is several round trips, and most of a workspace's tables are often empty). Nothing can be written
     // into a deleted organization, and the completion looks at every table again before it completes.
