@@ -1,9 +1,11 @@
+import { cpus } from 'node:os'
 import { int, mb, ms, percent, ratio } from './format.js'
 import { shortCount } from './plan.js'
 import type { BenchResults, DialectResults, TargetLine } from './results.js'
 import { exportImportSection } from './scenarios/export-import.js'
 import { startupSection } from './scenarios/startup.js'
 import type { SteadyLatency, ThroughputRun } from './scenarios/api-throughput.js'
+import type { CpuShare } from './scenarios/storage.js'
 
 // bench/results/latest.md: the targets first, then one table per scenario, every database side by side.
 
@@ -257,6 +259,19 @@ function storageSection(ds: DialectResults[]): string {
       ]),
     ]
   })
+  const cpu = ds.flatMap((d) =>
+    (d.storage?.backends ?? [])
+      .filter((b) => b.upload.cpu !== undefined)
+      .map((b) => {
+        const share = (c: CpuShare) =>
+          `${c.busyCores} cores busy (server ${c.server} s, ${b.backend === 's3' ? `s3rver ${c.storage} s, ` : ''}client ${c.client} s)`
+        return `- ${NAMES[d.dialect]}, ${b.backend === 'file' ? 'filesystem' : 'S3 (s3rver)'}: orgspace's upload ${share(b.upload.cpu.ours)}; the floor ${share(b.upload.cpu.floor)}.`
+      }),
+  )
+  const cpuNote =
+    cpu.length > 0
+      ? `\n\nCPU during the uploads, every run summed (the machine has ${cpus().length} cores):\n\n${cpu.join('\n')}`
+      : ''
   return `## 7. Builds in storage: upload and purge\n\n${table(
     [
       'database',
@@ -269,7 +284,7 @@ function storageSection(ds: DialectResults[]): string {
       'vs direct',
     ],
     rows,
-  )}`
+  )}${cpuNote}`
 }
 
 function encryptionSection(ds: DialectResults[]): string {

@@ -52,6 +52,17 @@ export function readRss(pid: number): number | null {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s); null if gone. */
+export function readCpuSeconds(pid: number): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
 /** Starts a server (COMMANDS) on a free port, and waits until it is ready. */
 export async function startServer(kind: ServerKind, env: Record<string, string>): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {

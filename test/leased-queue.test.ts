@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { isoAt } from '../src/core/clock.js'
 import { openDatabase, type DatabaseHandle, type Db } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
-import { LeasedQueue } from '../src/jobs/queue.js'
+import { deliveries } from '../src/events/instance-queue.js'
+import { removals } from '../src/storage/removals.js'
 import { createTestDatabase, dialect, type TestDatabase } from './support/app.js'
 
 // The one leased queue (src/jobs/queue.ts), on two tables whose columns differ as the queues' do: a row with its own
@@ -21,27 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close()
   await testDb?.drop()
-})
-
-const removals = new LeasedQueue({
-  table: 'object_removals',
-  key: ['organization_id', 'id'],
-  owner: 'lease_owner',
-  leaseEnd: 'lease_expires_at',
-  due: 'available_at',
-  attempts: { column: 'attempts', counted: 'failure' },
-  error: 'error',
-  order: ['available_at', 'id'],
-})
-
-const deliveries = new LeasedQueue({
-  table: 'instance_deliveries',
-  key: ['id'],
-  owner: 'lease_owner',
-  leaseEnd: 'next_attempt_at',
-  attempts: { column: 'attempt', counted: 'claim' },
-  error: 'error',
-  order: ['next_attempt_at', 'id'],
 })
 
 const LEASE = 30_000

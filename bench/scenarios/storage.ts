@@ -16,7 +16,7 @@ import { createToken } from '../../src/tokens/service.js'
 import { S3_AVAILABLE, startS3Server, type S3Server } from '../../test/support/s3.js'
 import type { DialectContext } from '../context.js'
 import { buildRow } from '../fixtures.js'
-import { REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
+import { readCpuSeconds, REPO_ROOT, startServer, type ServerProcess } from '../server-process.js'
 import { median, round, timed } from '../stats.js'
 import { measureEncryption, type EncryptionResult } from './encryption.js'
 
@@ -38,6 +38,8 @@ export interface StorageBackendResult {
     /** The same bytes stored without orgspace: a flushed copy (filesystem) or the SDK's `Upload` (S3). */
     floor: { kind: 'copy' | 'sdk-upload'; seconds: number; mbPerSecond: number }
     ratio: number
+    /** CPU time over every run, per process, for orgspace's upload and for the floor: what the cores were doing. */
+    cpu: { ours: CpuShare; floor: CpuShare }
   }
   /** Encrypted against plaintext storage, and the server's memory while it streams a build (encryption.ts). */
   encryption: EncryptionResult
@@ -48,6 +50,20 @@ export interface StorageBackendResult {
     direct: { seconds: number; objectsPerSecond: number }
     ratio: number
   }
+}
+
+/**
+ * CPU seconds spent by each process while the uploads ran (summed over the runs), and how many of the machine's
+ * cores they kept busy on average: near the core count, the upload is bounded by the machine, not by waiting.
+ */
+export interface CpuShare {
+  seconds: number
+  /** The harness (the HTTP client of orgspace's upload; the SDK's client for the floor). */
+  client: number
+  server: number
+  /** The S3 server (s3rver), when the storage is S3. */
+  storage: number
+  busyCores: number
 }
 
 export interface StorageResult {
@@ -75,6 +91,8 @@ interface Bench {
   url: string
   server: ServerProcess
   storage: ObjectStorage
+  /** The S3 server's process, when the storage is S3. */
+  storagePid?: () => number | undefined
 }
 
 /** An organization with one app, `builds` builds written straight into storage and the table. */
@@ -148,9 +166,10 @@ async function measureUpload(bench: Bench, file: string, bytes: number, scratch:
   const floor = settings.kind === 's3' ? () => sdkUpload(settings, file) : copy
   const ours: number[] = []
   const theirs: number[] = []
+  const cpu = { ours: cpuMeter(bench), floor: cpuMeter(bench) }
   for (let i = 0; i < runs; i++) {
-    ours.push(await timed(upload))
-    theirs.push(await timed(floor))
+    ours.push(await cpu.ours.during(() => timed(upload)))
+    theirs.push(await cpu.floor.during(() => timed(floor)))
   }
   const seconds = median(ours)
   const floorSeconds = median(theirs)
@@ -164,6 +183,37 @@ async function measureUpload(bench: Bench, file: string, bytes: number, scratch:
       mbPerSecond: round(bytes / MB / floorSeconds, 1),
     },
     ratio: round(floorSeconds / seconds, 3),
+    cpu: { ours: cpu.ours.share(), floor: cpu.floor.share() },
+  }
+}
+
+/** Adds up the CPU time of the harness, the server and the S3 server over the runs it is given. */
+function cpuMeter(bench: Bench) {
+  const total = { client: 0, server: 0, storage: 0, wall: 0 }
+  const processCpu = (pid: number | undefined) => (pid === undefined ? 0 : (readCpuSeconds(pid) ?? 0))
+  return {
+    async during(work: () => Promise<number>): Promise<number> {
+      const client = process.cpuUsage()
+      const server = processCpu(bench.server.pid)
+      const storage = processCpu(bench.storagePid?.())
+      const wall = await work()
+      const used = process.cpuUsage(client)
+      total.client += (used.user + used.system) / 1e6
+      total.server += processCpu(bench.server.pid) - server
+      total.storage += processCpu(bench.storagePid?.()) - storage
+      total.wall += wall
+      return wall
+    },
+    share(): CpuShare {
+      const seconds = total.client + total.server + total.storage
+      return {
+        seconds: round(seconds, 2),
+        client: round(total.client, 2),
+        server: round(total.server, 2),
+        storage: round(total.storage, 2),
+        busyCores: total.wall > 0 ? round(seconds / total.wall, 2) : 0,
+      }
+    },
   }
 }
 
@@ -257,6 +307,7 @@ async function runBackend(
   backend: StorageBackend,
   storageEnv: Record<string, string>,
   scratch: string,
+  storagePid?: () => number | undefined,
 ): Promise<StorageBackendResult> {
   const { plan } = context
   const url = await context.store.create(`t_storage_${backend}`)
@@ -271,7 +322,7 @@ async function runBackend(
     MASTER_KEY: masterKey,
   }
   const server = await startServer('orgspace', env)
-  const bench: Bench = { url, server, storage }
+  const bench: Bench = { url, server, storage, storagePid }
   try {
     const file = join(scratch, 'build.bin')
     await writeFile(file, randomBytes(plan.storage.uploadBytes))
@@ -316,7 +367,7 @@ export async function runStorage(context: DialectContext): Promise<StorageResult
     if (!S3_AVAILABLE) result.skipped.s3 = 's3rver is not installed'
     else {
       s3 = await startS3Server()
-      result.backends.push(await runBackend(context, 's3', await s3.bucket(), scratch))
+      result.backends.push(await runBackend(context, 's3', await s3.bucket(), scratch, s3.pid))
     }
   } finally {
     await s3?.close()

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { isPostgres, type Db, type Trx } from './connect.js'
+import { dialectOf } from './dialect.js'
 
 /** Where the next batch of a tenant's rows starts: after this key (a tenant table's id, of whatever type it is). */
 export type KeyCursor = string | number | null
@@ -31,17 +32,69 @@ export async function deleteKeyBatch(
   organizationId: string,
   limit: number,
   after: KeyCursor,
+  ahead?: BatchEndsAhead,
 ): Promise<KeyBatch> {
   await followKeyOrder(trx)
   const t = sql.table(table)
-  const { rows } = await batchEnd(table, organizationId, limit, after).execute(trx)
-  const last = rows[0]?.id ?? null
+  // A batch whose end was looked up ahead is as long as it was then (the caller's size may have moved since).
+  const found = await ahead?.take(after)
+  const last = found !== undefined ? found : await findBatchEnd(trx, table, organizationId, limit, after)
+  if (last !== null) ahead?.lookUp(last, limit)
   const upTo = last === null ? sql`` : sql`and id <= ${last}`
   const result =
     await sql`delete from ${t} where organization_id = ${organizationId} ${onward(after)} ${upTo}`.execute(
       trx,
     )
   return { deleted: Number(result.numAffectedRows ?? 0), last }
+}
+
+/**
+ * The end of a task's next batch, looked up on another connection while the current batch is deleted. Finding a
+ * batch's end walks as many keys as deleting the batch does; where readers run beside a writer's transaction
+ * (PostgreSQL), the two walks overlap instead of taking turns. Nothing is written into a deleted organization, so
+ * the keys after the current batch are the same before and after it commits. A lookup that fails is done again
+ * in the transaction.
+ */
+export class BatchEndsAhead {
+  private ahead: { after: KeyCursor; end: Promise<KeyCursor | undefined> } | undefined
+
+  private constructor(
+    private readonly db: Db,
+    private readonly table: string,
+    private readonly organizationId: string,
+  ) {}
+
+  /** None under a single writer: its one connection (and thread) has nothing to overlap with. */
+  static open(db: Db, table: string, organizationId: string): BatchEndsAhead | undefined {
+    return dialectOf(db).singleWriter ? undefined : new BatchEndsAhead(db, table, organizationId)
+  }
+
+  /** The end looked up for a batch after `after`, if that is the lookup in flight; undefined otherwise. */
+  take(after: KeyCursor): Promise<KeyCursor | undefined> {
+    const ahead = this.ahead
+    this.ahead = undefined
+    return ahead && ahead.after === after ? ahead.end : Promise.resolve(undefined)
+  }
+
+  lookUp(after: KeyCursor, limit: number): void {
+    const end = this.db
+      .transaction()
+      .execute((trx) => findBatchEnd(trx, this.table, this.organizationId, limit, after))
+      .catch(() => undefined)
+    this.ahead = { after, end }
+  }
+}
+
+async function findBatchEnd(
+  trx: Trx,
+  table: string,
+  organizationId: string,
+  limit: number,
+  after: KeyCursor,
+): Promise<KeyCursor> {
+  await followKeyOrder(trx)
+  const { rows } = await batchEnd(table, organizationId, limit, after).execute(trx)
+  return rows[0]?.id ?? null
 }
 
 const onward = (after: KeyCursor) => (after === null ? sql`` : sql`and id > ${after}`)

@@ -105,6 +105,9 @@ async function reclaimSqlite(db: Db, options: ReclaimOptions): Promise<SqliteRec
  * to the next reclaim or to the clean stop, which removes the WAL.
  */
 async function truncateWal(db: Db, shouldStop: () => boolean): Promise<boolean> {
+  // TRUNCATE keeps other writers out while it copies what is left of the WAL into the database and syncs it; a
+  // PASSIVE checkpoint first copies most of it without holding anyone up, leaving TRUNCATE the frames written since.
+  await sql`pragma wal_checkpoint(passive)`.execute(db)
   for (let attempt = 0; attempt < 8 && !shouldStop(); attempt++) {
     const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db)
     if (rows[0]?.busy === 0) return true

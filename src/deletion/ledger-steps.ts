@@ -13,7 +13,7 @@ import {
 
 /**
  * Writes the tombstone of one deletion whose purge is about to start (or was resumed without one), then marks its
- * purge started: its rows are deleted only after that (lockUnmeasuredDeletion waits for it).
+ * purge started: its rows are deleted only after that (findUnmeasuredDeletion waits for it).
  */
 export async function tombstoneStep(db: Db, ledger: Ledger, now: string): Promise<boolean> {
   const deletion = await findUntombstoned(db)

@@ -1,6 +1,7 @@
 import { isoAt, systemClock, type Clock } from '../core/clock.js'
 import type { BatchSizer } from '../core/batch-sizer.js'
 import { performance } from 'node:perf_hooks'
+import { BatchEndsAhead } from '../db/key-batches.js'
 import type { Db } from '../db/connect.js'
 import { deletionCompleted } from './lifecycle.js'
 import { issueCertificate, type Certifier } from './certificate.js'
@@ -8,6 +9,7 @@ import { buildBytesOf, deleteDeletedOrganization } from '../organizations/reposi
 import {
   completeDeletion,
   lockFinishedDeletion,
+  findUnmeasuredDeletion,
   lockUnmeasuredDeletion,
   recordExpected,
   recordBatch,
@@ -50,6 +52,12 @@ export interface TaskRun {
   /** A pause after each batch, so that writers waiting for SQLite's one write lock get it before the next batch. */
   pauseMs?: number
   /**
+   * Whether a writer waits for SQLite's write lock now (db/write-waits.ts): given, the pause is taken only then. A
+   * writer that comes later waits for one batch at most, since the transaction then commits (see `extend`); a
+   * pause after every transaction of a purge nobody waits for was an eighth of its time (BENCHMARKS.md, scenario 2).
+   */
+  writerWaiting?(): boolean
+  /**
    * Whether the transaction, `elapsedMs` old, may take one more batch before it commits; without it every batch is
    * a transaction of its own. On PostgreSQL nobody waits for a purge transaction, which goes on for a while; on
    * SQLite it holds the write lock, and goes on only while no writer waits (db/write-waits.ts). See PurgeWorker.
@@ -70,6 +78,7 @@ export async function runTask(
   // Where the next batch starts: after the last key deleted (tables.ts, deleteBatch). A task taken over after a
   // crash starts again from the organization's first key, once.
   let after: BatchCursor = null
+  const ahead = BatchEndsAhead.open(db, task.table_name, organizationId)
   for (;;) {
     const started = performance.now()
     const work = await db.transaction().execute(async (trx) => {
@@ -81,11 +90,13 @@ export async function runTask(
       for (;;) {
         const limit = run.sizer.size
         batchStarted = performance.now()
-        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last)
+        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last, ahead)
         batchRows = batch.deleted
         deleted += batch.deleted
         last = batch.last ?? last
-        finished = batch.deleted < limit
+        // Without a last key the batch ran to the organization's last row (a batch's size is `limit`, or what it
+        // was when its end was looked up ahead: db/key-batches.ts).
+        finished = batch.last === null
         if (finished || !run.extend?.(performance.now() - started)) break
         // A batch followed by another in the same transaction is timed alone; a transaction's last batch is timed
         // with its commit (below), which a waiting writer waits for too.
@@ -105,7 +116,7 @@ export async function runTask(
       await releaseTask(db, task.id, run.owner, null)
       return 'stopped'
     }
-    await pause(run.pauseMs ?? 0)
+    await pause(run.writerWaiting?.() === false ? 0 : (run.pauseMs ?? 0))
   }
 }
 
@@ -194,14 +205,18 @@ async function completeOne(
  * before, so no row is gone yet. Counting is the worker's job, not DELETE's: the answer must not grow with size.
  */
 export async function measureOne(db: Db, afterTombstone = false): Promise<boolean> {
+  const found = await findUnmeasuredDeletion(db, afterTombstone)
+  if (!found) return false
+  // Counted before the transaction that records the counts: on SQLite a transaction holds the one write lock, and
+  // counting a large organization inside it kept every other tenant's writes waiting (BENCHMARKS.md, scenario 3).
+  // Nothing can be written into a deleted organization and its tasks wait for these counts, so they are as exact
+  // here. Two workers may both count; one records.
+  const rows = await countRowsByTable(db, found.organization_id)
+  const bytes = await buildBytesOf(db, found.organization_id)
   return db.transaction().execute(async (trx) => {
-    const deletion = await lockUnmeasuredDeletion(trx, afterTombstone)
-    if (!deletion) return false
-    const rows = await countRowsByTable(trx, deletion.organization_id)
-    await recordExpected(trx, deletion.id, {
-      ...byResource(rows),
-      bytes: await buildBytesOf(trx, deletion.organization_id),
-    })
+    const deletion = await lockUnmeasuredDeletion(trx, found.id)
+    if (!deletion) return true
+    await recordExpected(trx, deletion.id, { ...byResource(rows), bytes })
     // A table with nothing of the organization has nothing to purge: its task is done without being claimed (a
     // claim is several round trips, and most of a workspace's tables are often empty). Nothing can be written
     // into a deleted organization, and the completion looks at every table again before it completes.

@@ -332,19 +332,27 @@ export async function startDueDeletion(db: Db, now: string): Promise<boolean> {
 
 /**
  * A purging deletion whose expected counts have not been taken yet (its tasks wait for them), and with
- * `afterTombstone` whose tombstone is in the ledger (ledger-steps.ts). Locked.
+ * `afterTombstone` whose tombstone is in the ledger (ledger-steps.ts).
  */
-export function lockUnmeasuredDeletion(trx: Trx, afterTombstone: boolean) {
-  return trx
+export function findUnmeasuredDeletion(db: Db, afterTombstone: boolean) {
+  return unmeasured(db, afterTombstone).orderBy('requested_at').limit(1).executeTakeFirst()
+}
+
+/** That deletion again, locked, if it is still unmeasured and no other worker holds it. */
+export function lockUnmeasuredDeletion(trx: Trx, deletionId: string) {
+  return unmeasured(trx, false)
+    .where('id', '=', deletionId)
+    .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
+    .executeTakeFirst()
+}
+
+function unmeasured(db: Db, afterTombstone: boolean) {
+  return db
     .selectFrom('deletions')
     .select(['id', 'organization_id'])
     .where('status', 'in', ['purging', 'failed'])
     .where('expected', 'is', null)
     .$if(afterTombstone, (q) => q.where('purge_started_at', 'is not', null))
-    .orderBy('requested_at')
-    .limit(1)
-    .$call(lockRows(trx, { mode: 'update', skipLocked: true }))
-    .executeTakeFirst()
 }
 
 export async function recordExpected(trx: Trx, deletionId: string, counts: Record<string, number>) {

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { resourceNameOf } from '../contract/resources.js'
 import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
 import type { Db, Trx } from '../db/connect.js'
-import { deleteKeyBatch, type KeyCursor } from '../db/key-batches.js'
+import { deleteKeyBatch, type BatchEndsAhead, type KeyCursor } from '../db/key-batches.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
 // with an `organization_id` column (the tenant key of docs/api.md §6). A table added later is purged and verified
@@ -75,8 +75,9 @@ export function deleteBatch(
   organizationId: string,
   limit: number,
   after: BatchCursor,
+  ahead?: BatchEndsAhead,
 ): Promise<{ deleted: number; last: BatchCursor }> {
-  return deleteKeyBatch(trx, table, organizationId, limit, after)
+  return deleteKeyBatch(trx, table, organizationId, limit, after, ahead)
 }
 
 /**

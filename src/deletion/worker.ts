@@ -73,6 +73,16 @@ const MAX_STEP_BACKOFF_MS = 30_000
  */
 const POSTGRES_TRANSACTION_MS = 100
 
+/** The most rows one purge batch deletes: on SQLite its time budget stops it long before. */
+const MAX_BATCH_ROWS = 50_000
+
+/**
+ * On PostgreSQL a batch is bounded by its time budget, and the cap is only a guard: every batch pays a fixed cost
+ * and a walk of the key to find its end, and at the SQLite cap (50,000 rows, about 55 ms) those were a third of the
+ * purge's time; batches of about 100,000 rows fill the 100 ms budget (BENCHMARKS.md, scenario 2).
+ */
+const POSTGRES_MAX_BATCH_ROWS = 1_000_000
+
 /** A batch's time budget where nobody said otherwise: what one batch may hold SQLite's write lock for. */
 const DEFAULT_BATCH_TARGET_MS = 10
 
@@ -117,9 +127,11 @@ class PurgeJob implements Job {
     // POSTGRES_TRANSACTION_MS), and each batch costs round trips and each commit a flush of the WAL, which at 10 ms
     // batches took most of the purge's time (BENCHMARKS.md, issue 27).
     const batchTargetMs = options.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS
+    const singleWriter = dialectOf(db).singleWriter
     this.sizer = new BatchSizer(
-      options.batchTargetMs ??
-        (dialectOf(db).singleWriter ? DEFAULT_BATCH_TARGET_MS : POSTGRES_TRANSACTION_MS),
+      options.batchTargetMs ?? (singleWriter ? DEFAULT_BATCH_TARGET_MS : POSTGRES_TRANSACTION_MS),
+      50,
+      singleWriter ? MAX_BATCH_ROWS : POSTGRES_MAX_BATCH_ROWS,
     )
     // On SQLite a transaction holds the one write lock: it goes on only while no writer waits, and for at most
     // two batch targets, because its commit grows with it and a writer that starts waiting waits for that too
@@ -251,6 +263,7 @@ class PurgeJob implements Job {
         shouldStop: this.yieldNow,
         onBatch: this.options.onBatch,
         pauseMs: this.options.pauseMs,
+        writerWaiting: this.options.writerWaiting,
         extend: this.extend,
       })
       // The deletion may now be ready to complete: look again at once.

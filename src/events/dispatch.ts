@@ -82,6 +82,8 @@ export interface Dispatched {
   instance: ClaimedInstanceDelivery[]
 }
 
+const nothingDispatched = (): Dispatched => ({ events: 0, endpoint: [], instance: [] })
+
 /** Dispatches up to `limit` of the oldest events. `now` is when their deliveries are due. */
 export async function dispatchEvents(
   db: Db,
@@ -90,8 +92,7 @@ export async function dispatchEvents(
   limit: number,
   claim: DispatchClaim,
 ): Promise<Dispatched> {
-  const none: Dispatched = { events: 0, endpoint: [], instance: [] }
-  if (!(await hasEvents(db))) return none // an idle poll reads, without taking the write lock (as jobs/queue.ts peeks)
+  if (!(await hasEvents(db))) return nothingDispatched() // an idle poll reads, without taking the write lock (as jobs/queue.ts peeks)
   let settle: ((error?: unknown) => void) | undefined
   try {
     const dispatched = await db.transaction().execute(async (trx) => {
@@ -113,9 +114,8 @@ async function fanOut(
   limit: number,
   claim: DispatchClaim,
 ): Promise<Dispatched> {
-  const none: Dispatched = { events: 0, endpoint: [], instance: [] }
   const events = await takeEvents(trx, limit)
-  if (events.length === 0) return none
+  if (events.length === 0) return nothingDispatched()
   const endpoints = await enabledEndpointsOf(trx, [...new Set(events.map((e) => e.source_organization_id))])
   const deliveries: Insertable<WebhookDeliveriesTable>[] = []
   const instance: Insertable<InstanceDeliveriesTable>[] = []

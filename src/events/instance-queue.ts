@@ -24,7 +24,7 @@ export interface ClaimedInstanceDelivery {
 }
 
 /** A row is due at `next_attempt_at`; while an attempt is in flight, that is when its lease ends. */
-const deliveries = new LeasedQueue({
+export const deliveries = new LeasedQueue({
   table: 'instance_deliveries',
   key: ['id'],
   owner: 'lease_owner',

@@ -77,7 +77,8 @@ export function objectsGone(eb: ExpressionBuilder<Database, 'deletions'>) {
   )
 }
 
-const removals = new LeasedQueue({
+/** The queue of object removals (test/leased-queue.test.ts exercises it as it is). */
+export const removals = new LeasedQueue({
   table: 'object_removals',
   key: ['organization_id', 'id'],
   owner: 'lease_owner',

@@ -16,6 +16,8 @@ import { waitFor } from './processes.js'
 
 export interface S3Server {
   endpoint: string
+  /** The server's process, while it runs (benchmarks read its CPU time). */
+  pid(): number | undefined
   /** A fresh bucket, and the environment that points orgspace (or a child process) at it. */
   bucket(): Promise<Record<string, string>>
   /** Stops answering (connections refused) until `start` again, on the same port and data. */
@@ -95,6 +97,7 @@ export async function startS3Server(): Promise<S3Server> {
   })
   return {
     endpoint,
+    pid: () => child?.pid,
     async bucket() {
       const name = `orgspace-${randomBytes(4).toString('hex')}`
       await client.send(new CreateBucketCommand({ Bucket: name }))
