@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
-import { as, createUser, type TestUser } from './support/factories.js'
+import { as, createUser, type TestUser, exportsOf } from './support/factories.js'
 import { waitFor } from './support/processes.js'
 import { purgeNow, rowsOf } from './support/purge.js'
 import { objectsUnder } from './support/uploads.js'
@@ -16,8 +16,6 @@ beforeAll(async () => {
   owner = await createUser(t, 'owner')
 })
 afterAll(async () => t?.close())
-
-const exportsOf = (org: { id: string }) => `/v1/organizations/${org.id}/exports`
 
 describe('an export and the deletion of its organization', () => {
   it('an export racing the deletion of its organization leaves nothing behind (25 trials)', async () => {

@@ -4,7 +4,7 @@ import { ExportJob } from '../src/exports/job.js'
 import { claimExport } from '../src/exports/repository.js'
 import { LEASE_MS } from '../src/exports/service.js'
 import { buildTestApp, type TestApp } from './support/app.js'
-import { as, createOrg, createUser, type TestUser } from './support/factories.js'
+import { as, createOrg, createUser, type TestUser, exportsOf } from './support/factories.js'
 import { kill, startNode, waitFor } from './support/processes.js'
 
 // Exports are a job on the background runtime (src/exports/job.ts): an export whose process died while writing it
@@ -17,8 +17,6 @@ beforeAll(async () => {
   owner = await createUser(t, 'owner')
 })
 afterAll(async () => t?.close())
-
-const exportsOf = (org: { id: string }) => `/v1/organizations/${org.id}/exports`
 
 const exportRow = (id: string) =>
   t.db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirstOrThrow()

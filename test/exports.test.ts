@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from './support/app.js'
 import { untar, lines, sha256 } from './support/archives.js'
-import { addMember, as, createOrg, createUser, type TestOrg, type TestUser } from './support/factories.js'
+import {
+  addMember,
+  as,
+  createOrg,
+  createUser,
+  type TestOrg,
+  type TestUser,
+  exportsOf,
+} from './support/factories.js'
 import { waitFor } from './support/processes.js'
 import { purgeNow } from './support/purge.js'
 import { objectsUnder, postForm, randomFile } from './support/uploads.js'
@@ -17,8 +25,6 @@ beforeAll(async () => {
   owner = await createUser(t, 'owner')
 })
 afterAll(async () => t?.close())
-
-const exportsOf = (org: { id: string }) => `/v1/organizations/${org.id}/exports`
 
 async function finished(org: { id: string }, exportId: string, user: TestUser = owner) {
   return waitFor(async () => {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable, SelectQueryBuilder } from 'kysely'
 import type { Db, Trx } from '../db/connect.js'
 import { lockRows } from '../db/dialect.js'
 import type { Database } from '../db/types.js'
@@ -104,15 +104,7 @@ export class LeasedQueue<T extends Table, K extends Column<T>> {
           [def.leaseEnd]: leaseUntil,
           ...(counted ? { [counted]: eb(counted, '+', 1) } : {}),
         }))
-        .where((eb) =>
-          def.key.length === 1
-            ? eb(def.key[0] as string, 'in', rows.map((row) => row[def.key[0] as string]) as never)
-            : eb(
-                eb.refTuple(...(def.key as unknown as [string, string])),
-                'in',
-                rows.map((row) => eb.tuple(...(def.key.map((k) => row[k]) as [unknown, unknown]))),
-              ),
-        )
+        .where((eb) => this.keyIn(eb, rows))
         .execute()
       return rows.map((row) => {
         const claimed: Record<string, unknown> = { ...row }
@@ -176,6 +168,36 @@ export class LeasedQueue<T extends Table, K extends Column<T>> {
       .where((eb) => eb.and(this.ownedBy(row, owner).map(([column, value]) => eb(column, '=', value))))
       .executeTakeFirst()
     return Number(result.numDeletedRows) === 1
+  }
+
+  /**
+   * Many rows' work is done at once: those the owner still holds go (a row lost to another owner stays its). Claims
+   * counted by attempts are not told apart here: use `finish` for each row of such a queue.
+   */
+  async finishAll(db: Db, rows: readonly Claimed<T, K>[], owner: string): Promise<void> {
+    if (rows.length === 0) return
+    await untyped(db)
+      .deleteFrom(this.table)
+      .where((eb) =>
+        eb.and([
+          this.keyIn(eb, rows as readonly Record<string, unknown>[]),
+          eb(this.definition.owner as string, '=', owner as never),
+        ]),
+      )
+      .execute()
+  }
+
+  /** The rows whose key is one of `rows`'. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private keyIn(eb: ExpressionBuilder<any, any>, rows: readonly Record<string, unknown>[]) {
+    const key = this.definition.key as readonly string[]
+    return key.length === 1
+      ? eb(key[0] as string, 'in', rows.map((row) => row[key[0] as string]) as never)
+      : eb(
+          eb.refTuple(...(key as unknown as [string, string])),
+          'in',
+          rows.map((row) => eb.tuple(...(key.map((k) => row[k]) as [unknown, unknown]))),
+        )
   }
 
   /** Rows that are due now and not leased. */

@@ -120,17 +120,7 @@ export async function claimRemovals(
 
 /** Several removals done at once (`claimRemovals`): the rows this worker still holds go. */
 export async function finishRemovals(db: Db, done: ObjectRemoval[], owner: string): Promise<void> {
-  if (done.length === 0) return
-  await db
-    .deleteFrom('object_removals')
-    .where('organization_id', 'in', [...new Set(done.map((r) => r.organization_id))])
-    .where(
-      'id',
-      'in',
-      done.map((r) => r.id),
-    )
-    .where('lease_owner', '=', owner)
-    .execute()
+  await removals.finishAll(db, done, owner)
 }
 
 /** Records `removed` more objects gone and renews the lease; false when the lease was lost to another worker. */

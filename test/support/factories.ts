@@ -107,3 +107,6 @@ export function expectValidation(reply: { status: number; body: any }, path: str
   expect(reply.body.error.code).toBe(3000)
   expect(reply.body.error.data.errors.map((e: { path: string }) => e.path)).toContain(path)
 }
+
+/** The exports of an organization (docs/api.md §10). */
+export const exportsOf = (org: { id: string }) => `/v1/organizations/${org.id}/exports`
