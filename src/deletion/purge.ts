@@ -1,7 +1,7 @@
 import { isoAt, systemClock, type Clock } from '../core/clock.js'
 import type { BatchSizer } from '../core/batch-sizer.js'
 import { performance } from 'node:perf_hooks'
-import { BatchEndsAhead } from '../db/key-batches.js'
+import { BatchEndsAhead, deleteKeyBatch, type KeyCursor } from '../db/key-batches.js'
 import type { Db } from '../db/connect.js'
 import { deletionCompleted } from './lifecycle.js'
 import { issueCertificate, type Certifier } from './certificate.js'
@@ -20,14 +20,7 @@ import {
   taskProgress,
   type PurgeTask,
 } from './repository.js'
-import {
-  byResource,
-  countRowsByTable,
-  deleteBatch,
-  resourceName,
-  tablesStillHolding,
-  type BatchCursor,
-} from './tables.js'
+import { byResource, countRowsByTable, resourceName, tablesStillHolding } from './tables.js'
 
 // The purge of one deleted organization is a set of tasks, one per tenant table. Each task is worked in
 // batches, in short transactions (one batch or a few, see TaskRun.extend) that delete rows *and* record the count
@@ -75,9 +68,9 @@ export async function runTask(
   organizationId: string,
   run: TaskRun,
 ): Promise<'done' | 'stopped'> {
-  // Where the next batch starts: after the last key deleted (tables.ts, deleteBatch). A task taken over after a
+  // Where the next batch starts: after the last key deleted (db/key-batches.ts). A task taken over after a
   // crash starts again from the organization's first key, once.
-  let after: BatchCursor = null
+  let after: KeyCursor = null
   const ahead = BatchEndsAhead.open(db, task.table_name, organizationId)
   for (;;) {
     const started = performance.now()
@@ -90,7 +83,7 @@ export async function runTask(
       for (;;) {
         const limit = run.sizer.size
         batchStarted = performance.now()
-        const batch = await deleteBatch(trx, task.table_name, organizationId, limit, last, ahead)
+        const batch = await deleteKeyBatch(trx, task.table_name, organizationId, limit, last, ahead)
         batchRows = batch.deleted
         deleted += batch.deleted
         last = batch.last ?? last

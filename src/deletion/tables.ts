@@ -1,8 +1,7 @@
 import { sql } from 'kysely'
 import { resourceNameOf } from '../contract/resources.js'
 import { foreignKeys, tablesWithColumn } from '../db/catalog.js'
-import type { Db, Trx } from '../db/connect.js'
-import { deleteKeyBatch, type BatchEndsAhead, type KeyCursor } from '../db/key-batches.js'
+import type { Db } from '../db/connect.js'
 
 // The purge does not keep its own list of what an organization owns: it asks the database for every table
 // with an `organization_id` column (the tenant key of docs/api.md §6). A table added later is purged and verified
@@ -60,24 +59,6 @@ function referencingFirst(names: string[], references: Map<string, string[]>): s
     order.push(table)
   }
   return order
-}
-
-/** Where a purge task's next batch starts: after this key (a tenant table's id, of whatever type it is). */
-export type BatchCursor = KeyCursor
-
-/**
- * Deletes up to `limit` of the organization's rows from `table` after `after`, in the order of its primary key
- * (db/key-batches.ts): how many, and the last key.
- */
-export function deleteBatch(
-  trx: Trx,
-  table: string,
-  organizationId: string,
-  limit: number,
-  after: BatchCursor,
-  ahead?: BatchEndsAhead,
-): Promise<{ deleted: number; last: BatchCursor }> {
-  return deleteKeyBatch(trx, table, organizationId, limit, after, ahead)
 }
 
 /**
