@@ -43,12 +43,12 @@ export async function claimInstanceDeliveries(
   limit: number,
 ): Promise<ClaimedInstanceDelivery[]> {
   if (channels.length === 0) return []
-  const claimed = await deliveries.claim(db, { owner, now, leaseUntil, limit }, (from) =>
+  // The claim counts the attempt and answers it as a number (jobs/queue.ts).
+  return deliveries.claim(db, { owner, now, leaseUntil, limit }, (from) =>
     from
       .select(['id', 'channel', 'event_id', 'event_type', 'body', 'attempt'])
       .where('channel', 'in', channels),
   )
-  return claimed.map((d) => ({ ...d, attempt: Number(d.attempt) }))
 }
 
 /** A finished instance delivery (sent, or given up) goes: nothing of the event stays behind. */

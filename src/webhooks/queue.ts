@@ -35,29 +35,26 @@ export async function claimEndpointDeliveries(
   leaseUntil: string,
   limit: number,
 ): Promise<ClaimedEndpointDelivery[]> {
-  const claimed = await deliveries.claim(
-    db,
-    { owner, now, leaseUntil, limit, set: { updated_at: now } },
-    (from) =>
-      from
-        .innerJoin('webhook_endpoints as e', (join) =>
-          join
-            .onRef('e.organization_id', '=', 'webhook_deliveries.organization_id')
-            .onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
-        )
-        .select([
-          'webhook_deliveries.organization_id',
-          'webhook_deliveries.id',
-          'webhook_deliveries.endpoint_id',
-          'webhook_deliveries.event_id',
-          'webhook_deliveries.body',
-          'webhook_deliveries.attempt',
-          'e.url',
-          'e.secret',
-        ])
-        .where('webhook_deliveries.status', '=', 'pending'),
+  // The claim counts the attempt and answers it as a number (jobs/queue.ts).
+  return deliveries.claim(db, { owner, now, leaseUntil, limit, set: { updated_at: now } }, (from) =>
+    from
+      .innerJoin('webhook_endpoints as e', (join) =>
+        join
+          .onRef('e.organization_id', '=', 'webhook_deliveries.organization_id')
+          .onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
+      )
+      .select([
+        'webhook_deliveries.organization_id',
+        'webhook_deliveries.id',
+        'webhook_deliveries.endpoint_id',
+        'webhook_deliveries.event_id',
+        'webhook_deliveries.body',
+        'webhook_deliveries.attempt',
+        'e.url',
+        'e.secret',
+      ])
+      .where('webhook_deliveries.status', '=', 'pending'),
   )
-  return claimed.map((d) => ({ ...d, attempt: Number(d.attempt) }))
 }
 
 export interface EndpointOutcome {
